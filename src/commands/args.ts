@@ -1,0 +1,42 @@
+// Argument checks shared by handlers: keys, values and integers, validated the same way everywhere.
+
+import { InvalidArgumentError } from "./errors.ts";
+import type { Limits } from "./spec.ts";
+
+export const EMPTY = new Uint8Array(0);
+
+export function checkKey(key: Uint8Array, limits: Limits): Uint8Array {
+  if (key.length === 0) throw new InvalidArgumentError("empty key");
+  if (key.length > limits.maxKeyBytes) throw new InvalidArgumentError(`key longer than ${limits.maxKeyBytes} bytes`);
+  return key;
+}
+
+export function checkValue(value: Uint8Array, limits: Limits): Uint8Array {
+  if (value.length > limits.maxValueBytes) throw new InvalidArgumentError(`value longer than ${limits.maxValueBytes} bytes`);
+  return value;
+}
+
+/**
+ * A base-10 integer with an optional minus sign and nothing else, as Redis's string2ll accepts;
+ * undefined for anything else (empty, spaces, "1.5", "+1", beyond the safe-integer range).
+ */
+export function parseInteger(bytes: Uint8Array): number | undefined {
+  const n = bytes.length;
+  if (n === 0 || n > 20) return undefined;
+  let i = 0;
+  let negative = false;
+  if (bytes[0] === 45) {
+    negative = true;
+    i = 1;
+    if (n === 1) return undefined;
+  }
+  if (bytes[i] === 48 && n > i + 1) return undefined; // leading zero
+  let value = 0;
+  for (; i < n; i++) {
+    const digit = bytes[i]! - 48;
+    if (digit < 0 || digit > 9) return undefined;
+    value = value * 10 + digit;
+  }
+  if (!Number.isSafeInteger(value)) return undefined;
+  return negative ? -value : value;
+}

@@ -1,0 +1,85 @@
+// The engine: looks a command up in the table, checks arity and permission once, runs the
+// handler and turns any failure into an error Reply. Every transport calls `execute`.
+
+import { ArityError, CommandError, NotAuthenticatedError, UnknownCommandError } from "./errors.ts";
+import { errorReply, type Reply } from "./reply.ts";
+import type { CommandContext, CommandSpec, Dialect, Session, Authenticator, Limits } from "./spec.ts";
+import type { Keyspace } from "../store/keyspace.ts";
+import { fromUtf8 } from "../store/bytes.ts";
+
+export interface EngineOptions {
+  readonly table: readonly CommandSpec[];
+  readonly db: Keyspace;
+  readonly limits: Limits;
+  readonly auth: Authenticator;
+  /** called on an unexpected exception inside a handler (a bug): log it, keep serving */
+  readonly onInternalError?: (error: unknown, command: string) => void;
+}
+
+export class Engine {
+  private readonly specs: Record<Dialect, Map<string, CommandSpec>> = { owl: new Map(), resp: new Map() };
+  private readonly beforeReplyHooks: (() => void)[] = [];
+  /** calls by command name and dialect, for metrics */
+  readonly calls = new Map<string, number>();
+
+  constructor(private readonly options: EngineOptions) {
+    for (const spec of options.table) {
+      for (const dialect of spec.dialects) {
+        if (this.specs[dialect].has(spec.name)) throw new Error(`duplicate command ${dialect}:${spec.name}`);
+        this.specs[dialect].set(spec.name, spec);
+      }
+    }
+  }
+
+  get db(): Keyspace {
+    return this.options.db;
+  }
+
+  get table(): readonly CommandSpec[] {
+    return this.options.table;
+  }
+
+  lookup(dialect: Dialect, lowerName: string): CommandSpec | undefined {
+    return this.specs[dialect].get(lowerName);
+  }
+
+  commands(dialect: Dialect): IterableIterator<CommandSpec> {
+    return this.specs[dialect].values();
+  }
+
+  /**
+   * Runs a command. `spec` undefined means the name was not found (answered 501). Handlers may be
+   * async (e.g. issuing a token); plain commands stay synchronous so pipelines need no awaits.
+   */
+  execute(session: Session, spec: CommandSpec | undefined, name: string, args: Uint8Array[]): Reply | Promise<Reply> {
+    if (spec === undefined) return errorReply(new UnknownCommandError(name, args.slice(0, 3).map(fromUtf8)));
+    if (args.length < spec.minArgs || args.length > spec.maxArgs) return errorReply(new ArityError(spec.name));
+    if (!spec.public && !(spec.write ? session.canWrite : session.canRead)) return errorReply(new NotAuthenticatedError());
+    const counterKey = spec.name;
+    this.calls.set(counterKey, (this.calls.get(counterKey) ?? 0) + 1);
+    const ctx: CommandContext = { db: this.options.db, session, limits: this.options.limits, auth: this.options.auth };
+    try {
+      const reply = spec.run(ctx, args);
+      if (reply instanceof Promise) return reply.catch((error: unknown) => this.failure(error, spec.name));
+      return reply;
+    } catch (error) {
+      return this.failure(error, spec.name);
+    }
+  }
+
+  /** Registers work that must finish before replies leave (the append log's group commit). */
+  onBeforeReply(hook: () => void): void {
+    this.beforeReplyHooks.push(hook);
+  }
+
+  /** Transports call this once per batch of replies, just before writing them. */
+  beforeReply(): void {
+    for (const hook of this.beforeReplyHooks) hook();
+  }
+
+  private failure(error: unknown, name: string): Reply {
+    if (error instanceof CommandError) return errorReply(error);
+    this.options.onInternalError?.(error, name);
+    return errorReply(new CommandError(500, "internal error"));
+  }
+}

@@ -1,0 +1,37 @@
+// Commands return meanings, not bytes. Each protocol encodes a Reply its own way: the envelope
+// turns `nil` into 404 NOT_FOUND, RESP into a null bulk string.
+
+import type { CommandError } from "./errors.ts";
+
+export type Reply =
+  | { readonly kind: "ok" }
+  | { readonly kind: "bulk"; readonly value: Uint8Array; readonly writtenAt: number }
+  | { readonly kind: "simple"; readonly text: string }
+  | { readonly kind: "nil" }
+  | { readonly kind: "int"; readonly value: number }
+  | { readonly kind: "array"; readonly items: readonly Reply[] }
+  | { readonly kind: "error"; readonly error: CommandError };
+
+export const OK: Reply = { kind: "ok" };
+export const NIL: Reply = { kind: "nil" };
+
+/** A value read from the store; `writtenAt` 0 when the value has no write time (e.g. ECHO). */
+export function bulk(value: Uint8Array, writtenAt = 0): Reply {
+  return { kind: "bulk", value, writtenAt };
+}
+
+export function simple(text: string): Reply {
+  return { kind: "simple", text };
+}
+
+export function int(value: number): Reply {
+  return { kind: "int", value };
+}
+
+export function array(items: readonly Reply[]): Reply {
+  return { kind: "array", items };
+}
+
+export function errorReply(error: CommandError): Reply {
+  return { kind: "error", error };
+}

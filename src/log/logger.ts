@@ -1,0 +1,71 @@
+// JSON-lines logger with size-based rotation (SPEC §10): owlcache.log, rotated past 5 MB,
+// the last 10 files kept as owlcache.log.1 … owlcache.log.10.
+
+import { appendFileSync, existsSync, mkdirSync, renameSync, rmSync, statSync } from "node:fs";
+import { join } from "node:path";
+
+export const ROTATE_BYTES = 5 * 1024 * 1024;
+export const KEEP_FILES = 10;
+
+export type Level = "info" | "warn" | "error";
+
+export interface Logger {
+  info(event: string, fields?: Record<string, unknown>): void;
+  warn(event: string, fields?: Record<string, unknown>): void;
+  error(event: string, fields?: Record<string, unknown>): void;
+}
+
+export class FileLogger implements Logger {
+  private readonly path: string;
+  private size: number;
+
+  constructor(
+    private readonly dir: string,
+    private readonly options: { echo?: (line: string, level: Level) => void; rotateBytes?: number } = {},
+  ) {
+    mkdirSync(dir, { recursive: true });
+    this.path = join(dir, "owlcache.log");
+    this.size = existsSync(this.path) ? statSync(this.path).size : 0;
+  }
+
+  info(event: string, fields?: Record<string, unknown>): void {
+    this.write("info", event, fields);
+  }
+
+  warn(event: string, fields?: Record<string, unknown>): void {
+    this.write("warn", event, fields);
+  }
+
+  error(event: string, fields?: Record<string, unknown>): void {
+    this.write("error", event, fields);
+  }
+
+  private write(level: Level, event: string, fields?: Record<string, unknown>): void {
+    const line = JSON.stringify({ time: new Date().toISOString(), level, event, ...fields }, errorToJson) + "\n";
+    try {
+      if (this.size + line.length > (this.options.rotateBytes ?? ROTATE_BYTES)) this.rotate();
+      appendFileSync(this.path, line);
+      this.size += Buffer.byteLength(line);
+    } catch {
+      // A full disk must not take the cache down; the echo below still reaches the console.
+    }
+    if (level !== "info") this.options.echo?.(line.trimEnd(), level);
+  }
+
+  private rotate(): void {
+    rmSync(`${this.path}.${KEEP_FILES}`, { force: true });
+    for (let i = KEEP_FILES - 1; i >= 1; i--) {
+      if (existsSync(`${this.path}.${i}`)) renameSync(`${this.path}.${i}`, `${this.path}.${i + 1}`);
+    }
+    if (existsSync(this.path)) renameSync(this.path, `${this.path}.1`);
+    this.size = 0;
+  }
+}
+
+function errorToJson(_key: string, value: unknown): unknown {
+  if (value instanceof Error) return { name: value.name, message: value.message, stack: value.stack };
+  return value;
+}
+
+/** For tests and tools that need a Logger and no files. */
+export const silentLogger: Logger = { info() {}, warn() {}, error() {} };

@@ -1,0 +1,102 @@
+// Composition root: read the config, build the parts, start the servers, handle signals.
+
+import { existsSync, readFileSync } from "node:fs";
+import { PasswordAuthenticator } from "./auth/authenticator.ts";
+import { resolvePassword } from "./auth/password.ts";
+import { banner, helpText } from "./cli.ts";
+import { Engine } from "./commands/engine.ts";
+import { commandTable } from "./commands/table.ts";
+import { ConfigError } from "./config/keys.ts";
+import { loadConfig, type LoadedConfig } from "./config/load.ts";
+import { FileLogger } from "./log/logger.ts";
+import { Keyspace } from "./store/keyspace.ts";
+import { MapStore } from "./store/map-store.ts";
+import { systemClock } from "./store/types.ts";
+import { startOwlServer } from "./transport/owl-server.ts";
+import type { StreamServer } from "./transport/stream-server.ts";
+import { VERSION } from "./version.ts";
+
+/** How often the timer wheel is advanced: expired keys are freed within this (SPEC: ≤ 1 s). */
+const EXPIRY_INTERVAL_MS = 100;
+
+function readConfig(): LoadedConfig {
+  try {
+    return loadConfig({
+      argv: process.argv.slice(2),
+      env: process.env,
+      readFile: (path) => (existsSync(path) ? readFileSync(path, "utf8") : undefined),
+    });
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`owlcache: ${error.message}`);
+      process.exit(2);
+    }
+    throw error;
+  }
+}
+
+function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || host.startsWith("127.");
+}
+
+async function main(): Promise<void> {
+  const loaded = readConfig();
+  if (loaded.action === "version") {
+    console.log(VERSION);
+    return;
+  }
+  if (loaded.action === "help") {
+    console.log(helpText(commandTable));
+    return;
+  }
+  const { config } = loaded;
+  const log = new FileLogger(config.Logfile, { echo: (line) => console.error(line) });
+  for (const warning of loaded.warnings) log.warn("config", { message: warning });
+
+  const clock = systemClock;
+  const keyspace = new Keyspace(new MapStore(clock), clock);
+  const { password, generated } = resolvePassword(config.Pass, config.DBfile);
+  const engine = new Engine({
+    table: commandTable,
+    db: keyspace,
+    limits: { maxKeyBytes: config.MaxKeyBytes, maxValueBytes: config.MaxValueBytes },
+    auth: new PasswordAuthenticator(password),
+    onInternalError: (error, command) => log.error("command failed", { command, error }),
+  });
+  const streamAuth = config.TcpAuth === "1" || (config.TcpAuth === "auto" && !isLoopback(config.Host));
+
+  const servers: StreamServer[] = [];
+  const lines: [string, string][] = [];
+  if (config.CloseTcp) {
+    const owl = startOwlServer({
+      engine,
+      hostname: config.Host,
+      port: config.Tcpport,
+      responseHost: config.ResponseHost,
+      maxLineBytes: config.MaxLineBytes,
+      requireAuth: streamAuth,
+    });
+    servers.push(owl);
+    lines.push(["tcp", `${config.Host}:${owl.port}${streamAuth ? "  (pass required)" : ""}`]);
+  }
+  lines.push(["data", config.DBfile], ["logs", config.Logfile]);
+
+  const expiry = setInterval(() => keyspace.store.advance(clock.now()), EXPIRY_INTERVAL_MS);
+  process.stdout.write(banner({ lines, generatedPassword: generated ? password : undefined }));
+  log.info("start", { version: VERSION, addresses: Object.fromEntries(lines) });
+
+  let stopping = false;
+  const stop = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    log.info("stopping", { signal });
+    await Promise.all(servers.map((server) => server.stop()));
+    clearInterval(expiry);
+    log.info("stopped", { keys: keyspace.store.size });
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void stop("SIGINT"));
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+}
+
+await main();

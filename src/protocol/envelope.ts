@@ -1,0 +1,133 @@
+// The JSON envelope of the original owlcache (SPEC §3.1), written straight into a ByteWriter.
+// Field order is fixed: Cmd, Status, Results, Key, Data, ResponseHost, KeyCreateTime[, Message].
+
+import { RESULTS, type Status } from "../commands/errors.ts";
+import type { Reply } from "../commands/reply.ts";
+import { fromUtf8 } from "../store/bytes.ts";
+import { ByteWriter } from "./byte-writer.ts";
+
+export const ZERO_TIME = "0001-01-01T00:00:00Z";
+
+export interface EnvelopeFields {
+  Cmd: string;
+  Status: Status;
+  Results: string;
+  Key: string;
+  Data: unknown;
+  ResponseHost: string;
+  KeyCreateTime: string;
+  Message?: string;
+}
+
+/** The status a reply maps to: nil is 404, an error its own status, anything else 200. */
+export function replyStatus(reply: Reply): Status {
+  if (reply.kind === "nil") return 404;
+  if (reply.kind === "error") return reply.error.status;
+  return 200;
+}
+
+/** The envelope's `Data` for a reply, as a plain JSON value. */
+export function replyData(reply: Reply): unknown {
+  switch (reply.kind) {
+    case "bulk":
+      return fromUtf8(reply.value);
+    case "simple":
+      return reply.text;
+    case "int":
+      return reply.value;
+    case "array":
+      return reply.items.map(replyData);
+    default:
+      return null;
+  }
+}
+
+export function keyCreateTime(reply: Reply): string {
+  return reply.kind === "bulk" && reply.writtenAt > 0 ? new Date(reply.writtenAt).toISOString() : ZERO_TIME;
+}
+
+/** The envelope as an object (HTTP answers and anything built from a plain JSON value). */
+export function envelopeFields(cmd: string, key: string, reply: Reply, responseHost: string): EnvelopeFields {
+  const status = replyStatus(reply);
+  const fields: EnvelopeFields = {
+    Cmd: cmd,
+    Status: status,
+    Results: RESULTS[status],
+    Key: key,
+    Data: replyData(reply),
+    ResponseHost: responseHost,
+    KeyCreateTime: keyCreateTime(reply),
+  };
+  if (reply.kind === "error") fields.Message = reply.error.message;
+  return fields;
+}
+
+/**
+ * Writes the envelope for one reply. `cmdJson` and `hostJson` are pre-quoted JSON strings (they
+ * repeat on every reply); key and value bytes are escaped here without building strings when
+ * they are plain ASCII.
+ */
+export function writeEnvelope(w: ByteWriter, cmdJson: string, key: Uint8Array | undefined, reply: Reply, hostJson: string): void {
+  const status = replyStatus(reply);
+  w.text('{"Cmd":');
+  w.text(cmdJson);
+  w.text(',"Status":');
+  w.decimal(status);
+  w.text(',"Results":"');
+  w.text(RESULTS[status]);
+  w.text('","Key":');
+  if (key) writeJsonString(w, key);
+  else w.text('""');
+  w.text(',"Data":');
+  switch (reply.kind) {
+    case "bulk":
+      writeJsonString(w, reply.value);
+      break;
+    case "simple":
+      w.text(JSON.stringify(reply.text));
+      break;
+    case "int":
+      w.decimal(reply.value);
+      break;
+    case "array":
+      w.text(JSON.stringify(replyData(reply)));
+      break;
+    default:
+      w.text("null");
+  }
+  w.text(',"ResponseHost":');
+  w.text(hostJson);
+  w.text(',"KeyCreateTime":"');
+  w.text(keyCreateTime(reply));
+  w.byte(34);
+  if (reply.kind === "error") {
+    w.text(',"Message":');
+    w.text(JSON.stringify(reply.error.message));
+  }
+  w.byte(125);
+}
+
+/** Appends bytes (UTF-8; invalid sequences become U+FFFD) as a JSON string literal. */
+export function writeJsonString(w: ByteWriter, bytes: Uint8Array): void {
+  const n = bytes.length;
+  for (let i = 0; i < n; i++) {
+    const c = bytes[i]!;
+    if (c < 0x20 || c > 0x7e || c === 34 || c === 92) {
+      w.text(JSON.stringify(fromUtf8(bytes)));
+      return;
+    }
+  }
+  w.ensure(n + 2);
+  w.buf[w.length++] = 34;
+  w.buf.set(bytes, w.length);
+  w.length += n;
+  w.buf[w.length++] = 34;
+}
+
+/** Encodes one envelope as a JSON line (tests, tools). */
+export function encodeEnvelopeLine(cmd: string, key: Uint8Array | undefined, reply: Reply, responseHost: string): Uint8Array {
+  const w = new ByteWriter(256);
+  writeEnvelope(w, JSON.stringify(cmd), key, reply, JSON.stringify(responseHost));
+  w.byte(10);
+  return w.view().slice();
+}

@@ -1,0 +1,71 @@
+// The keyspace the commands see: a Store plus the clock and a change feed. Every accepted write
+// goes through here, so the append log and replication subscribe in one place.
+
+import type { Clock, EntryView, Store } from "./types.ts";
+
+export type Mutation =
+  | { readonly type: "set"; readonly key: Uint8Array; readonly value: Uint8Array; readonly expiresAt: number; readonly writtenAt: number }
+  | { readonly type: "expire"; readonly key: Uint8Array; readonly expiresAt: number; readonly writtenAt: number }
+  | { readonly type: "delete"; readonly key: Uint8Array; readonly writtenAt: number }
+  | { readonly type: "flush"; readonly writtenAt: number };
+
+/** Listeners run synchronously; the byte views in a mutation are only valid during the call. */
+export type MutationListener = (mutation: Mutation) => void;
+
+export class Keyspace {
+  private listeners: MutationListener[] = [];
+  /** bumped on every change; persistence snapshots only when it moved */
+  version = 0;
+
+  constructor(
+    readonly store: Store,
+    readonly clock: Clock,
+  ) {}
+
+  onMutation(listener: MutationListener): () => void {
+    this.listeners.push(listener);
+    return () => {
+      this.listeners = this.listeners.filter((l) => l !== listener);
+    };
+  }
+
+  now(): number {
+    return this.clock.now();
+  }
+
+  get(key: Uint8Array): EntryView | undefined {
+    return this.store.get(key);
+  }
+
+  has(key: Uint8Array): boolean {
+    return this.store.has(key);
+  }
+
+  set(key: Uint8Array, value: Uint8Array, expiresAt = 0, writtenAt = this.clock.now()): void {
+    this.store.set(key, value, expiresAt, writtenAt);
+    this.emit({ type: "set", key, value, expiresAt, writtenAt });
+  }
+
+  delete(key: Uint8Array, writtenAt = this.clock.now()): boolean {
+    if (!this.store.delete(key)) return false;
+    this.emit({ type: "delete", key, writtenAt });
+    return true;
+  }
+
+  /** expiresAt 0 removes the time to live. */
+  expire(key: Uint8Array, expiresAt: number, writtenAt = this.clock.now()): boolean {
+    if (!this.store.setExpiry(key, expiresAt, writtenAt)) return false;
+    this.emit({ type: "expire", key, expiresAt, writtenAt });
+    return true;
+  }
+
+  flush(writtenAt = this.clock.now()): void {
+    this.store.clear();
+    this.emit({ type: "flush", writtenAt });
+  }
+
+  private emit(mutation: Mutation): void {
+    this.version++;
+    for (const listener of this.listeners) listener(mutation);
+  }
+}

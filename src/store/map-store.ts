@@ -1,0 +1,152 @@
+// The reference store: a JavaScript Map of binary-string keys to entry objects, with TTLs filed in
+// the timer wheel by entry id. Simple and obviously right; the oracle for other implementations.
+
+import { bytesToBinaryString, binaryStringToBytes } from "./bytes.ts";
+import { TimerWheel } from "./timer-wheel.ts";
+import type { Clock, EntryView, Store, StoreStats } from "./types.ts";
+
+interface MapEntry extends EntryView {
+  value: Uint8Array;
+  writtenAt: number;
+  expiresAt: number;
+  /** wheel id while a TTL is set, else -1 */
+  timer: number;
+}
+
+export class MapStore implements Store {
+  private readonly map = new Map<string, MapEntry>();
+  private readonly wheel: TimerWheel;
+  /** key of each wheel id, so a fired id finds its entry */
+  private timerKeys: (string | undefined)[] = [];
+  private freeTimers: number[] = [];
+  private bytes = 0;
+  private expired = 0;
+
+  constructor(private readonly clock: Clock) {
+    this.wheel = new TimerWheel(clock.now());
+  }
+
+  get size(): number {
+    return this.map.size;
+  }
+
+  get(key: Uint8Array): EntryView | undefined {
+    return this.live(bytesToBinaryString(key));
+  }
+
+  has(key: Uint8Array): boolean {
+    return this.live(bytesToBinaryString(key)) !== undefined;
+  }
+
+  set(key: Uint8Array, value: Uint8Array, expiresAt: number, writtenAt: number): void {
+    const k = bytesToBinaryString(key);
+    const copy = value.slice();
+    const old = this.map.get(k);
+    if (old) {
+      this.bytes += copy.length - old.value.length;
+      old.value = copy;
+      old.writtenAt = writtenAt;
+      this.applyExpiry(k, old, expiresAt);
+      return;
+    }
+    const entry: MapEntry = { value: copy, writtenAt, expiresAt: 0, timer: -1 };
+    this.map.set(k, entry);
+    this.bytes += k.length + copy.length;
+    this.applyExpiry(k, entry, expiresAt);
+  }
+
+  delete(key: Uint8Array): boolean {
+    const k = bytesToBinaryString(key);
+    const entry = this.live(k);
+    if (!entry) return false;
+    this.remove(k, entry);
+    return true;
+  }
+
+  setExpiry(key: Uint8Array, expiresAt: number, writtenAt: number): boolean {
+    const k = bytesToBinaryString(key);
+    const entry = this.live(k);
+    if (!entry) return false;
+    entry.writtenAt = writtenAt;
+    this.applyExpiry(k, entry, expiresAt);
+    return true;
+  }
+
+  advance(now: number): number {
+    return this.wheel.advance(now, (id) => {
+      const k = this.timerKeys[id];
+      const entry = k === undefined ? undefined : this.map.get(k);
+      if (k !== undefined && entry) {
+        this.remove(k, entry);
+        this.expired++;
+      }
+    });
+  }
+
+  clear(): void {
+    for (const [k, entry] of this.map) this.remove(k, entry);
+  }
+
+  *entries(): IterableIterator<[Uint8Array, EntryView]> {
+    const now = this.clock.now();
+    for (const [k, entry] of this.map) {
+      if (entry.expiresAt !== 0 && entry.expiresAt <= now) continue;
+      yield [binaryStringToBytes(k), entry];
+    }
+  }
+
+  scan(cursor: number, count: number): { cursor: number; keys: Uint8Array[] } {
+    // Map iteration order is insertion order, so a position is a stable cursor while keys are
+    // only added; deletions during a scan may skip keys, which SCAN's contract allows.
+    const keys: Uint8Array[] = [];
+    const now = this.clock.now();
+    let position = 0;
+    for (const [k, entry] of this.map) {
+      if (position++ < cursor) continue;
+      if (entry.expiresAt === 0 || entry.expiresAt > now) keys.push(binaryStringToBytes(k));
+      if (keys.length >= count) return { cursor: position, keys };
+    }
+    return { cursor: 0, keys };
+  }
+
+  stats(): StoreStats {
+    return { keys: this.map.size, bytes: this.bytes, expired: this.expired, evicted: 0 };
+  }
+
+  /** The entry if present and not past its time; an expired one is removed on sight. */
+  private live(k: string): MapEntry | undefined {
+    const entry = this.map.get(k);
+    if (entry && entry.expiresAt !== 0 && entry.expiresAt <= this.clock.now()) {
+      this.remove(k, entry);
+      this.expired++;
+      return undefined;
+    }
+    return entry;
+  }
+
+  private applyExpiry(k: string, entry: MapEntry, expiresAt: number): void {
+    entry.expiresAt = expiresAt;
+    if (expiresAt === 0) {
+      if (entry.timer !== -1) this.releaseTimer(entry);
+      return;
+    }
+    if (entry.timer === -1) {
+      entry.timer = this.freeTimers.pop() ?? this.timerKeys.length;
+      this.timerKeys[entry.timer] = k;
+    }
+    this.wheel.schedule(entry.timer, expiresAt);
+  }
+
+  private releaseTimer(entry: MapEntry): void {
+    this.wheel.cancel(entry.timer);
+    this.timerKeys[entry.timer] = undefined;
+    this.freeTimers.push(entry.timer);
+    entry.timer = -1;
+  }
+
+  private remove(k: string, entry: MapEntry): void {
+    if (entry.timer !== -1) this.releaseTimer(entry);
+    this.map.delete(k);
+    this.bytes -= k.length + entry.value.length;
+  }
+}

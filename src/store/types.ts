@@ -1,0 +1,70 @@
+// The keyspace contract. Every store implementation satisfies it; keys and values arrive as byte
+// views straight from the parsers, so an implementation must copy whatever it keeps.
+
+/** Milliseconds since the Unix epoch. Injected everywhere time matters so tests never sleep. */
+export interface Clock {
+  now(): number;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };
+
+/** A clock tests move by hand. */
+export class ManualClock implements Clock {
+  constructor(private current = 1_800_000_000_000) {}
+  now(): number {
+    return this.current;
+  }
+  set(ms: number): void {
+    this.current = ms;
+  }
+  tick(ms: number): void {
+    this.current += ms;
+  }
+}
+
+/** No expiry. */
+export const NO_EXPIRY = 0;
+
+/**
+ * What a read sees. `expiresAt` is an absolute time in ms, 0 for none. An implementation may
+ * reuse the object it returns: the view is valid until the next call on the store.
+ */
+export interface EntryView {
+  readonly value: Uint8Array;
+  readonly writtenAt: number;
+  readonly expiresAt: number;
+}
+
+export interface StoreStats {
+  /** live keys */
+  keys: number;
+  /** bytes of keys + values held */
+  bytes: number;
+  /** keys removed because their time to live ran out */
+  expired: number;
+  /** keys removed to stay under MaxMemory */
+  evicted: number;
+}
+
+export interface Store {
+  readonly size: number;
+  /** The live entry, or undefined when missing or expired (an expired key is removed on sight). */
+  get(key: Uint8Array): EntryView | undefined;
+  has(key: Uint8Array): boolean;
+  /** Stores copies of key and value. */
+  set(key: Uint8Array, value: Uint8Array, expiresAt: number, writtenAt: number): void;
+  delete(key: Uint8Array): boolean;
+  /** Changes the expiry (0 removes it) and the time of last write; false when the key is missing. */
+  setExpiry(key: Uint8Array, expiresAt: number, writtenAt: number): boolean;
+  /** Frees every key whose time has come; returns how many. Called by the expiry scheduler. */
+  advance(now: number): number;
+  clear(): void;
+  /** Live entries; keys are fresh copies, views as in `get`. Do not mutate the store while iterating. */
+  entries(): IterableIterator<[Uint8Array, EntryView]>;
+  /**
+   * Cursor iteration for KEYS/SCAN and snapshots: returns up to about `count` live keys after
+   * `cursor` and the next cursor (0 when done). Keys set during a scan may or may not be seen.
+   */
+  scan(cursor: number, count: number): { cursor: number; keys: Uint8Array[] };
+  stats(): StoreStats;
+}

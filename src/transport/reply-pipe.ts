@@ -1,0 +1,64 @@
+// Per-connection output for the stream servers: replies of one batch are gathered in a
+// ByteWriter and leave in one `write`; what the socket does not take waits in an outbox that
+// `drain` flushes. The backlog tells the server when to stop reading.
+
+import type { Socket } from "bun";
+import { ByteWriter } from "../protocol/byte-writer.ts";
+
+/**
+ * Past this many bytes of unsent replies the connection stops reading requests until the
+ * client catches up (a client that never reads costs us at most this much).
+ */
+export const MAX_BACKLOG_BYTES = 8 * 1024 * 1024;
+
+export class ReplyPipe {
+  readonly out = new ByteWriter();
+  private outbox: Uint8Array[] = [];
+  private outboxBytes = 0;
+
+  /** Bytes waiting: gathered and not yet offered, plus offered and not yet taken. */
+  get backlog(): number {
+    return this.out.length + this.outboxBytes;
+  }
+
+  get idle(): boolean {
+    return this.backlog === 0;
+  }
+
+  /** Sends what is gathered; returns true when the socket took everything. */
+  flush<T>(socket: Socket<T>): boolean {
+    while (this.outbox.length > 0) {
+      const head = this.outbox[0]!;
+      const sent = socket.write(head);
+      if (sent < 0) return false;
+      this.outboxBytes -= sent;
+      if (sent < head.length) {
+        this.outbox[0] = head.subarray(sent);
+        this.park();
+        return false;
+      }
+      this.outbox.shift();
+    }
+    if (this.out.length === 0) return true;
+    const batch = this.out.view();
+    const sent = socket.write(batch);
+    if (sent >= batch.length) {
+      this.out.reset();
+      return true;
+    }
+    const rest = batch.slice(Math.max(sent, 0));
+    this.outbox.push(rest);
+    this.outboxBytes += rest.length;
+    this.out.reset();
+    return false;
+  }
+
+  /** Gathered bytes move to the outbox (its chunks are owned copies). */
+  private park(): void {
+    if (this.out.length === 0) return;
+    const rest = this.out.view().slice();
+    this.outbox.push(rest);
+    this.outboxBytes += rest.length;
+    this.out.reset();
+  }
+}
