@@ -82,8 +82,6 @@ async function main(): Promise<void> {
   lines.push(["data", config.DBfile], ["logs", config.Logfile]);
 
   const expiry = setInterval(() => keyspace.store.advance(clock.now()), EXPIRY_INTERVAL_MS);
-  process.stdout.write(banner({ lines, generatedPassword: generated ? password : undefined }));
-  log.info("start", { version: VERSION, addresses: Object.fromEntries(lines) });
 
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {
@@ -97,6 +95,10 @@ async function main(): Promise<void> {
   };
   process.on("SIGINT", () => void stop("SIGINT"));
   process.on("SIGTERM", () => void stop("SIGTERM"));
+
+  // Last: whoever waits for the banner may signal us at once.
+  process.stdout.write(banner({ lines, generatedPassword: generated ? password : undefined }));
+  log.info("start", { version: VERSION, addresses: Object.fromEntries(lines) });
 }
 
 await main();
