@@ -51,3 +51,14 @@ describe("envelope", () => {
     expect(envelopeFields("get", "k", reply, "h:1")).toEqual(JSON.parse(line("get", enc.encode("k"), reply, "h:1")));
   });
 });
+
+describe("rfc3339", () => {
+  test("rfc3339 - matches toISOString for many instants", async () => {
+    const { rfc3339 } = await import("../../src/protocol/envelope.ts");
+    let t = Date.UTC(1999, 11, 31, 23, 59, 59, 999);
+    for (let i = 0; i < 20000; i++) {
+      t += 1 + ((i * 7919) % 100_003);
+      expect(rfc3339(t)).toBe(new Date(t).toISOString());
+    }
+  });
+});
