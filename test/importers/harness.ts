@@ -1,6 +1,6 @@
 // Builds an engine with a read-through loader over a ManualClock, as main.ts does, for tests.
 
-import { PasswordAuthenticator } from "../../src/auth/authenticator.ts";
+import { testAuthenticator } from "../ops/auth.ts";
 import { Engine } from "../../src/commands/engine.ts";
 import type { Reply } from "../../src/commands/reply.ts";
 import type { Session } from "../../src/commands/spec.ts";
@@ -39,7 +39,7 @@ export function setup(config: Partial<ReadThroughConfig>) {
     table: commandTable,
     db,
     limits: { maxKeyBytes: 4096, maxValueBytes: 16 * 1024 * 1024 },
-    auth: new PasswordAuthenticator("test-password-123"),
+    auth: testAuthenticator(),
     loader,
   });
   const session: Session = { dialect: "owl", transport: "tcp", client: "127.0.0.1", canRead: true, canWrite: true };

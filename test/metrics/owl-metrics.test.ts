@@ -1,7 +1,7 @@
 // /metrics content: the owl_* families read the engine, store and read-through at scrape time.
 
+import { testAuthenticator } from "../ops/auth.ts";
 import { expect, test } from "bun:test";
-import { PasswordAuthenticator } from "../../src/auth/authenticator.ts";
 import { Engine } from "../../src/commands/engine.ts";
 import type { Session } from "../../src/commands/spec.ts";
 import { commandTable } from "../../src/commands/table.ts";
@@ -18,7 +18,7 @@ const enc = (s: string) => new TextEncoder().encode(s);
 function node() {
   const clock = new ManualClock(1_800_000_000_000);
   const db = new Keyspace(new MapStore(clock), clock);
-  const engine = new Engine({ table: commandTable, db, limits: { maxKeyBytes: 4096, maxValueBytes: 1 << 20 }, auth: new PasswordAuthenticator("test-password-123") });
+  const engine = new Engine({ table: commandTable, db, limits: { maxKeyBytes: 4096, maxValueBytes: 1 << 20 }, auth: testAuthenticator() });
   const metrics = new Metrics();
   const lag = new EventLoopLag();
   const owl = registerOwlMetrics(metrics, { engine, store: db.store, lag, version: "9.9.9", startedAt: clock.now() - 5000, now: () => clock.now() });

@@ -1,6 +1,6 @@
 // An engine, store, metrics and status source wired as main.ts wires them, for the ops tests.
 
-import { PasswordAuthenticator } from "../../src/auth/authenticator.ts";
+import { testAuthenticator } from "./auth.ts";
 import { Engine } from "../../src/commands/engine.ts";
 import type { Session } from "../../src/commands/spec.ts";
 import { commandTable } from "../../src/commands/table.ts";
@@ -15,7 +15,7 @@ import { systemClock } from "../../src/store/types.ts";
 
 export function opsNode(peers: PeerStatus[] = []) {
   const db = new Keyspace(new MapStore(systemClock), systemClock);
-  const engine = new Engine({ table: commandTable, db, limits: { maxKeyBytes: 4096, maxValueBytes: 1 << 20 }, auth: new PasswordAuthenticator("test-password-123") });
+  const engine = new Engine({ table: commandTable, db, limits: { maxKeyBytes: 4096, maxValueBytes: 1 << 20 }, auth: testAuthenticator() });
   const metrics = new Metrics();
   const startedAt = Date.now() - 65_000;
   registerOwlMetrics(metrics, { engine, store: db.store, lag: new EventLoopLag(), version: "0.1.0", startedAt, now: Date.now });
