@@ -30,7 +30,7 @@ export interface SnapshotReport {
 }
 
 export interface OwlMetrics {
-  /** owl_auth_failures_total{transport}: a wrong password or a bad token (issue 3 increments) */
+  /** owl_auth_failures_total{reason}: password (wrong), throttled, token (bad or expired: issue 3 increments) */
   readonly authFailures: Counter;
   /** owl_peer_failures_total{peer}: a cluster request that failed or timed out (issue 5) */
   readonly peerFailures: Counter;
@@ -38,6 +38,13 @@ export interface OwlMetrics {
   recordSnapshot(report: SnapshotReport): void;
   /** open connections of a server, read at scrape time (main registers each server) */
   addConnections(transport: string, count: () => number): void;
+}
+
+export const AUTH_FAILURES = "owl_auth_failures_total";
+
+/** The auth-failure counter; main.ts needs it before the engine (and so these metrics) exist. */
+export function authFailureCounter(metrics: Metrics): Counter {
+  return metrics.counter(AUTH_FAILURES, "Refused authentications, by reason: password (wrong), throttled, token (bad or expired).", ["reason"]);
 }
 
 export function registerOwlMetrics(metrics: Metrics, sources: OwlMetricSources): OwlMetrics {
@@ -66,7 +73,7 @@ export function registerOwlMetrics(metrics: Metrics, sources: OwlMetricSources):
     [...connections].map(([transport, count]): [Labels, number] => [{ transport }, count()]),
   );
 
-  const authFailures = metrics.counter("owl_auth_failures_total", "Wrong passwords and rejected tokens, by transport.", ["transport"]);
+  const authFailures = authFailureCounter(metrics);
   const peerFailures = metrics.counter("owl_peer_failures_total", "Cluster requests to a peer that failed or timed out, by peer.", ["peer"]);
 
   const snapshots = metrics.counter("owl_snapshots_total", "Snapshots written, by result.", ["result"]);

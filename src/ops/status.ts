@@ -33,8 +33,8 @@ export interface StatusSources {
   readonly store: Store;
   readonly rate: OpsRate;
   readonly version: string;
-  /** this node's address as peers know it (ResponseHost:Httpport) */
-  readonly address: string;
+  /** this node's address as peers know it (ResponseHost:Httpport; known once HTTP listens) */
+  readonly address: () => string;
   readonly startedAt: number;
   readonly now: () => number;
   /** the cluster's peers and whether each answers; none on a single node */
@@ -56,7 +56,7 @@ export function nodeStatus(sources: StatusSources): NodeStatus {
   const memory = process.memoryUsage();
   return {
     node: {
-      address: sources.address,
+      address: sources.address(),
       version: sources.version,
       startedAt: new Date(sources.startedAt).toISOString(),
       uptimeSeconds: Math.floor((sources.now() - sources.startedAt) / 1000),

@@ -70,7 +70,7 @@ test("metrics - other parts push auth failures, peer failures, snapshots and con
   const n = node();
   let open = 3;
   n.owl.addConnections("tcp", () => open);
-  n.owl.authFailures.inc({ transport: "http" });
+  n.owl.authFailures.inc({ reason: "token" });
   n.owl.peerFailures.inc({ peer: "127.0.0.1:7723" }, 2);
   let m = await n.scrape();
   expect(m.value("owl_snapshot_age_seconds")).toBe(5); // since the start, like Redis's LASTSAVE
@@ -80,7 +80,7 @@ test("metrics - other parts push auth failures, peer failures, snapshots and con
   open = 1;
   m = await n.scrape();
   expect(m.value("owl_connections", { transport: "tcp" })).toBe(1);
-  expect(m.value("owl_auth_failures_total", { transport: "http" })).toBe(1);
+  expect(m.value("owl_auth_failures_total", { reason: "token" })).toBe(1);
   expect(m.value("owl_peer_failures_total", { peer: "127.0.0.1:7723" })).toBe(2);
   expect(m.value("owl_snapshots_total", { result: "ok" })).toBe(1);
   expect(m.value("owl_snapshots_total", { result: "failed" })).toBe(1);

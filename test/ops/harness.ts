@@ -20,7 +20,7 @@ export function opsNode(peers: PeerStatus[] = []) {
   const startedAt = Date.now() - 65_000;
   registerOwlMetrics(metrics, { engine, store: db.store, lag: new EventLoopLag(), version: "0.1.0", startedAt, now: Date.now });
   const rate = new OpsRate(() => totalCommands(engine));
-  const status = () => nodeStatus({ engine, store: db.store, rate, version: "0.1.0", address: "127.0.0.1:7721", startedAt, now: Date.now, peers: () => peers });
+  const status = () => nodeStatus({ engine, store: db.store, rate, version: "0.1.0", address: () => "127.0.0.1:7721", startedAt, now: Date.now, peers: () => peers });
   const session: Session = { dialect: "owl", transport: "http", client: "127.0.0.1", canRead: true, canWrite: true };
   const run = (name: string, ...args: string[]) => engine.execute(session, engine.lookup("owl", name), name, args.map((a) => new TextEncoder().encode(a)));
   return { db, engine, metrics, rate, status, run };
