@@ -77,3 +77,14 @@ describe("engine", () => {
     expect(status(run(session(), "get", "t"))).toBe(404);
   });
 });
+
+describe("engine lookup", () => {
+  test("lookup - by bytes is case-insensitive and exact", () => {
+    expect(engine.lookupBytes("owl", enc.encode("GeT"))?.name).toBe("get");
+    expect(engine.lookupBytes("owl", enc.encode("gets"))).toBeUndefined();
+    expect(engine.lookupBytes("owl", enc.encode("ge"))).toBeUndefined();
+    expect(engine.lookupBytes("owl", new Uint8Array(0))).toBeUndefined();
+    expect(engine.lookupBytes("owl", enc.encode("x".repeat(100)))).toBeUndefined();
+    expect(engine.lookupBytes("resp", enc.encode("get"))).toBeUndefined();
+  });
+});
