@@ -49,3 +49,4 @@ for (let start = 0; start < n; start += BATCH) {
 }
 socket.end();
 console.log(`loaded ${n} keys over ${proto}`);
+export {};
