@@ -14,7 +14,7 @@ main{padding:16px 20px;display:grid;gap:16px;grid-template-columns:repeat(auto-f
 .big{font-size:24px;font-weight:600}.wide{grid-column:1/-1}
 table{border-collapse:collapse;width:100%}td,th{text-align:left;padding:4px 8px;border-bottom:1px solid #eef0f4}
 .ok{color:#137333}.bad{color:#b3261e}svg{width:100%;height:140px;display:block}
-#error{color:#b3261e}`;
+#error{color:#b3261e}.axis{font-size:12px;color:#5b6475}`;
 
 const SCRIPT = `
 const $ = (id) => document.getElementById(id);
@@ -27,15 +27,17 @@ function rows(id, items, cells) {
   for (const item of items) { const tr = document.createElement("tr"); for (const [text, cls] of cells(item)) { const td = document.createElement("td"); td.textContent = text; if (cls) td.className = cls; tr.append(td); } body.append(tr); }
 }
 function chart(series) {
+  // Right-aligned on a window of at least one minute, so a young node's line grows from the right.
   const svg = $("ops-chart"), rates = series.rates, w = 600, h = 140, max = Math.max(1, ...rates);
-  const step = rates.length > 1 ? w / (rates.length - 1) : w;
-  const points = rates.map((r, i) => (i * step).toFixed(1) + "," + (h - 4 - (r / max) * (h - 24)).toFixed(1)).join(" ");
+  const slots = Math.max(60, rates.length), step = w / (slots - 1), first = slots - rates.length;
+  const points = rates.map((r, i) => ((first + i) * step).toFixed(1) + "," + (h - 4 - (r / max) * (h - 12)).toFixed(1)).join(" ");
   svg.querySelector("polyline").setAttribute("points", points);
-  svg.querySelector("text").textContent = "max " + max.toFixed(1) + " ops/s";
   svg.dataset.samples = String(rates.length);
+  $("ops-max").textContent = max.toFixed(1);
   const now = rates.length ? rates[rates.length - 1] : 0;
   figure("ops-now", now, now.toFixed(1) + " ops/s");
-  $("ops-window").textContent = Math.round(rates.length * series.intervalSeconds / 60 * 10) / 10 + " min";
+  const seconds = slots * series.intervalSeconds;
+  $("ops-window").textContent = seconds < 120 ? seconds + " s" : Math.round(seconds / 60) + " min";
 }
 async function refresh() {
   try {
@@ -53,6 +55,7 @@ async function refresh() {
     figure("connections", Object.values(s.connections).reduce((a, b) => a + b, 0), Object.entries(s.connections).map(([k, v]) => k + " " + v).join(", ") || "–");
     rows("peers", s.peers, (p) => [[p.address], [p.ok ? "answering" : "not answering", p.ok ? "ok" : "bad"], [p.message || ""]]);
     $("no-peers").hidden = s.peers.length > 0;
+    $("peers-table").hidden = s.peers.length === 0;
     rows("backends", s.readThrough, (b) => [[b.name], [b.state, b.state === "down" ? "bad" : "ok"], [String(b.requests)], [String(b.hits)], [String(b.failures)]]);
     $("backends-card").hidden = s.readThrough.length === 0;
     chart(s.opsPerSecond);
@@ -79,7 +82,7 @@ export const STATUS_PAGE_CSP = [
 
 export const STATUS_PAGE_HTML = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>owlcache status</title><style>${STYLE}</style></head>
+<title>owlcache status</title><link rel="icon" href="data:,"><style>${STYLE}</style></head>
 <body>
 <header><h1>owlcache</h1><span>node <b id="node">…</b></span><span>version <span id="version">…</span></span>
 <span>up <span id="uptime">…</span></span><span id="updated"></span>
@@ -92,11 +95,11 @@ export const STATUS_PAGE_HTML = `<!doctype html>
 <section class="card"><h2>Commands</h2><div class="big" id="commands">…</div><div>hit rate <span id="hit-rate">…</span></div></section>
 <section class="card"><h2>Connections</h2><div class="big" id="connections">…</div></section>
 <section class="card wide"><h2>Operations per second, last <span id="ops-window">…</span> — now <span id="ops-now">…</span></h2>
+<div class="axis">top of chart: <span id="ops-max">…</span> ops/s</div>
 <svg id="ops-chart" viewBox="0 0 600 140" preserveAspectRatio="none" role="img" aria-label="operations per second">
-<rect width="600" height="140" fill="#fbfcfd"/><polyline fill="none" stroke="#2f6fde" stroke-width="2" points=""/>
-<text x="6" y="14" font-size="11" fill="#5b6475"></text></svg></section>
+<rect width="600" height="140" fill="#fbfcfd"/><polyline fill="none" stroke="#2f6fde" stroke-width="2" vector-effect="non-scaling-stroke" points=""/></svg></section>
 <section class="card wide"><h2>Peers</h2><p id="no-peers">No peers: this node runs on its own.</p>
-<table><thead><tr><th>address</th><th>state</th><th></th></tr></thead><tbody id="peers"></tbody></table></section>
+<table id="peers-table" hidden><thead><tr><th>address</th><th>state</th><th></th></tr></thead><tbody id="peers"></tbody></table></section>
 <section class="card wide" id="backends-card" hidden><h2>Read-through backends</h2>
 <table><thead><tr><th>backend</th><th>state</th><th>requests</th><th>hits</th><th>failures</th></tr></thead><tbody id="backends"></tbody></table></section>
 </main>
