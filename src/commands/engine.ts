@@ -132,7 +132,8 @@ export class Engine {
       if (spec.readThrough) {
         if (reply.kind === "nil") {
           this.misses++;
-          if (this.options.loader) return this.readThrough(this.options.loader, spec, ctx, args);
+          const loader = this.options.loader;
+          if (loader && (loader.available?.(args[0]!) ?? true)) return this.readThrough(loader, spec, ctx, args);
         } else if (reply.kind === "bulk") {
           this.hits++;
         }

@@ -23,6 +23,11 @@ export interface KeyLoader {
    * `key` may be a view into a receive buffer: copy it before any await.
    */
   load(key: Uint8Array): Promise<boolean>;
+  /**
+   * False when no backend would be asked for this key right now (all skipped after failures, or
+   * none can hold such a key): the miss is then answered at once, with no promise in the way.
+   */
+  available?(key: Uint8Array): boolean;
 }
 
 export interface Session {

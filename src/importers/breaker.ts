@@ -34,6 +34,11 @@ export class Breaker {
     return this.failures === 0 ? "up" : this.failures < this.maxErrors ? "failing" : "down";
   }
 
+  /** Would `allow` say yes? (No side effect: does not take the probe.) */
+  get open(): boolean {
+    return this.failures < this.maxErrors || (!this.probing && this.clock.now() >= this.openUntil);
+  }
+
   /** May the backend be asked now? While down, one probe is let through once the sleep is over. */
   allow(): boolean {
     if (this.failures < this.maxErrors) return true;

@@ -103,6 +103,23 @@ export class ReadThroughLoader implements KeyLoader {
     return pending;
   }
 
+  available(key: Uint8Array): boolean {
+    // A request already in flight for this key is worth joining.
+    if (this.inflight.size > 0 && this.inflight.has(bytesToBinaryString(key))) return true;
+    const { tiers } = this.options;
+    let skipped: Slot[] | undefined;
+    for (let i = 0; i < tiers.length; i++) {
+      const slots = this.slots[i]!;
+      const tier = tiers[i]!;
+      if (slots.length === 0 || (tier.accepts && !tier.accepts(key))) continue;
+      const slot = pickServer(slots, key);
+      if (slot.breaker.open) return true;
+      (skipped ??= []).push(slot);
+    }
+    for (const slot of skipped ?? []) slot.skipped++;
+    return false;
+  }
+
   stats(): BackendStats[] {
     return this.slots.flat().map((s) => ({
       name: s.backend.name,

@@ -43,9 +43,10 @@ export function setup(config: Partial<ReadThroughConfig>) {
     loader,
   });
   const session: Session = { dialect: "owl", transport: "tcp", client: "127.0.0.1", canRead: true, canWrite: true };
-  const get = (key: string | Uint8Array): Promise<Reply> =>
-    Promise.resolve(engine.execute(session, engine.lookup("owl", "get"), "get", [typeof key === "string" ? enc(key) : key]));
-  return { clock, db, loader, engine, get, lines };
+  /** the engine's answer as is: a Reply, or a Promise when a backend is asked */
+  const execute = (key: string | Uint8Array) => engine.execute(session, engine.lookup("owl", "get"), "get", [typeof key === "string" ? enc(key) : key]);
+  const get = (key: string | Uint8Array): Promise<Reply> => Promise.resolve(execute(key));
+  return { clock, db, loader, engine, get, execute, lines };
 }
 
 export function valueOf(reply: Reply): string | null {
