@@ -9,6 +9,7 @@ export type Labels = Record<string, string>;
 /** What a pulled metric reads at scrape time: one value, or one per label set. */
 export type Reading = number | Iterable<readonly [Labels, number]>;
 
+const HEAP_SPACE_METRICS = ["nodejs_heap_space_size_total_bytes", "nodejs_heap_space_size_used_bytes", "nodejs_heap_space_size_available_bytes"];
 const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 
 export class Metrics {
@@ -18,7 +19,12 @@ export class Metrics {
   constructor(options: { processMetrics?: boolean } = {}) {
     // process_* (CPU, RSS, open fds) and nodejs_* (heap, GC, event-loop delay) as exporters
     // usually have them.
-    if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+    if (options.processMetrics ?? true) {
+      collectDefaultMetrics({ register: this.registry });
+      // On Bun, v8.getHeapSpaceStatistics walks the JSC heap: ~8 ms of blocked event loop per
+      // scrape for numbers (V8 heap spaces) that mean little here. The nodejs_heap_size_* totals stay.
+      for (const name of HEAP_SPACE_METRICS) this.registry.removeSingleMetric(name);
+    }
   }
 
   get contentType(): string {
