@@ -8,7 +8,7 @@ import { setup, valueOf } from "./harness.ts";
 
 const TIMEOUT_MS = 400;
 /** scheduling slack on a loaded 2-core machine */
-const SLACK_MS = 300;
+const SLACK_MS = 600;
 
 async function timed<T>(work: () => Promise<T>): Promise<{ result: T; ms: number }> {
   const started = performance.now();
@@ -40,7 +40,7 @@ describe("read-through failures", () => {
     expect(t.loader.stats()[0]).toMatchObject({ state: "down", failures: 2, requests: 3 });
     const skipped = await timed(() => t.get("while-down"));
     expect(skipped.result).toEqual({ kind: "nil" });
-    expect(skipped.ms).toBeLessThan(50);
+    expect(skipped.ms).toBeLessThan(150);
     expect(t.execute("while-down-2")).toEqual({ kind: "nil" }); // answered at once, no promise
     expect(t.loader.stats()[0]).toMatchObject({ requests: 3, skipped: 2 });
 
@@ -94,7 +94,7 @@ describe("read-through failures", () => {
     expect(both.ms).toBeLessThan(TIMEOUT_MS + SLACK_MS);
     expect(t.loader.stats()[0]!.state).toBe("down");
     const skipped = await timed(() => t.get("c"));
-    expect(skipped.ms).toBeLessThan(50);
+    expect(skipped.ms).toBeLessThan(150);
     t.loader.close();
   });
 
