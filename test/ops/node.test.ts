@@ -81,6 +81,10 @@ describe("owlcache process with read-through and ops routes", () => {
       expect(m.value("owl_connections", { transport: "tcp" })).toBeGreaterThanOrEqual(1);
       expect(m.value("owl_keys")).toBeGreaterThanOrEqual(3);
       expect(m.value("process_resident_memory_bytes")).toBeGreaterThan(0);
+      expect(m.value("owl_auth_failures_total", { reason: "password" }) ?? 0).toBe(0);
+      expect((await owl.call("pass not-the-password")).Status).toBe(401);
+      const after = parseExposition(await (await fetch(`${base}/metrics`)).text());
+      expect(after.value("owl_auth_failures_total", { reason: "password" })).toBe(1);
     } finally {
       owl.close();
     }

@@ -7,7 +7,10 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Elysia } from "elysia";
 import { chromium, type BrowserContext } from "playwright-core";
+import { opsRoutes } from "../../src/ops/routes.ts";
+import { opsNode } from "./harness.ts";
 import { OwlClient } from "../helpers/owl-client.ts";
 import { removeDir, startNode, type NodeProcess } from "../helpers/node-process.ts";
 
@@ -106,5 +109,32 @@ describe.skipIf(!hasChromium)("status page in Chromium", () => {
     expect(problems).toEqual([]);
     owl.close();
     await page.close();
+  }, 60_000);
+
+  test("GET /ui - peers and read-through backends are listed, their text never runs as HTML", async () => {
+    const n = opsNode([
+      { address: "127.0.0.1:7731", ok: true },
+      { address: "<img src=x onerror=\"document.title='owned'\">", ok: false, message: "<b>timeout</b> after 2700 ms" },
+    ]);
+    const server = new Elysia().use(opsRoutes({ metrics: n.metrics, status: n.status })).listen({ hostname: "127.0.0.1", port: 0 });
+    const page = await browser.newPage();
+    try {
+      await page.goto(`http://127.0.0.1:${server.server!.port}/ui`);
+      await page.waitForSelector("body[data-loaded='1']", { timeout: 10_000 });
+      expect(await page.isVisible("#no-peers")).toBe(false);
+      const rows = await page.$$eval("#peers tr", (trs) =>
+        trs.map((tr) => Array.from((tr as unknown as { children: ArrayLike<{ textContent: string | null }> }).children, (td) => td.textContent)),
+      );
+      expect(rows).toEqual([
+        ["127.0.0.1:7731", "answering", ""],
+        ["<img src=x onerror=\"document.title='owned'\">", "not answering", "<b>timeout</b> after 2700 ms"],
+      ]);
+      expect(await page.title()).toBe("owlcache status");
+      expect(await page.$("#peers img")).toBeNull();
+      expect(await page.isVisible("#backends-card")).toBe(false); // no read-through configured
+    } finally {
+      await page.close();
+      await server.stop(true);
+    }
   }, 60_000);
 });
