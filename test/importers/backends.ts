@@ -86,6 +86,32 @@ export function startSilentServer(): Server & { readonly connections: number } {
   };
 }
 
+/** Answers every chunk it receives with `reply`: a server that does not speak the protocol. */
+export function startGarbageServer(reply: string): Server & { readonly connections: number } {
+  let connections = 0;
+  const listener: TCPSocketListener = Bun.listen({
+    hostname: "127.0.0.1",
+    port: 0,
+    socket: {
+      open() {
+        connections++;
+      },
+      data(socket) {
+        socket.write(reply);
+      },
+    },
+  });
+  return {
+    port: listener.port,
+    get connections() {
+      return connections;
+    },
+    async stop() {
+      listener.stop(true);
+    },
+  };
+}
+
 /** A Logger that keeps its lines for assertions. */
 export function recordingLogger() {
   const lines: { level: string; event: string; fields?: Record<string, unknown> }[] = [];

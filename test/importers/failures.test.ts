@@ -3,7 +3,7 @@
 
 import { afterAll, describe, expect, test } from "bun:test";
 import { RedisClient } from "bun";
-import { freePort, memcachedSet, startMemcached, startRedis, startSilentServer, type Server } from "./backends.ts";
+import { freePort, memcachedSet, startGarbageServer, startMemcached, startRedis, startSilentServer, type Server } from "./backends.ts";
 import { setup, valueOf } from "./harness.ts";
 
 const TIMEOUT_MS = 400;
@@ -122,6 +122,27 @@ describe("read-through failures", () => {
     expect(result).toEqual({ kind: "nil" });
     expect(ms).toBeLessThan(1000);
     expect(t.loader.stats().map((s) => s.failures)).toEqual([1, 1]);
+    t.loader.close();
+  });
+
+  test("get - a server that does not speak memcached's protocol is a failure, and the next request reconnects", async () => {
+    const garbage = startGarbageServer("HTTP/1.1 400 Bad Request\r\n\r\n");
+    started.push(garbage);
+    const t = setup({ Get_data_from_memcache: true, Memcache_list: `127.0.0.1:${garbage.port}`, HttpClient_Request_Max_Error_Number: 5 });
+    for (const key of ["a", "b"]) expect(await t.get(key)).toEqual({ kind: "nil" });
+    expect(t.loader.stats()[0]).toMatchObject({ failures: 2, state: "failing" });
+    expect(garbage.connections).toBe(2);
+    t.loader.close();
+  });
+
+  test("get - a server that does not speak Redis's protocol is a failure, never an error reply", async () => {
+    const garbage = startGarbageServer("VALUE x 0 1\r\n");
+    started.push(garbage);
+    const t = setup({ Get_data_from_redis: true, Redis_Addr: `127.0.0.1:${garbage.port}`, HttpClientRequestTimeout: TIMEOUT_MS });
+    const { result, ms } = await timed(() => t.get("a"));
+    expect(result).toEqual({ kind: "nil" });
+    expect(ms).toBeLessThan(TIMEOUT_MS + SLACK_MS);
+    expect(t.loader.stats()[0]!.failures).toBe(1);
     t.loader.close();
   });
 });
