@@ -10,6 +10,9 @@ import { ConfigError } from "./config/keys.ts";
 import { loadConfig, type LoadedConfig } from "./config/load.ts";
 import { FileLogger } from "./log/logger.ts";
 import { Keyspace } from "./store/keyspace.ts";
+import { LoadError } from "./persistence/loader.ts";
+import { Persistence } from "./persistence/persistence.ts";
+import { ReplayClock } from "./persistence/replay-clock.ts";
 import { MapStore } from "./store/map-store.ts";
 import { systemClock } from "./store/types.ts";
 import { startOwlServer } from "./transport/owl-server.ts";
@@ -53,7 +56,8 @@ async function main(): Promise<void> {
   const log = new FileLogger(config.Logfile, { echo: (line) => console.error(line) });
   for (const warning of loaded.warnings) log.warn("config", { message: warning });
 
-  const clock = systemClock;
+  // The store's clock: replay of the append log holds it at each write's time (see ReplayClock).
+  const clock = new ReplayClock(systemClock);
   const keyspace = new Keyspace(new MapStore(clock), clock);
   const { password, generated } = resolvePassword(config.Pass, config.DBfile);
   const engine = new Engine({
@@ -63,6 +67,39 @@ async function main(): Promise<void> {
     auth: new PasswordAuthenticator(password),
     onInternalError: (error, command) => log.error("command failed", { command, error }),
   });
+  const persistence = new Persistence({
+    dir: config.DBfile,
+    keyspace,
+    clock,
+    engine,
+    log,
+    appendonly: config.Appendonly,
+    appendfsync: config.Appendfsync,
+    intervalMs: (config.Task_DataBackupSeconds || config.Task_DataBackup * 60) * 1000,
+    repair: loaded.repair,
+    onFatal: (message) => {
+      log.error("fatal", { message });
+      console.error(`owlcache: ${message}`);
+      process.exit(1);
+    },
+  });
+  // Load before any server starts, so no request sees a half-loaded keyspace.
+  let restored;
+  try {
+    restored = await persistence.open((records) => {
+      log.info("loading", { records });
+      console.error(`owlcache: loading… ${records} records`);
+    });
+  } catch (error) {
+    if (error instanceof LoadError) {
+      log.error("load failed", { message: error.message });
+      console.error(`owlcache: ${error.message}`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const { keys, expired, ms } = restored;
+  log.info("loaded", { keys, expired, snapshotRecords: restored.snapshotRecords, logRecords: restored.logRecords, ms: Math.round(ms) });
   const streamAuth = config.TcpAuth === "1" || (config.TcpAuth === "auto" && !isLoopback(config.Host));
 
   const servers: StreamServer[] = [];
@@ -79,6 +116,7 @@ async function main(): Promise<void> {
     servers.push(owl);
     lines.push(["tcp", `${config.Host}:${owl.port}${streamAuth ? "  (pass required)" : ""}`]);
   }
+  lines.push(["restored", `${keys} keys in ${Math.round(ms)} ms${expired > 0 ? ` (${expired} expired while down)` : ""}`]);
   lines.push(["data", config.DBfile], ["logs", config.Logfile]);
 
   const expiry = setInterval(() => keyspace.store.advance(clock.now()), EXPIRY_INTERVAL_MS);
@@ -92,8 +130,15 @@ async function main(): Promise<void> {
     log.info("stopping", { signal });
     await Promise.all(servers.map((server) => server.stop()));
     clearInterval(expiry);
+    let code = 0;
+    try {
+      if (!(await persistence.close())) code = 1;
+    } catch (error) {
+      log.error("final snapshot failed", { error });
+      code = 1;
+    }
     log.info("stopped", { keys: keyspace.store.size });
-    process.exit(0);
+    process.exit(code);
   };
   process.on("SIGINT", () => void stop("SIGINT"));
   process.on("SIGTERM", () => void stop("SIGTERM"));
