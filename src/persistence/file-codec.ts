@@ -25,7 +25,7 @@ import { BlockWriter } from "./records.ts";
 export const BLOCK_RECORDS = 32;
 export const BLOCK_BYTES = 32 * 1024;
 /** Bytes handed to the writer at a time: each chunk is encoded in one go (a few ms), then written. */
-export const CHUNK_BYTES = 1024 * 1024;
+export const CHUNK_BYTES = 256 * 1024;
 
 export class SnapshotEncoder {
   private readonly writer = new BlockWriter(CHUNK_BYTES + BLOCK_BYTES);

@@ -88,13 +88,14 @@ export class BlockWriter {
   setRecord(keyLength: number, value: Uint8Array, expiresAt: number, writtenAt: number): number {
     this.ensure(SET_HEAD_BYTES + keyLength + value.length);
     const p = this.pos;
-    this.buf[p] = OP_SET;
-    this.view.setUint32(p + 1, keyLength, true);
-    this.view.setUint32(p + 5, value.length, true);
+    const buf = this.buf;
+    buf[p] = OP_SET;
+    putU32(buf, p + 1, keyLength);
+    putU32(buf, p + 5, value.length);
     this.view.setFloat64(p + 9, writtenAt, true);
     this.view.setFloat64(p + 17, expiresAt, true);
     const keyAt = p + SET_HEAD_BYTES;
-    this.buf.set(value, keyAt + keyLength);
+    copyInto(buf, keyAt + keyLength, value);
     this.pos = keyAt + keyLength + value.length;
     this.count++;
     return keyAt;
@@ -107,7 +108,7 @@ export class BlockWriter {
 
   set(key: Uint8Array, value: Uint8Array, expiresAt: number, writtenAt: number): void {
     const keyAt = this.setRecord(key.length, value, expiresAt, writtenAt);
-    this.buf.set(key, keyAt);
+    copyInto(this.buf, keyAt, key);
   }
 
   expire(key: Uint8Array, expiresAt: number, writtenAt: number): void {
@@ -162,6 +163,23 @@ export class BlockWriter {
     this.buf = next;
     this.view = new DataView(next.buffer);
   }
+}
+
+function putU32(buf: Uint8Array, at: number, n: number): void {
+  buf[at] = n;
+  buf[at + 1] = n >>> 8;
+  buf[at + 2] = n >>> 16;
+  buf[at + 3] = n >>> 24;
+}
+
+/** TypedArray.set costs more than a loop for the short keys and values a cache mostly holds. */
+function copyInto(buf: Uint8Array, at: number, src: Uint8Array): void {
+  const n = src.length;
+  if (n > 48) {
+    buf.set(src, at);
+    return;
+  }
+  for (let i = 0; i < n; i++) buf[at + i] = src[i]!;
 }
 
 /**
