@@ -64,10 +64,11 @@ export class AppendLog {
     const w = this.writer;
     if (!w.isBlockOpen) {
       w.beginBlock(this.clock.now());
-      // A write that no transport answers (e.g. a background task) still reaches the file soon.
+      // A write that no transport answers (e.g. a background task) still reaches the file at the
+      // end of the task that made it.
       if (!this.flushQueued) {
         this.flushQueued = true;
-        setImmediate(this.flush);
+        queueMicrotask(this.flush);
       }
     }
     if (m.type === "set") w.set(m.key, m.value, m.expiresAt, m.writtenAt);

@@ -75,13 +75,19 @@ export function decodeFileHeader(bytes: Uint8Array, magic: string): FileHeader {
 
 /** Fills the 16-byte block header in front of a payload already written at `at + 16`. */
 export function sealBlock(buf: Uint8Array, at: number, payloadLength: number, count: number, marker = BLOCK_MARKER): void {
-  const view = new DataView(buf.buffer, buf.byteOffset + at, BLOCK_HEADER_BYTES);
-  view.setUint32(0, marker, true);
-  view.setUint32(4, payloadLength, true);
-  view.setUint32(8, count, true);
+  putU32(buf, at, marker);
+  putU32(buf, at + 4, payloadLength);
+  putU32(buf, at + 8, count);
   // The checksum covers length and count as well as the payload, so a flipped length is caught too.
   const seed = checksum(buf.subarray(at + 4, at + 12));
-  view.setUint32(12, checksum(buf.subarray(at + BLOCK_HEADER_BYTES, at + BLOCK_HEADER_BYTES + payloadLength), seed), true);
+  putU32(buf, at + 12, checksum(buf.subarray(at + BLOCK_HEADER_BYTES, at + BLOCK_HEADER_BYTES + payloadLength), seed));
+}
+
+export function putU32(buf: Uint8Array, at: number, n: number): void {
+  buf[at] = n;
+  buf[at + 1] = n >>> 8;
+  buf[at + 2] = n >>> 16;
+  buf[at + 3] = n >>> 24;
 }
 
 export interface Block {

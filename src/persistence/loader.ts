@@ -2,13 +2,13 @@
 // Damage stops the start naming file and offset; with --repair intact blocks are kept and the
 // damaged file is linked aside (never deleted) before anything replaces it.
 
-import { copyFileSync, existsSync, linkSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { closeSync, copyFileSync, existsSync, linkSync, openSync, readdirSync, readFileSync, readSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Store } from "../store/types.ts";
 import { LOG_FILE } from "./append-log.ts";
 import { removeStaleTemps } from "./atomic-file.ts";
 import { decodeFile } from "./file-codec.ts";
-import { decodeFileHeader, FormatError, LOG_MAGIC, SNAPSHOT_MAGIC, UnsupportedVersionError } from "./frame.ts";
+import { decodeFileHeader, FILE_HEADER_BYTES, FormatError, LOG_MAGIC, SNAPSHOT_MAGIC, UnsupportedVersionError } from "./frame.ts";
 import { decodeRecords, type RecordVisitor } from "./records.ts";
 import type { ReplayClock } from "./replay-clock.ts";
 
@@ -74,7 +74,7 @@ export function loadData(options: LoadOptions): LoadResult {
   let snapshotGeneration = 0;
   let snapshotRecords = 0;
   if (existsSync(snapshotPath)) {
-    const bytes = readFileSync(snapshotPath);
+    const bytes = readBytes(snapshotPath);
     const visitor: RecordVisitor = {
       set: (key, value, expiresAt, writtenAt) => {
         store.set(key, value, expiresAt, writtenAt);
@@ -96,7 +96,7 @@ export function loadData(options: LoadOptions): LoadResult {
   const staleLogs: string[] = [];
   let maxGeneration = snapshotGeneration;
   for (const log of listLogs(dir)) {
-    const generation = decodeChecked(log, () => decodeFileHeader(readFileSync(log).subarray(0, 64), LOG_MAGIC).generation, repair);
+    const generation = decodeChecked(log, () => decodeFileHeader(readHead(log), LOG_MAGIC).generation, repair);
     if (generation === undefined) {
       // Header damaged (repair mode): its place in the order is unknown, so it is replayed last.
       logs.push({ path: log, generation: Number.MAX_SAFE_INTEGER });
@@ -116,7 +116,7 @@ export function loadData(options: LoadOptions): LoadResult {
     flush: () => (store.clear(), logRecords++, counted()),
   };
   for (const log of logs) {
-    const bytes = readFileSync(log.path);
+    const bytes = readBytes(log.path);
     try {
       const decoded = decodeChecked(log.path, () =>
         decodeFile(bytes, LOG_MAGIC, repair, (payload, count, base) => {
@@ -164,11 +164,32 @@ export function removeLogsBefore(dir: string, generation: number, keep: string |
     if (log === keep) continue;
     let logGeneration: number;
     try {
-      logGeneration = decodeFileHeader(readFileSync(log).subarray(0, 64), LOG_MAGIC).generation;
+      logGeneration = decodeFileHeader(readHead(log), LOG_MAGIC).generation;
     } catch {
       continue; // unreadable: not ours to delete
     }
     if (logGeneration < generation) rmSync(log, { force: true });
+  }
+}
+
+/**
+ * The file as a plain Uint8Array: views of a Node Buffer are Buffers, whose slice() does not copy,
+ * so a store copying values with slice() would keep the whole file alive.
+ */
+function readBytes(path: string): Uint8Array {
+  const buffer = readFileSync(path);
+  return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.length);
+}
+
+/** The first bytes of a file (its header), without reading the rest. */
+function readHead(path: string): Uint8Array {
+  const fd = openSync(path, "r");
+  try {
+    const head = new Uint8Array(FILE_HEADER_BYTES);
+    const n = readSync(fd, head, 0, FILE_HEADER_BYTES, 0);
+    return head.subarray(0, n);
+  } finally {
+    closeSync(fd);
   }
 }
 

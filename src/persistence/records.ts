@@ -1,7 +1,7 @@
 // Record encoding inside blocks (pure): a snapshot holds `set` records, the append log holds every
 // kind of write. BlockWriter builds sealed blocks in one growing buffer; decodeRecords reads them.
 
-import { BLOCK_HEADER_BYTES, END_MARKER, FormatError, sealBlock } from "./frame.ts";
+import { BLOCK_HEADER_BYTES, END_MARKER, FormatError, putU32, sealBlock } from "./frame.ts";
 
 export const OP_SET = 1;
 export const OP_EXPIRE = 2;
@@ -163,13 +163,6 @@ export class BlockWriter {
     this.buf = next;
     this.view = new DataView(next.buffer);
   }
-}
-
-function putU32(buf: Uint8Array, at: number, n: number): void {
-  buf[at] = n;
-  buf[at + 1] = n >>> 8;
-  buf[at + 2] = n >>> 16;
-  buf[at + 3] = n >>> 24;
 }
 
 /** TypedArray.set costs more than a loop for the short keys and values a cache mostly holds. */
