@@ -91,12 +91,11 @@ async function main(): Promise<void> {
       console.error(`owlcache: loading… ${records} records`);
     });
   } catch (error) {
-    if (error instanceof LoadError) {
-      log.error("load failed", { message: error.message });
-      console.error(`owlcache: ${error.message}`);
-      process.exit(1);
-    }
-    throw error;
+    // A damaged file (LoadError names file and offset) or an unusable data directory.
+    const message = error instanceof LoadError ? error.message : `data directory ${config.DBfile}: ${String(error)}`;
+    log.error("load failed", { message });
+    console.error(`owlcache: ${message}`);
+    process.exit(1);
   }
   const { keys, expired, ms } = restored;
   log.info("loaded", { keys, expired, snapshotRecords: restored.snapshotRecords, logRecords: restored.logRecords, ms: Math.round(ms) });
@@ -120,8 +119,6 @@ async function main(): Promise<void> {
   lines.push(["data", config.DBfile], ["logs", config.Logfile]);
 
   const expiry = setInterval(() => keyspace.store.advance(clock.now()), EXPIRY_INTERVAL_MS);
-  process.stdout.write(banner({ lines, generatedPassword: generated ? password : undefined }));
-  log.info("start", { version: VERSION, addresses: Object.fromEntries(lines) });
 
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {
@@ -142,6 +139,9 @@ async function main(): Promise<void> {
   };
   process.on("SIGINT", () => void stop("SIGINT"));
   process.on("SIGTERM", () => void stop("SIGTERM"));
+  // The banner last: whoever waits for it may signal at once, and the handlers must be in place.
+  process.stdout.write(banner({ lines, generatedPassword: generated ? password : undefined }));
+  log.info("start", { version: VERSION, addresses: Object.fromEntries(lines) });
 }
 
 await main();

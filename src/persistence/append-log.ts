@@ -2,7 +2,7 @@
 // written (and with `always` fsynced) in the engine's before-reply hook, so no reply leaves before
 // its write is in the log. One block per batch: one write(2), one checksum.
 
-import { closeSync, fdatasync, fdatasyncSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
+import { closeSync, fdatasync, fdatasyncSync, fstatSync, ftruncateSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Mutation } from "../store/keyspace.ts";
 import type { Clock } from "../store/types.ts";
@@ -84,15 +84,22 @@ export class AppendLog {
     w.sealBlock();
     const bytes = w.sealed();
     if (bytes.length === 0) return;
+    let done = 0;
     try {
-      let done = 0;
       while (done < bytes.length) done += writeSync(this.fd, bytes, done, bytes.length - done);
       w.reset();
       if (this.policy === "always") fdatasyncSync(this.fd);
       else this.unsynced = true;
     } catch (error) {
-      // Keep the sealed bytes: a partial write leaves a torn block the loader reports; the retry
-      // rewrites whole blocks after it, which --repair recovers.
+      // Keep the batch for the next flush, and cut off any part of it that did reach the file,
+      // so the log never holds a torn block followed by good ones.
+      if (done > 0 && done < bytes.length) {
+        try {
+          ftruncateSync(this.fd, fstatSync(this.fd).size - done);
+        } catch {
+          // the loader will report the torn block with its offset
+        }
+      }
       this.onError(error, this.currentPath);
     }
   };

@@ -49,6 +49,8 @@ export interface LoadResult {
   /** logs older than the snapshot: already contained in it */
   readonly staleLogs: readonly string[];
   readonly damaged: readonly DamagedFile[];
+  /** problems --repair accepted that are not damage inside a file (e.g. a missing snapshot) */
+  readonly warnings: readonly string[];
 }
 
 export interface LoadOptions {
@@ -107,6 +109,7 @@ export function loadData(options: LoadOptions): LoadResult {
     else logs.push({ path: log, generation });
   }
   logs.sort((a, b) => a.generation - b.generation);
+  const warnings = checkChain(logs, snapshotPath, existsSync(snapshotPath) ? snapshotGeneration : undefined, repair);
 
   let logRecords = 0;
   const replay: RecordVisitor = {
@@ -147,7 +150,33 @@ export function loadData(options: LoadOptions): LoadResult {
     logs: intact,
     staleLogs,
     damaged,
+    warnings,
   };
+}
+
+/**
+ * Each snapshot starts a log, so the logs to replay must begin at the snapshot's generation and
+ * follow one another without a gap; otherwise writes are missing (a lost or older snapshot).
+ */
+function checkChain(logs: readonly LogFile[], snapshotPath: string, snapshotGeneration: number | undefined, repair: boolean): string[] {
+  const problems: string[] = [];
+  let expected = snapshotGeneration ?? 0;
+  let first = true;
+  for (const log of logs) {
+    if (log.generation === Number.MAX_SAFE_INTEGER) break;
+    if (log.generation !== expected) {
+      const before = first
+        ? `${snapshotPath} is ${snapshotGeneration === undefined ? "missing" : `of generation ${snapshotGeneration}`}`
+        : `the log of generation ${expected} is missing`;
+      problems.push(`${log.path}: follows generation ${log.generation}, but ${before}; the writes before it are not there`);
+    }
+    expected = log.generation + 1;
+    first = false;
+  }
+  if (problems.length > 0 && !repair) {
+    throw new LoadError(`${problems[0]}. Refusing to start; run with --repair to start from the files that are there`);
+  }
+  return problems;
 }
 
 /** owlcache.aof and owlcache.aof.N files in `dir`. */

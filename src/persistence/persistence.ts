@@ -64,17 +64,21 @@ export class Persistence {
     this.loaded = true;
     this.generation = result.maxGeneration;
     this.savedVersion = keyspace.version;
+    for (const warning of result.warnings) log.warn("repair", { message: warning });
     for (const d of result.damaged) {
       log.warn("repair", { file: d.path, damage: d.error.message, skippedBlocks: d.skippedBlocks, keptAside: d.asidePath });
     }
-    if (result.damaged.length > 0) {
+    const repaired = result.damaged.length > 0 || result.warnings.length > 0;
+    if (repaired) {
       const written = await this.snapshot(true);
       if (!written) throw new Error("repair: could not write the repaired snapshot; the damaged files are untouched");
     } else {
       removeLogsBefore(dir, result.snapshotGeneration, undefined);
     }
     if (this.options.appendonly) this.openLog(result);
-    this.timer = setInterval(() => void this.snapshot(false), this.options.intervalMs);
+    this.timer = setInterval(() => {
+      this.snapshot(false).catch((error: unknown) => log.error("snapshot failed", { error }));
+    }, this.options.intervalMs);
     this.timer.unref?.();
     return result;
   }
@@ -86,7 +90,7 @@ export class Persistence {
       if (appendfsync === "always") onFatal(`${path}: append log write failed (${String(error)}); stopping rather than acknowledge unlogged writes`);
     };
     // Continue the newest log that was replayed whole; otherwise start one after the snapshot.
-    const last = result.damaged.length === 0 ? result.logs.at(-1) : undefined;
+    const last = result.damaged.length === 0 && result.warnings.length === 0 ? result.logs.at(-1) : undefined;
     this.appendLog = last
       ? AppendLog.reopen(last.path, last.generation, appendfsync, clock, onError)
       : AppendLog.create(join(dir, LOG_FILE), this.generation, appendfsync, clock, onError);
@@ -109,10 +113,16 @@ export class Persistence {
   private async write(): Promise<SnapshotResult | undefined> {
     const { dir, keyspace, clock, log } = this.options;
     const started = performance.now();
-    const generation = ++this.generation;
+    const generation = this.generation + 1;
     const version = keyspace.version;
     // Same tick: every write is either in this capture or in the new log, never in neither.
-    this.appendLog?.rotate(join(dir, `${LOG_FILE}.${generation}`), generation);
+    try {
+      this.appendLog?.rotate(join(dir, `${LOG_FILE}.${generation}`), generation);
+    } catch (error) {
+      log.error("snapshot failed: could not start a new append log", { error });
+      return undefined;
+    }
+    this.generation = generation;
     const takenAt = clock.now();
     const view = captureStore(keyspace.store);
     const captureMs = performance.now() - started;

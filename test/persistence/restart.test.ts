@@ -2,7 +2,7 @@
 // the final snapshot at stop, and refusal / --repair for damaged files.
 
 import { afterAll, describe, expect, test } from "bun:test";
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { checksum } from "../../src/persistence/frame.ts";
 import { removeDir, runMain, startNode, type NodeProcess } from "../helpers/node-process.ts";
@@ -241,5 +241,25 @@ describe("damaged files", () => {
     const { store } = readDataDir(node.dataDir);
     expect(store.size).toBe(40);
     expect(dec(store.get(enc("after"))!.value)).toBe("repair");
+  });
+
+  test("startup - a log whose snapshot is missing is refused; --repair starts from the log", async () => {
+    const settings = { Appendonly: 1, Appendfsync: "always" };
+    const node = await start({ set: settings });
+    expect((await pipeline(node.tcpPort, ["set before snapshot"])).failures).toBe(0);
+    expect(await node.stop()).toBe(0); // snapshot generation 1 and an empty log that follows it
+    const again = await start({ dir: node.dir, set: settings });
+    expect((await pipeline(again.tcpPort, ["set after snapshot"])).failures).toBe(0);
+    await killHard(again);
+    const db = join(node.dataDir, "owlcache.db");
+    rmSync(db);
+    const run = await runOn(node, ["--set", "Appendonly=1"]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`owlcache.aof: follows generation 1, but ${db} is missing`);
+    const repaired = await start({ dir: node.dir, args: ["--repair"], set: settings });
+    expect(repaired.banner).toMatch(/restored\s+1 keys/);
+    expect(await repaired.stop()).toBe(0);
+    // The repair wrote a snapshot the log follows again: a plain start accepts the files.
+    expect(readDataDir(node.dataDir).store.size).toBe(1);
   });
 });
