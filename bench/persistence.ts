@@ -3,7 +3,7 @@
 // stall and RSS during a snapshot, SET throughput with Appendonly 1 everysec vs without.
 // Usage: bun bench/persistence.ts [keys=1000000] [seconds=5]
 
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -117,32 +117,54 @@ for (let run = 0; run < 3; run++) {
   await o.proc.exited;
 }
 
-// 4. SET throughput with and without the append log (everysec), alternating.
-async function setThroughput(appendonly: number): Promise<number> {
+// 4. SET throughput with and without the append log (everysec), alternating. The server's CPU
+// time per SET (from /proc) is reported too: on a shared machine it is steadier than throughput.
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks
+}
+async function setThroughput(appendonly: number): Promise<{ ops: number; cpuUsPerOp: number }> {
   const dir = mkdtempSync(join(work, "aof-"));
   const port = await freePort();
   const proc = (await timeToServe(() => Bun.spawn(owlArgs(dir, port, { Appendonly: appendonly, Appendfsync: "everysec" }), { stdout: "ignore", stderr: "ignore" }), () => owlPing(port))).proc;
-  const out = await sh(["taskset", "-c", "1", "/work/tools/loadgen", "--proto", "owl", "--port", String(port), "--skip-banner", "--get-ratio", "0", "--conns", "50", "--pipeline", "8", "--seconds", String(SECONDS), "--check"]);
+  const cpuBefore = cpuSeconds(proc.pid);
+  const out = await sh(["taskset", "-c", "1", "/work/tools/loadgen", "--proto", "owl", "--port", String(port), "--skip-banner", "--get-ratio", "0", "--conns", "50", "--pipeline", "8", "--seconds", String(SECONDS), "--warmup", "0", "--check"]);
+  const cpu = cpuSeconds(proc.pid) - cpuBefore;
   proc.kill(9);
   await proc.exited;
   rmSync(dir, { recursive: true, force: true });
-  return Number(/ops_per_sec=([\d.]+)/.exec(out)![1]);
+  const ops = Number(/ops_per_sec=([\d.]+)/.exec(out)![1]);
+  const total = Number(/ops=(\d+)/.exec(out)![1]);
+  return { ops, cpuUsPerOp: (cpu / total) * 1e6 };
 }
-const plain: number[] = [];
-const logged: number[] = [];
+const plain: { ops: number; cpuUsPerOp: number }[] = [];
+const logged: { ops: number; cpuUsPerOp: number }[] = [];
 for (let run = 0; run < 3; run++) {
   plain.push(await setThroughput(0));
   logged.push(await setThroughput(1));
 }
+const plainOps = median(plain.map((r) => r.ops));
+const loggedOps = median(logged.map((r) => r.ops));
+const plainCpu = median(plain.map((r) => r.cpuUsPerOp));
+const loggedCpu = median(logged.map((r) => r.cpuUsPerOp));
 
 const r2 = (n: number) => Math.round(n * 100) / 100;
 console.log(
   JSON.stringify(
     {
       keys: KEYS,
-      snapshot: { owlMs: snap.totalMs, redisSaveMs: r2(median(saves)), ratio: r2(snap.totalMs! / median(saves)), captureMs: snap.captureMs, maxStallMs: snap.maxStallMs, rssBeforeMB: snap.rssBeforeMB, peakRssMB: snap.peakRssMB, rssRatio: snap.rssRatio, fileMB: snap.fileMB },
+      snapshot: { owlMs: snap.totalMs, redisSaveMs: r2(median(saves)), ratio: r2(snap.totalMs! / median(saves)), captureMs: snap.captureMs, maxStallMs: snap.maxStallMs, idleStallMs: snap.idleStallMs, rssBeforeMB: snap.rssBeforeMB, peakRssMB: snap.peakRssMB, rssRatio: snap.rssRatio, fileMB: snap.fileMB },
       restart: { owlMs: r2(median(owlLoads)), redisMs: r2(median(redisLoads)), ratio: r2(median(owlLoads) / median(redisLoads)), owlRuns: owlLoads.map(r2), redisRuns: redisLoads.map(r2) },
-      setThroughput: { withoutLog: median(plain), everysec: median(logged), ratio: r2(median(logged) / median(plain)), withoutRuns: plain, everysecRuns: logged },
+      setThroughput: {
+        withoutLog: plainOps,
+        everysec: loggedOps,
+        ratio: r2(loggedOps / plainOps),
+        cpuUsPerSetWithout: r2(plainCpu),
+        cpuUsPerSetEverysec: r2(loggedCpu),
+        cpuRatio: r2(plainCpu / loggedCpu),
+        withoutRuns: plain.map((r) => r.ops),
+        everysecRuns: logged.map((r) => r.ops),
+      },
     },
     null,
     2,
