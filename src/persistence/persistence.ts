@@ -2,7 +2,7 @@
 // and at stop. A snapshot is captured in one short pause, then encoded and written in chunks with
 // async writes so requests keep being served; each snapshot starts a fresh log.
 
-import { mkdirSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "../log/logger.ts";
 import type { Keyspace } from "../store/keyspace.ts";
@@ -72,6 +72,9 @@ export class Persistence {
     if (repaired) {
       const written = await this.snapshot(true);
       if (!written) throw new Error("repair: could not write the repaired snapshot; the damaged files are untouched");
+      // Every damaged log is in the new snapshot and linked aside; one whose header was unreadable
+      // would otherwise stay and stop the next start.
+      for (const d of result.damaged) if (d.path !== this.snapshotPath) rmSync(d.path, { force: true });
     } else {
       removeLogsBefore(dir, result.snapshotGeneration, undefined);
     }

@@ -176,8 +176,8 @@ function copyInto(buf: Uint8Array, at: number, src: Uint8Array): void {
 }
 
 /**
- * Reads the records of one block payload. `base` is the payload's file offset, for errors.
- * `withTime`: the payload starts with the f64 local time of its writes (append log); returned.
+ * Reads the records of one block payload (for a log block, the part after its time). `base` is
+ * the payload's file offset, for errors; `onlySets` rejects anything else (snapshots).
  */
 export function decodeRecords(payload: Uint8Array, count: number, base: number, visit: RecordVisitor, onlySets: boolean): void {
   const view = new DataView(payload.buffer, payload.byteOffset, payload.length);

@@ -243,6 +243,22 @@ describe("damaged files", () => {
     expect(dec(store.get(enc("after"))!.value)).toBe("repair");
   });
 
+  test("startup - an append log with a damaged header is refused; --repair replays its intact blocks", async () => {
+    const settings = { Appendonly: 1, Appendfsync: "always" };
+    const node = await start({ set: settings });
+    expect((await pipeline(node.tcpPort, ["set h1 one", "set h2 two"])).failures).toBe(0);
+    await killHard(node);
+    const aof = join(node.dataDir, "owlcache.aof");
+    flipBit(aof, 3);
+    const run = await runOn(node, ["--set", "Appendonly=1"]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`${aof}: corrupt at byte offset 0`);
+    const repaired = await start({ dir: node.dir, args: ["--repair"], set: settings });
+    expect(repaired.banner).toMatch(/restored\s+2 keys/);
+    expect(await repaired.stop()).toBe(0);
+    expect(readDataDir(node.dataDir).store.size).toBe(2);
+  });
+
   test("startup - a log whose snapshot is missing is refused; --repair starts from the log", async () => {
     const settings = { Appendonly: 1, Appendfsync: "always" };
     const node = await start({ set: settings });
