@@ -17,10 +17,20 @@ export async function pipeline(port: number, lines: string[], timeoutMs = 60_000
   let failures = 0;
   let carry = "";
   const { promise, resolve, reject } = Promise.withResolvers<void>();
+  // socket.write may take only part of a big buffer; the rest goes out on drain.
+  let pending = Buffer.from(lines.join("\n") + "\n");
+  const send = (s: { write(data: Uint8Array): number }): void => {
+    while (pending.length > 0) {
+      const n = s.write(pending);
+      if (n <= 0) return;
+      pending = pending.subarray(n);
+    }
+  };
   const socket = await Bun.connect({
     hostname: "127.0.0.1",
     port,
     socket: {
+      drain: send,
       data(_s, chunk) {
         const text = carry + chunk.toString();
         const parts = text.split("\n");
@@ -36,7 +46,7 @@ export async function pipeline(port: number, lines: string[], timeoutMs = 60_000
       },
     },
   });
-  socket.write(lines.join("\n") + "\n");
+  send(socket);
   const timer = setTimeout(() => reject(new Error(`timed out after ${seen} of ${expected} replies`)), timeoutMs);
   try {
     await promise;
