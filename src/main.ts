@@ -18,6 +18,9 @@ import { authFailureCounter } from "./metrics/owl-metrics.ts";
 import { Metrics } from "./metrics/registry.ts";
 import { startOps } from "./ops/wiring.ts";
 import { Keyspace } from "./store/keyspace.ts";
+import { LoadError } from "./persistence/loader.ts";
+import { Persistence } from "./persistence/persistence.ts";
+import { ReplayClock } from "./persistence/replay-clock.ts";
 import { MapStore } from "./store/map-store.ts";
 import { systemClock } from "./store/types.ts";
 import { startOwlServer } from "./transport/owl-server.ts";
@@ -62,7 +65,8 @@ async function main(): Promise<void> {
   const log = new FileLogger(config.Logfile, { echo: (line) => console.error(line) });
   for (const warning of loaded.warnings) log.warn("config", { message: warning });
 
-  const clock = systemClock;
+  // The store's clock: replay of the append log holds it at each write's time (see ReplayClock).
+  const clock = new ReplayClock(systemClock);
   const startedAt = clock.now();
   const keyspace = new Keyspace(new MapStore(clock), clock);
   // ops (issue 9): metrics registry and read-through loader, needed by the engine
@@ -96,6 +100,38 @@ async function main(): Promise<void> {
     memoryLogMinutes: config.Task_MemoryInfoToLog,
     readThrough,
   });
+  const persistence = new Persistence({
+    dir: config.DBfile,
+    keyspace,
+    clock,
+    engine,
+    log,
+    appendonly: config.Appendonly,
+    appendfsync: config.Appendfsync,
+    intervalMs: (config.Task_DataBackupSeconds || config.Task_DataBackup * 60) * 1000,
+    repair: loaded.repair,
+    onFatal: (message) => {
+      log.error("fatal", { message });
+      console.error(`owlcache: ${message}`);
+      process.exit(1);
+    },
+  });
+  // Load before any server starts, so no request sees a half-loaded keyspace.
+  let restored;
+  try {
+    restored = await persistence.open((records) => {
+      log.info("loading", { records });
+      console.error(`owlcache: loading… ${records} records`);
+    });
+  } catch (error) {
+    // A damaged file (LoadError names file and offset) or an unusable data directory.
+    const message = error instanceof LoadError ? error.message : `data directory ${config.DBfile}: ${String(error)}`;
+    log.error("load failed", { message });
+    console.error(`owlcache: ${message}`);
+    process.exit(1);
+  }
+  const { keys, expired, ms } = restored;
+  log.info("loaded", { keys, expired, snapshotRecords: restored.snapshotRecords, logRecords: restored.logRecords, ms: Math.round(ms) });
   const streamAuth = config.TcpAuth === "1" || (config.TcpAuth === "auto" && !isLoopback(config.Host));
 
   const servers: StreamServer[] = [];
@@ -124,6 +160,7 @@ async function main(): Promise<void> {
   }
   lines.push(["http", http.url], ["docs", http.docsUrl]);
   ops.setAddress(`${config.ResponseHost}:${http.port}`);
+  lines.push(["restored", `${keys} keys in ${Math.round(ms)} ms${expired > 0 ? ` (${expired} expired while down)` : ""}`]);
   lines.push(["data", config.DBfile], ["logs", config.Logfile]);
 
   const expiry = setInterval(() => keyspace.store.advance(clock.now()), EXPIRY_INTERVAL_MS);
@@ -136,13 +173,20 @@ async function main(): Promise<void> {
     await Promise.all([...servers.map((server) => server.stop()), http.stop()]);
     clearInterval(expiry);
     ops.stop();
+    let code = 0;
+    try {
+      if (!(await persistence.close())) code = 1;
+    } catch (error) {
+      log.error("final snapshot failed", { error });
+      code = 1;
+    }
     log.info("stopped", { keys: keyspace.store.size });
-    process.exit(0);
+    process.exit(code);
   };
   process.on("SIGINT", () => void stop("SIGINT"));
   process.on("SIGTERM", () => void stop("SIGTERM"));
 
-  // Last: whoever waits for the banner may signal us at once.
+  // The banner last: whoever waits for it may signal at once, and the handlers must be in place.
   process.stdout.write(banner({ lines, generatedPassword: generated ? password : undefined }));
   log.info("start", { version: VERSION, addresses: Object.fromEntries(lines) });
 }
