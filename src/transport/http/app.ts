@@ -3,6 +3,7 @@
 
 import { cors } from "@elysiajs/cors";
 import { Elysia, type AnyElysia } from "elysia";
+import type { Server } from "bun";
 import { readFileSync } from "node:fs";
 import type { TokenService } from "../../auth/tokens.ts";
 import type { Engine } from "../../commands/engine.ts";
@@ -11,7 +12,8 @@ import type { Config } from "../../config/keys.ts";
 import type { Logger } from "../../log/logger.ts";
 import { systemClock, type Clock } from "../../store/types.ts";
 import { rememberClientAddress, socketAddress } from "./client-address.ts";
-import { errorResponse, type DataContext } from "./data-command.ts";
+import { errorResponse, runDataCommand, type DataContext } from "./data-command.ts";
+import { plainQuery } from "./fast-get.ts";
 import { dataRoutes } from "./data-route.ts";
 import { docsRoutes, DOCS_PATH } from "./docs.ts";
 import { errorToResponse } from "./errors.ts";
@@ -125,7 +127,29 @@ export function startHttpServer(deps: HttpDeps): HttpServer {
   const tooLarge = (): Response => errorResponse(data, new CommandError(413, `request body larger than ${limit} bytes`));
   const handle = app.handle.bind(app) as (request: Request) => Promise<Response>;
 
-  let server: ReturnType<typeof Bun.serve>;
+  const fetch = (request: Request, srv: Server<undefined>): Response | Promise<Response> => {
+    const client = socketAddress(request, srv);
+    rememberClientAddress(request, client);
+    if (request.body === null) return handle(request);
+    const length = request.headers.get("content-length");
+    if (length !== null) return Number(length) > limit ? tooLarge() : handle(request);
+    // Chunked: read it here, within the limit, so the 413 is ours and exact.
+    return readLimited(request, limit).then((body) => {
+      if (body === undefined) return tooLarge();
+      const copy = new Request(request, { body });
+      rememberClientAddress(copy, client);
+      return handle(copy);
+    });
+  };
+  // GET /data/ skips Elysia's per-request work (CORS needs Elysia's hooks, so only without it).
+  const fastGet = (request: Request, srv: Server<undefined>): Response | Promise<Response> => {
+    const fields = plainQuery(request.url);
+    if (fields === undefined) return fetch(request, srv);
+    return runDataCommand(data, request, socketAddress(request, srv), fields);
+  };
+  const routes = config.Cors ? undefined : { "/data/": { GET: fastGet }, "/data": { GET: fastGet } };
+
+  let server: Server<undefined>;
   try {
     server = Bun.serve({
       hostname: config.Host,
@@ -133,23 +157,8 @@ export function startHttpServer(deps: HttpDeps): HttpServer {
       tls,
       // Bun's own cap sits above ours so that our 413 envelope answers first.
       maxRequestBodySize: limit * 2,
-      async fetch(request, srv) {
-        const client = socketAddress(request, srv);
-        rememberClientAddress(request, client);
-        if (request.body !== null) {
-          const length = request.headers.get("content-length");
-          if (length !== null) {
-            if (Number(length) > limit) return tooLarge();
-          } else {
-            const body = await readLimited(request, limit);
-            if (body === undefined) return tooLarge();
-            const copy = new Request(request, { body });
-            rememberClientAddress(copy, client);
-            return handle(copy);
-          }
-        }
-        return handle(request);
-      },
+      routes,
+      fetch,
     });
   } catch (error) {
     throw new HttpStartError(`cannot listen on ${config.Host}:${config.Httpport} (${error instanceof Error ? error.message : String(error)})`);

@@ -31,25 +31,25 @@ export function errorResponse(ctx: DataContext, error: CommandError, cmd = "", k
   return envelopeResponse(ctx, cmd, key, errorReply(error));
 }
 
-/** A field as bytes: text as UTF-8, a file part as its bytes, a JSON number as its digits. */
-async function fieldBytes(value: unknown): Promise<Uint8Array | undefined> {
+/** A field as bytes: text as UTF-8, a JSON number as its digits; undefined when absent. */
+function textBytes(value: unknown): Uint8Array | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value === "string") return utf8(value);
   if (typeof value === "number") return utf8(String(value));
-  if (value instanceof Blob) return new Uint8Array(await value.arrayBuffer());
   throw new CommandError(500, "a field has a type that cannot be a command argument");
 }
 
 /**
  * The spec's arguments in order. A missing field in the middle becomes the empty value (a `set`
  * with exptime but no valuedata stores ""); missing fields at the end are left out, so the
- * engine's arity check answers "wrong number of arguments" as it does over TCP.
+ * engine's arity check answers "wrong number of arguments" as it does over TCP. File parts are
+ * read by the caller first (`readFileFields`), so this stays synchronous for the common case.
  */
-async function argumentsOf(httpArgs: readonly HttpField[], fields: Record<string, unknown>): Promise<Uint8Array[]> {
+function argumentsOf(httpArgs: readonly HttpField[], fields: Record<string, unknown>): Uint8Array[] {
   const args: Uint8Array[] = [];
   let present = 0;
   for (const name of httpArgs) {
-    const bytes = await fieldBytes(fields[name]);
+    const bytes = fields[name] instanceof Uint8Array ? (fields[name] as Uint8Array) : textBytes(fields[name]);
     args.push(bytes ?? EMPTY);
     if (bytes !== undefined) present = args.length;
   }
@@ -57,29 +57,65 @@ async function argumentsOf(httpArgs: readonly HttpField[], fields: Record<string
   return args;
 }
 
+/** Multipart file parts (and raw bodies) become bytes before the command runs. */
+async function readFileFields(fields: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = { ...fields };
+  for (const [name, value] of Object.entries(fields)) {
+    if (value instanceof Blob) out[name] = new Uint8Array(await value.arrayBuffer());
+  }
+  return out;
+}
+
+function hasFiles(fields: Record<string, unknown>): boolean {
+  for (const name in fields) if (fields[name] instanceof Blob) return true;
+  return false;
+}
+
 function keyText(value: unknown): string {
   return typeof value === "string" ? value : "";
 }
 
-export async function runDataCommand(ctx: DataContext, request: Request, client: string, fields: Record<string, unknown>): Promise<Response> {
+/**
+ * Runs one request. Synchronous for reads with text fields (the hot path: no promise, no token
+ * check); writes wait for the token check, file parts for their bytes.
+ */
+export function runDataCommand(ctx: DataContext, request: Request, client: string, fields: Record<string, unknown>): Response | Promise<Response> {
+  if (hasFiles(fields)) return readFileFields(fields).then((read) => runDataCommand(ctx, request, client, read));
   const { engine } = ctx;
   const cmd = typeof fields.cmd === "string" ? fields.cmd.toLowerCase() : "";
-  const key = keyText(fields.key);
   const spec = engine.lookup("owl", cmd);
-  let reply: Reply;
+  let args: Uint8Array[];
   try {
-    const args = spec?.httpArgs ? await argumentsOf(spec.httpArgs, fields) : [];
-    const canWrite = spec !== undefined && spec.write && (await ctx.tokens.verify(tokenFromRequest(request, fields), client));
-    const session: Session = { dialect: "owl", transport: "http", client, canRead: true, canWrite };
-    reply = await engine.execute(session, spec, cmd, args);
+    args = spec?.httpArgs ? argumentsOf(spec.httpArgs, fields) : [];
   } catch (error) {
-    if (!(error instanceof CommandError)) throw error;
-    reply = errorReply(error);
+    return finish(ctx, cmd, fields, spec?.name, failure(error));
   }
-  engine.beforeReply(); // the append log's group commit, before the answer leaves
-  if (fields.format === "raw" && spec?.name === "get") {
-    if (reply.kind === "bulk") return new Response(reply.value, { status: 200, headers: RAW_HEADERS });
+  if (spec !== undefined && spec.write && !spec.public) {
+    return ctx.tokens.verify(tokenFromRequest(request, fields), client).then((canWrite) => {
+      const session: Session = { dialect: "owl", transport: "http", client, canRead: true, canWrite };
+      return settle(ctx, cmd, fields, spec.name, engine.execute(session, spec, cmd, args));
+    });
+  }
+  const session: Session = { dialect: "owl", transport: "http", client, canRead: true, canWrite: false };
+  return settle(ctx, cmd, fields, spec?.name, engine.execute(session, spec, cmd, args));
+}
+
+function failure(error: unknown): Reply {
+  if (error instanceof CommandError) return errorReply(error);
+  throw error;
+}
+
+function settle(ctx: DataContext, cmd: string, fields: Record<string, unknown>, name: string | undefined, reply: Reply | Promise<Reply>): Response | Promise<Response> {
+  if (reply instanceof Promise) return reply.then((settled) => finish(ctx, cmd, fields, name, settled));
+  return finish(ctx, cmd, fields, name, reply);
+}
+
+function finish(ctx: DataContext, cmd: string, fields: Record<string, unknown>, name: string | undefined, reply: Reply): Response {
+  ctx.engine.beforeReply(); // the append log's group commit, before the answer leaves
+  if (name === "get" && fields.format === "raw") {
+    // A copy: the store may reuse the memory a view points into once the next command runs.
+    if (reply.kind === "bulk") return new Response(reply.value.slice(), { status: 200, headers: RAW_HEADERS });
     if (reply.kind === "nil") return new Response(null, { status: 404, headers: RAW_HEADERS });
   }
-  return envelopeResponse(ctx, cmd, key, reply);
+  return envelopeResponse(ctx, cmd, keyText(fields.key), reply);
 }
