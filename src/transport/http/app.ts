@@ -161,7 +161,9 @@ export function startHttpServer(deps: HttpDeps): HttpServer {
       fetch,
     });
   } catch (error) {
-    throw new HttpStartError(`cannot listen on ${config.Host}:${config.Httpport} (${error instanceof Error ? error.message : String(error)})`);
+    const reason = error instanceof Error ? error.message : String(error);
+    if (tls) throw new HttpStartError(`cannot start HTTPS on ${config.Host}:${config.Httpport} with Https_CertFile ${config.Https_CertFile} and Https_KeyFile ${config.Https_KeyFile} (${reason})`);
+    throw new HttpStartError(`cannot listen on ${config.Host}:${config.Httpport} (${reason})`);
   }
   const port = server.port!;
   data.responseHost = `${config.ResponseHost}:${port}`;
