@@ -102,7 +102,8 @@ describe("app", () => {
     for (const query of ["", "?key=a", "?cmd=get&cmd=set", "?cmd=get&key=%ZZ", "?cmd=get&format=RAW"]) {
       expect(plainQuery(`http://localhost/data/${query}`)).toBeUndefined();
     }
-    expect(plainQuery("http://localhost/data/?cmd=get&key=a+b&&flag")).toEqual(Object.assign(Object.create(null), { cmd: "get", key: "a b", flag: "" }));
+    expect(plainQuery("http://localhost/data/?cmd=get&key=a+b&&flag")).toMatchObject({ cmd: "get", key: "a b", valuedata: undefined });
+    expect(plainQuery("http://localhost/data/?cmd=get&constructor=1&__proto__=x&toString")).toMatchObject({ cmd: "get" });
   });
 });
 

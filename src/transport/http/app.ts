@@ -145,7 +145,7 @@ export function startHttpServer(deps: HttpDeps): HttpServer {
   const fastGet = (request: Request, srv: Server<undefined>): Response | Promise<Response> => {
     const fields = plainQuery(request.url);
     if (fields === undefined) return fetch(request, srv);
-    return runDataCommand(data, request, socketAddress(request, srv), fields);
+    return runDataCommand(data, request, () => socketAddress(request, srv), fields);
   };
   const routes = config.Cors ? undefined : { "/data/": { GET: fastGet }, "/data": { GET: fastGet } };
 

@@ -6,7 +6,8 @@ import type { Engine } from "../../commands/engine.ts";
 import { CommandError } from "../../commands/errors.ts";
 import { errorReply, type Reply } from "../../commands/reply.ts";
 import type { HttpField, Session } from "../../commands/spec.ts";
-import { envelopeFields } from "../../protocol/envelope.ts";
+import { ByteWriter } from "../../protocol/byte-writer.ts";
+import { replyStatus, writeEnvelope } from "../../protocol/envelope.ts";
 import { utf8 } from "../../store/bytes.ts";
 import { tokenFromRequest } from "./request-token.ts";
 
@@ -21,9 +22,27 @@ const JSON_HEADERS = { "content-type": "application/json; charset=utf-8", "x-con
 const RAW_HEADERS = { "content-type": "application/octet-stream", "x-content-type-options": "nosniff" } as const;
 const EMPTY = new Uint8Array(0);
 
-export function envelopeResponse(ctx: DataContext, cmd: string, key: string, reply: Reply): Response {
-  const fields = envelopeFields(cmd, key, reply, ctx.responseHost);
-  return new Response(JSON.stringify(fields), { status: fields.Status, headers: JSON_HEADERS });
+/** One writer reused by every answer (a response body is a copy of its bytes). */
+const writer = new ByteWriter(4096);
+/** Pre-quoted JSON of command names and hosts, which repeat on every answer. */
+const quoted = new Map<string, string>();
+const MAX_QUOTED = 1000;
+
+function quote(text: string): string {
+  let q = quoted.get(text);
+  if (q === undefined) {
+    q = JSON.stringify(text);
+    if (quoted.size < MAX_QUOTED) quoted.set(text, q);
+  }
+  return q;
+}
+
+/** The envelope (SPEC §3.1) as the body; the HTTP status is its Status. */
+export function envelopeResponse(ctx: DataContext, cmd: string, key: string | Uint8Array, reply: Reply): Response {
+  writer.length = 0;
+  writeEnvelope(writer, quote(cmd), typeof key === "string" ? utf8(key) : key, reply, quote(ctx.responseHost));
+  if (writer.length > 64 * 1024) writer.buf = new Uint8Array(4096); // a huge value must not stay pinned
+  return new Response(writer.view().slice(), { status: replyStatus(reply), headers: JSON_HEADERS });
 }
 
 /** An error envelope for a request that never reached a command (bad body, validation, size). */
@@ -48,27 +67,23 @@ function textBytes(value: unknown): Uint8Array | undefined {
 function argumentsOf(httpArgs: readonly HttpField[], fields: Record<string, unknown>): Uint8Array[] {
   const args: Uint8Array[] = [];
   let present = 0;
-  for (const name of httpArgs) {
-    const bytes = fields[name] instanceof Uint8Array ? (fields[name] as Uint8Array) : textBytes(fields[name]);
+  for (let i = 0; i < httpArgs.length; i++) {
+    const value = fields[httpArgs[i]!];
+    const bytes = value instanceof Uint8Array ? value : textBytes(value);
     args.push(bytes ?? EMPTY);
-    if (bytes !== undefined) present = args.length;
+    if (bytes !== undefined) present = i + 1;
   }
-  args.length = present;
-  return args;
+  return present === args.length ? args : args.slice(0, present);
 }
 
 /** Multipart file parts (and raw bodies) become bytes before the command runs. */
 async function readFileFields(fields: Record<string, unknown>): Promise<Record<string, unknown>> {
-  const out: Record<string, unknown> = { ...fields };
-  for (const [name, value] of Object.entries(fields)) {
-    if (value instanceof Blob) out[name] = new Uint8Array(await value.arrayBuffer());
-  }
-  return out;
+  return { ...fields, valuedata: new Uint8Array(await (fields.valuedata as Blob).arrayBuffer()) };
 }
 
 function hasFiles(fields: Record<string, unknown>): boolean {
-  for (const name in fields) if (fields[name] instanceof Blob) return true;
-  return false;
+  // Only valuedata can usefully be a file; other fields must be text (validated by the route).
+  return fields.valuedata instanceof Blob;
 }
 
 function keyText(value: unknown): string {
@@ -77,9 +92,15 @@ function keyText(value: unknown): string {
 
 /**
  * Runs one request. Synchronous for reads with text fields (the hot path: no promise, no token
- * check); writes wait for the token check, file parts for their bytes.
+ * check, no socket-address lookup); writes wait for the token check, file parts for their bytes.
+ * `client` may be a function: the address is only looked up for commands that use it.
  */
-export function runDataCommand(ctx: DataContext, request: Request, client: string, fields: Record<string, unknown>): Response | Promise<Response> {
+export function runDataCommand(
+  ctx: DataContext,
+  request: Request,
+  client: string | (() => string),
+  fields: Record<string, unknown>,
+): Response | Promise<Response> {
   if (hasFiles(fields)) return readFileFields(fields).then((read) => runDataCommand(ctx, request, client, read));
   const { engine } = ctx;
   const cmd = typeof fields.cmd === "string" ? fields.cmd.toLowerCase() : "";
@@ -88,16 +109,19 @@ export function runDataCommand(ctx: DataContext, request: Request, client: strin
   try {
     args = spec?.httpArgs ? argumentsOf(spec.httpArgs, fields) : [];
   } catch (error) {
-    return finish(ctx, cmd, fields, spec?.name, failure(error));
+    return finish(ctx, cmd, fields, undefined, spec?.name, failure(error));
   }
+  const key = spec?.httpArgs?.[0] === "key" ? args[0] : undefined;
+  const needsAddress = spec !== undefined && (spec.write || spec.public === true);
+  const address = typeof client === "string" ? client : needsAddress ? client() : "";
   if (spec !== undefined && spec.write && !spec.public) {
-    return ctx.tokens.verify(tokenFromRequest(request, fields), client).then((canWrite) => {
-      const session: Session = { dialect: "owl", transport: "http", client, canRead: true, canWrite };
-      return settle(ctx, cmd, fields, spec.name, engine.execute(session, spec, cmd, args));
+    return ctx.tokens.verify(tokenFromRequest(request, fields), address).then((canWrite) => {
+      const session: Session = { dialect: "owl", transport: "http", client: address, canRead: true, canWrite };
+      return settle(ctx, cmd, fields, key, spec.name, engine.execute(session, spec, cmd, args));
     });
   }
-  const session: Session = { dialect: "owl", transport: "http", client, canRead: true, canWrite: false };
-  return settle(ctx, cmd, fields, spec?.name, engine.execute(session, spec, cmd, args));
+  const session: Session = { dialect: "owl", transport: "http", client: address, canRead: true, canWrite: false };
+  return settle(ctx, cmd, fields, key, spec?.name, engine.execute(session, spec, cmd, args));
 }
 
 function failure(error: unknown): Reply {
@@ -105,17 +129,19 @@ function failure(error: unknown): Reply {
   throw error;
 }
 
-function settle(ctx: DataContext, cmd: string, fields: Record<string, unknown>, name: string | undefined, reply: Reply | Promise<Reply>): Response | Promise<Response> {
-  if (reply instanceof Promise) return reply.then((settled) => finish(ctx, cmd, fields, name, settled));
-  return finish(ctx, cmd, fields, name, reply);
+type KeyBytes = Uint8Array | undefined;
+
+function settle(ctx: DataContext, cmd: string, fields: Record<string, unknown>, key: KeyBytes, name: string | undefined, reply: Reply | Promise<Reply>): Response | Promise<Response> {
+  if (reply instanceof Promise) return reply.then((settled) => finish(ctx, cmd, fields, key, name, settled));
+  return finish(ctx, cmd, fields, key, name, reply);
 }
 
-function finish(ctx: DataContext, cmd: string, fields: Record<string, unknown>, name: string | undefined, reply: Reply): Response {
+function finish(ctx: DataContext, cmd: string, fields: Record<string, unknown>, key: KeyBytes, name: string | undefined, reply: Reply): Response {
   ctx.engine.beforeReply(); // the append log's group commit, before the answer leaves
   if (name === "get" && fields.format === "raw") {
     // A copy: the store may reuse the memory a view points into once the next command runs.
     if (reply.kind === "bulk") return new Response(reply.value.slice(), { status: 200, headers: RAW_HEADERS });
     if (reply.kind === "nil") return new Response(null, { status: 404, headers: RAW_HEADERS });
   }
-  return envelopeResponse(ctx, cmd, keyText(fields.key), reply);
+  return envelopeResponse(ctx, cmd, key ?? keyText(fields.key), reply);
 }
