@@ -16,7 +16,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await node.stop();
+  expect(await node.stop()).toBe(0); // SIGTERM: a clean stop
   removeDir(node.dir);
 });
 
@@ -24,6 +24,12 @@ describe("/data/", () => {
   test("banner - shows the http and docs addresses", () => {
     expect(node.httpPort).toBeGreaterThan(0);
     expect(node.banner).toContain(`  docs      http://127.0.0.1:${node.httpPort}/swagger`);
+  });
+
+  test("health - status, version, uptime, keys and memory from the real node", async () => {
+    const health = (await (await fetch(`${base}/health`)).json()) as Record<string, unknown>;
+    expect(health).toMatchObject({ status: "ok", version: expect.any(String), uptime: expect.any(Number), keys: expect.any(Number) });
+    expect(health.memory).toMatchObject({ rss: expect.any(Number), heapUsed: expect.any(Number), storeBytes: expect.any(Number) });
   });
 
   test("set - without a token is 401 NOT_PASS", async () => {

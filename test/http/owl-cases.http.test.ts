@@ -2,9 +2,15 @@
 // forms: GET query, POST urlencoded, POST JSON. Each form gets its own fresh node.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { commandTable } from "../../src/commands/table.ts";
 import { httpFields, isWrite, owlCases, type OwlCase } from "../cases/owl-cases.ts";
 import { removeDir, startNode, type NodeProcess } from "../helpers/node-process.ts";
 import { getData, postForm, postJson, tokenFor, type HttpAnswer } from "./http-helpers.ts";
+
+test("owl cases - every owl command of the table has cases over HTTP", () => {
+  const covered = new Set(owlCases.filter((c) => c.only !== "tcp").map((c) => c.cmd.toLowerCase()));
+  for (const spec of commandTable.filter((s) => s.dialects.includes("owl"))) expect(covered.has(spec.name), spec.name).toBe(true);
+});
 
 type Send = (base: string, fields: Record<string, string>) => Promise<HttpAnswer>;
 

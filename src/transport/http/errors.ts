@@ -29,7 +29,7 @@ export function errorToResponse(ctx: DataContext, log: Logger, code: string | nu
       return errorResponse(ctx, cause instanceof CommandError ? cause : new CommandError(500, "the request body could not be parsed"));
     }
     case "NOT_FOUND":
-      return errorResponse(ctx, new CommandError(404, `no such path: ${new URL(request.url).pathname}`));
+      return errorResponse(ctx, new CommandError(404, `no route for ${request.method} ${new URL(request.url).pathname}`));
     default:
       log.error("http request failed", { path: new URL(request.url).pathname, error });
       return errorResponse(ctx, new CommandError(500, "internal error"));
