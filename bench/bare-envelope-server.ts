@@ -19,3 +19,4 @@ const server = Bun.serve({
   fetch: () => new Response(envelope, { status: 200, headers }),
 });
 console.log(`bare ${server.port}`);
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => server.stop(true).then(() => process.exit(0)));

@@ -132,6 +132,16 @@ describe("/data/ body limit", () => {
     expect(answer.body.Message).toContain(String(limit));
   });
 
+  test("data - a body far over the limit is a 413 envelope, not read", async () => {
+    const answer = await fetch(`${url}/data/?cmd=set&key=big`, {
+      method: "POST",
+      headers: { "content-type": "application/octet-stream" },
+      body: new Uint8Array(8 * 1024 * 1024),
+    }).then(envelopeOf);
+    expect(answer.status).toBe(413);
+    expect((await getData(url, { cmd: "ping" })).status).toBe(200);
+  });
+
   test("data - a chunked body over the limit is a 413 envelope too", async () => {
     const chunk = new TextEncoder().encode("x".repeat(16 * 1024));
     let sent = 0;

@@ -155,8 +155,9 @@ export function startHttpServer(deps: HttpDeps): HttpServer {
       hostname: config.Host,
       port: config.Httpport,
       tls,
-      // Bun's own cap sits above ours so that our 413 envelope answers first.
-      maxRequestBodySize: limit * 2,
+      // Bun's own cap (which answers a bare 413) is lifted: every body passes our check in
+      // `fetch` first, which refuses by Content-Length without reading and counts chunked bodies.
+      maxRequestBodySize: Number.MAX_SAFE_INTEGER,
       routes,
       fetch,
     });
