@@ -18,6 +18,30 @@ describe("app", () => {
     expect((await request("/data/?cmd=get&key=t")).status).toBe(404);
   });
 
+  test("get - repeated answers of a memoised envelope stay whole and follow every change", async () => {
+    const { request, tokens, clock, keyspace } = makeApp();
+    const token = await tokens.issue("local");
+    const get = async () => (await (await request("/data/?cmd=get&key=m")).json()) as { Data: string; KeyCreateTime: string };
+    await request(`/data/?cmd=set&key=m&valuedata=one&token=${token}`);
+    const first = await get();
+    expect(await get()).toEqual(first); // the memoised body is not consumed by the first answer
+    expect(first.Data).toBe("one");
+    // same millisecond, same length, different value
+    await request(`/data/?cmd=set&key=m&valuedata=two&token=${token}`);
+    expect((await get()).Data).toBe("two");
+    // same value written later: a new KeyCreateTime
+    clock.tick(1000);
+    await request(`/data/?cmd=set&key=m&valuedata=two&token=${token}`);
+    const later = await get();
+    expect(later.Data).toBe("two");
+    expect(later.KeyCreateTime).not.toBe(first.KeyCreateTime);
+    // a change that bypasses the keyspace's change feed is still seen
+    keyspace.store.set(new TextEncoder().encode("m"), new TextEncoder().encode("six"), 0, clock.now());
+    expect((await get()).Data).toBe("six");
+    keyspace.store.delete(new TextEncoder().encode("m"));
+    expect((await request("/data/?cmd=get&key=m")).status).toBe(404);
+  });
+
   test("set - exptime as a JSON number, and a bad exptime is 500", async () => {
     const { request, tokens } = makeApp();
     const token = await tokens.issue("local");

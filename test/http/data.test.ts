@@ -48,6 +48,13 @@ describe("/data/", () => {
     }
   });
 
+  test("get - the same answer many times over (memoised envelope) through the real server", async () => {
+    await getData(base, { cmd: "set", key: "hot", valuedata: "value ✓", token });
+    const bodies = await Promise.all(Array.from({ length: 20 }, () => fetch(`${base}/data/?cmd=get&key=hot`).then((r) => r.text())));
+    for (const body of bodies) expect(JSON.parse(body)).toMatchObject({ Status: 200, Data: "value ✓" });
+    expect(new Set(bodies).size).toBe(1);
+  });
+
   test("get - format=raw answers the bytes with nosniff", async () => {
     await getData(base, { cmd: "set", key: "html", valuedata: "<script>x</script>", token });
     const response = await fetch(`${base}/data/?cmd=get&key=html&format=raw`);

@@ -16,6 +16,7 @@ import { errorResponse, runDataCommand, type DataContext } from "./data-command.
 import { plainQuery } from "./fast-get.ts";
 import { dataRoutes } from "./data-route.ts";
 import { docsRoutes, DOCS_PATH } from "./docs.ts";
+import { EnvelopeMemo } from "./envelope-memo.ts";
 import { errorToResponse } from "./errors.ts";
 import { healthRoute } from "./health-route.ts";
 
@@ -69,7 +70,12 @@ export function createHttpApp(deps: HttpDeps): AnyElysia {
 
 export function buildHttpApp(deps: HttpDeps): HttpApp {
   const clock = deps.clock ?? systemClock;
-  const data: DataContext = { engine: deps.engine, tokens: deps.tokens, responseHost: `${deps.config.ResponseHost}:${deps.config.Httpport}` };
+  const data: DataContext = {
+    engine: deps.engine,
+    tokens: deps.tokens,
+    responseHost: `${deps.config.ResponseHost}:${deps.config.Httpport}`,
+    memo: new EnvelopeMemo(),
+  };
   let app: AnyElysia = new Elysia({ name: "owlcache-http" });
   if (deps.config.Cors) app = app.use(corsPlugin(deps.config));
   app = app

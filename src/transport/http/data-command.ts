@@ -9,6 +9,7 @@ import type { HttpField, Session } from "../../commands/spec.ts";
 import { ByteWriter } from "../../protocol/byte-writer.ts";
 import { replyStatus, writeEnvelope } from "../../protocol/envelope.ts";
 import { utf8 } from "../../store/bytes.ts";
+import type { EnvelopeMemo } from "./envelope-memo.ts";
 import { tokenFromRequest } from "./request-token.ts";
 
 export interface DataContext {
@@ -16,6 +17,8 @@ export interface DataContext {
   readonly tokens: TokenService;
   /** ResponseHost:port, known once the server listens */
   responseHost: string;
+  /** encoded `get` answers of hot keys (absent: always encode) */
+  readonly memo?: EnvelopeMemo;
 }
 
 const JSON_HEADERS = { "content-type": "application/json; charset=utf-8", "x-content-type-options": "nosniff" } as const;
@@ -37,12 +40,29 @@ function quote(text: string): string {
   return q;
 }
 
-/** The envelope (SPEC §3.1) as the body; the HTTP status is its Status. */
-export function envelopeResponse(ctx: DataContext, cmd: string, key: string | Uint8Array, reply: Reply): Response {
+function encodeEnvelope(ctx: DataContext, cmd: string, key: string | Uint8Array, reply: Reply): Uint8Array {
   writer.length = 0;
   writeEnvelope(writer, quote(cmd), typeof key === "string" ? utf8(key) : key, reply, quote(ctx.responseHost));
+  const body = writer.view().slice();
   if (writer.length > 64 * 1024) writer.buf = new Uint8Array(4096); // a huge value must not stay pinned
-  return new Response(writer.view().slice(), { status: replyStatus(reply), headers: JSON_HEADERS });
+  return body;
+}
+
+/** The envelope (SPEC §3.1) as the body; the HTTP status is its Status. */
+export function envelopeResponse(ctx: DataContext, cmd: string, key: string | Uint8Array, reply: Reply): Response {
+  return new Response(encodeEnvelope(ctx, cmd, key, reply), { status: replyStatus(reply), headers: JSON_HEADERS });
+}
+
+/** A successful `get`: the memoised envelope when the same value was answered before. */
+function valueResponse(ctx: DataContext, keyText: string, keyBytes: Uint8Array, value: Uint8Array, writtenAt: number, reply: Reply): Response {
+  const memo = ctx.memo;
+  if (memo === undefined) return envelopeResponse(ctx, "get", keyBytes, reply);
+  let body = memo.find(ctx.responseHost, keyText, value, writtenAt);
+  if (body === undefined) {
+    body = encodeEnvelope(ctx, "get", keyBytes, reply);
+    memo.remember(ctx.responseHost, keyText, value, writtenAt, body);
+  }
+  return new Response(body, { status: 200, headers: JSON_HEADERS });
 }
 
 /** An error envelope for a request that never reached a command (bad body, validation, size). */
@@ -142,6 +162,9 @@ function finish(ctx: DataContext, cmd: string, fields: Record<string, unknown>, 
     // A copy: the store may reuse the memory a view points into once the next command runs.
     if (reply.kind === "bulk") return new Response(reply.value.slice(), { status: 200, headers: RAW_HEADERS });
     if (reply.kind === "nil") return new Response(null, { status: 404, headers: RAW_HEADERS });
+  }
+  if (name === "get" && reply.kind === "bulk" && key !== undefined && typeof fields.key === "string") {
+    return valueResponse(ctx, fields.key, key, reply.value, reply.writtenAt, reply);
   }
   return envelopeResponse(ctx, cmd, key ?? keyText(fields.key), reply);
 }
