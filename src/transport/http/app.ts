@@ -166,6 +166,11 @@ export function startHttpServer(deps: HttpDeps): HttpServer {
       maxRequestBodySize: Number.MAX_SAFE_INTEGER,
       routes,
       fetch,
+      // A bug below the routes (the fast path has no Elysia around it): an envelope, not Bun's page.
+      error(error) {
+        deps.log.error("http request failed", { error });
+        return errorResponse(data, new CommandError(500, "internal error"));
+      },
     });
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
