@@ -13,10 +13,10 @@ export interface HealthSource {
 }
 
 export const healthSchema = t.Object({
-  status: t.String({ description: "`ok` while the node serves requests", examples: ["ok"] }),
-  version: t.String({ description: "owlcache version", examples: ["0.1.0"] }),
-  uptime: t.Number({ description: "seconds since the node started", examples: [3600] }),
-  keys: t.Integer({ description: "live keys in the store", examples: [42] }),
+  status: t.String({ description: "`ok` while the node serves requests", example: "ok" }),
+  version: t.String({ description: "owlcache version", example: "0.1.0" }),
+  uptime: t.Number({ description: "seconds since the node started", example: 3600 }),
+  keys: t.Integer({ description: "live keys in the store", example: 42 }),
   memory: t.Object(
     {
       rss: t.Integer({ description: "resident set size of the process, bytes" }),
