@@ -13,6 +13,7 @@ import { Keyspace } from "./store/keyspace.ts";
 import { MapStore } from "./store/map-store.ts";
 import { systemClock } from "./store/types.ts";
 import { startOwlServer } from "./transport/owl-server.ts";
+import { startRespServer } from "./transport/resp-server.ts";
 import type { StreamServer } from "./transport/stream-server.ts";
 import { VERSION } from "./version.ts";
 
@@ -78,6 +79,18 @@ async function main(): Promise<void> {
     });
     servers.push(owl);
     lines.push(["tcp", `${config.Host}:${owl.port}${streamAuth ? "  (pass required)" : ""}`]);
+  }
+  if (config.Respport > 0) {
+    const resp = startRespServer({
+      engine,
+      hostname: config.Host,
+      port: config.Respport,
+      requireAuth: streamAuth,
+      // a bulk string may hold the largest value, and always a key
+      limits: { maxBulkBytes: Math.max(config.MaxValueBytes, config.MaxKeyBytes) + 1024 },
+    });
+    servers.push(resp);
+    lines.push(["resp", `${config.Host}:${resp.port}${streamAuth ? "  (AUTH required)" : ""}`]);
   }
   lines.push(["data", config.DBfile], ["logs", config.Logfile]);
 
