@@ -5,6 +5,7 @@ import { checkKey, checkValue } from "./args.ts";
 import { CommandError } from "./errors.ts";
 import { int64Arg, isWord, LLONG_MAX, LLONG_MIN, notInteger, parseInt64, syntaxError } from "./redis-args.ts";
 import { expiryTime, isPositive } from "./redis-expiry.ts";
+import { int64Reply } from "./redis-reply.ts";
 import { invalidExpireTime } from "./redis-args.ts";
 import { array, bulk, int, NIL, OK, type Reply } from "./reply.ts";
 import type { CommandContext, CommandSpec } from "./spec.ts";
@@ -82,7 +83,7 @@ function incrBy({ db, limits }: CommandContext, key: Uint8Array, delta: number |
   }
   checkKey(key, limits);
   db.set(key, utf8(String(result)), expiresAt, db.now());
-  return int(Number(result));
+  return int64Reply(result);
 }
 
 function spec(name: string, minArgs: number, maxArgs: number, write: boolean, usage: string, summary: string, run: CommandSpec["run"]): CommandSpec {

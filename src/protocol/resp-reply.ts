@@ -1,7 +1,7 @@
 // The Redis protocol reply encoder: writes Reply values into a ByteWriter as RESP2, or as RESP3
 // for a connection that said HELLO 3 (there nil is "_" and maps are maps).
 
-import { isMapReply } from "../commands/redis-reply.ts";
+import { exactInteger, isMapReply } from "../commands/redis-reply.ts";
 import type { Reply } from "../commands/reply.ts";
 import type { ByteWriter } from "./byte-writer.ts";
 
@@ -40,7 +40,13 @@ export function writeRespReply(w: ByteWriter, reply: Reply, resp3: boolean): voi
     case "int":
       w.ensure(24);
       w.buf[w.length++] = 58; // :
-      writeInteger(w, reply.value);
+      if (Number.isSafeInteger(reply.value)) {
+        writeInteger(w, reply.value);
+      } else {
+        w.text(String(exactInteger(reply) ?? BigInt(Math.trunc(reply.value))));
+        w.byte(CR);
+        w.byte(LF);
+      }
       return;
     case "simple":
       w.byte(43);
@@ -67,7 +73,7 @@ export function writeRespReply(w: ByteWriter, reply: Reply, resp3: boolean): voi
   }
 }
 
-/** Writes an integer and CRLF; the caller has ensured 24 bytes of room. */
+/** Writes a safe integer and CRLF; the caller has ensured 24 bytes of room. */
 function writeInteger(w: ByteWriter, n: number): void {
   const buf = w.buf;
   if (n >= 0 && n < 10) {
@@ -77,21 +83,17 @@ function writeInteger(w: ByteWriter, n: number): void {
     w.length += 3;
     return;
   }
-  if (!Number.isSafeInteger(n)) {
-    w.text(BigInt(Math.trunc(n)).toString());
-  } else {
-    if (n < 0) {
-      buf[w.length++] = 45;
-      n = -n;
-    }
-    let digits = 1;
-    for (let x = n; x >= 10; x = Math.floor(x / 10)) digits++;
-    for (let i = w.length + digits - 1; i >= w.length; i--) {
-      buf[i] = 48 + (n % 10);
-      n = Math.floor(n / 10);
-    }
-    w.length += digits;
+  if (n < 0) {
+    buf[w.length++] = 45;
+    n = -n;
   }
+  let digits = 1;
+  for (let x = n; x >= 10; x = Math.floor(x / 10)) digits++;
+  for (let i = w.length + digits - 1; i >= w.length; i--) {
+    buf[i] = 48 + (n % 10);
+    n = Math.floor(n / 10);
+  }
+  w.length += digits;
   buf[w.length++] = CR;
   buf[w.length++] = LF;
 }
