@@ -186,6 +186,10 @@ export class RawClient {
     }
   }
 
+  get bufferedBytes(): number {
+    return this.buffer.length;
+  }
+
   /** Bytes received and not yet read as replies. */
   get pending(): string {
     return new TextDecoder().decode(this.buffer);
