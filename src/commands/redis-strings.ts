@@ -42,8 +42,18 @@ function setOptions(args: Uint8Array[]): { flags: number; expire?: Uint8Array } 
   return { flags, expire };
 }
 
-function set({ db, limits }: CommandContext, args: Uint8Array[]): Reply {
-  const [key, value] = args as [Uint8Array, Uint8Array];
+function set(ctx: CommandContext, args: Uint8Array[]): Reply {
+  const { db, limits } = ctx;
+  const key = args[0]!;
+  const value = args[1]!;
+  if (args.length === 2) {
+    // plain SET key value: no options to parse, no need to look at the old entry
+    checkKey(key, limits);
+    checkValue(value, limits);
+    const now = db.now();
+    db.set(key, value, 0, now);
+    return OK;
+  }
   const { flags, expire } = setOptions(args);
   const now = db.now();
   let expiresAt = 0;
@@ -91,8 +101,9 @@ function spec(name: string, minArgs: number, maxArgs: number, write: boolean, us
 }
 
 export const redisStringCommands: readonly CommandSpec[] = [
-  spec("get", 1, 1, false, "key", "The value of a key, or nil.", ({ db }, [key]) => {
-    const entry = db.get(key!);
+  // Hot handlers index their arguments: array destructuring goes through the iterator protocol.
+  spec("get", 1, 1, false, "key", "The value of a key, or nil.", (ctx, args) => {
+    const entry = ctx.db.get(args[0]!);
     return entry ? bulk(entry.value, entry.writtenAt) : NIL;
   }),
   spec("set", 2, Infinity, true, "key value [NX|XX] [GET] [EX s|PX ms|EXAT t|PXAT t|KEEPTTL]", "Stores a value, optionally with a time to live and conditions.", set),
@@ -112,8 +123,8 @@ export const redisStringCommands: readonly CommandSpec[] = [
     for (let i = 0; i < args.length; i += 2) db.set(args[i]!, args[i + 1]!, 0, now);
     return OK;
   }),
-  spec("incr", 1, 1, true, "key", "Adds 1 to an integer value (a missing key counts as 0).", (ctx, [key]) => incrBy(ctx, key!, 1)),
-  spec("decr", 1, 1, true, "key", "Subtracts 1 from an integer value.", (ctx, [key]) => incrBy(ctx, key!, -1)),
+  spec("incr", 1, 1, true, "key", "Adds 1 to an integer value (a missing key counts as 0).", (ctx, args) => incrBy(ctx, args[0]!, 1)),
+  spec("decr", 1, 1, true, "key", "Subtracts 1 from an integer value.", (ctx, args) => incrBy(ctx, args[0]!, -1)),
   spec("incrby", 2, 2, true, "key increment", "Adds an integer to an integer value.", (ctx, [key, by]) => incrBy(ctx, key!, int64Arg(by!))),
   spec("decrby", 2, 2, true, "key decrement", "Subtracts an integer from an integer value.", (ctx, [key, by]) => {
     const delta = int64Arg(by!);

@@ -59,8 +59,12 @@ export const DEFAULT_RESP_LIMITS: RespLimits = {
 };
 
 export interface RespSink {
-  /** One command: name and arguments are views valid only during the call. Return false to pause. */
-  command(name: Uint8Array, args: Uint8Array[]): boolean;
+  /**
+   * One command: its name is `source[nameStart, nameEnd)` (no view is made for it: the server
+   * only looks it up), its arguments are views. All valid only during the call. Return false
+   * to pause.
+   */
+  command(source: Uint8Array, nameStart: number, nameEnd: number, args: Uint8Array[]): boolean;
   /** Malformed input; the parser accepts nothing more afterwards. */
   protocolError(error: RespProtocolError): void;
 }
@@ -210,17 +214,16 @@ export class RespParser {
       this.pos = 0;
       this.inlineArgs = [];
       if (args.length === 0) return true;
-      return sink.command(args[0]!, args.slice(1));
+      return sink.command(args[0]!, 0, args[0]!.length, args.slice(1));
     }
     const n = this.count;
     this.count = -1;
     this.pos = 0;
     if (n <= 0) return true; // "*0" and "*-1" are no command, as in redis-server
     const offsets = this.offsets;
-    const name = buf.subarray(base + offsets[0]!, base + offsets[1]!);
     const args = new Array<Uint8Array>(n - 1);
     for (let j = 1; j < n; j++) args[j - 1] = buf.subarray(base + offsets[2 * j]!, base + offsets[2 * j + 1]!);
-    return sink.command(name, args);
+    return sink.command(buf, base + offsets[0]!, base + offsets[1]!, args);
   }
 
   /** Parses (or resumes) the request starting at `base`: its end, NEED or FAILED. */

@@ -40,33 +40,34 @@ export class CommandIndex {
   constructor(specs: Iterable<CommandSpec>) {
     for (const spec of specs) {
       const name = new TextEncoder().encode(spec.name);
-      const h = hashFolded(name);
+      const h = hashFolded(name, 0, name.length);
       const bucket = this.buckets.get(h) ?? [];
       bucket.push({ name, spec });
       this.buckets.set(h, bucket);
     }
   }
 
-  find(name: Uint8Array): CommandSpec | undefined {
-    if (name.length > MAX_NAME_BYTES) return undefined;
-    const bucket = this.buckets.get(hashFolded(name));
+  /** The command named by `source[start, end)`, in any case. */
+  find(source: Uint8Array, start = 0, end = source.length): CommandSpec | undefined {
+    if (end - start > MAX_NAME_BYTES) return undefined;
+    const bucket = this.buckets.get(hashFolded(source, start, end));
     if (bucket === undefined) return undefined;
-    for (const entry of bucket) if (equalsFolded(entry.name, name)) return entry.spec;
+    for (const entry of bucket) if (equalsFolded(entry.name, source, start, end)) return entry.spec;
     return undefined;
   }
 }
 
-function hashFolded(name: Uint8Array): number {
-  let h = name.length;
-  for (let i = 0; i < name.length; i++) h = (Math.imul(h, 31) + (name[i]! | 0x20)) | 0;
+function hashFolded(source: Uint8Array, start: number, end: number): number {
+  let h = end - start;
+  for (let i = start; i < end; i++) h = (Math.imul(h, 31) + (source[i]! | 0x20)) | 0;
   return h;
 }
 
-/** `lower` is a lower-case ASCII name; `bytes` may be in any case. */
-function equalsFolded(lower: Uint8Array, bytes: Uint8Array): boolean {
-  if (lower.length !== bytes.length) return false;
+/** `lower` is a lower-case ASCII name; the source bytes may be in any case. */
+function equalsFolded(lower: Uint8Array, source: Uint8Array, start: number, end: number): boolean {
+  if (lower.length !== end - start) return false;
   for (let i = 0; i < lower.length; i++) {
-    const c = bytes[i]!;
+    const c = source[start + i]!;
     if ((c >= 65 && c <= 90 ? c + 32 : c) !== lower[i]) return false;
   }
   return true;
@@ -94,10 +95,10 @@ export function startRespServer(options: RespServerOptions): StreamServer {
   const stream = streamPump<Connection>(engine);
 
   const makeSink = (socket: Socket<Connection>): RespSink => ({
-    command(name, args) {
+    command(source, nameStart, nameEnd, args) {
       const c = socket.data;
-      const spec = index.find(name);
-      const reply = spec ? engine.execute(c.session, spec, spec.name, args) : unknownCommand(name, args);
+      const spec = index.find(source, nameStart, nameEnd);
+      const reply = spec ? engine.execute(c.session, spec, spec.name, args) : unknownCommand(source.subarray(nameStart, nameEnd), args);
       if (reply instanceof Promise) {
         stream.awaitReply(socket, reply, (settled) => writeRespReply(c.pipe.out, settled, c.session.protocol === 3));
         return false;
