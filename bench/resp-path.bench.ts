@@ -11,17 +11,14 @@ import { writeRespReply } from "../src/protocol/resp-reply.ts";
 import { Keyspace } from "../src/store/keyspace.ts";
 import { MapStore } from "../src/store/map-store.ts";
 import { systemClock } from "../src/store/types.ts";
-import { CommandIndex } from "../src/transport/resp-server.ts";
-import { PasswordAuthenticator } from "../src/auth/authenticator.ts";
 
 const keyspace = new Keyspace(new MapStore(systemClock), systemClock);
-const engine = new Engine({ table: commandTable, db: keyspace, limits: { maxKeyBytes: 4096, maxValueBytes: 1 << 24 }, auth: new PasswordAuthenticator("x".repeat(12)) });
-const index = new CommandIndex(engine.commands("resp"));
+const engine = new Engine({ table: commandTable, db: keyspace, limits: { maxKeyBytes: 4096, maxValueBytes: 1 << 24 }, auth: { verifyPassword: () => true, issueToken: () => "token" } });
 const session: RespSession = { dialect: "resp", transport: "resp", client: "bench", canRead: true, canWrite: true, protocol: 2, id: 1 };
 const out = new ByteWriter();
 const sink: RespSink = {
-  command(source, start, end, args) {
-    const spec = index.find(source, start, end);
+  command(name, args) {
+    const spec = engine.lookupBytes("resp", name);
     const reply = engine.execute(session, spec, spec!.name, args);
     if (reply instanceof Promise) throw new Error("async");
     writeRespReply(out, reply, false);

@@ -59,12 +59,8 @@ export const DEFAULT_RESP_LIMITS: RespLimits = {
 };
 
 export interface RespSink {
-  /**
-   * One command: its name is `source[nameStart, nameEnd)` (no view is made for it: the server
-   * only looks it up), its arguments are views. All valid only during the call. Return false
-   * to pause.
-   */
-  command(source: Uint8Array, nameStart: number, nameEnd: number, args: Uint8Array[]): boolean;
+  /** One command: name and arguments are views valid only during the call. Return false to pause. */
+  command(name: Uint8Array, args: Uint8Array[]): boolean;
   /** Malformed input; the parser accepts nothing more afterwards. */
   protocolError(error: RespProtocolError): void;
 }
@@ -214,7 +210,7 @@ export class RespParser {
       this.pos = 0;
       this.inlineArgs = [];
       if (args.length === 0) return true;
-      return sink.command(args[0]!, 0, args[0]!.length, args.slice(1));
+      return sink.command(args[0]!, args.slice(1));
     }
     const n = this.count;
     this.count = -1;
@@ -223,7 +219,7 @@ export class RespParser {
     const offsets = this.offsets;
     const args = new Array<Uint8Array>(n - 1);
     for (let j = 1; j < n; j++) args[j - 1] = buf.subarray(base + offsets[2 * j]!, base + offsets[2 * j + 1]!);
-    return sink.command(buf, base + offsets[0]!, base + offsets[1]!, args);
+    return sink.command(buf.subarray(base + offsets[0]!, base + offsets[1]!), args);
   }
 
   /** Parses (or resumes) the request starting at `base`: its end, NEED or FAILED. */

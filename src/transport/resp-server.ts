@@ -6,7 +6,6 @@ import type { Engine } from "../commands/engine.ts";
 import { UnknownCommandError } from "../commands/errors.ts";
 import type { RespSession } from "../commands/redis-connection.ts";
 import { errorReply, type Reply } from "../commands/reply.ts";
-import type { CommandSpec } from "../commands/spec.ts";
 import { DEFAULT_RESP_LIMITS, RespParser, type RespLimits, type RespSink } from "../protocol/resp.ts";
 import { protocolErrorLine, writeRespReply } from "../protocol/resp-reply.ts";
 import { fromUtf8 } from "../store/bytes.ts";
@@ -27,52 +26,6 @@ interface Connection extends StreamConnection {
   readonly session: RespSession;
 }
 
-/** Longest command name we look up; anything longer is unknown without hashing it. */
-const MAX_NAME_BYTES = 32;
-
-/**
- * Command lookup straight from the request bytes: a case-folded hash picks a bucket and the
- * name is compared byte by byte, so no string is made per request.
- */
-export class CommandIndex {
-  private readonly buckets = new Map<number, { name: Uint8Array; spec: CommandSpec }[]>();
-
-  constructor(specs: Iterable<CommandSpec>) {
-    for (const spec of specs) {
-      const name = new TextEncoder().encode(spec.name);
-      const h = hashFolded(name, 0, name.length);
-      const bucket = this.buckets.get(h) ?? [];
-      bucket.push({ name, spec });
-      this.buckets.set(h, bucket);
-    }
-  }
-
-  /** The command named by `source[start, end)`, in any case. */
-  find(source: Uint8Array, start = 0, end = source.length): CommandSpec | undefined {
-    if (end - start > MAX_NAME_BYTES) return undefined;
-    const bucket = this.buckets.get(hashFolded(source, start, end));
-    if (bucket === undefined) return undefined;
-    for (const entry of bucket) if (equalsFolded(entry.name, source, start, end)) return entry.spec;
-    return undefined;
-  }
-}
-
-function hashFolded(source: Uint8Array, start: number, end: number): number {
-  let h = end - start;
-  for (let i = start; i < end; i++) h = (Math.imul(h, 31) + (source[i]! | 0x20)) | 0;
-  return h;
-}
-
-/** `lower` is a lower-case ASCII name; the source bytes may be in any case. */
-function equalsFolded(lower: Uint8Array, source: Uint8Array, start: number, end: number): boolean {
-  if (lower.length !== end - start) return false;
-  for (let i = 0; i < lower.length; i++) {
-    const c = source[start + i]!;
-    if ((c >= 65 && c <= 90 ? c + 32 : c) !== lower[i]) return false;
-  }
-  return true;
-}
-
 /** redis-server's text: the name and as many arguments as fit in about 128 bytes. */
 function unknownCommand(name: Uint8Array, args: Uint8Array[]): Reply {
   const shown: string[] = [];
@@ -91,14 +44,13 @@ let nextClientId = 1;
 export function startRespServer(options: RespServerOptions): StreamServer {
   const { engine } = options;
   const limits: RespLimits = { ...DEFAULT_RESP_LIMITS, ...options.limits };
-  const index = new CommandIndex(engine.commands("resp"));
   const stream = streamPump<Connection>(engine);
 
   const makeSink = (socket: Socket<Connection>): RespSink => ({
-    command(source, nameStart, nameEnd, args) {
+    command(name, args) {
       const c = socket.data;
-      const spec = index.find(source, nameStart, nameEnd);
-      const reply = spec ? engine.execute(c.session, spec, spec.name, args) : unknownCommand(source.subarray(nameStart, nameEnd), args);
+      const spec = engine.lookupBytes("resp", name);
+      const reply = spec ? engine.execute(c.session, spec, spec.name, args) : unknownCommand(name, args);
       if (reply instanceof Promise) {
         stream.awaitReply(socket, reply, (settled) => writeRespReply(c.pipe.out, settled, c.session.protocol === 3));
         return false;

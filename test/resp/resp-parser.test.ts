@@ -11,8 +11,8 @@ class Collect implements RespSink {
   commands: string[][] = [];
   error: RespProtocolError | undefined;
   pauseAfter = Infinity;
-  command(source: Uint8Array, start: number, end: number, args: Uint8Array[]): boolean {
-    this.commands.push([dec.decode(source.subarray(start, end)), ...args.map((a) => dec.decode(a))]);
+  command(name: Uint8Array, args: Uint8Array[]): boolean {
+    this.commands.push([dec.decode(name), ...args.map((a) => dec.decode(a))]);
     return this.commands.length < this.pauseAfter;
   }
   protocolError(error: RespProtocolError): void {
@@ -73,7 +73,7 @@ describe("resp parser", () => {
   test("parse - arguments are views of the input, not copies", () => {
     const chunk = enc.encode("*2\r\n$3\r\nGET\r\n$3\r\nabc\r\n");
     let arg: Uint8Array | undefined;
-    new RespParser().push(chunk, { command: (_s, _a, _b, args) => ((arg = args[0]), true), protocolError: () => {} });
+    new RespParser().push(chunk, { command: (_name, args) => ((arg = args[0]), true), protocolError: () => {} });
     expect(arg!.buffer).toBe(chunk.buffer);
   });
 
@@ -88,8 +88,8 @@ describe("resp parser", () => {
     let got: Uint8Array | undefined;
     const names: string[] = [];
     const sink: RespSink = {
-      command(source, start, end, args) {
-        names.push(dec.decode(source.subarray(start, end)));
+      command(name, args) {
+        names.push(dec.decode(name));
         if (args[1]) got = args[1].slice();
         return true;
       },
