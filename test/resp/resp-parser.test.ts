@@ -70,11 +70,15 @@ describe("resp parser", () => {
     expect(sink.commands).toEqual(EXPECTED);
   });
 
-  test("parse - arguments are views of the input, not copies", () => {
-    const chunk = enc.encode("*2\r\n$3\r\nGET\r\n$3\r\nabc\r\n");
-    let arg: Uint8Array | undefined;
-    new RespParser().push(chunk, { command: (_name, args) => ((arg = args[0]), true), protocolError: () => {} });
-    expect(arg!.buffer).toBe(chunk.buffer);
+  test("parse - long arguments are views of the input; short ones are small copies", () => {
+    const long = "v".repeat(100);
+    const chunk = enc.encode(`*3\r\n$3\r\nSET\r\n$3\r\nabc\r\n$100\r\n${long}\r\n`);
+    let args: Uint8Array[] = [];
+    new RespParser().push(chunk, { command: (_name, a) => ((args = a), true), protocolError: () => {} });
+    expect(dec.decode(args[0])).toBe("abc");
+    expect(args[0]!.buffer).not.toBe(chunk.buffer);
+    expect(dec.decode(args[1])).toBe(long);
+    expect(args[1]!.buffer).toBe(chunk.buffer);
   });
 
   test("parse - a 5 MiB value arriving in 1000 chunks", () => {
