@@ -1,7 +1,8 @@
 // End-to-end load, side by side: redis-server and owlcache's RESP port, both pinned to CPU 0,
 // the load tools on CPU 1. Preloads 100k keys in each, then runs redis-benchmark and loadgen
-// (GET and SET, pipeline 1 and 16, 50 connections), alternating servers, and prints the
-// median ops/s of each and the owlcache/redis ratio.
+// (GET and SET, pipeline 1 and 16, 50 connections), alternating servers, and prints medians of
+// ops/s and of the owlcache/redis ratio of each back-to-back pair, plus each server's own CPU
+// time per request (read from /proc), which other tenants of a shared machine disturb less.
 //
 //   bun bench/resp-vs-redis.ts [--runs 3] [--seconds 3]
 
@@ -62,22 +63,35 @@ function preloadPipe(): Uint8Array {
 }
 
 type Workload = { tool: "redis-benchmark" | "loadgen"; op: "get" | "set"; pipeline: number };
+type Sample = { opsPerSec: number; cpuUsPerOp: number };
 
-async function measure(port: number, w: Workload): Promise<number> {
+/** CPU time (user + system) a process has used, in µs. */
+async function cpuMicros(pid: number): Promise<number> {
+  const fields = (await Bun.file(`/proc/${pid}/stat`).text()).split(") ")[1]!.split(" ");
+  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100; // utime, stime in USER_HZ (100)
+}
+
+async function measure(port: number, pid: number, w: Workload): Promise<Sample> {
+  const before = await cpuMicros(pid);
+  let ops: number;
+  let opsPerSec: number;
   if (w.tool === "redis-benchmark") {
-    const n = w.pipeline === 1 ? 60_000 : 400_000;
+    ops = w.pipeline === 1 ? 60_000 : 400_000;
     const out = await output(["taskset", "-c", "1", "redis-benchmark", "-p", String(port), "-t", w.op, "-r", String(KEYS), "-c", "50",
-      "-P", String(w.pipeline), "-n", String(n), "--csv"]);
+      "-P", String(w.pipeline), "-n", String(ops), "--csv"]);
     const row = out.trim().split("\n").find((line) => line.startsWith(`"${w.op.toUpperCase()}"`));
-    return Number(row?.split(",")[1]?.replaceAll('"', ""));
+    opsPerSec = Number(row?.split(",")[1]?.replaceAll('"', ""));
+  } else {
+    const out = await output([
+      "taskset", "-c", "1", LOADGEN, "--proto", "resp", "--port", String(port), "--conns", "50", "--pipeline", String(w.pipeline),
+      "--seconds", String(SECONDS), "--warmup", "0", "--keys", String(KEYS), "--random", "--get-ratio", w.op === "get" ? "1" : "0",
+    ]);
+    const errors = Number(/errors=(\d+)/.exec(out)?.[1] ?? "0");
+    if (errors > 0) throw new Error(`loadgen reported ${errors} errors on port ${port}`);
+    ops = Number(/ops=(\d+)/.exec(out)?.[1]);
+    opsPerSec = Number(/ops_per_sec=([\d.]+)/.exec(out)?.[1]);
   }
-  const out = await output([
-    "taskset", "-c", "1", LOADGEN, "--proto", "resp", "--port", String(port), "--conns", "50", "--pipeline", String(w.pipeline),
-    "--seconds", String(SECONDS), "--warmup", "0.5", "--keys", String(KEYS), "--random", "--get-ratio", w.op === "get" ? "1" : "0",
-  ]);
-  const errors = Number(/errors=(\d+)/.exec(out)?.[1] ?? "0");
-  if (errors > 0) throw new Error(`loadgen reported ${errors} errors on port ${port}`);
-  return Number(/ops_per_sec=([\d.]+)/.exec(out)?.[1]);
+  return { opsPerSec, cpuUsPerOp: ((await cpuMicros(pid)) - before) / ops };
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -104,22 +118,24 @@ try {
   for (const tool of ["redis-benchmark", "loadgen"] as const) {
     for (const pipeline of [1, 16]) for (const op of ["get", "set"] as const) workloads.push({ tool, op, pipeline });
   }
-  const results = new Map<Workload, { redis: number[]; owl: number[] }>(workloads.map((w) => [w, { redis: [], owl: [] }]));
+  const results = new Map<Workload, { redis: Sample[]; owl: Sample[] }>(workloads.map((w) => [w, { redis: [], owl: [] }]));
   for (let run = 0; run < RUNS; run++) {
     for (const w of workloads) {
       const r = results.get(w)!;
       // Alternate who goes first so slow drifts of the shared machine hit both alike.
       const order = run % 2 === 0 ? (["redis", "owl"] as const) : (["owl", "redis"] as const);
-      for (const who of order) r[who].push(await measure(who === "redis" ? redisPort : owlPort, w));
-      console.error(`run ${run + 1} ${w.tool} ${w.op} -P ${w.pipeline}: redis ${r.redis.at(-1)!.toFixed(0)} owl ${r.owl.at(-1)!.toFixed(0)}`);
+      for (const who of order) r[who].push(await measure(who === "redis" ? redisPort : owlPort, who === "redis" ? redis.pid : owl.pid, w));
+      const [a, b] = [r.redis.at(-1)!, r.owl.at(-1)!];
+      console.error(`run ${run + 1} ${w.tool} ${w.op} -P ${w.pipeline}: redis ${a.opsPerSec.toFixed(0)}/s ${a.cpuUsPerOp.toFixed(2)}µs, owl ${b.opsPerSec.toFixed(0)}/s ${b.cpuUsPerOp.toFixed(2)}µs`);
     }
   }
-  console.log(`| tool | command | pipeline | redis-server ops/s | owlcache ops/s | owlcache/redis |`);
-  console.log(`|---|---|---|---|---|---|`);
+  console.log(`| tool | command | -P | redis-server ops/s | owlcache ops/s | owlcache/redis (median of pairs) | CPU µs/op redis | CPU µs/op owlcache | redis/owlcache CPU efficiency |`);
+  console.log(`|---|---|---|---|---|---|---|---|---|`);
   for (const w of workloads) {
     const r = results.get(w)!;
-    const [a, b] = [median(r.redis), median(r.owl)];
-    console.log(`| ${w.tool} | ${w.op.toUpperCase()} | ${w.pipeline} | ${a.toFixed(0)} | ${b.toFixed(0)} | ${(b / a).toFixed(2)}× |`);
+    const ratio = median(r.owl.map((o, i) => o.opsPerSec / r.redis[i]!.opsPerSec));
+    const [ca, cb] = [median(r.redis.map((s) => s.cpuUsPerOp)), median(r.owl.map((s) => s.cpuUsPerOp))];
+    console.log(`| ${w.tool} | ${w.op.toUpperCase()} | ${w.pipeline} | ${median(r.redis.map((s) => s.opsPerSec)).toFixed(0)} | ${median(r.owl.map((s) => s.opsPerSec)).toFixed(0)} | ${ratio.toFixed(2)}× | ${ca.toFixed(2)} | ${cb.toFixed(2)} | ${(ca / cb).toFixed(2)}× |`);
   }
 } finally {
   redis.kill("SIGKILL");
