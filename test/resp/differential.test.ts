@@ -80,7 +80,8 @@ function generator(seed: number) {
     if (r < 80) return ["SCAN", "0", "COUNT", "1000", ...(rand(2) ? ["MATCH", pick(["k1*", "*", "k?"])] : [])];
     if (r < 81) return ["SCAN", pick(["abc", "0"]), ...pick<string[]>([["COUNT", "0"], ["COUNT", "x"], ["FOO", "1"], ["MATCH"]])];
     if (r < 82) return rand(10) === 0 ? ["FLUSHDB"] : ["FLUSHDB", pick(["SYNC", "BAD"])];
-    if (r < 86) return [pick(["FOO", "sett", "GETT", "xyz"]), ...keys()];
+    if (r < 85) return [pick(["FOO", "sett", "GETT", "xyz"]), ...keys()];
+    if (r < 86) return rand(2) ? ["CLIENT", "SETNAME", pick(["w-1", "a b", "", "x\ny"])] : ["CLIENT", pick(["GETNAME", "SETNAME"])];
     // wrong arity for a random command
     return [pick(["GET", "SET", "DEL", "EXISTS", "EXPIRE", "PEXPIRE", "TTL", "PTTL", "PERSIST", "MGET", "MSET", "INCR", "DECR",
       "INCRBY", "DECRBY", "APPEND", "STRLEN", "ECHO", "SELECT", "KEYS", "SCAN", "DBSIZE", "PING"]), ...(rand(2) ? [] : ["a", "b", "c"])];
