@@ -102,10 +102,13 @@ function spec(name: string, minArgs: number, maxArgs: number, write: boolean, us
 
 export const redisStringCommands: readonly CommandSpec[] = [
   // Hot handlers index their arguments: array destructuring goes through the iterator protocol.
-  spec("get", 1, 1, false, "key", "The value of a key, or nil.", (ctx, args) => {
-    const entry = ctx.db.get(args[0]!);
-    return entry ? bulk(entry.value, entry.writtenAt) : NIL;
-  }),
+  {
+    ...spec("get", 1, 1, false, "key", "The value of a key, or nil; a miss may be imported (SPEC §8).", (ctx, args) => {
+      const entry = ctx.db.get(args[0]!);
+      return entry ? bulk(entry.value, entry.writtenAt) : NIL;
+    }),
+    readThrough: true,
+  },
   spec("set", 2, Infinity, true, "key value [NX|XX] [GET] [EX s|PX ms|EXAT t|PXAT t|KEEPTTL]", "Stores a value, optionally with a time to live and conditions.", set),
   spec("mget", 1, Infinity, false, "key [key ...]", "The values of several keys (nil for missing ones).", ({ db }, keys) =>
     array(keys.map((key) => {
