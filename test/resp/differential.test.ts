@@ -13,10 +13,9 @@ let redis: RedisServer;
 let owl: NodeProcess;
 
 beforeAll(async () => {
-  [redis, owl] = await Promise.all([
-    startRedisServer(["--requirepass", PASSWORD]),
-    startRespNode({ set: { Pass: PASSWORD, TcpAuth: 1 } }),
-  ]);
+  // Settle both before failing, so that afterAll stops whichever did start.
+  const starting = [startRedisServer(["--requirepass", PASSWORD]).then((r) => (redis = r)), startRespNode({ set: { Pass: PASSWORD, TcpAuth: 1 } }).then((n) => (owl = n))];
+  for (const r of await Promise.allSettled(starting)) if (r.status === "rejected") throw r.reason;
 }, 30_000);
 
 afterAll(async () => {

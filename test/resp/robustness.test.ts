@@ -11,7 +11,9 @@ let guarded: NodeProcess;
 const PASSWORD = "test-password-123";
 
 beforeAll(async () => {
-  [node, guarded] = await Promise.all([startRespNode(), startRespNode({ set: { Pass: PASSWORD, TcpAuth: 1 } })]);
+  // Settle both before failing, so that afterAll stops whichever did start.
+  const starting = [startRespNode().then((n) => (node = n)), startRespNode({ set: { Pass: PASSWORD, TcpAuth: 1 } }).then((n) => (guarded = n))];
+  for (const r of await Promise.allSettled(starting)) if (r.status === "rejected") throw r.reason;
 }, 30_000);
 
 afterAll(async () => {
