@@ -24,6 +24,7 @@ import { ReplayClock } from "./persistence/replay-clock.ts";
 import { MapStore } from "./store/map-store.ts";
 import { systemClock } from "./store/types.ts";
 import { startOwlServer } from "./transport/owl-server.ts";
+import { startRespServer } from "./transport/resp-server.ts";
 import type { StreamServer } from "./transport/stream-server.ts";
 import { HttpStartError, startHttpServer, type HttpServer } from "./transport/http/app.ts";
 import { VERSION } from "./version.ts";
@@ -160,6 +161,19 @@ async function main(): Promise<void> {
   }
   lines.push(["http", http.url], ["docs", http.docsUrl]);
   ops.setAddress(`${config.ResponseHost}:${http.port}`);
+  if (config.Respport > 0) {
+    const resp = startRespServer({
+      engine,
+      hostname: config.Host,
+      port: config.Respport,
+      requireAuth: streamAuth,
+      // a bulk string may hold the largest value, and always a key
+      limits: { maxBulkBytes: Math.max(config.MaxValueBytes, config.MaxKeyBytes) + 1024 },
+    });
+    servers.push(resp);
+    ops.addConnections("resp", () => resp.connections);
+    lines.push(["resp", `${config.Host}:${resp.port}${streamAuth ? "  (AUTH required)" : ""}`]);
+  }
   lines.push(["restored", `${keys} keys in ${Math.round(ms)} ms${expired > 0 ? ` (${expired} expired while down)` : ""}`]);
   lines.push(["data", config.DBfile], ["logs", config.Logfile]);
 
