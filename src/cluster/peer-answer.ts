@@ -23,8 +23,12 @@ export function parseRfc3339(text: string): number {
   const m = RFC3339.exec(text);
   if (!m) return NaN;
   const [, y, mo, d, h, mi, s, frac, zone] = m;
-  let ms = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s));
   if (Number(mo) < 1 || Number(mo) > 12 || Number(d) < 1 || Number(d) > 31 || Number(h) > 23 || Number(mi) > 59 || Number(s) > 60) return NaN;
+  // Date.UTC maps years 0-99 to 19xx; Go's zero time is year 1.
+  const date = new Date(0);
+  date.setUTCFullYear(Number(y), Number(mo) - 1, Number(d));
+  date.setUTCHours(Number(h), Number(mi), Number(s), 0);
+  let ms = date.getTime();
   if (frac) ms += Number(`0.${frac}`) * 1000;
   if (zone !== "Z" && zone !== "z") {
     const sign = zone![0] === "-" ? -1 : 1;

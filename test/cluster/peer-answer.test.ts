@@ -8,6 +8,7 @@ describe("peer answer", () => {
     expect(parseRfc3339("2019-05-01T10:00:00.123456789Z")).toBeCloseTo(Date.UTC(2019, 4, 1, 10) + 123.456789, 3);
     // sub-millisecond digits still order two writes within one millisecond
     expect(parseRfc3339("2019-05-01T10:00:00.0001Z")).toBeGreaterThan(parseRfc3339("2019-05-01T10:00:00Z"));
+    expect(parseRfc3339("0001-01-01T00:00:00Z")).toBe(-62135596800000);
     for (const bad of ["", "0", "2026-11-26", "2026-13-01T00:00:00Z", "2026-11-26T10:00:00", "yesterday"]) expect(parseRfc3339(bad)).toBeNaN();
   });
 
