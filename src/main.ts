@@ -7,6 +7,9 @@ import { resolveSecret } from "./auth/secret.ts";
 import { AttemptThrottle } from "./auth/throttle.ts";
 import { TokenService } from "./auth/tokens.ts";
 import { banner, helpText } from "./cli.ts";
+import { Cluster } from "./cluster/cluster.ts";
+import { PeerListError } from "./cluster/peer-list.ts";
+import { clusterRoutes } from "./cluster/routes.ts";
 import { Engine } from "./commands/engine.ts";
 import { commandTable } from "./commands/table.ts";
 import { ConfigError } from "./config/keys.ts";
@@ -18,6 +21,9 @@ import { systemClock } from "./store/types.ts";
 import { startOwlServer } from "./transport/owl-server.ts";
 import type { StreamServer } from "./transport/stream-server.ts";
 import { HttpStartError, startHttpServer, type HttpServer } from "./transport/http/app.ts";
+import { clientAddress } from "./transport/http/client-address.ts";
+import { makeTokenCheck } from "./transport/http/request-token.ts";
+import { fromUtf8, utf8 } from "./store/bytes.ts";
 import { VERSION } from "./version.ts";
 
 /** How often the timer wheel is advanced: expired keys are freed within this (SPEC: ≤ 1 s). */
@@ -84,15 +90,41 @@ async function main(): Promise<void> {
     servers.push(owl);
     lines.push(["tcp", `${config.Host}:${owl.port}${streamAuth ? "  (pass required)" : ""}`]);
   }
+  // Cluster (issue 5): peer lists from DBfile, group reads, /server/, peers on /health.
+  let cluster: Cluster;
+  try {
+    cluster = new Cluster({
+      config,
+      clock,
+      log,
+      local: (key) => {
+        const entry = keyspace.get(utf8(key));
+        return entry && { data: fromUtf8(entry.value), writtenAt: entry.writtenAt };
+      },
+    });
+  } catch (error) {
+    if (!(error instanceof PeerListError)) throw error;
+    console.error(`owlcache: ${error.message}`);
+    process.exit(2);
+  }
+  const clusterPlugin = clusterRoutes({
+    cluster,
+    checkToken: makeTokenCheck(tokens),
+    clientAddress,
+    responseHost: () => cluster.self.text,
+    maxKeyBytes: config.MaxKeyBytes,
+  });
+
   // HTTP/HTTPS API (issue 3): other modules add their routes through `plugins`.
   let http: HttpServer;
   try {
-    http = startHttpServer({ engine, config, log, tokens, plugins: [], clock });
+    http = startHttpServer({ engine, config, log, tokens, plugins: [clusterPlugin], clock, peers: () => cluster.health.peers() });
   } catch (error) {
     if (!(error instanceof HttpStartError)) throw error;
     console.error(`owlcache: ${error.message}`);
     process.exit(2);
   }
+  cluster.setHttpPort(http.port);
   lines.push(["http", http.url], ["docs", http.docsUrl]);
   lines.push(["data", config.DBfile], ["logs", config.Logfile]);
 

@@ -13,6 +13,8 @@ export interface ClusterRouteDeps {
   readonly cluster: { readonly reader: GroupReader; readonly lists: PeerLists };
   /** Whether the request carries a valid token (field `token`/`owl_token` or Authorization: Bearer). */
   readonly checkToken: (request: Request, clientAddress: string, fields: Record<string, unknown>) => Promise<boolean>;
+  /** The client's socket address (the HTTP server records it per request). */
+  readonly clientAddress: (request: Request) => string;
   /** ResponseHost:Httpport of this node */
   readonly responseHost: () => string;
   readonly maxKeyBytes: number;
@@ -58,7 +60,7 @@ function text(value: unknown): string | undefined {
 }
 
 export function clusterRoutes(deps: ClusterRouteDeps) {
-  const { cluster, checkToken, responseHost, maxKeyBytes } = deps;
+  const { cluster, checkToken, responseHost, maxKeyBytes, clientAddress } = deps;
 
   const groupRead = async (fields: Record<string, unknown>): Promise<Response> => {
     const cmd = (text(fields.cmd) ?? "").toLowerCase();
@@ -104,28 +106,17 @@ export function clusterRoutes(deps: ClusterRouteDeps) {
       "Manages the owlcache (group reads) or gossip (sync) peer list, saved at once to server_group_config.json / server_group_gossip_config.json. Token required. Pass and Token are always shown as \"\".",
   };
 
+  // Validation and body errors reach the HTTP app's one error → envelope mapping.
   return new Elysia({ name: "owlcache-cluster" })
-    .onError(({ code, error }) => {
-      // Fields of the wrong type (e.g. a JSON number as key) get the envelope, not Elysia's 422.
-      if (code !== "VALIDATION" && code !== "PARSE") return;
-      const message = code === "PARSE" ? "the request body could not be parsed" : `bad request field: ${validationSummary(error)}`;
-      return envelopeResponse(serverEnvelope("", 500, null, responseHost(), message));
-    })
     .get("/group_data/", ({ query }) => groupRead(fieldsOf(query, undefined)), { query: groupFields, detail: groupDetail })
     .post("/group_data/", ({ query, body }) => groupRead(fieldsOf(query, body)), { query: groupFields, body: t.Optional(groupFields), detail: groupDetail })
-    .get("/server/", ({ query, request, server }) => serverList(request, server?.requestIP(request)?.address ?? "", fieldsOf(query, undefined)), {
+    .get("/server/", ({ query, request }) => serverList(request, clientAddress(request), fieldsOf(query, undefined)), {
       query: serverFields,
       detail: serverDetail,
     })
-    .post(
-      "/server/",
-      ({ query, body, request, server }) => serverList(request, server?.requestIP(request)?.address ?? "", fieldsOf(query, body)),
-      { query: serverFields, body: t.Optional(serverFields), detail: serverDetail },
-    );
-}
-
-function validationSummary(error: unknown): string {
-  const e = error as { valueError?: { path?: string; message?: string } };
-  if (e.valueError) return `${(e.valueError.path ?? "").replace(/^\//, "")} ${e.valueError.message ?? ""}`.trim();
-  return "invalid field";
+    .post("/server/", ({ query, body, request }) => serverList(request, clientAddress(request), fieldsOf(query, body)), {
+      query: serverFields,
+      body: t.Optional(serverFields),
+      detail: serverDetail,
+    });
 }

@@ -1,5 +1,4 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { Elysia } from "elysia";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,11 +6,21 @@ import { Cluster } from "../../src/cluster/cluster.ts";
 import { LIST_FILES } from "../../src/cluster/peer-list.ts";
 import { clusterRoutes } from "../../src/cluster/routes.ts";
 import { silentLogger } from "../../src/log/logger.ts";
+import { PasswordAuthenticator } from "../../src/auth/authenticator.ts";
+import { AttemptThrottle } from "../../src/auth/throttle.ts";
+import { TokenService } from "../../src/auth/tokens.ts";
+import { Engine } from "../../src/commands/engine.ts";
+import { commandTable } from "../../src/commands/table.ts";
+import { Keyspace } from "../../src/store/keyspace.ts";
+import { MapStore } from "../../src/store/map-store.ts";
+import { createHttpApp } from "../../src/transport/http/app.ts";
+import { clientAddress } from "../../src/transport/http/client-address.ts";
+import { makeTokenCheck } from "../../src/transport/http/request-token.ts";
 import { ManualClock } from "../../src/store/types.ts";
 import { valuePeer, type FakePeer } from "./fake-peer.ts";
 
 const T0 = Date.UTC(2026, 10, 26, 10);
-const TOKEN = "good-token";
+const PASSWORD = "test-password-123";
 const TRICKY = '100% "quoted" \\ back\r\nnew line\t日本語 🦉 %41 %zz <script>';
 const cleanups: (() => unknown)[] = [];
 afterAll(async () => {
@@ -32,22 +41,27 @@ function setup(local: Record<string, { data: string; writtenAt: number }> = {}) 
     log: silentLogger,
   });
   cluster.setHttpPort(7721);
-  const app = new Elysia().use(
-    clusterRoutes({
-      cluster,
-      // The HTTP layer's real check (signed tokens) is exercised by the process tests.
-      checkToken: async (request, _client, fields) =>
-        fields.token === TOKEN || fields.owl_token === TOKEN || request.headers.get("authorization") === `Bearer ${TOKEN}`,
-      responseHost: () => cluster.self.text,
-      maxKeyBytes: 4096,
-    }),
-  );
+  // The real HTTP app (engine, signed tokens, error mapping) with the cluster plugin mounted.
+  const clock = new ManualClock();
+  const tokens = new TokenService({ secret: new TextEncoder().encode("0123456789abcdef0123456789abcdef"), lifetimeSeconds: 0, clock });
+  const engine = new Engine({
+    table: commandTable,
+    db: new Keyspace(new MapStore(clock), clock),
+    limits: { maxKeyBytes: 4096, maxValueBytes: 1 << 20 },
+    auth: new PasswordAuthenticator(PASSWORD, tokens, new AttemptThrottle(clock), silentLogger),
+  });
+  const plugin = clusterRoutes({ cluster, checkToken: makeTokenCheck(tokens), clientAddress, responseHost: () => cluster.self.text, maxKeyBytes: 4096 });
+  const app = createHttpApp({
+    engine, tokens, log: silentLogger, clock, plugins: [plugin],
+    config: { Host: "127.0.0.1", Httpport: 7721, ResponseHost: "127.0.0.1", Open_Https: false, Https_CertFile: "", Https_KeyFile: "", Cors: false, Access_Control_Allow_Origin: "*", MaxValueBytes: 1 << 20 },
+  });
   const call = async (path: string, init?: RequestInit) => {
     const response = await app.handle(new Request(`http://127.0.0.1${path}`, init));
     const text = await response.text();
     return { status: response.status, text, body: JSON.parse(text) as Record<string, unknown> };
   };
-  return { cluster, app, call, dir };
+  const token = async () => (await call(`/data/?cmd=pass&pass=${PASSWORD}`)).body.Data as string;
+  return { cluster, app, call, dir, token };
 }
 
 const form = (fields: Record<string, string>) => ({ method: "POST", body: new URLSearchParams(fields) });
@@ -107,7 +121,7 @@ describe("/group_data/", () => {
       ["/group_data/?cmd=get", undefined, 500, "key is required"],
       [`/group_data/?cmd=get&key=${"x".repeat(5000)}`, undefined, 500, "longer than 4096"],
       ["/group_data/?cmd=get&key=k&target=nowhere", undefined, 500, "target must be an address"],
-      ["/group_data/", json({ cmd: "get", key: 5 }), 500, "bad request field"],
+      ["/group_data/", json({ cmd: "get", key: 5 }), 500, "invalid field key"],
     ];
     for (const [path, init, status, message] of cases) {
       const r = await call(path, init);
@@ -120,8 +134,9 @@ describe("/group_data/", () => {
 
 describe("/server/", () => {
   test("server - token required for every cmd", async () => {
-    const { call } = setup();
-    for (const path of ["/server/?cmd=getall", "/server/?cmd=add&address=127.0.0.1:1", "/server/?cmd=getall&token=wrong"]) {
+    const { call, token } = setup();
+    const TOKEN = await token();
+    for (const path of ["/server/?cmd=getall", "/server/?cmd=add&address=127.0.0.1:1", "/server/?cmd=getall&token=wrong", `/server/?cmd=getall&token=${TOKEN}x`]) {
       const r = await call(path);
       expect(r.status).toBe(401);
       expect(r.body).toMatchObject({ Status: 401, Results: "NOT_PASS" });
@@ -129,7 +144,8 @@ describe("/server/", () => {
   });
 
   test("server - add, get, getall, delete; both lists; saved at once; no secret shown", async () => {
-    const { call, dir } = setup();
+    const { call, dir, token } = setup();
+    const TOKEN = await token();
     expect((await call(`/server/?cmd=add&address=127.0.0.1:7723&pass=peer-secret-pass&token=${TOKEN}`)).status).toBe(200);
     expect((await call("/server/", form({ cmd: "add", address: "https://10.0.0.2:7721", pass: "other-secret", owl_token: TOKEN }))).status).toBe(200);
     expect((await call("/server/", { ...json({ cmd: "add", group_type: "gossip", address: "127.0.0.1:7725" }), headers: { "content-type": "application/json", authorization: `Bearer ${TOKEN}` } })).status).toBe(200);
@@ -149,7 +165,8 @@ describe("/server/", () => {
   });
 
   test("server - bad fields are clear errors and change nothing", async () => {
-    const { call, cluster } = setup();
+    const { call, cluster, token } = setup();
+    const TOKEN = await token();
     const cases: [string, number, string][] = [
       [`/server/?cmd=add&token=${TOKEN}`, 500, "address is required"],
       [`/server/?cmd=add&address=127.0.0.1&token=${TOKEN}`, 500, "host:port"],
