@@ -2,7 +2,7 @@
 // manage peer lists through /server/ and read through /group_data/.
 
 import { startNode, removeDir, type NodeProcess, type StartOptions } from "../helpers/node-process.ts";
-import { envelopeOf, getData, postForm, tokenFor, type HttpAnswer } from "../http/http-helpers.ts";
+import { envelopeOf, tokenFor, type HttpAnswer } from "../http/http-helpers.ts";
 
 /** Short enough to keep the suite fast, long enough for a loaded 2-core machine. */
 export const PEER_TIMEOUT_MS = 300;
@@ -21,11 +21,17 @@ export const CLUSTER_SETTINGS = {
   HttpClient_Request_Timeout_Sleeptime: 1,
 };
 
+/** fetch that also accepts the tests' self-signed certificates. */
+function call(url: string, init: RequestInit = {}): Promise<HttpAnswer> {
+  return fetch(url, { ...init, tls: { rejectUnauthorized: false } } as RequestInit).then(envelopeOf);
+}
+
+const post = (node: ClusterNode, path: string, fields: Record<string, string>) => call(`${node.base}${path}`, { method: "POST", body: new URLSearchParams(fields) });
+
 export async function startClusterNode(options: StartOptions = {}, scheme = "http"): Promise<ClusterNode> {
   const node = await startNode({ ...options, set: { ...CLUSTER_SETTINGS, ...options.set } });
   const base = `${scheme}://127.0.0.1:${node.httpPort}`;
-  const insecure = scheme === "https" ? { tls: { rejectUnauthorized: false } } : {};
-  const answer = await fetch(`${base}/data/?cmd=pass&pass=test-password-123`, insecure as RequestInit).then(envelopeOf);
+  const answer = await call(`${base}/data/?cmd=pass&pass=test-password-123`);
   return { node, address: `127.0.0.1:${node.httpPort}`, base, token: String(answer.body.Data) };
 }
 
@@ -40,7 +46,7 @@ export async function stopAll(nodes: readonly ClusterNode[]): Promise<void> {
 }
 
 export function serverCmd(node: ClusterNode, fields: Record<string, string>, withToken = true): Promise<HttpAnswer> {
-  return postForm(node.base, withToken ? { ...fields, token: node.token } : fields, "/server/");
+  return post(node, "/server/", withToken ? { ...fields, token: node.token } : fields);
 }
 
 export async function addPeers(node: ClusterNode, ...addresses: string[]): Promise<void> {
@@ -52,9 +58,9 @@ export async function addPeers(node: ClusterNode, ...addresses: string[]): Promi
 
 /** Sets a value and returns its KeyCreateTime as the node reports it. */
 export async function setValue(node: ClusterNode, key: string, value: string): Promise<string> {
-  const set = await postForm(node.base, { cmd: "set", key, valuedata: value, token: node.token });
+  const set = await post(node, "/data/", { cmd: "set", key, valuedata: value, token: node.token });
   if (set.status !== 200) throw new Error(`set failed: ${JSON.stringify(set.body)}`);
-  const got = await getData(node.base, { cmd: "get", key });
+  const got = await call(`${node.base}/data/?${new URLSearchParams({ cmd: "get", key })}`);
   return got.body.KeyCreateTime;
 }
 
@@ -70,7 +76,7 @@ export async function groupGet(node: ClusterNode, key: string, target?: string):
   const fields: Record<string, string> = { cmd: "get", key };
   if (target) fields.target = target;
   const started = performance.now();
-  const answer = await fetch(`${node.base}/group_data/?${new URLSearchParams(fields)}`).then(envelopeOf);
+  const answer = await call(`${node.base}/group_data/?${new URLSearchParams(fields)}`);
   const ms = performance.now() - started;
   return { ...answer, entries: (answer.body.Data as GroupEntry[] | null) ?? [], ms };
 }
