@@ -76,7 +76,9 @@ export class GroupReader {
     const known = this.cache.lookup(id, key);
     if (known) return known;
     const { book, fetcher } = this.options;
-    if (!book.record(id).breaker.tryAcquire()) return failed("skipped", book.skippedDetail(id));
+    const breaker = book.record(id).breaker;
+    const probing = breaker.state() === "half-open";
+    if (!breaker.tryAcquire()) return failed("skipped", book.skippedDetail(id));
     const request = fetcher
       .getKey(peer, key)
       .catch((error: unknown) => failed("error", error instanceof Error ? error.message : String(error)))
@@ -84,6 +86,9 @@ export class GroupReader {
         book.report(id, outcome);
         return outcome;
       });
+    // The probe of a peer that kept failing runs in the background: no reader waits on a peer
+    // that is probably still down. Its answer closes the breaker for the reads that follow.
+    if (probing) return failed("skipped", book.skippedDetail(id));
     return this.cache.track(id, key, request);
   }
 

@@ -45,8 +45,9 @@ export class PeerBook {
   /** Why a peer the breaker keeps us from asking is missing from an answer. */
   skippedDetail(hostPort: string): string {
     const record = this.record(hostPort);
-    const seconds = (record.breaker.retryInMs() / 1000).toFixed(1);
-    return `${record.breaker.consecutiveFailures} failures in a row (last: ${record.lastFailure ?? "unknown"}); next try in ${seconds} s`;
+    const failures = `${record.breaker.consecutiveFailures} failures in a row (last: ${record.lastFailure ?? "unknown"})`;
+    if (record.breaker.state() !== "open") return `${failures}; checking in the background whether it answers again`;
+    return `${failures}; next try in ${(record.breaker.retryInMs() / 1000).toFixed(1)} s`;
   }
 
   /** Feeds an outcome to the peer's breaker; logs failures and the open/close transitions. */
