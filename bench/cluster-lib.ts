@@ -59,8 +59,10 @@ function toMs(value: string, unit: string): number {
 }
 
 /** wrk pinned to CPU 1 (`taskset -c 1`), one thread, `conns` connections, with --latency. */
-export async function wrk(url: string, seconds: number, conns: number): Promise<WrkResult> {
-  const proc = Bun.spawn(["taskset", "-c", "1", "wrk", "-t1", `-c${conns}`, `-d${seconds}s`, "--latency", "--timeout", "10s", url], { stdout: "pipe", stderr: "pipe" });
+export async function wrk(url: string, seconds: number, conns: number, script?: string): Promise<WrkResult> {
+  const args = ["taskset", "-c", "1", "wrk", "-t1", `-c${conns}`, `-d${seconds}s`, "--latency", "--timeout", "10s"];
+  if (script) args.push("-s", script);
+  const proc = Bun.spawn([...args, url], { stdout: "pipe", stderr: "pipe" });
   const out = await new Response(proc.stdout).text();
   await proc.exited;
   const latency = (pct: string) => {
@@ -70,6 +72,8 @@ export async function wrk(url: string, seconds: number, conns: number): Promise<
   };
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
   const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
+  const errors = /Socket errors:.*/.exec(out)?.[0];
+  if (errors) console.error(`wrk ${url}: ${errors}`);
   return { rps, p50Ms: latency("50"), p99Ms: latency("99"), non2xx };
 }
 

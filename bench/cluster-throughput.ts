@@ -1,15 +1,18 @@
 // Group-read throughput against a 3-node cluster with the answer cache on and off, next to a
 // single-node /data/ get, all in one run. Run: bun run bench/cluster-throughput.ts [seconds] [rounds]
 // Every owlcache process is pinned to CPU 0 (the whole cluster shares one core, so a cache-off
-// group read pays for three nodes' work), wrk to CPU 1 with 32 connections. The machine is shared
+// group read pays for three nodes' work), wrk to CPU 1 with 32 connections. Reads go to 100 keys
+// in turn (bench/cluster-keys.lua) so that concurrent reads rarely share one fan-out; a last case
+// reads one hot key with the cache off, where single flight shares the fan-outs. The machine is shared
 // and noisy: the three cases take turns in short slices, round after round, and the medians per
 // case are compared.
 
 import { median, setKey, setPeers, startBenchNode, stopBenchNodes, wrk, type BenchNode } from "./cluster-lib.ts";
 
-const seconds = Number(process.argv[2] ?? 2);
-const runs = Number(process.argv[3] ?? 9);
+const seconds = Number(process.argv[2] ?? 3);
+const runs = Number(process.argv[3] ?? 7);
 const CONNS = 32;
+const SPREAD = new URL("./cluster-keys.lua", import.meta.url).pathname;
 
 const nodes: BenchNode[] = [];
 try {
@@ -20,21 +23,22 @@ try {
     startBenchNode({}, 0),
   ]);
   nodes.push(cacheOff!, cacheOn!, peer1!, peer2!);
-  for (const [i, n] of nodes.entries()) await setKey(n, "k", `value ${i}`);
+  for (const [i, n] of nodes.entries()) for (let k = 0; k < 100; k++) await setKey(n, `k${k}`, `value ${k} on node ${i}`);
   await setPeers(cacheOff!, [peer1!, peer2!]);
   await setPeers(cacheOn!, [peer1!, peer2!]);
 
   const cases = [
-    ["single-node /data/ get", `${cacheOff!.base}/data/?cmd=get&key=k`],
-    ["group read, cache on (5000 ms)", `${cacheOn!.base}/group_data/?cmd=get&key=k`],
-    ["group read, cache off", `${cacheOff!.base}/group_data/?cmd=get&key=k`],
+    ["single-node /data/ get", `${cacheOff!.base}/data/?cmd=get&key=k`, SPREAD],
+    ["group read, cache on (5000 ms)", `${cacheOn!.base}/group_data/?cmd=get&key=k`, SPREAD],
+    ["group read, cache off", `${cacheOff!.base}/group_data/?cmd=get&key=k`, SPREAD],
+    ["group read, cache off, one hot key (single flight)", `${cacheOff!.base}/group_data/?cmd=get&key=k0`, undefined],
   ] as const;
   const rps = new Map<string, number[]>(cases.map(([name]) => [name, []]));
   const p99 = new Map<string, number[]>(cases.map(([name]) => [name, []]));
-  for (const [, url] of cases) await wrk(url, 1, CONNS); // warm-up
+  for (const [, url, script] of cases) await wrk(url, 1, CONNS, script); // warm-up
   for (let run = 1; run <= runs; run++) {
-    for (const [name, url] of cases) {
-      const r = await wrk(url, seconds, CONNS);
+    for (const [name, url, script] of cases) {
+      const r = await wrk(url, seconds, CONNS, script);
       if (r.non2xx > 0) throw new Error(`${name}: ${r.non2xx} non-2xx answers`);
       rps.get(name)!.push(r.rps);
       p99.get(name)!.push(r.p99Ms);
