@@ -50,14 +50,17 @@ export class Breaker {
     this.probing = false;
   }
 
-  /** Returns true when this failure opened the breaker. */
+  /**
+   * Returns true when this failure opened the breaker: the one that reached the limit, or a
+   * failed probe. (Requests that were in flight when it opened fail later and only push the
+   * reopening time.)
+   */
   failure(): boolean {
+    const wasProbe = this.probing;
     this.probing = false;
     this.failures++;
-    if (this.failures >= this.maxErrors) {
-      this.openUntil = this.clock.now() + this.sleepMs;
-      return true;
-    }
-    return false;
+    if (this.failures < this.maxErrors) return false;
+    this.openUntil = this.clock.now() + this.sleepMs;
+    return this.failures === this.maxErrors || wasProbe;
   }
 }

@@ -57,7 +57,11 @@ export class PeerBook {
       record.lastFailure = outcome.message;
       record.lastFailureAt = this.clock.now();
       const opened = record.breaker.failure();
-      this.log.warn("peer failed", { peer: hostPort, reason: outcome.message, skippedForMs: opened ? this.policy.sleepMs : 0 });
+      // Requests already in flight when the breaker opened fail too; one line each up to the trip
+      // and one per re-opening is enough to see what happened without flooding the log.
+      if (opened || record.breaker.consecutiveFailures < this.policy.maxErrors) {
+        this.log.warn("peer failed", { peer: hostPort, reason: outcome.message, skippedForMs: opened ? this.policy.sleepMs : 0 });
+      }
       return;
     }
     const wasFailing = record.breaker.consecutiveFailures > 0;

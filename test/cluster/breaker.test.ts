@@ -14,6 +14,9 @@ describe("breaker", () => {
     expect(b.state()).toBe("open");
     expect(b.tryAcquire()).toBe(false);
     expect(b.retryInMs()).toBe(2000);
+    // a request that was in flight fails later: still open, not "opened" again
+    expect(b.failure()).toBe(false);
+    expect(b.state()).toBe("open");
   });
 
   test("breaker - after the sleep exactly one probe goes; its success closes", () => {
