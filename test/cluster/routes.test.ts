@@ -182,3 +182,16 @@ describe("/server/", () => {
     expect(cluster.lists.owlcache.size + cluster.lists.gossip.size).toBe(0);
   });
 });
+
+describe("cluster routes in the API docs", () => {
+  test("docs - /swagger/json describes /group_data/ and /server/ with their fields", async () => {
+    const { app } = setup();
+    const doc = (await (await app.handle(new Request("http://127.0.0.1/swagger/json"))).json()) as { paths: Record<string, Record<string, { parameters?: { name: string }[] }>> };
+    const group = Object.entries(doc.paths).find(([path]) => path.startsWith("/group_data"));
+    const server = Object.entries(doc.paths).find(([path]) => path.startsWith("/server"));
+    expect(group).toBeDefined();
+    expect(server).toBeDefined();
+    expect(group![1].get!.parameters!.map((p) => p.name)).toEqual(expect.arrayContaining(["cmd", "key", "target"]));
+    expect(server![1].get!.parameters!.map((p) => p.name)).toEqual(expect.arrayContaining(["cmd", "group_type", "address", "token"]));
+  });
+});
