@@ -4,12 +4,14 @@
 // (pinned to CPU 0) with 1, 2, 4 and 8 peers of the same 8 peer processes (not pinned), and one
 // client (this process, pinned to CPU 1) that sends one request at a time to each asker in turn.
 // Every case sees the same background load; only one request is ever in flight. Cache off, so
-// every read is a real fan-out.
+// every read is a real fan-out. Knobs: PIN_ASKERS=0 leaves the askers unpinned, PEER_CPU=N pins
+// the peers to CPU N (both measured worse here than the default).
 
 import { median, setKey, setPeers, startBenchNode, stopBenchNodes, type BenchNode } from "./cluster-lib.ts";
 
 const requests = Number(process.argv[2] ?? 4000);
 const PIN_ASKERS = process.env.PIN_ASKERS !== "0";
+const PEER_CPU = process.env.PEER_CPU === undefined ? undefined : Number(process.env.PEER_CPU);
 const COUNTS = [1, 2, 4, 8] as const;
 const settings = { HttpClientRequestLocalCacheLifeTime: 0 };
 
@@ -22,7 +24,7 @@ function percentile(sorted: readonly number[], p: number): number {
 const nodes: BenchNode[] = [];
 try {
   const askers = await Promise.all(COUNTS.map(() => startBenchNode(settings, PIN_ASKERS ? 0 : undefined)));
-  const peers = await Promise.all(Array.from({ length: 8 }, () => startBenchNode(settings)));
+  const peers = await Promise.all(Array.from({ length: 8 }, () => startBenchNode(settings, PEER_CPU)));
   nodes.push(...askers, ...peers);
   for (const [i, asker] of askers.entries()) {
     await setKey(asker, "k", `asker ${i}`);

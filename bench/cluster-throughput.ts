@@ -13,6 +13,7 @@ const seconds = Number(process.argv[2] ?? 3);
 const runs = Number(process.argv[3] ?? 7);
 const CONNS = 32;
 const SPREAD = new URL("./cluster-keys.lua", import.meta.url).pathname;
+const HOT = new URL("./cluster-hot.lua", import.meta.url).pathname;
 
 const nodes: BenchNode[] = [];
 try {
@@ -31,7 +32,7 @@ try {
     ["single-node /data/ get", `${cacheOff!.base}/data/?cmd=get&key=k`, SPREAD],
     ["group read, cache on (5000 ms)", `${cacheOn!.base}/group_data/?cmd=get&key=k`, SPREAD],
     ["group read, cache off", `${cacheOff!.base}/group_data/?cmd=get&key=k`, SPREAD],
-    ["group read, cache off, one hot key (single flight)", `${cacheOff!.base}/group_data/?cmd=get&key=k0`, undefined],
+    ["group read, cache off, one hot key (single flight)", `${cacheOff!.base}/group_data/?cmd=get&key=k0`, HOT],
   ] as const;
   const rps = new Map<string, number[]>(cases.map(([name]) => [name, []]));
   const p99 = new Map<string, number[]>(cases.map(([name]) => [name, []]));
