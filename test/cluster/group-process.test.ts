@@ -114,7 +114,7 @@ describe("failing peers across processes", () => {
         tripped.push(r.ms);
         expect(r.entries[1]!.Message).toStartWith("skipped: 2 failures in a row (last: timeout");
       }
-      expect(median(tripped)).toBeLessThan(median(healthy) + 30);
+      expect(median(tripped)).toBeLessThan(median(healthy) + 50); // no peer request: no extra latency beyond noise
     } finally {
       c.node.kill("SIGCONT");
     }

@@ -125,7 +125,7 @@ describe("group read", () => {
     expect(hanging.requests.length).toBe(2);
     const started = performance.now();
     const skipped = await cluster.reader.read("k");
-    expect(performance.now() - started).toBeLessThan(20);
+    expect(performance.now() - started).toBeLessThan(100) // no request at all: far below the 300 ms timeout;
     expect(hanging.requests.length).toBe(2);
     expect(skipped.entries[1]!.Message).toMatch(/^skipped: 2 failures in a row \(last: timeout: no answer within 300 ms\); next try in 2\.0 s$/);
     clock.tick(2000);
@@ -133,7 +133,7 @@ describe("group read", () => {
     const probeStart = performance.now();
     const probing = await cluster.reader.read("k");
     await cluster.reader.read("other");
-    expect(performance.now() - probeStart).toBeLessThan(40);
+    expect(performance.now() - probeStart).toBeLessThan(100);
     expect(probing.entries[1]!.Message).toContain("checking in the background");
     await Bun.sleep(TIMEOUT + 50);
     expect(hanging.requests.length).toBe(3);
