@@ -18,8 +18,16 @@ export interface PeerHealth {
   Message?: string;
 }
 
+/** A peer as the status page shows it (src/ops/status.ts PeerStatus). */
+export interface PeerSnapshot {
+  readonly address: string;
+  readonly ok: boolean;
+  readonly message?: string;
+}
+
 export class ClusterHealth {
   private last?: { at: number; peers: Promise<PeerHealth[]> };
+  private lastResult: readonly PeerHealth[] = [];
 
   constructor(
     private readonly lists: PeerLists,
@@ -34,7 +42,31 @@ export class ClusterHealth {
     if (this.last && now - this.last.at < HEALTH_REUSE_MS) return this.last.peers;
     const peers = this.check();
     this.last = { at: now, peers };
+    void peers.then((result) => (this.lastResult = result));
     return peers;
+  }
+
+  /**
+   * What is known right now, without waiting (the status page polls this): the last check's
+   * result, refreshed in the background at most once a second. Each peer once, this node left out.
+   */
+  snapshot(): PeerSnapshot[] {
+    void this.peers();
+    const self = this.selfHostPort();
+    const known = new Map(this.lastResult.map((p) => [p.Address, p]));
+    const seen = new Set<string>();
+    const out: PeerSnapshot[] = [];
+    for (const group of ["owlcache", "gossip"] as const) {
+      for (const entry of this.lists.of(group).all()) {
+        const id = entry.address.hostPort;
+        if (id === self || seen.has(id)) continue;
+        seen.add(id);
+        const health = known.get(entry.address.text);
+        if (health) out.push(health.Message === undefined ? { address: entry.address.text, ok: health.Answers } : { address: entry.address.text, ok: health.Answers, message: health.Message });
+        else out.push({ address: entry.address.text, ok: false, message: "checking" });
+      }
+    }
+    return out;
   }
 
   private check(): Promise<PeerHealth[]> {

@@ -58,5 +58,12 @@ describe("peer health", () => {
     expect(performance.now() - again).toBeLessThan(100);
     expect(second[3]!.Message).toStartWith("skipped:");
     expect(hanging.requests.length).toBe(1);
+    // The status page's view: without waiting, each peer once, this node left out.
+    await Bun.sleep(10);
+    expect(cluster.health.snapshot()).toEqual([
+      { address: good.address, ok: true },
+      { address: refused, ok: false, message: second[1]!.Message! },
+      { address: hanging.address, ok: false, message: second[3]!.Message! },
+    ]);
   });
 });
