@@ -155,5 +155,11 @@ describe("failing peers across processes", () => {
     expect(byAddress[`owlcache ${b.address}`]).toMatchObject({ Answers: true, Message: "this node" });
     expect(byAddress[`owlcache ${c.address}`]!.Answers).toBe(true);
     expect(byAddress[`gossip ${dead}`]).toMatchObject({ Answers: false, Message: "refused: connection refused" });
+    // The status page (issue 9) shows the same, each peer once and without this node.
+    const status = (await (await fetch(`${b.base}/ui/status.json`)).json()) as { peers: { address: string; ok: boolean; message?: string }[] };
+    const shown = Object.fromEntries(status.peers.map((p) => [p.address, p]));
+    expect(shown[a.address]!.ok).toBe(true);
+    expect(shown[dead]).toMatchObject({ ok: false });
+    expect(shown[b.address]).toBeUndefined();
   });
 });
