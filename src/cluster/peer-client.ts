@@ -25,6 +25,9 @@ export interface PeerFetcher {
 
 class TooLarge extends Error {}
 
+/** Peers (owlcache nodes) answer uncompressed; asking for it keeps sizes honest. */
+const IDENTITY = { "accept-encoding": "identity" };
+
 export class PeerClient implements PeerFetcher {
   constructor(private readonly options: PeerClientOptions) {}
 
@@ -49,10 +52,20 @@ export class PeerClient implements PeerFetcher {
       response = await fetch(baseUrl(address, this.options.https) + path, {
         signal,
         keepalive: true,
+        // A peer's redirect is not followed: it could point the node at any address.
+        redirect: "manual",
+        headers: IDENTITY,
         tls: this.options.insecureSkipVerify ? { rejectUnauthorized: false } : undefined,
       });
+      if (response.status >= 300 && response.status < 400) {
+        void response.body?.cancel().catch(() => {});
+        return failed("bad answer", `peer answered a redirect (${response.status}), not followed`);
+      }
       const declared = response.headers.get("content-length");
-      if (declared !== null) {
+      const encoding = response.headers.get("content-encoding");
+      // A compressed body's length says nothing about its decompressed size (zip bombs): only a
+      // plain body of a known, allowed length takes the fast path.
+      if (declared !== null && (encoding === null || encoding === "identity")) {
         if (Number(declared) > maxAnswerBytes) {
           void response.body?.cancel().catch(() => {});
           return failed("bad answer", `answer of ${declared} bytes is over the ${maxAnswerBytes}-byte limit`);

@@ -84,6 +84,21 @@ describe("peer client", () => {
     expect(sent).toBeLessThan(20 * 1024 * 1024);
   });
 
+  test("peer get - a redirect is not followed", async () => {
+    const elsewhere = track(valuePeer({ k: ["should not be read", WRITTEN] }));
+    const peer = track(startFakePeer(() => Response.redirect(`http://${elsewhere.address}/data/?cmd=get&key=k`, 302)));
+    const outcome = await client().getKey(addr(peer.address), "k");
+    expect(outcome.kind === "failed" && outcome.message).toBe("bad answer: peer answered a redirect (302), not followed");
+    expect(elsewhere.requests.length).toBe(0);
+  });
+
+  test("peer get - a compressed answer is limited by its decompressed size (zip bomb)", async () => {
+    const bomb = Bun.gzipSync(new Uint8Array(64 * 1024 * 1024).fill(32));
+    const peer = track(startFakePeer(() => new Response(bomb, { headers: { "content-encoding": "gzip", "content-length": String(bomb.length) } })));
+    const outcome = await client({ maxAnswerBytes: 1024 * 1024 }).getKey(addr(peer.address), "k");
+    expect(outcome.kind === "failed" && outcome.message).toBe("bad answer: answer is over the 1048576-byte limit");
+  });
+
   test("peer get - connections are kept alive between requests", async () => {
     const ports = new Set<number>();
     const server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: (req, srv) => { ports.add(srv.requestIP(req)!.port); return Response.json({ Status: 404 }); } });
