@@ -7,6 +7,9 @@ import { resolveSecret } from "./auth/secret.ts";
 import { AttemptThrottle } from "./auth/throttle.ts";
 import { TokenService } from "./auth/tokens.ts";
 import { banner, helpText } from "./cli.ts";
+import { Cluster } from "./cluster/cluster.ts";
+import { PeerListError } from "./cluster/peer-list.ts";
+import { clusterRoutes } from "./cluster/routes.ts";
 import { Engine } from "./commands/engine.ts";
 import { commandTable } from "./commands/table.ts";
 import { ConfigError } from "./config/keys.ts";
@@ -27,6 +30,9 @@ import { startOwlServer } from "./transport/owl-server.ts";
 import { startRespServer } from "./transport/resp-server.ts";
 import type { StreamServer } from "./transport/stream-server.ts";
 import { HttpStartError, startHttpServer, type HttpServer } from "./transport/http/app.ts";
+import { clientAddress } from "./transport/http/client-address.ts";
+import { makeTokenCheck } from "./transport/http/request-token.ts";
+import { fromUtf8, utf8 } from "./store/bytes.ts";
 import { VERSION } from "./version.ts";
 
 /** How often the timer wheel is advanced: expired keys are freed within this (SPEC: ≤ 1 s). */
@@ -150,15 +156,42 @@ async function main(): Promise<void> {
     ops.addConnections("tcp", () => owl.connections);
     lines.push(["tcp", `${config.Host}:${owl.port}${streamAuth ? "  (pass required)" : ""}`]);
   }
+  // Cluster (issue 5): peer lists from DBfile, group reads, /server/, peers on /health.
+  let cluster: Cluster;
+  try {
+    cluster = new Cluster({
+      config,
+      clock,
+      log,
+      local: (key) => {
+        const entry = keyspace.get(utf8(key));
+        return entry && { data: fromUtf8(entry.value), writtenAt: entry.writtenAt };
+      },
+    });
+  } catch (error) {
+    if (!(error instanceof PeerListError)) throw error;
+    console.error(`owlcache: ${error.message}`);
+    process.exit(2);
+  }
+  const clusterPlugin = clusterRoutes({
+    cluster,
+    checkToken: makeTokenCheck(tokens),
+    clientAddress,
+    responseHost: () => cluster.self.text,
+    maxKeyBytes: config.MaxKeyBytes,
+  });
+
   // HTTP/HTTPS API (issue 3): other modules add their routes through `plugins`.
   let http: HttpServer;
   try {
-    http = startHttpServer({ engine, config, log, tokens, plugins: [ops.routes], clock, startedAt });
+    http = startHttpServer({ engine, config, log, tokens, plugins: [ops.routes, clusterPlugin], clock, startedAt, peers: () => cluster.health.peers() });
   } catch (error) {
     if (!(error instanceof HttpStartError)) throw error;
     console.error(`owlcache: ${error.message}`);
     process.exit(2);
   }
+  cluster.setHttpPort(http.port);
+  ops.setPeers(() => cluster.health.snapshot());
   lines.push(["http", http.url], ["docs", http.docsUrl]);
   ops.setAddress(`${config.ResponseHost}:${http.port}`);
   if (config.Respport > 0) {

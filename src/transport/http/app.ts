@@ -18,7 +18,7 @@ import { dataRoutes } from "./data-route.ts";
 import { docsRoutes, DOCS_PATH } from "./docs.ts";
 import { EnvelopeMemo } from "./envelope-memo.ts";
 import { errorToResponse } from "./errors.ts";
-import { healthRoute } from "./health-route.ts";
+import { healthRoute, type HealthSource } from "./health-route.ts";
 
 /** Room for the fields and form encoding around the largest value. */
 export const BODY_OVERHEAD_BYTES = 64 * 1024;
@@ -38,6 +38,8 @@ export interface HttpDeps {
   readonly clock?: Clock;
   /** ms since the epoch, for /health's uptime; default: now */
   readonly startedAt?: number;
+  /** /health lists these peers (the cluster, issue 5) */
+  readonly peers?: HealthSource["peers"];
 }
 
 export interface HttpApp {
@@ -81,7 +83,7 @@ export function buildHttpApp(deps: HttpDeps): HttpApp {
   app = app
     .onError({ as: "global" }, ({ code, error, request }) => errorToResponse(data, deps.log, code, error, request))
     .use(dataRoutes(data))
-    .use(healthRoute({ db: deps.engine.db, clock, startedAt: deps.startedAt ?? clock.now() }))
+    .use(healthRoute({ db: deps.engine.db, clock, startedAt: deps.startedAt ?? clock.now(), peers: deps.peers }))
     .use(docsRoutes());
   for (const plugin of deps.plugins) app = app.use(plugin);
   return { app, data };
