@@ -3,7 +3,7 @@
 
 import type { Logger } from "../log/logger.ts";
 import type { Clock } from "../store/types.ts";
-import { Breaker, type BreakerState } from "./breaker.ts";
+import { Breaker, type BreakerState } from "../common/breaker.ts";
 import type { PeerOutcome } from "./peer-answer.ts";
 
 export interface BreakerPolicy {
