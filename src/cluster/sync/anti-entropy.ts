@@ -1,0 +1,94 @@
+// One anti-entropy round with one peer: compare root hashes (equal → done, a few dozen bytes);
+// else compare bucket hashes, list the keys of differing buckets on both sides, pull what the
+// peer has newer and push what it lacks. Run by each node with each peer every interval.
+
+import { binaryStringToBytes } from "../../store/bytes.ts";
+import { decodeBatch, encodeBatch } from "./codec.ts";
+import type { KeyVersion } from "./digest.ts";
+import type { Replica } from "./replica.ts";
+import type { SyncRecord } from "./records.ts";
+import {
+  json, listedToVersion, MAX_FETCH_KEYS, parseBucketBytes, parseDigest, parseJson, parseListed,
+  type DigestAnswer,
+} from "./serve.ts";
+import type { PeerTransport } from "./types.ts";
+import { compareVersions, coveredBy, newerWatermark } from "./version.ts";
+
+/** buckets listed per request: ~250 keys each at a million keys, so answers stay well under 10 MB */
+const BUCKETS_PER_LISTING = 128;
+/** records per push: a batch the peer applies in one go */
+const PUSH_RECORDS = 1_000;
+
+export interface RoundResult {
+  /** the roots matched: nothing to do */
+  equal: boolean;
+  differingBuckets: number;
+  pulled: number;
+  pushed: number;
+  /** bytes sent + received */
+  bytes: number;
+}
+
+export async function antiEntropyRound(replica: Replica, transport: PeerTransport, peer: string, tombTtlMs: number): Promise<RoundResult> {
+  const result: RoundResult = { equal: false, differingBuckets: 0, pulled: 0, pushed: 0, bytes: 0 };
+  const call = async (path: "/sync/digest" | "/sync/keys" | "/sync/fetch" | "/sync/batch", body: Uint8Array) => {
+    const answer = await transport.request(peer, path, body);
+    result.bytes += body.length + answer.length;
+    return answer;
+  };
+  const digest = replica.digest;
+  const answer: DigestAnswer = parseDigest(parseJson(await call("/sync/digest", json({ root: digest.root(), watermark: digest.watermark }))));
+  if (newerWatermark(answer.watermark, digest.watermark)) replica.applyFlush(answer.watermark);
+  else if (newerWatermark(digest.watermark, answer.watermark)) {
+    const w = digest.watermark;
+    await call("/sync/batch", encodeBatch([{ kind: "flush", writtenAt: w.at, origin: w.origin }], false));
+  }
+  if (answer.buckets === undefined) {
+    result.equal = true;
+    return result;
+  }
+  const theirs = parseBucketBytes(answer.buckets);
+  const differing: number[] = [];
+  for (let b = 0; b < theirs.length; b++) if (theirs[b] !== digest.buckets[b]) differing.push(b);
+  result.differingBuckets = differing.length;
+
+  for (let i = 0; i < differing.length; i += BUCKETS_PER_LISTING) {
+    const chunk = differing.slice(i, i + BUCKETS_PER_LISTING);
+    const listed = parseListed(parseJson(await call("/sync/keys", json({ buckets: chunk }))));
+    const now = replica.keyspace.now();
+    const remote = new Map<string, KeyVersion>();
+    for (const e of listed) {
+      const v = listedToVersion(e);
+      // Expired values and tombstones past their grace count as absent on both sides.
+      if (!v.tomb && v.expiresAt !== 0 && v.expiresAt <= now) continue;
+      if (v.tomb && v.writtenAt + tombTtlMs <= now) continue;
+      remote.set(Buffer.from(e[0], "base64").toString("latin1"), v);
+    }
+    const local = new Map<string, KeyVersion>();
+    for (const b of chunk) replica.listBucket(b, local);
+
+    const pull: string[] = [];
+    for (const [k, v] of remote) {
+      const mine = local.get(k);
+      if (coveredBy(digest.watermark, v.writtenAt, v.origin)) continue;
+      if (!mine || compareVersions(v, mine) > 0) pull.push(Buffer.from(k, "latin1").toString("base64"));
+    }
+    const push: SyncRecord[] = [];
+    for (const [k, v] of local) {
+      const theirsV = remote.get(k);
+      if (theirsV && compareVersions(v, theirsV) <= 0) continue;
+      const record = replica.recordOf(binaryStringToBytes(k));
+      if (record) push.push(record);
+    }
+    for (let j = 0; j < pull.length; j += MAX_FETCH_KEYS) {
+      const batch = decodeBatch(await call("/sync/fetch", json({ keys: pull.slice(j, j + MAX_FETCH_KEYS) })));
+      result.pulled += replica.apply(batch.records, false).applied;
+    }
+    for (let j = 0; j < push.length; j += PUSH_RECORDS) {
+      const records = push.slice(j, j + PUSH_RECORDS);
+      await call("/sync/batch", encodeBatch(records, false));
+      result.pushed += records.length;
+    }
+  }
+  return result;
+}
