@@ -18,6 +18,8 @@ import { systemClock } from "./store/types.ts";
 import { startOwlServer } from "./transport/owl-server.ts";
 import type { StreamServer } from "./transport/stream-server.ts";
 import { HttpStartError, startHttpServer, type HttpServer } from "./transport/http/app.ts";
+import { gossipFilePeers } from "./cluster/sync/gossip-file.ts";
+import { createSync, type Sync } from "./cluster/sync/wire.ts";
 import { VERSION } from "./version.ts";
 
 /** How often the timer wheel is advanced: expired keys are freed within this (SPEC: ≤ 1 s). */
@@ -84,16 +86,28 @@ async function main(): Promise<void> {
     servers.push(owl);
     lines.push(["tcp", `${config.Host}:${owl.port}${streamAuth ? "  (pass required)" : ""}`]);
   }
+  // Sync (issue 8): built after the store is loaded, so it seeds its digest from what is there.
+  let sync: Sync | undefined;
+  if (config.GroupDataSync) {
+    try {
+      sync = createSync(config, keyspace, gossipFilePeers(config.DBfile, log), log);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      console.error(`owlcache: ${error.message}`);
+      process.exit(2);
+    }
+  }
   // HTTP/HTTPS API (issue 3): other modules add their routes through `plugins`.
   let http: HttpServer;
   try {
-    http = startHttpServer({ engine, config, log, tokens, plugins: [], clock });
+    http = startHttpServer({ engine, config, log, tokens, plugins: [...(sync ? [sync.routes] : [])], clock });
   } catch (error) {
     if (!(error instanceof HttpStartError)) throw error;
     console.error(`owlcache: ${error.message}`);
     process.exit(2);
   }
   lines.push(["http", http.url], ["docs", http.docsUrl]);
+  sync?.start(http.port);
   lines.push(["data", config.DBfile], ["logs", config.Logfile]);
 
   const expiry = setInterval(() => keyspace.store.advance(clock.now()), EXPIRY_INTERVAL_MS);
@@ -104,6 +118,7 @@ async function main(): Promise<void> {
     stopping = true;
     log.info("stopping", { signal });
     await Promise.all([...servers.map((server) => server.stop()), http.stop()]);
+    sync?.stop();
     clearInterval(expiry);
     log.info("stopped", { keys: keyspace.store.size });
     process.exit(0);

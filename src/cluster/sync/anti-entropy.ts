@@ -6,7 +6,7 @@ import { binaryStringToBytes } from "../../store/bytes.ts";
 import { decodeBatch, encodeBatch } from "./codec.ts";
 import type { KeyVersion } from "./digest.ts";
 import type { Replica } from "./replica.ts";
-import type { SyncRecord } from "./records.ts";
+import { recordSize, type SyncRecord } from "./records.ts";
 import {
   json, listedToVersion, MAX_FETCH_KEYS, parseBucketBytes, parseDigest, parseJson, parseListed,
   type DigestAnswer,
@@ -16,8 +16,31 @@ import { compareVersions, coveredBy, newerWatermark } from "./version.ts";
 
 /** buckets listed per request: ~250 keys each at a million keys, so answers stay well under 10 MB */
 const BUCKETS_PER_LISTING = 128;
-/** records per push: a batch the peer applies in one go */
-const PUSH_RECORDS = 1_000;
+/** records per push or pull: what one request carries at most */
+const RECORDS_PER_REQUEST = 1_000;
+/** a pull asks for at most this many value bytes at once (one larger value goes alone) */
+const PULL_BYTES = 4 * 1024 * 1024;
+/** base64 key bytes per fetch request, far below any peer's body limit (≥ 64 KiB) */
+const FETCH_KEY_BYTES = 32 * 1024;
+
+/** Splits items into runs of at most `count` items and `bytes` bytes (an oversized item alone). */
+function chunks<T>(items: readonly T[], size: (item: T) => number, count: number, bytes: number): T[][] {
+  const out: T[][] = [];
+  let run: T[] = [];
+  let runBytes = 0;
+  for (const item of items) {
+    const s = size(item);
+    if (run.length > 0 && (run.length >= count || runBytes + s > bytes)) {
+      out.push(run);
+      run = [];
+      runBytes = 0;
+    }
+    run.push(item);
+    runBytes += s;
+  }
+  if (run.length > 0) out.push(run);
+  return out;
+}
 
 export interface RoundResult {
   /** the roots matched: nothing to do */
@@ -29,7 +52,13 @@ export interface RoundResult {
   bytes: number;
 }
 
-export async function antiEntropyRound(replica: Replica, transport: PeerTransport, peer: string, tombTtlMs: number): Promise<RoundResult> {
+export interface RoundLimits {
+  readonly tombTtlMs: number;
+  /** bytes of records per push (the peer's body limit) */
+  readonly pushBytes: number;
+}
+
+export async function antiEntropyRound(replica: Replica, transport: PeerTransport, peer: string, limits: RoundLimits): Promise<RoundResult> {
   const result: RoundResult = { equal: false, differingBuckets: 0, pulled: 0, pushed: 0, bytes: 0 };
   const call = async (path: "/sync/digest" | "/sync/keys" | "/sync/fetch" | "/sync/batch", body: Uint8Array) => {
     const answer = await transport.request(peer, path, body);
@@ -57,12 +86,14 @@ export async function antiEntropyRound(replica: Replica, transport: PeerTranspor
     const listed = parseListed(parseJson(await call("/sync/keys", json({ buckets: chunk }))));
     const now = replica.keyspace.now();
     const remote = new Map<string, KeyVersion>();
+    const sizes = new Map<string, number>();
     for (const e of listed) {
       const v = listedToVersion(e);
       // Expired values and tombstones past their grace count as absent on both sides.
       if (!v.tomb && v.expiresAt !== 0 && v.expiresAt <= now) continue;
-      if (v.tomb && v.writtenAt + tombTtlMs <= now) continue;
+      if (v.tomb && v.writtenAt + limits.tombTtlMs <= now) continue;
       remote.set(Buffer.from(e[0], "base64").toString("latin1"), v);
+      sizes.set(e[0], e[6] + e[0].length);
     }
     const local = new Map<string, KeyVersion>();
     for (const b of chunk) replica.listBucket(b, local);
@@ -80,12 +111,14 @@ export async function antiEntropyRound(replica: Replica, transport: PeerTranspor
       const record = replica.recordOf(binaryStringToBytes(k));
       if (record) push.push(record);
     }
-    for (let j = 0; j < pull.length; j += MAX_FETCH_KEYS) {
-      const batch = decodeBatch(await call("/sync/fetch", json({ keys: pull.slice(j, j + MAX_FETCH_KEYS) })));
-      result.pulled += replica.apply(batch.records, false).applied;
+    const pullBytes = (k: string): number => sizes.get(k) ?? 0;
+    for (const keys of chunks(pull, (k) => k.length, Math.min(RECORDS_PER_REQUEST, MAX_FETCH_KEYS), FETCH_KEY_BYTES)) {
+      for (const part of chunks(keys, pullBytes, RECORDS_PER_REQUEST, PULL_BYTES)) {
+        const batch = decodeBatch(await call("/sync/fetch", json({ keys: part })));
+        result.pulled += replica.apply(batch.records, false).applied;
+      }
     }
-    for (let j = 0; j < push.length; j += PUSH_RECORDS) {
-      const records = push.slice(j, j + PUSH_RECORDS);
+    for (const records of chunks(push, recordSize, RECORDS_PER_REQUEST, limits.pushBytes)) {
       await call("/sync/batch", encodeBatch(records, false));
       result.pushed += records.length;
     }

@@ -12,6 +12,8 @@ export interface FetchTransportOptions {
   readonly timeoutMs: number;
   /** HttpsClient_InsecureSkipVerify */
   readonly insecure: boolean;
+  /** Open_Https: the scheme for peer addresses written without one */
+  readonly https: boolean;
   readonly self: () => string;
   readonly clock: Clock;
 }
@@ -35,7 +37,7 @@ export function fetchTransport(options: FetchTransportOptions): PeerTransport {
         signal: AbortSignal.timeout(options.timeoutMs),
       };
       if (options.insecure) init.tls = { rejectUnauthorized: false };
-      const response = await fetch(peerUrl(peer, path), init);
+      const response = await fetch(peerUrl(peer, path, options.https), init);
       const answer = new Uint8Array(await response.arrayBuffer());
       if (response.status !== 200) {
         throw new SyncRequestError(`${path} answered ${response.status}: ${new TextDecoder().decode(answer.subarray(0, 200))}`);

@@ -160,7 +160,7 @@ export class SyncNode {
     const { keyspace, transport, tombstoneTtlMs, log } = this.options;
     let result: RoundResult | undefined;
     try {
-      result = await antiEntropyRound(this.replica, transport, link.address, tombstoneTtlMs);
+      result = await antiEntropyRound(this.replica, transport, link.address, { tombTtlMs: tombstoneTtlMs, pushBytes: (this.options.limits ?? DEFAULT_LINK_LIMITS).batchBytes });
       const state = result.equal ? "equal" : "repaired";
       if (r.state === "error") log.info("sync anti-entropy recovered", { peer: link.address });
       r.state = state;

@@ -1,5 +1,5 @@
 // The sync endpoints as an Elysia plugin for the HTTP app (issue 3): POST /sync/batch, /digest,
-// /keys, /fetch (raw bodies, authenticated by HMAC) and GET /sync/status (the /health section).
+// /keys, /fetch (raw bodies, authenticated by HMAC; size capped by the HTTP server) and GET /sync/status (the /health section).
 // Refusals are logged once per (peer, reason) change, not once per request.
 
 import { Elysia } from "elysia";
@@ -10,9 +10,6 @@ import { CodecError } from "./codec.ts";
 import type { SyncNode } from "./node.ts";
 import { BadSyncRequest } from "./serve.ts";
 import type { SyncPath } from "./types.ts";
-
-/** Largest sync request body: a batch of 1 MiB plus one value of the largest size, with room. */
-export const MAX_SYNC_BODY = 600 * 1024 * 1024;
 
 export interface SyncRoutesOptions {
   readonly node: SyncNode;
@@ -46,10 +43,6 @@ export function syncRoutes(options: SyncRoutesOptions) {
   const handle = async (path: SyncPath, request: Request, ip: string | undefined): Promise<Response> => {
     const from = `${ip ?? "?"} (${request.headers.get(HEADER_NODE) ?? "unnamed"})`;
     const body = new Uint8Array(await request.arrayBuffer());
-    if (body.length > MAX_SYNC_BODY) {
-      refusals.note(from, "too-large");
-      return new Response("body too large", { status: 413 });
-    }
     const failure = verifier.verify(path, body, {
       time: request.headers.get(HEADER_TIME) ?? undefined,
       nonce: request.headers.get(HEADER_NONCE) ?? undefined,

@@ -25,8 +25,8 @@ export interface DigestAnswer {
   buckets?: string;
 }
 
-/** [key base64, writtenAt, expiresAt, origin, tomb 0/1, valueHash] */
-export type ListedKey = [string, number, number, string, number, number];
+/** [key base64, writtenAt, expiresAt, origin, tomb 0/1, valueHash, value bytes] */
+export type ListedKey = [string, number, number, string, number, number, number];
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -76,8 +76,9 @@ export function parseListed(value: unknown): ListedKey[] {
   if (!Array.isArray(entries)) throw new BadSyncRequest("entries missing");
   for (const e of entries) {
     if (
-      !Array.isArray(e) || e.length !== 6 || typeof e[0] !== "string" || !Number.isSafeInteger(e[1]) ||
-      !Number.isSafeInteger(e[2]) || typeof e[3] !== "string" || (e[4] !== 0 && e[4] !== 1) || !Number.isInteger(e[5])
+      !Array.isArray(e) || e.length !== 7 || typeof e[0] !== "string" || !Number.isSafeInteger(e[1]) ||
+      !Number.isSafeInteger(e[2]) || typeof e[3] !== "string" || (e[4] !== 0 && e[4] !== 1) || !Number.isInteger(e[5]) ||
+      !Number.isSafeInteger(e[6]) || e[6] < 0
     ) {
       throw new BadSyncRequest("malformed key entry");
     }
@@ -131,7 +132,9 @@ export class SyncResponder {
     for (const b of buckets) this.replica.listBucket(b, versions);
     const out: ListedKey[] = [];
     for (const [k, v] of versions) {
-      out.push([Buffer.from(k, "latin1").toString("base64"), v.writtenAt, v.expiresAt, v.origin, v.tomb ? 1 : 0, v.valueHash >>> 0]);
+      const key = Buffer.from(k, "latin1");
+      const size = v.tomb ? 0 : (this.replica.keyspace.store.get(key)?.value.length ?? 0);
+      out.push([key.toString("base64"), v.writtenAt, v.expiresAt, v.origin, v.tomb ? 1 : 0, v.valueHash >>> 0, size]);
     }
     return out;
   }

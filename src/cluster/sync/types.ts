@@ -35,7 +35,8 @@ export function peerKey(address: string): string {
   return address.trim().replace(/^https?:\/\//i, "").replace(/\/+$/, "").toLowerCase();
 }
 
-export function peerUrl(address: string, path: string): string {
+/** The URL of a sync path on a peer; an address without a scheme uses this node's own. */
+export function peerUrl(address: string, path: string, https = false): string {
   const trimmed = address.trim().replace(/\/+$/, "");
-  return (/^https?:\/\//i.test(trimmed) ? trimmed : `http://${trimmed}`) + path;
+  return (/^https?:\/\//i.test(trimmed) ? trimmed : `${https ? "https" : "http"}://${trimmed}`) + path;
 }

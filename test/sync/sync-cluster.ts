@@ -1,0 +1,90 @@
+// Test helper: N real owlcache nodes with GroupDataSync 1 that list each other in their gossip
+// files (written after start, once the ports are known; nodes re-read the file when it changes).
+
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { removeDir, startNode, type NodeProcess, type StartOptions } from "../helpers/node-process.ts";
+import { OwlClient } from "../helpers/owl-client.ts";
+
+export const AUTH_KEY = "sync-test-key-0123456789";
+
+export interface SyncMember {
+  node: NodeProcess;
+  client: OwlClient;
+  readonly address: string;
+  readonly dir: string;
+}
+
+export interface SyncCluster {
+  members: SyncMember[];
+  /** kill -9 (or stop) a member and start it again on the same ports and directory */
+  restart(i: number, how: "kill" | "term", before?: () => Promise<void>): Promise<void>;
+  stopAll(): Promise<void>;
+}
+
+export function syncSettings(extra: Record<string, string | number> = {}): Record<string, string | number> {
+  return { GroupDataSync: 1, GossipDataSyncAuthKey: AUTH_KEY, GossipAntiEntropyInterval: 1, ...extra };
+}
+
+export function writeGossipList(dataDir: string, addresses: readonly string[]): void {
+  const records = addresses.map((Address) => ({ Cmd: "", Address, Pass: "", Token: "" }));
+  writeFileSync(join(dataDir, "server_group_gossip_config.json"), JSON.stringify(records));
+}
+
+export async function startSyncCluster(n: number, options: StartOptions = {}): Promise<SyncCluster> {
+  const nodes = await Promise.all(Array.from({ length: n }, () => startNode({ ...options, set: syncSettings(options.set as Record<string, string | number>) })));
+  const members: SyncMember[] = [];
+  for (const node of nodes) {
+    members.push({ node, client: await OwlClient.connect(node.tcpPort), address: `127.0.0.1:${node.httpPort}`, dir: node.dir });
+  }
+  const addresses = members.map((m) => m.address);
+  for (const m of members) writeGossipList(m.node.dataDir, addresses);
+  return {
+    members,
+    async restart(i, how, before) {
+      const m = members[i]!;
+      m.client.close();
+      if (how === "kill") {
+        m.node.kill(9);
+        await m.node.exited;
+      } else await m.node.stop();
+      await before?.();
+      m.node = await startNode({
+        ...options,
+        dir: m.dir,
+        set: syncSettings({ ...(options.set as Record<string, string | number>), Httpport: m.node.httpPort, Tcpport: m.node.tcpPort }),
+      });
+      m.client = await OwlClient.connect(m.node.tcpPort);
+    },
+    async stopAll() {
+      for (const m of members) {
+        m.client.close();
+        m.node.kill("SIGCONT");
+      }
+      await Promise.all(members.map((m) => m.node.stop()));
+      for (const m of members) removeDir(m.dir);
+    },
+  };
+}
+
+/** Polls `check` until it is true or `ms` passes; returns the time it took, or -1. */
+export async function waitFor(check: () => Promise<boolean> | boolean, ms: number, stepMs = 10): Promise<number> {
+  const start = performance.now();
+  for (;;) {
+    if (await check()) return performance.now() - start;
+    if (performance.now() - start > ms) return -1;
+    await Bun.sleep(stepMs);
+  }
+}
+
+export interface SyncStatus {
+  node: string;
+  keys: number;
+  tombstones: number;
+  root: string;
+  peers: { address: string; state: string; queueDepth: number; dropped: number; lastSuccessfulSync: string | null; digest: { state: string } }[];
+}
+
+export async function syncStatus(m: SyncMember): Promise<SyncStatus> {
+  return (await (await fetch(`http://127.0.0.1:${m.node.httpPort}/sync/status`)).json()) as SyncStatus;
+}
