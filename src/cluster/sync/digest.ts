@@ -22,9 +22,7 @@ interface TombEntry {
 }
 
 /** What a node lists for one key of a differing bucket. */
-export interface KeyVersion extends Version {
-  readonly expiresAt: number;
-}
+export type KeyVersion = Version;
 
 export function bucketOf(key: Uint8Array): number {
   return Bun.hash.murmur32v3(key, 0) & (BUCKETS - 1);

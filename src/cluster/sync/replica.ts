@@ -116,7 +116,7 @@ export class Replica {
     const now = this.keyspace.now();
     if (r.kind === "del") {
       if (r.writtenAt + this.tombstoneTtlMs <= now) return false;
-      if (!replaces({ writtenAt: r.writtenAt, origin: r.origin, tomb: true, valueHash: 0 }, local, inOrder)) return false;
+      if (!replaces({ writtenAt: r.writtenAt, origin: r.origin, tomb: true, valueHash: 0, expiresAt: 0 }, local, inOrder)) return false;
       this.write(() => this.keyspace.delete(r.key, r.writtenAt));
       this.digest.setTomb(bucket, k, r.key, r.writtenAt, r.origin);
       return true;

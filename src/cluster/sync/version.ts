@@ -1,6 +1,6 @@
 // Last-writer-wins order for sync (SPEC §7): a key's version is (writtenAt, origin node address),
-// with a delete beating a set at the same instant and a hash of the value as the final tie-break,
-// so every node picks the same winner whatever order the records arrive in.
+// with a delete beating a set at the same instant and the value's hash, then its expiry, as the
+// final tie-breaks, so every node picks the same winner whatever order records arrive in.
 
 export interface Version {
   readonly writtenAt: number;
@@ -9,6 +9,8 @@ export interface Version {
   readonly tomb: boolean;
   /** hash of the value; 0 for a tombstone */
   readonly valueHash: number;
+  /** absolute expiry in ms, 0 for none (and for a tombstone) */
+  readonly expiresAt: number;
 }
 
 /** A flush: every version written before it (by this order) is gone. */
@@ -30,6 +32,7 @@ export function compareVersions(a: Version, b: Version): number {
   if (byOrigin !== 0) return byOrigin;
   if (a.tomb !== b.tomb) return a.tomb ? 1 : -1;
   if (a.valueHash !== b.valueHash) return a.valueHash >>> 0 < b.valueHash >>> 0 ? -1 : 1;
+  if (a.expiresAt !== b.expiresAt) return a.expiresAt < b.expiresAt ? -1 : 1;
   return 0;
 }
 
@@ -37,7 +40,8 @@ export function compareVersions(a: Version, b: Version): number {
  * Whether an incoming version replaces the local one. `inOrder` is true for the live replication
  * stream: records of one origin arrive in the order they were written, so a second write of the
  * key by the same node in the same millisecond replaces the first (the value hash only decides
- * when anti-entropy meets two such writes with no order between them).
+ * when anti-entropy meets two such writes with no order between them). The same goes for a set
+ * followed by an expire in the same millisecond.
  */
 export function replaces(incoming: Version, local: Version | undefined, inOrder: boolean): boolean {
   if (local === undefined) return true;
