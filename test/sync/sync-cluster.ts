@@ -88,3 +88,34 @@ export interface SyncStatus {
 export async function syncStatus(m: SyncMember): Promise<SyncStatus> {
   return (await (await fetch(`http://127.0.0.1:${m.node.httpPort}/sync/status`)).json()) as SyncStatus;
 }
+
+/** Waits until every member links to every other (the gossip files are re-read every 250 ms). */
+export async function waitLinked(cluster: SyncCluster, ms = 10_000): Promise<void> {
+  const want = cluster.members.length - 1;
+  const took = await waitFor(async () => {
+    for (const m of cluster.members) {
+      const status = await syncStatus(m);
+      if (status.peers.length !== want || status.peers.some((p) => p.digest.state === "pending")) return false;
+    }
+    return true;
+  }, ms, 50);
+  if (took < 0) throw new Error("sync peers did not link");
+}
+
+/** Waits until every member's digest root is the same; returns the time it took or -1. */
+export async function waitConverged(members: readonly SyncMember[], ms: number): Promise<number> {
+  return waitFor(async () => {
+    const roots = await Promise.all(members.map(async (m) => (await syncStatus(m)).root));
+    return roots.every((r) => r === roots[0]);
+  }, ms, 25);
+}
+
+/** `get` of every key on a member: value (or null) and write time. */
+export async function dumpKeys(m: SyncMember, keys: readonly string[]): Promise<Record<string, [unknown, string] | null>> {
+  const out: Record<string, [unknown, string] | null> = {};
+  for (const key of keys) {
+    const r = await m.client.call(`get ${key}`);
+    out[key] = r.Status === 200 ? [r.Data, r.KeyCreateTime] : null;
+  }
+  return out;
+}
