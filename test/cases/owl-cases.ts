@@ -55,6 +55,7 @@ export const owlCases: readonly OwlCase[] = [
   { name: "exist - a missing key is 404", cmd: "exist", key: "c-ex-missing", status: 404 },
   { name: "ping - answers PONG", cmd: "ping", status: 200, data: "PONG" },
   { name: "ping - echoes its text", cmd: "ping", value: "hello there", line: "ping hello there", status: 200, data: "hello there" },
+  { name: "pass - a wrong password is 401 NOT_PASS", cmd: "pass", line: "pass not-the-password", status: 401, only: "tcp" },
   { name: "unknown - an unknown command is 501 UNKNOWN_COMMAND", cmd: "frobnicate", key: "x", status: 501 },
   { name: "unknown - command names are case-insensitive", setup: [["set", "c-case", "v"]], cmd: "GET", key: "c-case", status: 200, data: "v" },
 ];
