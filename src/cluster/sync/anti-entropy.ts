@@ -1,6 +1,8 @@
 // One anti-entropy round with one peer: compare root hashes (equal → done, a few dozen bytes);
-// else compare bucket hashes, list the keys of differing buckets on both sides, pull what the
-// peer has newer and push what it lacks. Run by each node with each peer every interval.
+// else compare bucket hashes, and again a moment later: only buckets that differ both times are
+// listed key by key (a bucket that differs only because a write is in flight settles by itself,
+// so steady write traffic does not turn every round into a listing of the keyspace). Then pull
+// what the peer has newer and push what it lacks. Run by each node with each peer every interval.
 
 import { binaryStringToBytes } from "../../store/bytes.ts";
 import { decodeBatch, encodeBatch } from "./codec.ts";
@@ -56,6 +58,8 @@ export interface RoundLimits {
   readonly tombTtlMs: number;
   /** bytes of records per push (the peer's body limit) */
   readonly pushBytes: number;
+  /** wait between the two bucket comparisons (longer than replication normally takes) */
+  readonly confirm: () => Promise<void>;
 }
 
 export async function antiEntropyRound(replica: Replica, transport: PeerTransport, peer: string, limits: RoundLimits): Promise<RoundResult> {
@@ -66,19 +70,32 @@ export async function antiEntropyRound(replica: Replica, transport: PeerTranspor
     return answer;
   };
   const digest = replica.digest;
-  const answer: DigestAnswer = parseDigest(parseJson(await call("/sync/digest", json({ root: digest.root(), watermark: digest.watermark }))));
-  if (newerWatermark(answer.watermark, digest.watermark)) replica.applyFlush(answer.watermark);
-  else if (newerWatermark(digest.watermark, answer.watermark)) {
-    const w = digest.watermark;
-    await call("/sync/batch", encodeBatch([{ kind: "flush", writtenAt: w.at, origin: w.origin }], false));
-  }
-  if (answer.buckets === undefined) {
+  /** differing bucket numbers, or undefined when the roots match */
+  const compare = async (): Promise<Set<number> | undefined> => {
+    const answer: DigestAnswer = parseDigest(parseJson(await call("/sync/digest", json({ root: digest.root(), watermark: digest.watermark }))));
+    if (newerWatermark(answer.watermark, digest.watermark)) replica.applyFlush(answer.watermark);
+    else if (newerWatermark(digest.watermark, answer.watermark)) {
+      const w = digest.watermark;
+      await call("/sync/batch", encodeBatch([{ kind: "flush", writtenAt: w.at, origin: w.origin }], false));
+    }
+    if (answer.buckets === undefined) return undefined;
+    const theirs = parseBucketBytes(answer.buckets);
+    const out = new Set<number>();
+    for (let b = 0; b < theirs.length; b++) if (theirs[b] !== digest.buckets[b]) out.add(b);
+    return out;
+  };
+  const first = await compare();
+  if (first === undefined) {
     result.equal = true;
     return result;
   }
-  const theirs = parseBucketBytes(answer.buckets);
-  const differing: number[] = [];
-  for (let b = 0; b < theirs.length; b++) if (theirs[b] !== digest.buckets[b]) differing.push(b);
+  await limits.confirm();
+  const second = await compare();
+  if (second === undefined) {
+    result.equal = true;
+    return result;
+  }
+  const differing = [...second].filter((b) => first.has(b));
   result.differingBuckets = differing.length;
 
   for (let i = 0; i < differing.length; i += BUCKETS_PER_LISTING) {

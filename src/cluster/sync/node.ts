@@ -17,6 +17,8 @@ const HOUSEKEEPING_MS = 250;
 const SWEEP_BUCKETS = 16;
 /** a first round soon after start, so a node that was down catches up at once */
 const FIRST_ROUND_MS = 300;
+/** between a round's two bucket comparisons: well above batch delay + a loaded peer's answer */
+export const CONFIRM_MS = 250;
 
 export interface SyncNodeOptions {
   readonly keyspace: Keyspace;
@@ -29,6 +31,8 @@ export interface SyncNodeOptions {
   readonly tombstoneTtlMs: number;
   readonly timers?: Timers;
   readonly limits?: LinkLimits;
+  /** ms between a round's two bucket comparisons (default CONFIRM_MS) */
+  readonly confirmMs?: number;
 }
 
 interface PeerRounds {
@@ -160,7 +164,12 @@ export class SyncNode {
     const { keyspace, transport, tombstoneTtlMs, log } = this.options;
     let result: RoundResult | undefined;
     try {
-      result = await antiEntropyRound(this.replica, transport, link.address, { tombTtlMs: tombstoneTtlMs, pushBytes: (this.options.limits ?? DEFAULT_LINK_LIMITS).batchBytes });
+      const confirmMs = this.options.confirmMs ?? CONFIRM_MS;
+      result = await antiEntropyRound(this.replica, transport, link.address, {
+        tombTtlMs: tombstoneTtlMs,
+        pushBytes: (this.options.limits ?? DEFAULT_LINK_LIMITS).batchBytes,
+        confirm: () => (confirmMs > 0 ? new Promise<void>((resolve) => this.timers.set(resolve, confirmMs)) : Promise.resolve()),
+      });
       const state = result.equal ? "equal" : "repaired";
       if (r.state === "error") log.info("sync anti-entropy recovered", { peer: link.address });
       r.state = state;
