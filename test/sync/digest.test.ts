@@ -104,3 +104,19 @@ describe("sync digest", () => {
     expect(Math.min(...counts)).toBeGreaterThan(0);
   });
 });
+
+describe("sync digest sweep bookkeeping", () => {
+  test("digest - counts keys with a time to live per bucket, so only those buckets are swept", () => {
+    const d = new DigestState();
+    const k = utf8("ttl-key");
+    const b = bucketOf(k);
+    put(d, "ttl-key", live(1, "n1", { expiresAt: 500 }));
+    expect(d.ttlKeys[b]).toBe(1);
+    put(d, "ttl-key", live(2, "n1", { expiresAt: 0 }));
+    expect(d.ttlKeys[b]).toBe(0);
+    put(d, "ttl-key", live(3, "n1", { expiresAt: 900 }));
+    tomb(d, "ttl-key", 4);
+    expect(d.ttlKeys[b]).toBe(0);
+    expect(d.ttlKeys.reduce((a, c) => a + c, 0)).toBe(0);
+  });
+});

@@ -49,7 +49,7 @@ describe("sync peer link", () => {
     const { timers, peer, link } = setup({ batchDelayMs: 2 });
     for (let i = 0; i < 10; i++) link.enqueue(put(i));
     expect(peer.batches.length).toBe(0);
-    await timers.advance(2);
+    await timers.advance(DEFAULT_LINK_LIMITS.batchDelayMs);
     expect(peer.batches.map((b) => b.length)).toEqual([10]);
     expect(link.depth).toBe(0);
   });
@@ -77,7 +77,7 @@ describe("sync peer link", () => {
     link.enqueue(put(2, 400));
     link.enqueue(put(3, 5000));
     link.enqueue(put(4, 10));
-    await timers.advance(2);
+    await timers.advance(DEFAULT_LINK_LIMITS.batchDelayMs);
     for (let i = 0; i < 3; i++) {
       peer.answer();
       await timers.advance(0);
@@ -88,7 +88,7 @@ describe("sync peer link", () => {
   test("link - a failed batch is retried with backoff, in order, and down/up are reported once each", async () => {
     const { timers, peer, link, events } = setup();
     link.enqueue(put(1));
-    await timers.advance(2);
+    await timers.advance(DEFAULT_LINK_LIMITS.batchDelayMs);
     peer.fail();
     await timers.advance(0);
     expect([link.state, events.down]).toEqual(["down", 1]);
@@ -114,7 +114,7 @@ describe("sync peer link", () => {
   test("link - a dead peer costs at most the bound: the queue is dropped whole, counted, reported once", async () => {
     const { timers, peer, link, events } = setup({ queueRecords: 100 });
     link.enqueue(put(0));
-    await timers.advance(2); // in flight, never answered: a hung peer
+    await timers.advance(DEFAULT_LINK_LIMITS.batchDelayMs); // in flight, never answered: a hung peer
     for (let i = 1; i <= 1000; i++) link.enqueue(put(i));
     expect(link.depth).toBeLessThanOrEqual(100);
     expect(link.dropped).toBeGreaterThan(850);

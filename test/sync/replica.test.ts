@@ -120,6 +120,16 @@ describe("sync replica", () => {
     expect(a.node.replica.digest.tombCount).toBe(0);
   });
 
+  test("expiry - keys that expire leave the digest within a housekeeping tick", async () => {
+    const { clock, timers, members } = cluster(["a"], false);
+    const a = members[0]!;
+    set(a, "brief", "v", clock.now(), clock.now() + 1000);
+    set(a, "forever", "v");
+    expect(a.node.replica.digest.liveCount).toBe(2);
+    await timers.advance(1300);
+    expect(a.node.replica.digest.liveCount).toBe(1);
+  });
+
   test("expiry - a newer write that has already expired removes the older value", () => {
     const { clock, members } = cluster(["a"], false);
     const a = members[0]!;

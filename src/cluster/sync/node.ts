@@ -33,6 +33,8 @@ export interface SyncNodeOptions {
   readonly limits?: LinkLimits;
   /** ms between a round's two bucket comparisons (default CONFIRM_MS) */
   readonly confirmMs?: number;
+  /** keys can vanish without a TTL (MaxMemory eviction): sweep every bucket, not only TTL ones */
+  readonly evicts?: boolean;
 }
 
 interface PeerRounds {
@@ -90,7 +92,7 @@ export class SyncNode {
       if (this.stopped) return;
       this.refreshPeers();
       this.replica.expireTombstones();
-      this.replica.sweep(SWEEP_BUCKETS);
+      this.replica.sweep(SWEEP_BUCKETS, this.options.evicts ?? false);
       this.housekeeping = this.timers.set(tick, HOUSEKEEPING_MS);
     };
     this.housekeeping = this.timers.set(tick, HOUSEKEEPING_MS);

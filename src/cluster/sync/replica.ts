@@ -159,14 +159,18 @@ export class Replica {
   private sweepCursor = 0;
 
   /**
-   * Drops digest entries of keys that expired or were evicted behind sync's back, a few buckets
-   * per call (a slow round-robin, never a scan of everything at once).
+   * Drops digest entries of keys that expired (or, with `all`, were evicted) behind sync's back,
+   * a few buckets per call: a slow round-robin over the buckets holding keys with a time to live,
+   * never a scan of everything at once.
    */
-  sweep(buckets: number): void {
+  sweep(buckets: number, all = false): void {
     const store = this.keyspace.store;
-    for (let i = 0; i < buckets; i++) {
+    const digest = this.digest;
+    for (let i = 0, steps = 0; i < buckets && steps < digest.buckets.length; steps++) {
       const bucket = this.sweepCursor;
-      this.sweepCursor = (bucket + 1) % this.digest.buckets.length;
+      this.sweepCursor = (bucket + 1) % digest.buckets.length;
+      if (!all && digest.ttlKeys[bucket] === 0) continue;
+      i++;
       for (const k of [...this.digest.liveKeys(bucket)]) {
         if (!store.has(binaryStringToBytes(k))) this.digest.forget(bucket, k);
       }

@@ -17,7 +17,7 @@ const RECOMMENDED_KEY_LENGTH = 16;
 export type SyncConfig = Pick<
   Config,
   | "GossipDataSyncAuthKey" | "GossipAntiEntropyInterval" | "GossipTombstoneTTL" | "ResponseHost" | "Open_Https"
-  | "HttpsClient_InsecureSkipVerify" | "HttpClientRequestTimeout" | "MaxValueBytes"
+  | "HttpsClient_InsecureSkipVerify" | "HttpClientRequestTimeout" | "MaxValueBytes" | "MaxMemory"
 >;
 
 export interface Sync {
@@ -51,6 +51,7 @@ export function createSync(config: SyncConfig, keyspace: Keyspace, peers: SyncPe
     log,
     antiEntropyMs: config.GossipAntiEntropyInterval * 1000,
     tombstoneTtlMs: config.GossipTombstoneTTL * 1000,
+    evicts: config.MaxMemory > 0,
     // A batch must fit the peer's HTTP body limit (MaxValueBytes + 64 KiB).
     limits: { ...DEFAULT_LINK_LIMITS, batchBytes: Math.min(DEFAULT_LINK_LIMITS.batchBytes, config.MaxValueBytes + 32 * 1024) },
   });
