@@ -16,7 +16,7 @@ const RECOMMENDED_KEY_LENGTH = 16;
 
 export type SyncConfig = Pick<
   Config,
-  | "GossipDataSyncAuthKey" | "GossipAntiEntropyInterval" | "GossipTombstoneTTL" | "ResponseHost" | "Open_Https"
+  | "GossipDataSyncAuthKey" | "GossipAntiEntropyInterval" | "GossipTombstoneTTL" | "ResponseHost" | "Httpport" | "Open_Https"
   | "HttpsClient_InsecureSkipVerify" | "HttpClientRequestTimeout" | "MaxValueBytes" | "MaxMemory"
 >;
 
@@ -34,7 +34,8 @@ export function createSync(config: SyncConfig, keyspace: Keyspace, peers: SyncPe
   const key = config.GossipDataSyncAuthKey;
   if (key === "") throw new ConfigError("GroupDataSync 1 needs GossipDataSyncAuthKey: the key that authenticates sync peers");
   if (key.length < RECOMMENDED_KEY_LENGTH) log.warn("config", { message: `GossipDataSyncAuthKey is shorter than ${RECOMMENDED_KEY_LENGTH} characters` });
-  let self = `${config.ResponseHost}:0`;
+  // Known now when the port is fixed (production); with port 0 it is set once the server listens.
+  let self = `${config.ResponseHost}:${config.Httpport}`;
   const clock = keyspace.clock;
   const node = new SyncNode({
     keyspace,
