@@ -41,7 +41,6 @@ export class DigestState {
   private tombHead = 0;
   private readonly origins: string[] = [];
   private readonly originIds = new Map<string, number>();
-  private readonly originHashes = new Map<string, number>();
   watermark: Watermark = NO_WATERMARK;
   liveCount = 0;
   tombCount = 0;
@@ -162,9 +161,10 @@ export class DigestState {
   }
 
   /**
-   * A key's share of its bucket hash: a hash of the key mixed with every field of its version
-   * (integer mixing in JS; only the key and the origin address go through the byte hash, and the
-   * origin's hash is cached), so the digest costs about a microsecond per write.
+   * A key's share of its bucket hash: a hash of the key mixed with its write time, expiry, value
+   * hash and deletion (integer mixing in JS, about a microsecond per write). The origin is left
+   * out on purpose: two nodes holding the same value from the same write agree whatever label
+   * each has for it (keys loaded from a snapshot have none), so a restart costs no listing.
    */
   private share(key: Uint8Array, v: KeyVersion): number {
     let h = Bun.hash.murmur32v3(key, 0x5eed);
@@ -174,18 +174,7 @@ export class DigestState {
     h = mix(h ^ (expiresAt % 0x100000000));
     h = mix(h ^ Math.floor(expiresAt / 0x100000000));
     h = mix(h ^ v.valueHash);
-    h = mix(h ^ this.originHash(v.origin));
     return mix(h ^ (v.tomb ? 0x7f4a7c15 : 0x1b873593)) >>> 0;
-  }
-
-  private originHash(origin: string): number {
-    let h = this.originHashes.get(origin);
-    if (h === undefined) {
-      h = Bun.hash.murmur32v3(origin, 0x0a11);
-      if (this.originHashes.size > 4096) this.originHashes.clear();
-      this.originHashes.set(origin, h);
-    }
-    return h;
   }
 }
 

@@ -30,9 +30,9 @@ export const realTimers: Timers = {
   clear: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 };
 
-/** `127.0.0.1:7723` and `http://127.0.0.1:7723/` name the same node. */
+/** `127.0.0.1:7723`, `http://127.0.0.1:7723/` and `localhost:7723` name the same node. */
 export function peerKey(address: string): string {
-  return address.trim().replace(/^https?:\/\//i, "").replace(/\/+$/, "").toLowerCase();
+  return address.trim().replace(/^https?:\/\//i, "").replace(/\/+$/, "").toLowerCase().replace(/^localhost:/, "127.0.0.1:");
 }
 
 /** The URL of a sync path on a peer; an address without a scheme uses this node's own. */
