@@ -56,5 +56,5 @@ P=$(median "${p[@]}"); S=$(median "${s[@]}"); PC=$(median "${pc[@]}"); SC=$(medi
 echo "pipeline $PIPE: set without sync ${P} ops/s (p99 $(median "${pp[@]}") us), with sync to 2 peers ${S} ops/s (p99 $(median "${sp[@]}") us), sync/plain = $(ratio "$S" "$P")  [runs: plain ${p[*]} | sync ${s[*]}]"
 echo "server CPU efficiency: without sync ${PC} sets per CPU-second, with sync ${SC}, sync/plain = $(ratio "$SC" "$PC")  [runs: plain ${pc[*]} | sync ${sc[*]}]"
 status=$(curl -s "http://127.0.0.1:$S_HTTP/sync/status")
-echo "sync node after the runs: $(echo "$status" | grep -Eo '"(keys|queueDepth|dropped|sent)":[0-9]+' | tr '\n' ' ')"
+echo "sync node after the runs: $(echo "$status" | grep -Eo '"(keys|queueDepth|dropped|sent|batches)":[0-9]+' | tr '\n' ' ')"
 for h in "$P1_HTTP" "$P2_HTTP"; do echo "peer $h keys: $(curl -s "http://127.0.0.1:$h/sync/status" | grep -Eo '"keys":[0-9]+' | head -1)"; done

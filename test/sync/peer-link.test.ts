@@ -61,9 +61,11 @@ describe("sync peer link", () => {
     expect(peer.inFlight).toBe(1);
     peer.answer();
     await timers.advance(0);
-    expect(peer.batches.map((b) => b.length)).toEqual([4, 4]);
+    expect(peer.batches.map((b) => b.length)).toEqual([4, 4]); // full: at once
     peer.answer();
     await timers.advance(0);
+    expect(peer.batches.length).toBe(2); // 2 left: they wait for the batch delay
+    await timers.advance(DEFAULT_LINK_LIMITS.batchDelayMs);
     peer.answer();
     await timers.advance(0);
     expect(peer.batches.flat().map((r) => r.writtenAt)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
@@ -80,7 +82,7 @@ describe("sync peer link", () => {
     await timers.advance(DEFAULT_LINK_LIMITS.batchDelayMs);
     for (let i = 0; i < 3; i++) {
       peer.answer();
-      await timers.advance(0);
+      await timers.advance(DEFAULT_LINK_LIMITS.batchDelayMs);
     }
     expect(peer.batches.map((b) => b.map((r) => r.writtenAt))).toEqual([[1, 2], [3], [4]]);
   });
@@ -102,7 +104,7 @@ describe("sync peer link", () => {
     expect(peer.batches.length).toBe(2); // backoff doubled
     await timers.advance(1);
     peer.answer();
-    await timers.advance(0);
+    await timers.advance(DEFAULT_LINK_LIMITS.batchDelayMs);
     expect(events.down).toBe(1);
     expect(events.up).toBe(1);
     peer.answer();

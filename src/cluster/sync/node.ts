@@ -55,6 +55,8 @@ export interface PeerHealth {
   queueDepth: number;
   dropped: number;
   sent: number;
+  /** requests that carried them: sent / batches is the mean batch size */
+  batches: number;
   lastError: string;
   digest: { state: PeerRounds["state"]; lastRound: string | null; differingBuckets: number; pulled: number; pushed: number; bytes: number };
 }
@@ -207,6 +209,7 @@ export class SyncNode {
         queueDepth: link.depth,
         dropped: link.dropped,
         sent: link.sentRecords,
+        batches: link.sentBatches,
         lastError: link.state === "down" ? link.lastError : r.state === "error" ? r.lastError : "",
         digest: {
           state: r.state,

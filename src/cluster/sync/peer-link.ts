@@ -59,6 +59,7 @@ export class PeerLink {
   private inFlight = false;
   private timer: unknown;
   private failures = 0;
+  private lastSendAt = 0;
   private closed = false;
 
   constructor(
@@ -85,8 +86,10 @@ export class PeerLink {
     this.queue.push(record);
     this.bytes += size;
     if (this.inFlight || this.retry) return;
-    if (this.queue.length - this.head >= this.limits.batchRecords) this.send();
-    else if (this.timer === undefined) this.timer = this.timers.set(() => this.send(), this.limits.batchDelayMs);
+    if (this.queue.length - this.head >= this.limits.batchRecords) {
+      if (this.timer !== undefined) this.timers.clear(this.timer);
+      this.send();
+    } else if (this.timer === undefined) this.timer = this.timers.set(() => this.send(), this.limits.batchDelayMs);
   }
 
   close(): void {
@@ -142,6 +145,7 @@ export class PeerLink {
     this.retryBytes = 0;
     if (batch.length === 0) return;
     this.inFlight = true;
+    this.lastSendAt = this.clock.now();
     const body = encodeBatch(batch, true);
     this.transport.request(this.address, "/sync/batch", body).then(
       () => this.sent(batch),
@@ -159,7 +163,14 @@ export class PeerLink {
       this.state = "up";
       this.events.up(this);
     }
-    if (this.queue.length > this.head) this.send();
+    // A full batch leaves at once; otherwise batches start at most every batchDelayMs, so a busy
+    // node sends a few large batches rather than one small batch per round trip.
+    const waiting = this.queue.length - this.head;
+    if (waiting >= this.limits.batchRecords) this.send();
+    else if (waiting > 0 && this.timer === undefined) {
+      const wait = Math.max(0, this.lastSendAt + this.limits.batchDelayMs - this.clock.now());
+      this.timer = this.timers.set(() => this.send(), wait);
+    }
   }
 
   private failed(batch: SyncRecord[], error: unknown): void {

@@ -18,15 +18,26 @@ export interface SyncRoutesOptions {
   readonly log: Logger;
 }
 
+/** refusing sources whose state is remembered (and logged) at most */
+const MAX_SOURCES = 1000;
+
 /** Logs a refusal when a peer's refusal reason changes; counts the rest. */
 class RefusalLog {
   private readonly last = new Map<string, string>();
   refused = 0;
   constructor(private readonly log: Logger) {}
+  /**
+   * `from` is the client's IP and the node name it claims; since a stranger could vary the name,
+   * at most MAX_SOURCES sources are tracked and further ones are only counted.
+   */
   note(from: string, reason: string, detail?: string): void {
     this.refused++;
     if (this.last.get(from) === reason) return;
-    if (this.last.size > 10_000) this.last.clear();
+    if (!this.last.has(from) && this.last.size >= MAX_SOURCES) {
+      if (this.last.size === MAX_SOURCES) this.log.warn("sync request refused: too many sources, counting only", { refusedSoFar: this.refused });
+      this.last.set("", "full");
+      return;
+    }
     this.last.set(from, reason);
     this.log.warn("sync request refused", { from, reason, detail, refusedSoFar: this.refused });
   }
