@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { decodeBatch } from "../../src/cluster/sync/codec.ts";
+import { Outbox } from "../../src/cluster/sync/outbox.ts";
 import { DEFAULT_LINK_LIMITS, PeerLink, type LinkLimits } from "../../src/cluster/sync/peer-link.ts";
 import type { SyncRecord } from "../../src/cluster/sync/records.ts";
 import type { PeerTransport } from "../../src/cluster/sync/types.ts";
@@ -7,7 +8,7 @@ import { ManualClock } from "../../src/store/types.ts";
 import { ManualTimers } from "./loop.ts";
 
 function put(i: number, size = 1): SyncRecord {
-  return { kind: "put", key: new TextEncoder().encode(`k${i}`), value: new Uint8Array(size), writtenAt: i, expiresAt: 0, origin: "a" };
+  return { kind: "put", key: new TextEncoder().encode(`k${i}`), value: new Uint8Array(size).fill(i % 251), writtenAt: i, expiresAt: 0, origin: "a" };
 }
 
 /** A peer whose answers the test releases by hand. */
@@ -35,13 +36,38 @@ function setup(limits: Partial<LinkLimits> = {}) {
   const clock = new ManualClock();
   const timers = new ManualTimers(clock);
   const peer = new HeldPeer();
+  const outbox = new Outbox();
   const events = { up: 0, down: 0, overflow: 0 };
-  const link = new PeerLink("127.0.0.1:1", peer.transport, timers, clock, {
+  const peerLink = new PeerLink("127.0.0.1:1", outbox, () => "a", peer.transport, timers, clock, {
     up: () => events.up++,
     down: () => events.down++,
     overflow: () => events.overflow++,
+    progress: () => outbox.trim(peerLink.cursor),
   }, { ...DEFAULT_LINK_LIMITS, ...limits });
-  return { clock, timers, peer, link, events };
+  /** what the sync node does for each local write */
+  const link = {
+    enqueue(record: SyncRecord): void {
+      outbox.append(record);
+      peerLink.appended();
+    },
+    get depth() {
+      return peerLink.depth;
+    },
+    get dropped() {
+      return peerLink.dropped;
+    },
+    get needsRepair() {
+      return peerLink.needsRepair;
+    },
+    get state() {
+      return peerLink.state;
+    },
+    get sentRecords() {
+      return peerLink.sentRecords;
+    },
+    close: () => peerLink.close(),
+  };
+  return { clock, timers, peer, link, events, outbox };
 }
 
 describe("sync peer link", () => {
@@ -49,9 +75,13 @@ describe("sync peer link", () => {
     const { timers, peer, link } = setup({ batchDelayMs: 2 });
     for (let i = 0; i < 10; i++) link.enqueue(put(i));
     expect(peer.batches.length).toBe(0);
-    await timers.advance(DEFAULT_LINK_LIMITS.batchDelayMs);
+    await timers.advance(2);
     expect(peer.batches.map((b) => b.length)).toEqual([10]);
+    expect(link.depth).toBe(10); // in flight until answered
+    peer.answer();
+    await timers.advance(0);
     expect(link.depth).toBe(0);
+    expect(peer.batches[0]!.map((r) => r.kind === "put" && r.value[0])).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   });
 
   test("link - a full batch leaves at once; one request in flight; the rest follows as the next batch", async () => {
@@ -132,6 +162,15 @@ describe("sync peer link", () => {
     expect(link.dropped).toBeGreaterThan(90);
   });
 
+  test("link - the outbox frees what has been sent", async () => {
+    const { timers, peer, link, outbox } = setup();
+    for (let i = 0; i < 100; i++) link.enqueue(put(i, 100));
+    await timers.advance(DEFAULT_LINK_LIMITS.batchDelayMs);
+    peer.answer();
+    await timers.advance(0);
+    expect(outbox.size).toBe(0);
+  });
+
   test("link - close stops timers and drops what waits", async () => {
     const { timers, peer, link } = setup();
     link.enqueue(put(1));
@@ -140,6 +179,7 @@ describe("sync peer link", () => {
     expect(peer.batches.length).toBe(0);
     expect(timers.pending).toBe(0);
     link.enqueue(put(2));
-    expect(link.depth).toBe(0);
+    await timers.advance(10);
+    expect(peer.batches.length).toBe(0);
   });
 });

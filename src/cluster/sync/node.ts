@@ -5,6 +5,7 @@
 import type { Logger } from "../../log/logger.ts";
 import type { Keyspace } from "../../store/keyspace.ts";
 import { antiEntropyRound, type RoundResult } from "./anti-entropy.ts";
+import { Outbox } from "./outbox.ts";
 import { DEFAULT_LINK_LIMITS, PeerLink, type LinkLimits } from "./peer-link.ts";
 import type { SyncRecord } from "./records.ts";
 import { Replica } from "./replica.ts";
@@ -77,6 +78,7 @@ export class SyncNode {
   readonly replica: Replica;
   readonly responder: SyncResponder;
   private readonly links = new Map<string, PeerLink>();
+  private readonly outbox = new Outbox();
   private readonly rounds = new Map<string, PeerRounds>();
   private readonly timers: Timers;
   private housekeeping: unknown;
@@ -110,8 +112,17 @@ export class SyncNode {
     this.replica.close();
   }
 
+  /** A local write: encoded once into the outbox (its byte views die after this call). */
   private send(record: SyncRecord): void {
-    for (const link of this.links.values()) link.enqueue(record);
+    if (this.links.size === 0) return;
+    this.outbox.append(record);
+    for (const link of this.links.values()) link.appended();
+  }
+
+  private trimOutbox(): void {
+    let min = this.outbox.end;
+    for (const link of this.links.values()) min = Math.min(min, link.cursor);
+    this.outbox.trim(min);
   }
 
   /** Follows the gossip list: links for new peers, none for removed ones or this node itself. */
@@ -126,13 +137,14 @@ export class SyncNode {
       if (!wanted.has(key)) {
         link.close();
         this.links.delete(key);
+        this.trimOutbox();
         this.timers.clear(this.rounds.get(key)?.timer);
         this.rounds.delete(key);
       }
     }
     for (const [key, address] of wanted) {
       if (this.links.has(key)) continue;
-      this.links.set(key, new PeerLink(address, this.options.transport, this.timers, this.options.keyspace.clock, {
+      this.links.set(key, new PeerLink(address, this.outbox, this.options.self, this.options.transport, this.timers, this.options.keyspace.clock, {
         up: (link) => {
           this.options.log.info("sync peer up", { peer: link.address });
           // Whatever it missed while down (dropped records) comes back through a round now.
@@ -140,6 +152,7 @@ export class SyncNode {
         },
         down: (link, error) => this.options.log.warn("sync peer down", { peer: link.address, error: describe(error) }),
         overflow: (link) => this.options.log.warn("sync queue overflow: dropped, anti-entropy will repair", { peer: link.address, dropped: link.dropped }),
+        progress: () => this.trimOutbox(),
       }, this.options.limits ?? DEFAULT_LINK_LIMITS));
       this.rounds.set(key, { timer: undefined, running: false, again: false, lastRoundAt: 0, lastOkAt: 0, state: "pending", lastResult: undefined, lastError: "" });
       this.scheduleRound(key, FIRST_ROUND_MS);

@@ -1,11 +1,11 @@
-// The replication stream to one peer: a bounded queue of records sent as batches (by count or a
-// few milliseconds), one request in flight at a time, retried with backoff while the peer is
-// down. When the queue overflows it is dropped whole and anti-entropy repairs the peer later:
-// a slow or dead peer never blocks writes or holds more than the bound.
+// The replication stream to one peer: a cursor into the shared Outbox, sent as batches (by count,
+// bytes, or a few milliseconds), one request in flight at a time, retried with backoff while the
+// peer is down. When the peer falls further behind than the bound, its backlog is dropped whole
+// and anti-entropy repairs it later: a slow or dead peer never blocks writes or holds more than
+// the bound.
 
-import { encodeBatch } from "./codec.ts";
-import { recordSize, type SyncRecord } from "./records.ts";
 import type { Clock } from "../../store/types.ts";
+import type { Outbox } from "./outbox.ts";
 import type { PeerTransport, Timers } from "./types.ts";
 
 export interface LinkLimits {
@@ -13,7 +13,7 @@ export interface LinkLimits {
   readonly batchRecords: number;
   /** bytes per batch (a single larger record still goes alone) */
   readonly batchBytes: number;
-  /** how long the first record of a batch waits for company */
+  /** a batch starts at most this often unless it is full */
   readonly batchDelayMs: number;
   readonly queueRecords: number;
   readonly queueBytes: number;
@@ -37,6 +37,8 @@ export interface LinkEvents {
   up(link: PeerLink): void;
   down(link: PeerLink, error: unknown): void;
   overflow(link: PeerLink): void;
+  /** the link's cursor moved: the outbox may free what every link has passed */
+  progress(): void;
 }
 
 export type LinkState = "unknown" | "up" | "down";
@@ -45,17 +47,16 @@ export class PeerLink {
   state: LinkState = "unknown";
   lastSuccessAt = 0;
   lastError = "";
-  /** records dropped because the queue overflowed (since start) */
+  /** records dropped because the backlog overflowed (since start) */
   dropped = 0;
   sentRecords = 0;
   sentBatches = 0;
   /** records were dropped since the last anti-entropy round with this peer */
   needsRepair = false;
-  private queue: SyncRecord[] = [];
-  private head = 0;
-  private bytes = 0;
-  private retry: SyncRecord[] | undefined;
-  private retryBytes = 0;
+  /** absolute outbox index of the next record to send */
+  cursor: number;
+  /** end of the batch in flight (or waiting for a retry), -1 when none */
+  private flightEnd = -1;
   private inFlight = false;
   private timer: unknown;
   private failures = 0;
@@ -64,29 +65,31 @@ export class PeerLink {
 
   constructor(
     readonly address: string,
+    private readonly outbox: Outbox,
+    private readonly self: () => string,
     private readonly transport: PeerTransport,
     private readonly timers: Timers,
     private readonly clock: Clock,
     private readonly events: LinkEvents,
     private readonly limits: LinkLimits = DEFAULT_LINK_LIMITS,
-  ) {}
-
-  /** Records waiting (including a batch waiting to be retried). */
-  get depth(): number {
-    return this.queue.length - this.head + (this.retry?.length ?? 0);
+  ) {
+    this.cursor = outbox.end;
   }
 
-  enqueue(record: SyncRecord): void {
+  /** Records waiting, including a batch in flight or waiting for a retry. */
+  get depth(): number {
+    return this.outbox.end - this.cursor;
+  }
+
+  /** Called after each record is appended to the outbox. */
+  appended(): void {
     if (this.closed) return;
-    const size = recordSize(record);
-    if (this.depth + 1 > this.limits.queueRecords || this.bytes + this.retryBytes + size > this.limits.queueBytes) {
-      this.dropQueue(1);
+    if (this.depth > this.limits.queueRecords || this.outbox.bytes(this.cursor, this.outbox.end) > this.limits.queueBytes) {
+      this.dropBacklog();
       return;
     }
-    this.queue.push(record);
-    this.bytes += size;
-    if (this.inFlight || this.retry) return;
-    if (this.queue.length - this.head >= this.limits.batchRecords) {
+    if (this.inFlight || this.flightEnd !== -1) return; // the answer (or the retry) sends the rest
+    if (this.depth >= this.limits.batchRecords) {
       if (this.timer !== undefined) this.timers.clear(this.timer);
       this.send();
     } else if (this.timer === undefined) this.timer = this.timers.set(() => this.send(), this.limits.batchDelayMs);
@@ -96,84 +99,65 @@ export class PeerLink {
     this.closed = true;
     if (this.timer !== undefined) this.timers.clear(this.timer);
     this.timer = undefined;
-    this.queue = [];
-    this.head = 0;
-    this.retry = undefined;
-    this.bytes = 0;
-    this.retryBytes = 0;
+    this.cursor = this.outbox.end;
   }
 
-  private dropQueue(extra: number): void {
-    this.dropped += this.queue.length - this.head + (this.retry?.length ?? 0) + extra;
-    this.queue = [];
-    this.head = 0;
-    this.retry = undefined;
-    this.bytes = 0;
-    this.retryBytes = 0;
+  private dropBacklog(): void {
+    this.dropped += this.depth;
+    this.cursor = this.outbox.end;
+    this.flightEnd = -1; // a retry has nothing left to send; an answer in flight is ignored
     // One log line per episode: the next anti-entropy round with this peer ends it.
     if (!this.needsRepair) this.events.overflow(this);
     this.needsRepair = true;
-  }
-
-  private takeBatch(): SyncRecord[] {
-    let end = this.head;
-    let size = 0;
-    while (end < this.queue.length && end - this.head < this.limits.batchRecords) {
-      const s = recordSize(this.queue[end]!);
-      if (end > this.head && size + s > this.limits.batchBytes) break;
-      size += s;
-      end++;
-    }
-    const batch = this.queue.slice(this.head, end);
-    this.head = end;
-    this.bytes -= size;
-    if (this.head === this.queue.length) {
-      this.queue = [];
-      this.head = 0;
-    } else if (this.head > 65_536) {
-      this.queue = this.queue.slice(this.head);
-      this.head = 0;
-    }
-    return batch;
+    this.events.progress();
   }
 
   private send(): void {
     this.timer = undefined;
     if (this.closed || this.inFlight) return;
-    const batch = this.retry ?? this.takeBatch();
-    this.retry = undefined;
-    this.retryBytes = 0;
-    if (batch.length === 0) return;
+    const from = this.cursor;
+    const to = this.flightEnd !== -1 ? this.flightEnd : this.outbox.cut(from, this.limits.batchRecords, this.limits.batchBytes);
+    if (to <= from) {
+      this.flightEnd = -1;
+      return;
+    }
+    this.flightEnd = to;
     this.inFlight = true;
     this.lastSendAt = this.clock.now();
-    const body = encodeBatch(batch, true);
+    const body = this.outbox.body(from, to, this.self());
     this.transport.request(this.address, "/sync/batch", body).then(
-      () => this.sent(batch),
-      (error: unknown) => this.failed(batch, error),
+      () => this.sent(from, to),
+      (error: unknown) => this.failed(from, error),
     );
   }
 
-  private sent(batch: SyncRecord[]): void {
+  private sent(from: number, to: number): void {
     this.inFlight = false;
+    if (this.closed) return;
     this.failures = 0;
     this.lastSuccessAt = this.clock.now();
-    this.sentRecords += batch.length;
     this.sentBatches++;
+    if (this.cursor === from) {
+      // (when the backlog was dropped meanwhile the cursor has moved on: nothing to advance)
+      this.sentRecords += to - from;
+      this.cursor = to;
+      this.flightEnd = -1;
+      this.events.progress();
+    }
     if (this.state !== "up") {
       this.state = "up";
       this.events.up(this);
     }
     // A full batch leaves at once; otherwise batches start at most every batchDelayMs, so a busy
     // node sends a few large batches rather than one small batch per round trip.
-    const waiting = this.queue.length - this.head;
-    if (waiting >= this.limits.batchRecords) this.send();
-    else if (waiting > 0 && this.timer === undefined) {
+    if (this.depth >= this.limits.batchRecords) this.send();
+    else if (this.depth > 0 && this.timer === undefined) {
       const wait = Math.max(0, this.lastSendAt + this.limits.batchDelayMs - this.clock.now());
       this.timer = this.timers.set(() => this.send(), wait);
     }
   }
 
-  private failed(batch: SyncRecord[], error: unknown): void {
+  private failed(from: number, error: unknown): void {
     this.inFlight = false;
     if (this.closed) return;
     this.failures++;
@@ -182,10 +166,9 @@ export class PeerLink {
       this.state = "down";
       this.events.down(this, error);
     }
-    // Keep the batch for the retry unless the queue has been dropped meanwhile.
-    this.retry = batch;
-    this.retryBytes = batch.reduce((sum, r) => sum + recordSize(r), 0);
+    // The same batch is sent again (unless the backlog was dropped meanwhile).
+    if (this.cursor !== from) this.flightEnd = -1;
     const delay = Math.min(this.limits.retryMaxMs, this.limits.retryMinMs * 2 ** Math.min(this.failures - 1, 10));
-    this.timer = this.timers.set(() => this.send(), delay);
+    if (this.timer === undefined) this.timer = this.timers.set(() => this.send(), delay);
   }
 }

@@ -23,7 +23,7 @@ export class Replica {
     readonly keyspace: Keyspace,
     private readonly self: () => string,
     private readonly tombstoneTtlMs: number,
-    /** receives every record of a local write, in write order */
+    /** receives every record of a local write, in write order; its byte views die after the call */
     private readonly emit: (record: SyncRecord) => void,
   ) {
     this.seed();
@@ -62,7 +62,7 @@ export class Replica {
     const k = bytesToBinaryString(m.key);
     if (m.type === "delete") {
       this.digest.setTomb(bucket, k, m.key, m.writtenAt, origin);
-      this.emit({ kind: "del", key: m.key.slice(), writtenAt: m.writtenAt, origin });
+      this.emit({ kind: "del", key: m.key, writtenAt: m.writtenAt, origin });
       return;
     }
     // An expire changes the version but carries no value: the record takes the stored one.
@@ -75,7 +75,7 @@ export class Replica {
       tomb: false,
       valueHash: valueHash(value),
     });
-    this.emit({ kind: "put", key: m.key.slice(), value: value.slice(), writtenAt: m.writtenAt, expiresAt: m.expiresAt, origin });
+    this.emit({ kind: "put", key: m.key, value, writtenAt: m.writtenAt, expiresAt: m.expiresAt, origin });
   }
 
   /** The version this node holds for a key, or undefined (never seen, expired or GC'd). */
