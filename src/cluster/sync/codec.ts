@@ -76,7 +76,11 @@ export function encodeBatch(records: readonly SyncRecord[], inOrder: boolean): U
   return out;
 }
 
-/** Decodes a batch; keys and values are copies. Throws CodecError on any malformed input. */
+/**
+ * Decodes a batch. Keys and values are views into `bytes` (the store copies what it keeps, and a
+ * peer applies a batch at once), so keep `bytes` unchanged while using them. Throws CodecError on
+ * any malformed input.
+ */
 export function decodeBatch(bytes: Uint8Array): Batch {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let at = 0;
@@ -122,12 +126,12 @@ export function decodeBatch(bytes: Uint8Array): Batch {
       const keyLen = view.getUint32(at + 8, true);
       at += 12;
       need(keyLen + 4);
-      const key = bytes.slice(at, at + keyLen);
+      const key = bytes.subarray(at, at + keyLen);
       at += keyLen;
       const valueLen = view.getUint32(at, true);
       at += 4;
       need(valueLen);
-      const value = bytes.slice(at, at + valueLen);
+      const value = bytes.subarray(at, at + valueLen);
       at += valueLen;
       if (key.length === 0) throw new CodecError(`record ${i} has an empty key`);
       records.push({ kind: "put", key, value, writtenAt, expiresAt, origin });
@@ -136,7 +140,7 @@ export function decodeBatch(bytes: Uint8Array): Batch {
       const keyLen = view.getUint32(at, true);
       at += 4;
       need(keyLen);
-      const key = bytes.slice(at, at + keyLen);
+      const key = bytes.subarray(at, at + keyLen);
       at += keyLen;
       if (key.length === 0) throw new CodecError(`record ${i} has an empty key`);
       records.push({ kind: "del", key, writtenAt, origin });
