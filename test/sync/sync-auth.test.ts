@@ -6,7 +6,7 @@ import { HEADER_MAC, HEADER_NODE, HEADER_NONCE, HEADER_TIME, sign } from "../../
 import { encodeBatch } from "../../src/cluster/sync/codec.ts";
 import { removeDir, startNode, type NodeProcess } from "../helpers/node-process.ts";
 import { OwlClient } from "../helpers/owl-client.ts";
-import { AUTH_KEY, startSyncCluster, syncSettings, waitFor, waitLinked, writeGossipList, type SyncCluster } from "./sync-cluster.ts";
+import { addGossipPeers, AUTH_KEY, startSyncCluster, syncSettings, waitFor, waitLinked, type SyncCluster } from "./sync-cluster.ts";
 
 let cluster: SyncCluster;
 let intruder: NodeProcess;
@@ -15,7 +15,7 @@ let intruderClient: OwlClient;
 beforeAll(async () => {
   cluster = await startSyncCluster(1);
   intruder = await startNode({ set: syncSettings({ GossipDataSyncAuthKey: "not-the-right-key-123456" }) });
-  writeGossipList(intruder.dataDir, [cluster.members[0]!.address]);
+  await addGossipPeers(intruder, [cluster.members[0]!.address]);
   intruderClient = await OwlClient.connect(intruder.tcpPort);
   await waitLinked(cluster);
   // the intruder has linked and tried its first digest round (refused)

@@ -1,8 +1,6 @@
 // Test helper: N real owlcache nodes with GroupDataSync 1 that list each other in their gossip
-// files (written after start, once the ports are known; nodes re-read the file when it changes).
+// lists (added through /server/ once the ports are known; the lists are saved for restarts).
 
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { removeDir, startNode, type NodeProcess, type StartOptions } from "../helpers/node-process.ts";
 import { OwlClient } from "../helpers/owl-client.ts";
 
@@ -26,9 +24,21 @@ export function syncSettings(extra: Record<string, string | number> = {}): Recor
   return { GroupDataSync: 1, GossipDataSyncAuthKey: AUTH_KEY, GossipAntiEntropyInterval: 1, ...extra };
 }
 
-export function writeGossipList(dataDir: string, addresses: readonly string[]): void {
-  const records = addresses.map((Address) => ({ Cmd: "", Address, Pass: "", Token: "" }));
-  writeFileSync(join(dataDir, "server_group_gossip_config.json"), JSON.stringify(records));
+/** The node's HTTP base URL (https when it serves HTTPS). */
+export function httpBase(node: NodeProcess): string {
+  return `${node.banner.includes("https://") ? "https" : "http"}://127.0.0.1:${node.httpPort}`;
+}
+
+/** Adds peers to a node's gossip list through /server/ (with a token, as an operator would). */
+export async function addGossipPeers(node: NodeProcess, addresses: readonly string[]): Promise<void> {
+  const tls = { rejectUnauthorized: false };
+  const base = httpBase(node);
+  const pass = await fetch(`${base}/data/?cmd=pass&pass=test-password-123`, { tls } as RequestInit);
+  const token = String(((await pass.json()) as { Data: unknown }).Data);
+  for (const address of addresses) {
+    const r = await fetch(`${base}/server/`, { method: "POST", body: new URLSearchParams({ cmd: "add", group_type: "gossip", address, token }), tls } as RequestInit);
+    if (r.status !== 200) throw new Error(`adding gossip peer ${address}: ${r.status} ${await r.text()}`);
+  }
 }
 
 export async function startSyncCluster(n: number, options: StartOptions = {}): Promise<SyncCluster> {
@@ -37,8 +47,7 @@ export async function startSyncCluster(n: number, options: StartOptions = {}): P
   for (const node of nodes) {
     members.push({ node, client: await OwlClient.connect(node.tcpPort), address: `127.0.0.1:${node.httpPort}`, dir: node.dir });
   }
-  const addresses = members.map((m) => m.address);
-  for (const m of members) writeGossipList(m.node.dataDir, addresses);
+  for (const m of members) await addGossipPeers(m.node, members.filter((o) => o !== m).map((o) => o.address));
   return {
     members,
     async restart(i, how, before) {
@@ -86,7 +95,7 @@ export interface SyncStatus {
 }
 
 export async function syncStatus(m: SyncMember): Promise<SyncStatus> {
-  return (await (await fetch(`http://127.0.0.1:${m.node.httpPort}/sync/status`)).json()) as SyncStatus;
+  return (await (await fetch(`${httpBase(m.node)}/sync/status`, { tls: { rejectUnauthorized: false } } as RequestInit)).json()) as SyncStatus;
 }
 
 /** Waits until every member links to every other (the gossip files are re-read every 250 ms). */

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startSyncCluster, waitFor, type SyncCluster, type SyncMember } from "./sync-cluster.ts";
+import { startSyncCluster, syncStatus, waitFor, type SyncCluster, type SyncMember } from "./sync-cluster.ts";
 
 let cluster: SyncCluster | undefined;
 const certDir = mkdtempSync(join(tmpdir(), "owl-sync-tls-"));
@@ -32,13 +32,12 @@ afterAll(async () => {
 test("sync - replicates over HTTPS", async () => {
   const [a, b] = cluster!.members as [SyncMember, SyncMember];
   expect(a.node.banner).toContain("https://");
-  const status = async (port: number) =>
-    (await (await fetch(`https://127.0.0.1:${port}/sync/status`, { tls: { rejectUnauthorized: false } })).json()) as { peers: { state: string }[] };
-  expect(await waitFor(async () => (await status(a.node.httpPort)).peers.length === 1, 10_000, 50)).toBeGreaterThanOrEqual(0);
-  expect(await waitFor(async () => (await status(b.node.httpPort)).peers.length === 1, 10_000, 50)).toBeGreaterThanOrEqual(0);
+  const status = (m: SyncMember) => syncStatus(m);
+  expect(await waitFor(async () => (await status(a)).peers.length === 1, 10_000, 50)).toBeGreaterThanOrEqual(0);
+  expect(await waitFor(async () => (await status(b)).peers.length === 1, 10_000, 50)).toBeGreaterThanOrEqual(0);
   await a.client.call("set tls-a over https");
   await b.client.call("set tls-b back again");
   expect(await waitFor(async () => (await b.client.call("get tls-a")).Data === "over https", 3000)).toBeGreaterThanOrEqual(0);
   expect(await waitFor(async () => (await a.client.call("get tls-b")).Data === "back again", 3000)).toBeGreaterThanOrEqual(0);
-  expect((await status(a.node.httpPort)).peers[0]!.state).toBe("up");
+  expect((await status(a)).peers[0]!.state).toBe("up");
 });
