@@ -41,8 +41,18 @@ export async function addGossipPeers(node: NodeProcess, addresses: readonly stri
   }
 }
 
-export async function startSyncCluster(n: number, options: StartOptions = {}): Promise<SyncCluster> {
-  const nodes = await Promise.all(Array.from({ length: n }, () => startNode({ ...options, set: syncSettings(options.set as Record<string, string | number>) })));
+/** A free loopback port (for servers whose port 0 means "off", like Respport). */
+export function freePort(): number {
+  const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const port = probe.port;
+  probe.stop(true);
+  return port;
+}
+
+export async function startSyncCluster(n: number, options: StartOptions = {}, perNode: (i: number) => Record<string, string | number> = () => ({})): Promise<SyncCluster> {
+  const nodes = await Promise.all(
+    Array.from({ length: n }, (_, i) => startNode({ ...options, set: syncSettings({ ...(options.set as Record<string, string | number>), ...perNode(i) }) })),
+  );
   const members: SyncMember[] = [];
   for (const node of nodes) {
     members.push({ node, client: await OwlClient.connect(node.tcpPort), address: `127.0.0.1:${node.httpPort}`, dir: node.dir });
