@@ -7,6 +7,7 @@ import type { Logger } from "../../log/logger.ts";
 import type { Clock } from "../../store/types.ts";
 import { answerMac, HEADER_MAC, HEADER_NODE, HEADER_NONCE, HEADER_TIME, RequestVerifier, type AuthFailure } from "./auth.ts";
 import { CodecError } from "./codec.ts";
+import { syncHealthSchema } from "./health-schema.ts";
 import type { SyncNode } from "./node.ts";
 import { BadSyncRequest } from "./serve.ts";
 import type { SyncPath } from "./types.ts";
@@ -80,7 +81,7 @@ export function syncRoutes(options: SyncRoutesOptions) {
   };
   const hook = { parse: "none", detail: { hide: true } } as const;
   return new Elysia({ name: "owlcache-sync" })
-    .get("/sync/status", () => options.node.health(), { detail: { hide: true } })
+    .get("/sync/status", () => options.node.health(), { response: { 200: syncHealthSchema }, detail: { hide: true } })
     .post("/sync/batch", ({ request, server }) => handle("/sync/batch", request, server?.requestIP(request)?.address), hook)
     .post("/sync/digest", ({ request, server }) => handle("/sync/digest", request, server?.requestIP(request)?.address), hook)
     .post("/sync/keys", ({ request, server }) => handle("/sync/keys", request, server?.requestIP(request)?.address), hook)
