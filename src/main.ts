@@ -118,6 +118,7 @@ async function main(): Promise<void> {
     appendfsync: config.Appendfsync,
     intervalMs: (config.Task_DataBackupSeconds || config.Task_DataBackup * 60) * 1000,
     repair: loaded.repair,
+    onSnapshot: (report) => ops.owlMetrics.recordSnapshot(report),
     onFatal: (message) => {
       log.error("fatal", { message });
       console.error(`owlcache: ${message}`);
@@ -168,6 +169,7 @@ async function main(): Promise<void> {
         const entry = keyspace.get(utf8(key));
         return entry && { data: fromUtf8(entry.value), writtenAt: entry.writtenAt };
       },
+      onPeerFailure: (peer) => ops.owlMetrics.peerFailures.inc({ peer }),
     });
   } catch (error) {
     if (!(error instanceof PeerListError)) throw error;

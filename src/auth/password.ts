@@ -2,7 +2,8 @@
 // and compared in constant time.
 
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { writeFileAtomic } from "../common/atomic-file.ts";
 import { join } from "node:path";
 
 export const PASSWORD_FILE = "owlcache.password";
@@ -23,9 +24,8 @@ export function resolvePassword(configured: string, dataDir: string): ResolvedPa
   // 18 random bytes → 24 base64url characters: never all digits in practice, checked anyway.
   let password = randomBytes(18).toString("base64url");
   while (/^\d+$/.test(password)) password = randomBytes(18).toString("base64url");
-  mkdirSync(dataDir, { recursive: true });
-  writeFileSync(path, password + "\n", { mode: 0o600 });
-  chmodSync(path, 0o600);
+  // Atomic (a crash never leaves a half-written file) and mode 0600 from the first byte.
+  writeFileAtomic(path, password + "\n", 0o600);
   return { password, generated: true };
 }
 

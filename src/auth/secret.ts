@@ -2,7 +2,8 @@
 // `hello_owlcache`) a random one generated once and kept in the data directory with mode 0600.
 
 import { randomBytes } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { writeFileAtomic } from "../common/atomic-file.ts";
 import { join } from "node:path";
 
 export const SECRET_FILE = "owlcache.jwt_secret";
@@ -28,8 +29,7 @@ export function resolveSecret(configured: string, dataDir: string): ResolvedSecr
     if (stored.length >= 32) return { secret: new TextEncoder().encode(stored), path };
   }
   const secret = randomBytes(SECRET_BYTES).toString("base64url");
-  mkdirSync(dataDir, { recursive: true });
-  writeFileSync(path, secret + "\n", { mode: 0o600 });
-  chmodSync(path, 0o600);
+  // Atomic (a crash never leaves a half-written file) and mode 0600 from the first byte.
+  writeFileAtomic(path, secret + "\n", 0o600);
   return { secret: new TextEncoder().encode(secret), path };
 }

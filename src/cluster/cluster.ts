@@ -37,6 +37,8 @@ export interface ClusterOptions {
   readonly log: Logger;
   /** tests: another way to reach peers */
   readonly fetcher?: PeerFetcher;
+  /** told of every failed peer request (metrics) */
+  readonly onPeerFailure?: (hostPort: string) => void;
 }
 
 export class Cluster {
@@ -58,6 +60,7 @@ export class Cluster {
       { maxErrors: config.HttpClient_Request_Max_Error_Number, sleepMs: config.HttpClient_Request_Timeout_Sleeptime * 1000 },
       clock,
       log,
+      options.onPeerFailure,
     );
     this.fetcher =
       options.fetcher ??

@@ -3,7 +3,7 @@
 // result is shared for a second, so a monitor polling /health cannot multiply traffic to peers.
 
 import type { Clock } from "../store/types.ts";
-import type { BreakerState } from "./breaker.ts";
+import type { BreakerState } from "../common/breaker.ts";
 import type { PeerBook } from "./peer-book.ts";
 import type { PeerFetcher } from "./peer-client.ts";
 import type { GroupType, PeerLists } from "./peer-list.ts";

@@ -3,7 +3,7 @@
 
 import type { Logger } from "../log/logger.ts";
 import type { Clock } from "../store/types.ts";
-import { Breaker, type BreakerState } from "./breaker.ts";
+import { Breaker, type BreakerState } from "../common/breaker.ts";
 import type { PeerOutcome } from "./peer-answer.ts";
 
 export interface BreakerPolicy {
@@ -27,6 +27,8 @@ export class PeerBook {
     private readonly policy: BreakerPolicy,
     private readonly clock: Clock,
     private readonly log: Logger,
+    /** told of every failed peer request (metrics) */
+    private readonly onFailure?: (hostPort: string) => void,
   ) {}
 
   record(hostPort: string): PeerRecord {
@@ -54,6 +56,7 @@ export class PeerBook {
   report(hostPort: string, outcome: PeerOutcome): void {
     const record = this.record(hostPort);
     if (outcome.kind === "failed") {
+      this.onFailure?.(hostPort);
       record.lastFailure = outcome.message;
       record.lastFailureAt = this.clock.now();
       const opened = record.breaker.failure();

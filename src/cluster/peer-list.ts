@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parsePeerAddress, type PeerAddress } from "./address.ts";
-import { writeFileAtomic } from "./atomic-write.ts";
+import { writeFileAtomic } from "../common/atomic-file.ts";
 
 export type GroupType = "owlcache" | "gossip";
 export const GROUP_TYPES: readonly GroupType[] = ["owlcache", "gossip"];

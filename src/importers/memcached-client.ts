@@ -3,7 +3,7 @@
 // otherwise be taken for the next request's); the next request reconnects.
 
 import type { Socket } from "bun";
-import { BackendTimeoutError } from "./breaker.ts";
+import { BackendTimeoutError } from "./backend-timeout.ts";
 import { encodeGet, parseGetAnswer } from "./memcached-text.ts";
 
 interface Waiter {

@@ -8,7 +8,8 @@ import type { Logger } from "../log/logger.ts";
 import { bytesToBinaryString } from "../store/bytes.ts";
 import type { Keyspace } from "../store/keyspace.ts";
 import type { Clock } from "../store/types.ts";
-import { Breaker, type BackendState, type BreakerTransition } from "./breaker.ts";
+import { Breaker, type RemoteHealth } from "../common/breaker.ts";
+import { copyBytes } from "../store/bytes.ts";
 
 /** One server that can answer `get`. */
 export interface Backend {
@@ -45,7 +46,7 @@ export interface ReadThroughOptions {
 export interface BackendStats {
   readonly name: string;
   readonly kind: Tier["kind"];
-  readonly state: BackendState;
+  readonly state: RemoteHealth;
   readonly requests: number;
   readonly hits: number;
   readonly failures: number;
@@ -97,7 +98,7 @@ export class ReadThroughLoader implements KeyLoader {
     const id = bytesToBinaryString(key);
     let pending = this.inflight.get(id);
     if (pending === undefined) {
-      pending = this.fetch(key.slice()).finally(() => this.inflight.delete(id));
+      pending = this.fetch(copyBytes(key)).finally(() => this.inflight.delete(id));
       this.inflight.set(id, pending);
     }
     return pending;
@@ -113,7 +114,7 @@ export class ReadThroughLoader implements KeyLoader {
       const tier = tiers[i]!;
       if (slots.length === 0 || (tier.accepts && !tier.accepts(key))) continue;
       const slot = pickServer(slots, key);
-      if (slot.breaker.open) return true;
+      if (slot.breaker.wouldAllow()) return true;
       (skipped ??= []).push(slot);
     }
     for (const slot of skipped ?? []) slot.skipped++;
@@ -124,7 +125,7 @@ export class ReadThroughLoader implements KeyLoader {
     return this.slots.flat().map((s) => ({
       name: s.backend.name,
       kind: s.kind,
-      state: s.breaker.state,
+      state: s.breaker.health,
       requests: s.requests,
       hits: s.hits,
       failures: s.failures,
@@ -162,7 +163,7 @@ export class ReadThroughLoader implements KeyLoader {
   private async ask(tier: Tier, slots: readonly Slot[], key: Uint8Array): Promise<Uint8Array | null> {
     if (slots.length === 0 || (tier.accepts && !tier.accepts(key))) return null;
     const slot = pickServer(slots, key);
-    if (!slot.breaker.allow()) {
+    if (!slot.breaker.tryAcquire()) {
       slot.skipped++;
       return null;
     }
@@ -170,18 +171,21 @@ export class ReadThroughLoader implements KeyLoader {
     try {
       const value = await slot.backend.get(key, this.options.timeoutMs);
       if (value !== null) slot.hits++;
-      this.report(slot, slot.breaker.succeeded());
+      this.report(slot, () => slot.breaker.success());
       return value;
     } catch (error) {
       slot.failures++;
-      this.report(slot, slot.breaker.failed(), error);
+      this.report(slot, () => slot.breaker.failure(), error);
       return null;
     }
   }
 
   /** One log line per change of a backend's state, not one per failed request. */
-  private report(slot: Slot, change: BreakerTransition | undefined, error?: unknown): void {
-    if (!change) return;
+  private report(slot: Slot, outcome: () => unknown, error?: unknown): void {
+    const from = slot.breaker.health;
+    outcome();
+    const change = { to: slot.breaker.health, failures: slot.breaker.consecutiveFailures };
+    if (change.to === from) return;
     const backend = slot.backend.name;
     const reason = error instanceof Error ? error.message : error === undefined ? undefined : String(error);
     if (change.to === "up") this.options.log.info("read-through backend up", { backend });

@@ -3,7 +3,7 @@
 // never answered cannot hold the next ones up.
 
 import { RedisClient } from "bun";
-import { BackendTimeoutError } from "./breaker.ts";
+import { BackendTimeoutError } from "./backend-timeout.ts";
 
 export interface RedisSourceOptions {
   /** host:port as in Redis_Addr (a redis:// or rediss:// URL is accepted too) */

@@ -6,7 +6,8 @@ import { closeSync, fdatasync, fdatasyncSync, fstatSync, ftruncateSync, openSync
 import { dirname, join } from "node:path";
 import type { Mutation } from "../store/keyspace.ts";
 import type { Clock } from "../store/types.ts";
-import { syncDir, TEMP_SUFFIX } from "./atomic-file.ts";
+import { syncDir } from "../common/atomic-file.ts";
+import { TEMP_SUFFIX } from "./atomic-file.ts";
 import { encodeFileHeader, LOG_MAGIC } from "./frame.ts";
 import { BlockWriter } from "./records.ts";
 

@@ -1,21 +1,12 @@
-// Crash-safe file replacement (Redis rdbSave's habit): write a temporary file in the same
-// directory, fsync it, rename it over the target, fsync the directory. Knows nothing of formats.
+// Streams a big file into place crash-safely (the steps of src/common/atomic-file.ts, with async
+// writes so the event loop keeps serving). Knows nothing of formats.
 
-import { closeSync, fsyncSync, openSync, readdirSync, renameSync, rmSync } from "node:fs";
+import { readdirSync, renameSync, rmSync } from "node:fs";
+import { syncDir } from "../common/atomic-file.ts";
 import { open, type FileHandle } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 
 export const TEMP_SUFFIX = ".tmp-";
-
-/** Makes a rename (or unlink) in `dir` durable. */
-export function syncDir(dir: string): void {
-  const fd = openSync(dir, "r");
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
 
 /** Removes temporary files a crash left behind next to `target` (they were never renamed in). */
 export function removeStaleTemps(target: string): string[] {

@@ -27,6 +27,8 @@ export interface PersistenceOptions {
   readonly repair: boolean;
   /** the append log could not write with `always`: acknowledging would be a lie */
   readonly onFatal: (message: string) => void;
+  /** told after every snapshot attempt (metrics) */
+  readonly onSnapshot?: (report: { ok: boolean; durationMs: number; bytes: number; at: number }) => void;
 }
 
 export interface SnapshotResult {
@@ -114,6 +116,14 @@ export class Persistence {
   }
 
   private async write(): Promise<SnapshotResult | undefined> {
+    const started = performance.now();
+    const result = await this.writeSnapshot();
+    const durationMs = performance.now() - started;
+    this.options.onSnapshot?.({ ok: result !== undefined, durationMs, bytes: result?.bytes ?? 0, at: this.options.clock.now() });
+    return result;
+  }
+
+  private async writeSnapshot(): Promise<SnapshotResult | undefined> {
     const { dir, keyspace, clock, log } = this.options;
     const started = performance.now();
     const generation = this.generation + 1;

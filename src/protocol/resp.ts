@@ -2,6 +2,7 @@
 // commands over Uint8Array. Complete commands are handed out as views of the input, never copied.
 
 import { splitInline } from "./resp-inline.ts";
+import { copyBytes } from "../store/bytes.ts";
 
 const CR = 13;
 const LF = 10;
@@ -118,7 +119,7 @@ export class RespParser {
 
   /** Keeps a chunk unread (it arrived while the sink was paused). */
   hold(chunk: Uint8Array): void {
-    this.held = this.held ? concat(this.held, chunk) : chunk.slice();
+    this.held = this.held ? concat(this.held, chunk) : copyBytes(chunk);
   }
 
   /** Continues with held input after a pause. */
@@ -142,7 +143,7 @@ export class RespParser {
       const go = this.emit(buf, base, sink);
       base = end;
       if (!go) {
-        if (base < buf.length) this.held = buf.slice(base);
+        if (base < buf.length) this.held = copyBytes(buf.subarray(base));
         return false;
       }
     }
@@ -162,7 +163,7 @@ export class RespParser {
     if (this.partial!.length > 64 * 1024) this.partial = null; // let a big value's buffer go
     const rest = end - before; // > 0: the request was incomplete without this chunk
     if (!go) {
-      if (rest < chunk.length) this.held = chunk.slice(rest);
+      if (rest < chunk.length) this.held = copyBytes(chunk.subarray(rest));
       return false;
     }
     return this.scan(chunk, rest, sink);

@@ -3,7 +3,7 @@
 // Entries are replaced, never changed in place (but for their timer id), so a snapshot can hold
 // on to the entry objects as a point-in-time view.
 
-import { bytesToBinaryString, binaryStringToBytes } from "./bytes.ts";
+import { binaryStringToBytes, bytesToBinaryString, copyBytes } from "./bytes.ts";
 import { TimerWheel } from "./timer-wheel.ts";
 import type { Clock, EntryView, Store, StoreSnapshot, StoreStats } from "./types.ts";
 
@@ -42,7 +42,7 @@ export class MapStore implements Store {
 
   set(key: Uint8Array, value: Uint8Array, expiresAt: number, writtenAt: number): void {
     const k = bytesToBinaryString(key);
-    const copy = value.slice();
+    const copy = copyBytes(value);
     const old = this.map.get(k);
     if (old) {
       this.bytes += copy.length - old.value.length;

@@ -11,6 +11,7 @@ import { BANNER, commandWord, LineFramer, splitArgs, type LineSink } from "../pr
 import { asciiLower, fromUtf8 } from "../store/bytes.ts";
 import { MAX_BACKLOG_BYTES, ReplyPipe } from "./reply-pipe.ts";
 import { streamPump, trackConnections, type StreamConnection, type StreamInput, type StreamServer } from "./stream-server.ts";
+import { copyBytes } from "../store/bytes.ts";
 
 export interface OwlServerOptions {
   readonly engine: Engine;
@@ -67,7 +68,7 @@ export function startOwlServer(options: OwlServerOptions): StreamServer {
         return c.pipe.backlog < MAX_BACKLOG_BYTES;
       }
       // Keep replies in order: stop reading until this one is written.
-      const keyCopy = key?.slice();
+      const keyCopy = key && copyBytes(key);
       stream.awaitReply(socket, reply, (settled) => answer(c, lower, keyCopy, settled));
       return false;
     },

@@ -3,6 +3,7 @@
 // no invalidation is needed, whatever changed the store meanwhile.
 
 import { bytesEqual } from "../../store/bytes.ts";
+import { copyBytes } from "../../store/bytes.ts";
 
 /** Only small values: comparing them must stay far cheaper than encoding them. */
 export const MEMO_MAX_VALUE_BYTES = 1024;
@@ -29,7 +30,7 @@ export class EnvelopeMemo {
   remember(host: string, key: string, value: Uint8Array, writtenAt: number, body: Uint8Array): void {
     if (value.length > MEMO_MAX_VALUE_BYTES || key.length > MEMO_MAX_VALUE_BYTES) return;
     if (this.entries.size >= MEMO_MAX_ENTRIES) this.entries.clear();
-    this.entries.set(key, { host, writtenAt, value: value.slice(), body });
+    this.entries.set(key, { host, writtenAt, value: copyBytes(value), body });
   }
 
   clear(): void {

@@ -1,11 +1,14 @@
-// A circuit breaker per peer: after `maxErrors` failures in a row the peer is skipped for
-// `sleepMs`; then exactly one request is let through as a probe. Its success closes the breaker,
-// its failure opens it again. One probe at a time keeps a dead peer from costing more than one
-// request a timeout per sleep period.
+// The circuit breaker shared by cluster peers and read-through backends: after `maxErrors`
+// failures in a row (HttpClient_Request_Max_Error_Number) the remote is skipped for `sleepMs`
+// (…_Timeout_Sleeptime); then exactly one request is let through as a probe. Its success closes
+// the breaker, its failure opens it again. One probe at a time keeps a dead remote from costing
+// more than one request a timeout per sleep period.
 
 import type { Clock } from "../store/types.ts";
 
 export type BreakerState = "closed" | "open" | "half-open";
+/** The remote as a log reader sees it: answering, failing but still asked, or skipped. */
+export type RemoteHealth = "up" | "failing" | "down";
 
 export class Breaker {
   private failures = 0;
@@ -21,6 +24,16 @@ export class Breaker {
   state(): BreakerState {
     if (this.failures < this.maxErrors) return "closed";
     return this.clock.now() < this.openUntil ? "open" : "half-open";
+  }
+
+  get health(): RemoteHealth {
+    return this.failures === 0 ? "up" : this.failures < this.maxErrors ? "failing" : "down";
+  }
+
+  /** Would `tryAcquire` say yes? (Without taking the probe.) */
+  wouldAllow(): boolean {
+    const state = this.state();
+    return state === "closed" || (state === "half-open" && !this.probing);
   }
 
   /** Failures in a row so far. */

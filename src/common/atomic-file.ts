@@ -1,5 +1,7 @@
-// Writes a small file so that a crash at any moment leaves the old or the new content whole:
-// temporary file in the same directory, fsync, rename over the target, fsync the directory.
+// Crash-safe file replacement (Redis rdbSave's habit): a temporary file in the same directory,
+// fsync, rename over the target, fsync the directory. A crash at any moment leaves the old or the
+// new content whole. `writeFileAtomic` is for small files; persistence streams big ones with the
+// same steps (src/persistence/atomic-file.ts).
 
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
@@ -28,13 +30,18 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 
   }
   // The rename is only durable once the directory entry is on disk.
   try {
-    const dirFd = openSync(dir, "r");
-    try {
-      fsyncSync(dirFd);
-    } finally {
-      closeSync(dirFd);
-    }
+    syncDir(dir);
   } catch {
     // Some filesystems refuse fsync on a directory; the file itself is already synced.
+  }
+}
+
+/** Makes a rename (or unlink) in `dir` durable. */
+export function syncDir(dir: string): void {
+  const fd = openSync(dir, "r");
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
   }
 }

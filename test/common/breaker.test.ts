@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { Breaker } from "../../src/cluster/breaker.ts";
+import { Breaker } from "../../src/common/breaker.ts";
 import { ManualClock } from "../../src/store/types.ts";
 
 describe("breaker", () => {
@@ -51,5 +51,42 @@ describe("breaker", () => {
     const b = new Breaker(1, 0, new ManualClock());
     b.failure();
     expect(b.tryAcquire()).toBe(true);
+  });
+});
+
+describe("breaker health (what read-through logs)", () => {
+  test("breaker - health goes up → failing → down and back up once, one probe at a time", () => {
+    const clock = new ManualClock();
+    const breaker = new Breaker(2, 2000, clock);
+    expect(breaker.health).toBe("up");
+    expect(breaker.tryAcquire()).toBe(true);
+    breaker.failure();
+    expect(breaker.health).toBe("failing");
+    expect(breaker.wouldAllow()).toBe(true);
+    breaker.failure();
+    expect(breaker.health).toBe("down");
+    expect(breaker.wouldAllow()).toBe(false);
+    clock.tick(1999);
+    expect(breaker.tryAcquire()).toBe(false);
+    clock.tick(1);
+    expect(breaker.wouldAllow()).toBe(true);
+    expect(breaker.tryAcquire()).toBe(true); // the probe
+    expect(breaker.wouldAllow()).toBe(false);
+    expect(breaker.tryAcquire()).toBe(false); // only one probe at a time
+    breaker.failure();
+    expect(breaker.health).toBe("down");
+    clock.tick(2000);
+    expect(breaker.tryAcquire()).toBe(true);
+    breaker.success();
+    expect(breaker.health).toBe("up");
+  });
+
+  test("breaker - a success resets the count of failures in a row", () => {
+    const breaker = new Breaker(2, 1000, new ManualClock());
+    breaker.failure();
+    breaker.success();
+    breaker.failure();
+    expect(breaker.health).toBe("failing");
+    expect(breaker.tryAcquire()).toBe(true);
   });
 });
