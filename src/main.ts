@@ -33,6 +33,7 @@ import { HttpStartError, startHttpServer, type HttpServer } from "./transport/ht
 import { clientAddress } from "./transport/http/client-address.ts";
 import { makeTokenCheck } from "./transport/http/request-token.ts";
 import { fromUtf8, utf8 } from "./store/bytes.ts";
+import { createSync, type Sync } from "./cluster/sync/wire.ts";
 import { VERSION } from "./version.ts";
 
 /** How often the timer wheel is advanced: expired keys are freed within this (SPEC: ≤ 1 s). */
@@ -183,16 +184,30 @@ async function main(): Promise<void> {
     maxKeyBytes: config.MaxKeyBytes,
   });
 
+  // Sync (issue 8): after the load, so its digest is seeded from what was restored; peers are
+  // the `gossip` list (changes through /server/ take effect within a quarter second).
+  let sync: Sync | undefined;
+  if (config.GroupDataSync) {
+    try {
+      sync = createSync(config, keyspace, { list: () => cluster.lists.gossip.all().map((entry) => entry.address.text) }, log);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      console.error(`owlcache: ${error.message}`);
+      process.exit(2);
+    }
+  }
+
   // HTTP/HTTPS API (issue 3): other modules add their routes through `plugins`.
   let http: HttpServer;
   try {
-    http = startHttpServer({ engine, config, log, tokens, plugins: [ops.routes, clusterPlugin], clock, startedAt, peers: () => cluster.health.peers() });
+    http = startHttpServer({ engine, config, log, tokens, plugins: [ops.routes, clusterPlugin, ...(sync ? [sync.routes] : [])], clock, startedAt, peers: () => cluster.health.peers() });
   } catch (error) {
     if (!(error instanceof HttpStartError)) throw error;
     console.error(`owlcache: ${error.message}`);
     process.exit(2);
   }
   cluster.setHttpPort(http.port);
+  sync?.start(http.port);
   ops.setPeers(() => cluster.health.snapshot());
   lines.push(["http", http.url], ["docs", http.docsUrl]);
   ops.setAddress(`${config.ResponseHost}:${http.port}`);
@@ -220,6 +235,7 @@ async function main(): Promise<void> {
     stopping = true;
     log.info("stopping", { signal });
     await Promise.all([...servers.map((server) => server.stop()), http.stop()]);
+    sync?.stop();
     clearInterval(expiry);
     ops.stop();
     let code = 0;

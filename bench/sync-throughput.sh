@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Issue 8: owl `set` throughput of a node with sync to 2 peers vs the same node without sync,
+# side by side in one run (server under test on core 0, load tool and both peers on core 1),
+# alternating runs, medians. The peers take real batches over HTTP and apply them.
+# The machine is shared, so besides ops/s it reports ops per CPU-second of the server under
+# test (from /proc/PID/stat), which other processes on the core do not distort.
+# Usage: bash bench/sync-throughput.sh [seconds=5] [runs=3] [pipeline=1]
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+SECS=${1:-5}; RUNS=${2:-3}; PIPE=${3:-1}
+LG=$(loadgen_bin)
+KEY=bench-sync-key-0123456789
+
+gossip() { # DIR ADDR... : writes the gossip list file
+  local dir=$1; shift; mkdir -p "$dir"
+  printf '[%s]' "$(for a in "$@"; do printf '{"Cmd":"","Address":"%s","Pass":"","Token":""},' "$a"; done | sed 's/,$//')" > "$dir/server_group_gossip_config.json"
+}
+
+# start_sync_node CORE NICE TCP HTTP DIR → pid in NODE_PID
+start_sync_node() {
+  local core=$1 niceness=$2 tcp=$3 http=$4 dir=$5
+  (cd "$dir" && exec nice -n "$niceness" taskset -c "$core" bun run "$ROOT/src/main.ts" -config /dev/null --set Tcpport="$tcp" --set Respport=0 --set Httpport="$http" \
+     --set Pass=bench-password-1 --set DBfile=./db --set Logfile=./log --set GroupDataSync=1 --set GossipDataSyncAuthKey=$KEY \
+     > "$dir/out" 2>&1) &
+  NODE_PID=$!; PIDS+=("$NODE_PID"); wait_port "$tcp"
+}
+
+PLAIN=$(free_port); S_TCP=$(free_port); S_HTTP=$(free_port)
+P1_TCP=$(free_port); P1_HTTP=$(free_port); P2_TCP=$(free_port); P2_HTTP=$(free_port)
+ALL=("127.0.0.1:$S_HTTP" "127.0.0.1:$P1_HTTP" "127.0.0.1:$P2_HTTP")
+for d in sync p1 p2; do gossip "$WORK/$d/db" "${ALL[@]}"; done
+start_owl "$PLAIN" 0; PLAIN_PID=$OWL_PID
+start_sync_node 0 0 "$S_TCP" "$S_HTTP" "$WORK/sync"; SYNC_PID=$NODE_PID
+# The peers share core 1 with the load tool (PEER_NICE=19 keeps them from slowing it, but then
+# they fall behind at full load, the sync node drops their backlog and anti-entropy repairs them,
+# which costs the sync node more than the stream would).
+start_sync_node 1 "${PEER_NICE:-0}" "$P1_TCP" "$P1_HTTP" "$WORK/p1"
+start_sync_node 1 "${PEER_NICE:-0}" "$P2_TCP" "$P2_HTTP" "$WORK/p2"
+sleep 1.5 # peers link (gossip file re-read) and run their first digest round
+
+common=(--proto owl --skip-banner --check --get-ratio 0 --keys 100000 --conns 50 --pipeline "$PIPE" --seconds "$SECS" --warmup 1)
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# run PORT PID → "ops/s ops-per-cpu-second p99"
+run() {
+  local before after out total
+  before=$(cpu_ticks "$2")
+  out=$(taskset -c 1 "$LG" --port "$1" "${common[@]}")
+  after=$(cpu_ticks "$2")
+  total=$(grep -Eo '(^| )ops=[0-9]+' <<<"$out" | tail -1 | cut -d= -f2)
+  # the warm-up second is not in ops but is in the CPU time: scale ops by (warmup+secs)/secs
+  echo "$(ops "$out") $(awk -v o="$total" -v t=$((after - before)) -v s="$SECS" 'BEGIN { printf "%.0f", o * (s + 1) / s / (t / 100) }') $(p99 "$out")"
+}
+p=(); s=(); pc=(); sc=(); pp=(); sp=()
+for r in $(seq "$RUNS"); do
+  read -r a b c <<<"$(run "$PLAIN" "$PLAIN_PID")"; p+=("$a"); pc+=("$b"); pp+=("$c")
+  read -r a b c <<<"$(run "$S_TCP" "$SYNC_PID")"; s+=("$a"); sc+=("$b"); sp+=("$c")
+done
+P=$(median "${p[@]}"); S=$(median "${s[@]}"); PC=$(median "${pc[@]}"); SC=$(median "${sc[@]}")
+echo "pipeline $PIPE: set without sync ${P} ops/s (p99 $(median "${pp[@]}") us), with sync to 2 peers ${S} ops/s (p99 $(median "${sp[@]}") us), sync/plain = $(ratio "$S" "$P")  [runs: plain ${p[*]} | sync ${s[*]}]"
+echo "server CPU efficiency: without sync ${PC} sets per CPU-second, with sync ${SC}, sync/plain = $(ratio "$SC" "$PC")  [runs: plain ${pc[*]} | sync ${sc[*]}]"
+status=$(curl -s "http://127.0.0.1:$S_HTTP/sync/status")
+echo "sync node after the runs: $(echo "$status" | grep -Eo '"(keys|queueDepth|dropped|sent|batches)":[0-9]+' | tr '\n' ' ')"
+for h in "$P1_HTTP" "$P2_HTTP"; do echo "peer $h keys: $(curl -s "http://127.0.0.1:$h/sync/status" | grep -Eo '"keys":[0-9]+' | head -1)"; done

@@ -1,0 +1,144 @@
+// One anti-entropy round with one peer: compare root hashes (equal → done, a few dozen bytes);
+// else compare bucket hashes, and again a moment later: only buckets that differ both times are
+// listed key by key (a bucket that differs only because a write is in flight settles by itself,
+// so steady write traffic does not turn every round into a listing of the keyspace). Then pull
+// what the peer has newer and push what it lacks. Run by each node with each peer every interval.
+
+import { binaryStringToBytes } from "../../store/bytes.ts";
+import { decodeBatch, encodeBatch } from "./codec.ts";
+import type { KeyVersion } from "./digest.ts";
+import type { Replica } from "./replica.ts";
+import { recordSize, type SyncRecord } from "./records.ts";
+import {
+  json, listedToVersion, MAX_FETCH_KEYS, parseBucketBytes, parseDigest, parseJson, parseListed,
+  type DigestAnswer,
+} from "./serve.ts";
+import type { PeerTransport } from "./types.ts";
+import { compareVersions, coveredBy, newerWatermark } from "./version.ts";
+
+/** buckets listed per request: ~250 keys each at a million keys, so answers stay well under 10 MB */
+const BUCKETS_PER_LISTING = 128;
+/** records per push or pull: what one request carries at most */
+const RECORDS_PER_REQUEST = 1_000;
+/** a pull asks for at most this many value bytes at once (one larger value goes alone) */
+const PULL_BYTES = 4 * 1024 * 1024;
+/** base64 key bytes per fetch request, far below any peer's body limit (≥ 64 KiB) */
+const FETCH_KEY_BYTES = 32 * 1024;
+
+/** Splits items into runs of at most `count` items and `bytes` bytes (an oversized item alone). */
+function chunks<T>(items: readonly T[], size: (item: T) => number, count: number, bytes: number): T[][] {
+  const out: T[][] = [];
+  let run: T[] = [];
+  let runBytes = 0;
+  for (const item of items) {
+    const s = size(item);
+    if (run.length > 0 && (run.length >= count || runBytes + s > bytes)) {
+      out.push(run);
+      run = [];
+      runBytes = 0;
+    }
+    run.push(item);
+    runBytes += s;
+  }
+  if (run.length > 0) out.push(run);
+  return out;
+}
+
+export interface RoundResult {
+  /** the roots matched: nothing to do */
+  equal: boolean;
+  differingBuckets: number;
+  pulled: number;
+  pushed: number;
+  /** bytes sent + received */
+  bytes: number;
+}
+
+export interface RoundLimits {
+  readonly tombTtlMs: number;
+  /** bytes of records per push (the peer's body limit) */
+  readonly pushBytes: number;
+  /** wait between the two bucket comparisons (longer than replication normally takes) */
+  readonly confirm: () => Promise<void>;
+}
+
+export async function antiEntropyRound(replica: Replica, transport: PeerTransport, peer: string, limits: RoundLimits): Promise<RoundResult> {
+  const result: RoundResult = { equal: false, differingBuckets: 0, pulled: 0, pushed: 0, bytes: 0 };
+  const call = async (path: "/sync/digest" | "/sync/keys" | "/sync/fetch" | "/sync/batch", body: Uint8Array) => {
+    const answer = await transport.request(peer, path, body);
+    result.bytes += body.length + answer.length;
+    return answer;
+  };
+  const digest = replica.digest;
+  /** differing bucket numbers, or undefined when the roots match */
+  const compare = async (): Promise<Set<number> | undefined> => {
+    const answer: DigestAnswer = parseDigest(parseJson(await call("/sync/digest", json({ root: digest.root(), watermark: digest.watermark }))));
+    if (newerWatermark(answer.watermark, digest.watermark)) replica.applyFlush(answer.watermark);
+    else if (newerWatermark(digest.watermark, answer.watermark)) {
+      const w = digest.watermark;
+      await call("/sync/batch", encodeBatch([{ kind: "flush", writtenAt: w.at, origin: w.origin }], false));
+    }
+    if (answer.buckets === undefined) return undefined;
+    const theirs = parseBucketBytes(answer.buckets);
+    const out = new Set<number>();
+    for (let b = 0; b < theirs.length; b++) if (theirs[b] !== digest.buckets[b]) out.add(b);
+    return out;
+  };
+  const first = await compare();
+  if (first === undefined) {
+    result.equal = true;
+    return result;
+  }
+  await limits.confirm();
+  const second = await compare();
+  if (second === undefined) {
+    result.equal = true;
+    return result;
+  }
+  const differing = [...second].filter((b) => first.has(b));
+  result.differingBuckets = differing.length;
+
+  for (let i = 0; i < differing.length; i += BUCKETS_PER_LISTING) {
+    const chunk = differing.slice(i, i + BUCKETS_PER_LISTING);
+    const listed = parseListed(parseJson(await call("/sync/keys", json({ buckets: chunk }))));
+    const now = replica.keyspace.now();
+    const remote = new Map<string, KeyVersion>();
+    const sizes = new Map<string, number>();
+    for (const e of listed) {
+      const v = listedToVersion(e);
+      // Expired values and tombstones past their grace count as absent on both sides.
+      if (!v.tomb && v.expiresAt !== 0 && v.expiresAt <= now) continue;
+      if (v.tomb && v.writtenAt + limits.tombTtlMs <= now) continue;
+      remote.set(Buffer.from(e[0], "base64").toString("latin1"), v);
+      sizes.set(e[0], e[6] + e[0].length);
+    }
+    const local = new Map<string, KeyVersion>();
+    for (const b of chunk) replica.listBucket(b, local);
+
+    const pull: string[] = [];
+    for (const [k, v] of remote) {
+      const mine = local.get(k);
+      if (coveredBy(digest.watermark, v.writtenAt, v.origin)) continue;
+      if (!mine || compareVersions(v, mine) > 0) pull.push(Buffer.from(k, "latin1").toString("base64"));
+    }
+    const push: SyncRecord[] = [];
+    for (const [k, v] of local) {
+      const theirsV = remote.get(k);
+      if (theirsV && compareVersions(v, theirsV) <= 0) continue;
+      const record = replica.recordOf(binaryStringToBytes(k));
+      if (record) push.push(record);
+    }
+    const pullBytes = (k: string): number => sizes.get(k) ?? 0;
+    for (const keys of chunks(pull, (k) => k.length, Math.min(RECORDS_PER_REQUEST, MAX_FETCH_KEYS), FETCH_KEY_BYTES)) {
+      for (const part of chunks(keys, pullBytes, RECORDS_PER_REQUEST, PULL_BYTES)) {
+        const batch = decodeBatch(await call("/sync/fetch", json({ keys: part })));
+        result.pulled += replica.apply(batch.records, false).applied;
+      }
+    }
+    for (const records of chunks(push, recordSize, RECORDS_PER_REQUEST, limits.pushBytes)) {
+      await call("/sync/batch", encodeBatch(records, false));
+      result.pushed += records.length;
+    }
+  }
+  return result;
+}

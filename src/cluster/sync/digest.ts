@@ -1,0 +1,190 @@
+// What sync knows about every key, kept up to date from the mutation feed: per key the origin of
+// its version and its share of a bucket hash; tombstones of deleted keys; the flush watermark.
+// Bucket hashes are XORs of per-key hashes, so a change costs O(1) and comparing two nodes costs
+// one array of BUCKETS numbers — never a scan of the keyspace.
+
+import { NO_WATERMARK, type Version, type Watermark } from "./version.ts";
+
+/** 4096 buckets: 16 KiB of hashes; with a million keys a differing bucket lists ~250 keys. */
+export const BUCKETS = 4096;
+const ORIGIN_SLOTS = 65536;
+/** packed live entry: share * SHARE_UNIT + (has a TTL) * ORIGIN_SLOTS + origin index (< 2^49) */
+const SHARE_UNIT = ORIGIN_SLOTS * 2;
+
+export interface Tombstone {
+  readonly at: number;
+  readonly origin: string;
+}
+
+interface TombEntry {
+  at: number;
+  origin: number;
+  share: number;
+}
+
+/** What a node lists for one key of a differing bucket. */
+export type KeyVersion = Version;
+
+export function bucketOf(key: Uint8Array): number {
+  return Bun.hash.murmur32v3(key, 0) & (BUCKETS - 1);
+}
+
+export class DigestState {
+  readonly buckets = new Uint32Array(BUCKETS);
+  /** per bucket: key (binary string) → packed share, TTL flag and origin index */
+  private readonly live: (Map<string, number> | undefined)[] = new Array(BUCKETS);
+  /** per bucket: live keys with a time to live (only those buckets need an expiry sweep) */
+  readonly ttlKeys = new Uint32Array(BUCKETS);
+  private readonly tombs: (Map<string, TombEntry> | undefined)[] = new Array(BUCKETS);
+  /** tombstones in the order they were laid, for expiry without a scan */
+  private tombQueue: { bucket: number; key: string; at: number }[] = [];
+  private tombHead = 0;
+  private readonly origins: string[] = [];
+  private readonly originIds = new Map<string, number>();
+  watermark: Watermark = NO_WATERMARK;
+  liveCount = 0;
+  tombCount = 0;
+
+  /** The origin recorded for a live key, undefined when sync has not seen it. */
+  originOf(bucket: number, key: string): string | undefined {
+    const packed = this.live[bucket]?.get(key);
+    return packed === undefined ? undefined : this.origins[packed % ORIGIN_SLOTS];
+  }
+
+  tombOf(bucket: number, key: string): Tombstone | undefined {
+    const t = this.tombs[bucket]?.get(key);
+    return t && { at: t.at, origin: this.origins[t.origin]! };
+  }
+
+  setLive(bucket: number, key: string, keyBytes: Uint8Array, v: KeyVersion): void {
+    this.forget(bucket, key);
+    const share = this.share(keyBytes, v);
+    this.buckets[bucket]! ^= share;
+    let map = this.live[bucket];
+    if (!map) map = this.live[bucket] = new Map();
+    const ttl = v.expiresAt !== 0 ? 1 : 0;
+    map.set(key, share * SHARE_UNIT + ttl * ORIGIN_SLOTS + this.originId(v.origin));
+    this.ttlKeys[bucket]! += ttl;
+    this.liveCount++;
+  }
+
+  setTomb(bucket: number, key: string, keyBytes: Uint8Array, at: number, origin: string): void {
+    this.forget(bucket, key);
+    const share = this.share(keyBytes, { writtenAt: at, origin, tomb: true, valueHash: 0, expiresAt: 0 });
+    this.buckets[bucket]! ^= share;
+    let map = this.tombs[bucket];
+    if (!map) map = this.tombs[bucket] = new Map();
+    map.set(key, { at, origin: this.originId(origin), share });
+    this.tombQueue.push({ bucket, key, at });
+    this.tombCount++;
+  }
+
+  /** Drops whatever is known about a key (expired, evicted, or about to be replaced). */
+  forget(bucket: number, key: string): void {
+    const live = this.live[bucket];
+    const packed = live?.get(key);
+    if (packed !== undefined) {
+      this.buckets[bucket]! ^= Math.floor(packed / SHARE_UNIT);
+      if (packed % SHARE_UNIT >= ORIGIN_SLOTS) this.ttlKeys[bucket]!--;
+      live!.delete(key);
+      this.liveCount--;
+    }
+    const tombs = this.tombs[bucket];
+    const tomb = tombs?.get(key);
+    if (tomb !== undefined) {
+      this.buckets[bucket]! ^= tomb.share;
+      tombs!.delete(key);
+      this.tombCount--;
+    }
+  }
+
+  /** Forgets everything (a flush) and raises the watermark. */
+  flush(watermark: Watermark): void {
+    this.buckets.fill(0);
+    this.ttlKeys.fill(0);
+    this.live.fill(undefined);
+    this.tombs.fill(undefined);
+    this.tombQueue = [];
+    this.tombHead = 0;
+    this.liveCount = 0;
+    this.tombCount = 0;
+    this.watermark = watermark;
+  }
+
+  liveKeys(bucket: number): IterableIterator<string> {
+    return (this.live[bucket] ?? new Map<string, number>()).keys();
+  }
+
+  tombKeys(bucket: number): IterableIterator<string> {
+    return (this.tombs[bucket] ?? new Map<string, TombEntry>()).keys();
+  }
+
+  /** Removes tombstones laid at or before `before`; returns how many. */
+  expireTombs(before: number, max = 10_000): number {
+    let removed = 0;
+    while (this.tombHead < this.tombQueue.length && removed < max) {
+      const head = this.tombQueue[this.tombHead]!;
+      if (head.at > before) break;
+      this.tombHead++;
+      const tomb = this.tombs[head.bucket]?.get(head.key);
+      // A later tombstone of the same key has its own queue entry; only the one laid here goes.
+      if (tomb && tomb.at === head.at) {
+        this.forget(head.bucket, head.key);
+        removed++;
+      }
+    }
+    if (this.tombHead > 4096 && this.tombHead * 2 > this.tombQueue.length) {
+      this.tombQueue = this.tombQueue.slice(this.tombHead);
+      this.tombHead = 0;
+    }
+    return removed;
+  }
+
+  /** One number that changes when any bucket or the watermark changes. */
+  root(): number {
+    let h = Bun.hash.murmur32v3(new Uint8Array(this.buckets.buffer), 7);
+    h ^= Bun.hash.murmur32v3(`${this.watermark.at}|${this.watermark.origin}`, 11);
+    return h >>> 0;
+  }
+
+  private originId(origin: string): number {
+    let id = this.originIds.get(origin);
+    if (id === undefined) {
+      // Addresses are few (the cluster's nodes); the cap only guards against a flood of fakes,
+      // which authentication already keeps out.
+      if (this.origins.length >= ORIGIN_SLOTS) throw new Error("too many distinct sync origins");
+      id = this.origins.length;
+      this.origins.push(origin);
+      this.originIds.set(origin, id);
+    }
+    return id;
+  }
+
+  /**
+   * A key's share of its bucket hash: a hash of the key mixed with its write time, expiry, value
+   * hash and deletion (integer mixing in JS, about a microsecond per write). The origin is left
+   * out on purpose: two nodes holding the same value from the same write agree whatever label
+   * each has for it (keys loaded from a snapshot have none), so a restart costs no listing.
+   */
+  private share(key: Uint8Array, v: KeyVersion): number {
+    let h = Bun.hash.murmur32v3(key, 0x5eed);
+    h = mix(h ^ (v.writtenAt % 0x100000000));
+    h = mix(h ^ Math.floor(v.writtenAt / 0x100000000));
+    const expiresAt = v.tomb ? 0 : v.expiresAt;
+    h = mix(h ^ (expiresAt % 0x100000000));
+    h = mix(h ^ Math.floor(expiresAt / 0x100000000));
+    h = mix(h ^ v.valueHash);
+    return mix(h ^ (v.tomb ? 0x7f4a7c15 : 0x1b873593)) >>> 0;
+  }
+}
+
+/** murmur3's 32-bit finaliser: every input bit affects every output bit. */
+function mix(x: number): number {
+  let h = x | 0;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h;
+}

@@ -1,0 +1,23 @@
+// The unit of replication: the full state of one key (not the command that produced it), so
+// applying a record twice or out of order is harmless — the newer version wins.
+
+export type SyncRecord =
+  | {
+      readonly kind: "put";
+      readonly key: Uint8Array;
+      readonly value: Uint8Array;
+      readonly writtenAt: number;
+      /** absolute ms, 0 = none */
+      readonly expiresAt: number;
+      readonly origin: string;
+    }
+  | { readonly kind: "del"; readonly key: Uint8Array; readonly writtenAt: number; readonly origin: string }
+  | { readonly kind: "flush"; readonly writtenAt: number; readonly origin: string };
+
+/** Rough bytes a record holds in memory and on the wire, for queue bounds and batch sizes. */
+export function recordSize(record: SyncRecord): number {
+  const fixed = 32 + record.origin.length;
+  if (record.kind === "put") return fixed + record.key.length + record.value.length;
+  if (record.kind === "del") return fixed + record.key.length;
+  return fixed;
+}

@@ -1,0 +1,141 @@
+// The answering side of sync: what a node replies to a peer's (already authenticated) batch,
+// digest, key-listing and fetch requests. Pure request → answer over the Replica; no HTTP here.
+
+import { BUCKETS, type KeyVersion } from "./digest.ts";
+import { decodeBatch, encodeBatch } from "./codec.ts";
+import type { Replica } from "./replica.ts";
+import type { SyncRecord } from "./records.ts";
+import type { SyncPath } from "./types.ts";
+import type { Watermark } from "./version.ts";
+
+/** keys per fetch request: bounds one answer's size and the time the event loop spends on it */
+export const MAX_FETCH_KEYS = 2_000;
+
+export class BadSyncRequest extends Error {}
+
+export interface DigestRequest {
+  root: number;
+  watermark: Watermark;
+}
+
+export interface DigestAnswer {
+  root: number;
+  watermark: Watermark;
+  /** base64 of the bucket hashes (little-endian u32s), only when the roots differ */
+  buckets?: string;
+}
+
+/** [key base64, writtenAt, expiresAt, origin, tomb 0/1, valueHash, value bytes] */
+export type ListedKey = [string, number, number, string, number, number, number];
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+export function json(value: unknown): Uint8Array {
+  return encoder.encode(JSON.stringify(value));
+}
+
+export function parseJson(body: Uint8Array): unknown {
+  try {
+    return JSON.parse(decoder.decode(body));
+  } catch {
+    throw new BadSyncRequest("body is not JSON");
+  }
+}
+
+function isWatermark(w: unknown): w is Watermark {
+  const m = w as Watermark;
+  return typeof m === "object" && m !== null && Number.isSafeInteger(m.at) && m.at >= 0 && typeof m.origin === "string";
+}
+
+export function parseDigest(value: unknown): DigestRequest & { buckets?: string } {
+  const d = value as DigestAnswer;
+  if (typeof d !== "object" || d === null || !Number.isInteger(d.root) || !isWatermark(d.watermark)) {
+    throw new BadSyncRequest("digest needs root and watermark");
+  }
+  if (d.buckets !== undefined && typeof d.buckets !== "string") throw new BadSyncRequest("buckets must be base64");
+  return d;
+}
+
+export function bucketBytes(hashes: Uint32Array): string {
+  return Buffer.from(hashes.buffer, hashes.byteOffset, hashes.byteLength).toString("base64");
+}
+
+export function parseBucketBytes(text: string): Uint32Array {
+  const bytes = Buffer.from(text, "base64");
+  if (bytes.length !== BUCKETS * 4) throw new BadSyncRequest(`expected ${BUCKETS} bucket hashes`);
+  return new Uint32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
+}
+
+export function listedToVersion(e: ListedKey): KeyVersion {
+  return { writtenAt: e[1], expiresAt: e[2], origin: e[3], tomb: e[4] === 1, valueHash: e[5] };
+}
+
+export function parseListed(value: unknown): ListedKey[] {
+  const entries = (value as { entries?: unknown }).entries;
+  if (!Array.isArray(entries)) throw new BadSyncRequest("entries missing");
+  for (const e of entries) {
+    if (
+      !Array.isArray(e) || e.length !== 7 || typeof e[0] !== "string" || !Number.isSafeInteger(e[1]) ||
+      !Number.isSafeInteger(e[2]) || typeof e[3] !== "string" || (e[4] !== 0 && e[4] !== 1) || !Number.isInteger(e[5]) ||
+      !Number.isSafeInteger(e[6]) || e[6] < 0
+    ) {
+      throw new BadSyncRequest("malformed key entry");
+    }
+  }
+  return entries as ListedKey[];
+}
+
+export class SyncResponder {
+  constructor(private readonly replica: Replica) {}
+
+  /** Throws BadSyncRequest or CodecError (codec.ts) for malformed input; nothing is applied then. */
+  answer(path: SyncPath, body: Uint8Array): Uint8Array {
+    switch (path) {
+      case "/sync/batch": {
+        const batch = decodeBatch(body);
+        return json(this.replica.apply(batch.records, batch.inOrder));
+      }
+      case "/sync/digest": {
+        const request = parseDigest(parseJson(body));
+        const digest = this.replica.digest;
+        const root = digest.root();
+        const answer: DigestAnswer = { root, watermark: digest.watermark };
+        if (request.root !== root) answer.buckets = bucketBytes(digest.buckets);
+        return json(answer);
+      }
+      case "/sync/keys": {
+        const buckets = (parseJson(body) as { buckets?: unknown }).buckets;
+        if (!Array.isArray(buckets) || buckets.length > BUCKETS || !buckets.every((b) => Number.isInteger(b) && b >= 0 && b < BUCKETS)) {
+          throw new BadSyncRequest(`buckets must be a list of integers below ${BUCKETS}`);
+        }
+        return json({ entries: this.list(buckets as number[]) });
+      }
+      case "/sync/fetch": {
+        const keys = (parseJson(body) as { keys?: unknown }).keys;
+        if (!Array.isArray(keys) || keys.length > MAX_FETCH_KEYS || !keys.every((k) => typeof k === "string")) {
+          throw new BadSyncRequest(`keys must be a list of at most ${MAX_FETCH_KEYS} base64 strings`);
+        }
+        const records: SyncRecord[] = [];
+        for (const k of keys as string[]) {
+          const key = new Uint8Array(Buffer.from(k, "base64"));
+          const record = key.length > 0 ? this.replica.recordOf(key) : undefined;
+          if (record) records.push(record);
+        }
+        return encodeBatch(records, false);
+      }
+    }
+  }
+
+  list(buckets: readonly number[]): ListedKey[] {
+    const versions = new Map<string, KeyVersion>();
+    for (const b of buckets) this.replica.listBucket(b, versions);
+    const out: ListedKey[] = [];
+    for (const [k, v] of versions) {
+      const key = Buffer.from(k, "latin1");
+      const size = v.tomb ? 0 : (this.replica.keyspace.store.get(key)?.value.length ?? 0);
+      out.push([key.toString("base64"), v.writtenAt, v.expiresAt, v.origin, v.tomb ? 1 : 0, v.valueHash >>> 0, size]);
+    }
+    return out;
+  }
+}

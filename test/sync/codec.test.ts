@@ -1,0 +1,53 @@
+import { describe, expect, test } from "bun:test";
+import { CodecError, decodeBatch, encodeBatch } from "../../src/cluster/sync/codec.ts";
+import type { SyncRecord } from "../../src/cluster/sync/records.ts";
+
+const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+const records: SyncRecord[] = [
+  { kind: "put", key: bytes("k1"), value: bytes("hello world"), writtenAt: 1_800_000_000_123, expiresAt: 0, origin: "127.0.0.1:7721" },
+  { kind: "put", key: new Uint8Array([0, 255, 10, 32]), value: new Uint8Array(), writtenAt: 5, expiresAt: 1_800_000_060_000, origin: "127.0.0.1:7722" },
+  { kind: "del", key: bytes("gone"), writtenAt: 6, origin: "127.0.0.1:7721" },
+  { kind: "flush", writtenAt: 7, origin: "https://node-ü:1" },
+];
+
+describe("sync batch codec", () => {
+  test("codec - records round-trip byte for byte, with the in-order flag", () => {
+    const decoded = decodeBatch(encodeBatch(records, true));
+    expect(decoded.inOrder).toBe(true);
+    expect(decoded.records).toEqual(records);
+    expect(decodeBatch(encodeBatch(records, false)).inOrder).toBe(false);
+    expect(decodeBatch(encodeBatch([], false)).records).toEqual([]);
+  });
+
+  test("codec - every truncation is a CodecError, never a crash or a partial batch", () => {
+    const full = encodeBatch(records, true);
+    for (let n = 0; n < full.length; n++) expect(() => decodeBatch(full.subarray(0, n))).toThrow(CodecError);
+  });
+
+  test("codec - bad magic, unknown kind, unknown origin, trailing bytes, bad times are refused", () => {
+    const full = encodeBatch(records.slice(0, 1), true);
+    const flip = (at: number, value: number): Uint8Array => {
+      const copy = full.slice();
+      copy[at] = value;
+      return copy;
+    };
+    expect(() => decodeBatch(flip(0, 0x41))).toThrow("not a sync batch");
+    const firstRecord = 4 + 1 + 2 + 2 + "127.0.0.1:7721".length + 4;
+    expect(() => decodeBatch(flip(firstRecord, 9))).toThrow("unknown kind");
+    expect(() => decodeBatch(flip(firstRecord + 1, 5))).toThrow("unknown origin");
+    expect(() => decodeBatch(new Uint8Array([...full, 0]))).toThrow("trailing");
+    const negative = full.slice();
+    new DataView(negative.buffer).setFloat64(firstRecord + 3, -1, true);
+    expect(() => decodeBatch(negative)).toThrow("bad time");
+    const empty = encodeBatch([{ kind: "del", key: new Uint8Array(), writtenAt: 1, origin: "a" }], false);
+    expect(() => decodeBatch(empty)).toThrow("empty key");
+  });
+
+  test("codec - decoded keys and values are views of the body (no copy per record)", () => {
+    const body = encodeBatch(records.slice(0, 1), false);
+    const r = decodeBatch(body).records[0]!;
+    expect(r.kind === "put" && r.value.buffer).toBe(body.buffer);
+    expect(r.kind === "put" && new TextDecoder().decode(r.value)).toBe("hello world");
+  });
+});
