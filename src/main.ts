@@ -200,7 +200,10 @@ async function main(): Promise<void> {
   // HTTP/HTTPS API (issue 3): other modules add their routes through `plugins`.
   let http: HttpServer;
   try {
-    http = startHttpServer({ engine, config, log, tokens, plugins: [ops.routes, clusterPlugin, ...(sync ? [sync.routes] : [])], clock, startedAt, peers: () => cluster.health.peers() });
+    http = startHttpServer({ engine, config, log, tokens, plugins: [ops.routes, clusterPlugin, ...(sync ? [sync.routes] : [])], clock, startedAt, peers: () => cluster.health.peers(),
+      sync: sync ? () => sync!.health() : undefined,
+      persistence: () => persistence.status(),
+    });
   } catch (error) {
     if (!(error instanceof HttpStartError)) throw error;
     console.error(`owlcache: ${error.message}`);

@@ -40,6 +40,13 @@ export interface SnapshotResult {
   readonly generation: number;
 }
 
+export interface PersistenceStatus {
+  readonly appendonly: boolean;
+  readonly appendfsync: FsyncPolicy;
+  readonly unsavedChanges: boolean;
+  readonly lastSnapshot?: { readonly ok: boolean; readonly at: string; readonly durationMs: number; readonly bytes: number };
+}
+
 export class Persistence {
   private appendLog: AppendLog | undefined;
   private generation = 0;
@@ -47,6 +54,7 @@ export class Persistence {
   private running: Promise<SnapshotResult | undefined> | undefined;
   private timer: ReturnType<typeof setInterval> | undefined;
   private loaded = false;
+  private last: { ok: boolean; at: number; durationMs: number; bytes: number } | undefined;
 
   constructor(private readonly options: PersistenceOptions) {}
 
@@ -119,8 +127,20 @@ export class Persistence {
     const started = performance.now();
     const result = await this.writeSnapshot();
     const durationMs = performance.now() - started;
-    this.options.onSnapshot?.({ ok: result !== undefined, durationMs, bytes: result?.bytes ?? 0, at: this.options.clock.now() });
+    this.last = { ok: result !== undefined, durationMs, bytes: result?.bytes ?? 0, at: this.options.clock.now() };
+    this.options.onSnapshot?.(this.last);
     return result;
+  }
+
+  /** For /health: the append-log policy, the last snapshot and whether changes wait for the next. */
+  status(): PersistenceStatus {
+    const { appendonly, appendfsync, keyspace } = this.options;
+    return {
+      appendonly,
+      appendfsync,
+      unsavedChanges: keyspace.version !== this.savedVersion,
+      lastSnapshot: this.last && { ok: this.last.ok, at: new Date(this.last.at).toISOString(), durationMs: Math.round(this.last.durationMs), bytes: this.last.bytes },
+    };
   }
 
   private async writeSnapshot(): Promise<SnapshotResult | undefined> {

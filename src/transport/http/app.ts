@@ -40,6 +40,8 @@ export interface HttpDeps {
   readonly startedAt?: number;
   /** /health lists these peers (the cluster, issue 5) */
   readonly peers?: HealthSource["peers"];
+  readonly sync?: HealthSource["sync"];
+  readonly persistence?: HealthSource["persistence"];
 }
 
 export interface HttpApp {
@@ -83,7 +85,7 @@ export function buildHttpApp(deps: HttpDeps): HttpApp {
   app = app
     .onError({ as: "global" }, ({ code, error, request }) => errorToResponse(data, deps.log, code, error, request))
     .use(dataRoutes(data))
-    .use(healthRoute({ db: deps.engine.db, clock, startedAt: deps.startedAt ?? clock.now(), peers: deps.peers }))
+    .use(healthRoute({ db: deps.engine.db, clock, startedAt: deps.startedAt ?? clock.now(), peers: deps.peers, sync: deps.sync, persistence: deps.persistence }))
     .use(docsRoutes());
   for (const plugin of deps.plugins) app = app.use(plugin);
   return { app, data };

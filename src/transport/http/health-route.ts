@@ -1,7 +1,11 @@
-// GET /health: is the node up, which version, for how long, how many keys, how much memory.
+// GET /health: is the node up, which version, for how long, how many keys, how much memory, its
+// peers, replication and persistence state.
 
 import { Elysia, t } from "elysia";
 import type { PeerHealth } from "../../cluster/health.ts";
+import { syncHealthSchema } from "../../cluster/sync/health-schema.ts";
+import type { SyncHealth } from "../../cluster/sync/node.ts";
+import type { PersistenceStatus } from "../../persistence/persistence.ts";
 import type { Keyspace } from "../../store/keyspace.ts";
 import type { Clock } from "../../store/types.ts";
 import { VERSION } from "../../version.ts";
@@ -13,7 +17,28 @@ export interface HealthSource {
   readonly startedAt: number;
   /** the cluster's peers and whether each answers (issue 5); absent: no `peers` field */
   readonly peers?: () => Promise<readonly PeerHealth[]>;
+  /** replication state per gossip peer (issue 8); absent when sync is off */
+  readonly sync?: () => SyncHealth;
+  /** snapshot and append-log state (issue 4) */
+  readonly persistence?: () => PersistenceStatus;
 }
+
+const persistenceSchema = t.Object(
+  {
+    appendonly: t.Boolean({ description: "whether writes go to the append log" }),
+    appendfsync: t.Union([t.Literal("always"), t.Literal("everysec"), t.Literal("no")], { description: "when the append log is fsynced" }),
+    unsavedChanges: t.Boolean({ description: "writes since the last snapshot" }),
+    lastSnapshot: t.Optional(
+      t.Object({
+        ok: t.Boolean(),
+        at: t.String({ description: "RFC 3339 time it finished" }),
+        durationMs: t.Integer(),
+        bytes: t.Integer({ description: "size of the file written (0 when it failed)" }),
+      }),
+    ),
+  },
+  { description: "persistence state" },
+);
 
 const peerSchema = t.Object({
   Group: t.Union([t.Literal("owlcache"), t.Literal("gossip")], { description: "the list the peer is on" }),
@@ -37,6 +62,8 @@ export const healthSchema = t.Object({
     { description: "memory use" },
   ),
   peers: t.Optional(t.Array(peerSchema, { description: "every peer of both cluster lists" })),
+  sync: t.Optional(syncHealthSchema),
+  persistence: t.Optional(persistenceSchema),
 });
 
 export function healthRoute(source: HealthSource) {
@@ -53,6 +80,8 @@ export function healthRoute(source: HealthSource) {
         keys: stats.keys,
         memory: { rss: memory.rss, heapUsed: memory.heapUsed, storeBytes: stats.bytes },
         ...(peers ? { peers } : {}),
+        ...(source.sync ? { sync: source.sync() } : {}),
+        ...(source.persistence ? { persistence: source.persistence() } : {}),
       };
     },
     { response: { 200: healthSchema }, detail: { summary: "Node status", description: "Status, version, uptime, keys and memory of this node.", tags: ["node"] } },
