@@ -1,0 +1,285 @@
+// The default store: byte keys in an open-addressing index over typed arrays, key and value bytes
+// in a paged arena, times to live in the timer wheel by id, and MaxMemory eviction by sampling
+// (approximate LRU, as Redis does). About 100 bytes per small key instead of a Map's ~330.
+
+import { Arena } from "./arena.ts";
+import { ValueTooLargeError } from "./errors.ts";
+import { ExpiryTable } from "./expiry-table.ts";
+import { HashIndex, hashBytes, MIGRATE_STEP } from "./hash-index.ts";
+import { SlotTable } from "./slots.ts";
+import type { Clock, EntryView, Store, StoreStats } from "./types.ts";
+
+export interface CompactStoreOptions {
+  /** bytes of keys + values held before eviction; 0 = unlimited */
+  readonly maxMemory?: number;
+  /** hash seed; random by default so that clients cannot aim keys at one bucket chain */
+  readonly seed?: number;
+}
+
+/** Keys sampled per eviction (Redis's maxmemory-samples default). */
+const EVICTION_SAMPLES = 5;
+/** Buckets the expiry tick migrates when a resize is under way and traffic is quiet. */
+const IDLE_MIGRATE_STEP = 64 * 1024;
+
+/**
+ * `get` returns a fresh EntryView whose `value` is a view into the arena. It stays intact for the
+ * rest of the current synchronous task (freed blocks are reused only after a microtask), so a
+ * command may read, write and then still send the value it read; keep it longer and copy it.
+ */
+export class CompactStore implements Store {
+  private readonly arena = new Arena();
+  private readonly slots: SlotTable;
+  private readonly index: HashIndex;
+  private expiry: ExpiryTable;
+  private readonly maxMemory: number;
+  private readonly seed: number;
+  private bytes = 0;
+  private expired = 0;
+  private evicted = 0;
+  /** logical clock of accesses, for LRU sampling (wraps; ages are compared modulo 2^32) */
+  private accessClock = 0;
+  private random = 0x9e3779b9;
+
+  constructor(
+    private readonly clock: Clock,
+    options: CompactStoreOptions = {},
+  ) {
+    this.maxMemory = options.maxMemory ?? 0;
+    this.seed = options.seed ?? (Math.random() * 0x100000000) >>> 0;
+    this.slots = new SlotTable(this.maxMemory > 0);
+    this.index = new HashIndex(this.slots, this.arena);
+    this.expiry = new ExpiryTable(clock.now());
+  }
+
+  get size(): number {
+    return this.index.count;
+  }
+
+  get(key: Uint8Array): EntryView | undefined {
+    const slot = this.live(key);
+    if (slot < 0) return undefined;
+    const slots = this.slots;
+    const timer = slots.timer[slot]!;
+    return {
+      value: this.valueOf(slot),
+      writtenAt: slots.writtenAt[slot]!,
+      expiresAt: timer < 0 ? 0 : this.expiry.deadlineOf(timer),
+    };
+  }
+
+  has(key: Uint8Array): boolean {
+    return this.live(key) >= 0;
+  }
+
+  set(key: Uint8Array, value: Uint8Array, expiresAt: number, writtenAt: number): void {
+    this.index.step(MIGRATE_STEP);
+    const size = key.length + value.length;
+    if (this.maxMemory > 0 && size > this.maxMemory) throw new ValueTooLargeError(size, this.maxMemory);
+    const hash = hashBytes(key, this.seed);
+    const slots = this.slots;
+    let slot = this.index.find(key, hash);
+    if (slot >= 0) {
+      const oldSize = slots.keyLength[slot]! + slots.valueLength[slot]!;
+      if (this.maxMemory > 0) this.makeRoom(size - oldSize, slot);
+      // A new block, never the old one in place: a view of the old value may still be in use.
+      this.arena.free(slots.address[slot]!, oldSize);
+      this.bytes -= oldSize;
+    } else {
+      if (this.maxMemory > 0) this.makeRoom(size, -1);
+      slot = slots.take();
+      slots.hash[slot] = hash;
+      this.index.insert(slot, hash);
+    }
+    const address = this.arena.alloc(size);
+    const bytes = this.arena.bytesOf(address, size);
+    const at = this.arena.offsetOf(address, size);
+    bytes.set(key, at);
+    bytes.set(value, at + key.length);
+    slots.address[slot] = address;
+    slots.keyLength[slot] = key.length;
+    slots.valueLength[slot] = value.length;
+    slots.writtenAt[slot] = writtenAt;
+    this.bytes += size;
+    this.touch(slot);
+    this.applyExpiry(slot, expiresAt);
+  }
+
+  delete(key: Uint8Array): boolean {
+    const slot = this.live(key);
+    if (slot < 0) return false;
+    this.remove(slot);
+    return true;
+  }
+
+  setExpiry(key: Uint8Array, expiresAt: number, writtenAt: number): boolean {
+    const slot = this.live(key);
+    if (slot < 0) return false;
+    this.slots.writtenAt[slot] = writtenAt;
+    this.applyExpiry(slot, expiresAt);
+    return true;
+  }
+
+  advance(now: number): number {
+    this.index.step(IDLE_MIGRATE_STEP);
+    return this.expiry.advance(now, (slot) => {
+      this.remove(slot);
+      this.expired++;
+    });
+  }
+
+  clear(): void {
+    this.arena.clear();
+    this.index.clear();
+    const slots = this.slots;
+    for (let slot = 0; slot < slots.highWater; slot++) if (slots.isLive(slot)) slots.release(slot);
+    this.expiry.clear(this.clock.now());
+    this.bytes = 0;
+  }
+
+  *entries(): IterableIterator<[Uint8Array, EntryView]> {
+    // By slot id: ids never move, so this survives resizes; each step's views hold for its turn.
+    for (let slot = 0; slot < this.slots.highWater; slot++) {
+      if (!this.slots.isLive(slot)) continue;
+      const expiresAt = this.expiresAt(slot);
+      if (expiresAt !== 0 && expiresAt <= this.clock.now()) continue;
+      yield [this.keyOf(slot), { value: this.valueOf(slot), writtenAt: this.slots.writtenAt[slot]!, expiresAt }];
+    }
+  }
+
+  scan(cursor: number, count: number): { cursor: number; keys: Uint8Array[] } {
+    // The cursor is a slot id: a key present for the whole scan is returned exactly once.
+    const keys: Uint8Array[] = [];
+    const now = this.clock.now();
+    const end = this.slots.highWater;
+    const wanted = Math.max(1, count);
+    const budget = wanted * 16; // bounds the work on a sparse table
+    let slot = Math.max(0, cursor);
+    for (let visited = 0; slot < end && keys.length < wanted && visited < budget; slot++, visited++) {
+      if (!this.slots.isLive(slot)) continue;
+      const expiresAt = this.expiresAt(slot);
+      if (expiresAt === 0 || expiresAt > now) keys.push(this.keyOf(slot));
+    }
+    return { cursor: slot >= end ? 0 : slot, keys };
+  }
+
+  stats(): StoreStats {
+    return { keys: this.index.count, bytes: this.bytes, expired: this.expired, evicted: this.evicted };
+  }
+
+  /** Memory the store holds beyond the interface's figures (benchmarks, the memory log). */
+  footprint(): { arenaBytes: number; indexBuckets: number; slotCapacity: number; timers: number } {
+    return {
+      arenaBytes: this.arena.reservedBytes,
+      indexBuckets: this.index.buckets,
+      slotCapacity: this.slots.capacity,
+      timers: this.expiry.size,
+    };
+  }
+
+  /** The slot of a live key, or -1; an expired key is removed on sight. */
+  private live(key: Uint8Array): number {
+    this.index.step(MIGRATE_STEP);
+    const slot = this.index.find(key, hashBytes(key, this.seed));
+    if (slot < 0) return -1;
+    const timer = this.slots.timer[slot]!;
+    if (timer >= 0 && this.expiry.deadlineOf(timer) <= this.clock.now()) {
+      this.remove(slot);
+      this.expired++;
+      return -1;
+    }
+    this.touch(slot);
+    return slot;
+  }
+
+  private touch(slot: number): void {
+    if (this.maxMemory > 0) this.slots.access[slot] = this.accessClock++;
+  }
+
+  private expiresAt(slot: number): number {
+    const timer = this.slots.timer[slot]!;
+    return timer < 0 ? 0 : this.expiry.deadlineOf(timer);
+  }
+
+  private keyOf(slot: number): Uint8Array {
+    const slots = this.slots;
+    const size = slots.keyLength[slot]! + slots.valueLength[slot]!;
+    const address = slots.address[slot]!;
+    const at = this.arena.offsetOf(address, size);
+    return this.arena.bytesOf(address, size).slice(at, at + slots.keyLength[slot]!);
+  }
+
+  private valueOf(slot: number): Uint8Array {
+    const slots = this.slots;
+    const keyLength = slots.keyLength[slot]!;
+    const valueLength = slots.valueLength[slot]!;
+    const address = slots.address[slot]!;
+    const size = keyLength + valueLength;
+    const at = this.arena.offsetOf(address, size) + keyLength;
+    return this.arena.bytesOf(address, size).subarray(at, at + valueLength);
+  }
+
+  private applyExpiry(slot: number, expiresAt: number): void {
+    const timer = this.slots.timer[slot]!;
+    if (expiresAt === 0) {
+      if (timer >= 0) {
+        this.expiry.release(timer);
+        this.slots.timer[slot] = -1;
+      }
+      return;
+    }
+    this.slots.timer[slot] = this.expiry.schedule(timer, slot, expiresAt);
+  }
+
+  private remove(slot: number): void {
+    const slots = this.slots;
+    const timer = slots.timer[slot]!;
+    if (timer >= 0) this.expiry.release(timer);
+    const size = slots.keyLength[slot]! + slots.valueLength[slot]!;
+    this.index.remove(slot, slots.hash[slot]!);
+    this.arena.free(slots.address[slot]!, size);
+    this.bytes -= size;
+    slots.release(slot);
+  }
+
+  /** Evicts sampled least-recently-used keys until `extra` more bytes fit; never `keep`. */
+  private makeRoom(extra: number, keep: number): void {
+    while (this.bytes + extra > this.maxMemory && this.index.count > (keep >= 0 ? 1 : 0)) {
+      const victim = this.sample(keep);
+      if (victim < 0) return;
+      this.remove(victim);
+      this.evicted++;
+    }
+  }
+
+  /** The least recently used of a few random live slots (-1 if none found). */
+  private sample(keep: number): number {
+    const slots = this.slots;
+    const end = slots.highWater;
+    let best = -1;
+    let bestAge = -1;
+    let found = 0;
+    for (let tries = 0; found < EVICTION_SAMPLES && tries < EVICTION_SAMPLES * 8; tries++) {
+      let slot = this.nextRandom() % end;
+      // Probe forward to the next live slot so a sparse table still yields samples.
+      for (let n = 0; n < 64 && (!slots.isLive(slot) || slot === keep); n++) slot = slot + 1 === end ? 0 : slot + 1;
+      if (!slots.isLive(slot) || slot === keep) continue;
+      found++;
+      const age = (this.accessClock - slots.access[slot]!) >>> 0;
+      if (age > bestAge) {
+        bestAge = age;
+        best = slot;
+      }
+    }
+    return best;
+  }
+
+  private nextRandom(): number {
+    // xorshift32: cheap, and good enough to pick sample positions
+    let x = this.random;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    this.random = x >>> 0;
+    return this.random;
+  }
+}
