@@ -10,7 +10,7 @@ import { ConfigError } from "./config/keys.ts";
 import { loadConfig, type LoadedConfig } from "./config/load.ts";
 import { FileLogger } from "./log/logger.ts";
 import { Keyspace } from "./store/keyspace.ts";
-import { MapStore } from "./store/map-store.ts";
+import { CompactStore } from "./store/compact-store.ts";
 import { systemClock } from "./store/types.ts";
 import { startOwlServer } from "./transport/owl-server.ts";
 import type { StreamServer } from "./transport/stream-server.ts";
@@ -54,7 +54,7 @@ async function main(): Promise<void> {
   for (const warning of loaded.warnings) log.warn("config", { message: warning });
 
   const clock = systemClock;
-  const keyspace = new Keyspace(new MapStore(clock), clock);
+  const keyspace = new Keyspace(new CompactStore(clock, { maxMemory: config.MaxMemory }), clock);
   const { password, generated } = resolvePassword(config.Pass, config.DBfile);
   const engine = new Engine({
     table: commandTable,
