@@ -67,8 +67,6 @@ export class TimerWheel {
       }
       this.current++;
       this.cascade();
-      // A deadline on a multiple of 256 ticks cascades into "due now" on this very tick.
-      fired += this.drain(this.dueNow, fire);
       fired += this.drain(this.current & MASK, fire);
     }
     return fired;
