@@ -3,6 +3,9 @@
 import { existsSync, readFileSync } from "node:fs";
 import { PasswordAuthenticator } from "./auth/authenticator.ts";
 import { resolvePassword } from "./auth/password.ts";
+import { resolveSecret } from "./auth/secret.ts";
+import { AttemptThrottle } from "./auth/throttle.ts";
+import { TokenService } from "./auth/tokens.ts";
 import { banner, helpText } from "./cli.ts";
 import { Engine } from "./commands/engine.ts";
 import { commandTable } from "./commands/table.ts";
@@ -14,6 +17,7 @@ import { CompactStore } from "./store/compact-store.ts";
 import { systemClock } from "./store/types.ts";
 import { startOwlServer } from "./transport/owl-server.ts";
 import type { StreamServer } from "./transport/stream-server.ts";
+import { HttpStartError, startHttpServer, type HttpServer } from "./transport/http/app.ts";
 import { VERSION } from "./version.ts";
 
 /** How often the timer wheel is advanced: expired keys are freed within this (SPEC: ≤ 1 s). */
@@ -56,11 +60,12 @@ async function main(): Promise<void> {
   const clock = systemClock;
   const keyspace = new Keyspace(new CompactStore(clock, { maxMemory: config.MaxMemory }), clock);
   const { password, generated } = resolvePassword(config.Pass, config.DBfile);
+  const tokens = new TokenService({ secret: resolveSecret(config.Tonken_jwt_secret, config.DBfile).secret, lifetimeSeconds: config.Tonken_expire_time, clock });
   const engine = new Engine({
     table: commandTable,
     db: keyspace,
     limits: { maxKeyBytes: config.MaxKeyBytes, maxValueBytes: config.MaxValueBytes },
-    auth: new PasswordAuthenticator(password),
+    auth: new PasswordAuthenticator(password, tokens, new AttemptThrottle(clock), log),
     onInternalError: (error, command) => log.error("command failed", { command, error }),
   });
   const streamAuth = config.TcpAuth === "1" || (config.TcpAuth === "auto" && !isLoopback(config.Host));
@@ -79,24 +84,36 @@ async function main(): Promise<void> {
     servers.push(owl);
     lines.push(["tcp", `${config.Host}:${owl.port}${streamAuth ? "  (pass required)" : ""}`]);
   }
+  // HTTP/HTTPS API (issue 3): other modules add their routes through `plugins`.
+  let http: HttpServer;
+  try {
+    http = startHttpServer({ engine, config, log, tokens, plugins: [], clock });
+  } catch (error) {
+    if (!(error instanceof HttpStartError)) throw error;
+    console.error(`owlcache: ${error.message}`);
+    process.exit(2);
+  }
+  lines.push(["http", http.url], ["docs", http.docsUrl]);
   lines.push(["data", config.DBfile], ["logs", config.Logfile]);
 
   const expiry = setInterval(() => keyspace.store.advance(clock.now()), EXPIRY_INTERVAL_MS);
-  process.stdout.write(banner({ lines, generatedPassword: generated ? password : undefined }));
-  log.info("start", { version: VERSION, addresses: Object.fromEntries(lines) });
 
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
     log.info("stopping", { signal });
-    await Promise.all(servers.map((server) => server.stop()));
+    await Promise.all([...servers.map((server) => server.stop()), http.stop()]);
     clearInterval(expiry);
     log.info("stopped", { keys: keyspace.store.size });
     process.exit(0);
   };
   process.on("SIGINT", () => void stop("SIGINT"));
   process.on("SIGTERM", () => void stop("SIGTERM"));
+
+  // Last: whoever waits for the banner may signal us at once.
+  process.stdout.write(banner({ lines, generatedPassword: generated ? password : undefined }));
+  log.info("start", { version: VERSION, addresses: Object.fromEntries(lines) });
 }
 
 await main();

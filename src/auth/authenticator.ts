@@ -1,18 +1,34 @@
-// The Authenticator the engine uses: constant-time password checks. Tokens are issued by the
-// HTTP API's token module; without it, `pass` only unlocks the stream connection it came on.
+// The Authenticator the engine uses: constant-time password checks with wrong-attempt
+// throttling per client address, and signed tokens from the TokenService.
 
 import { CommandError } from "../commands/errors.ts";
 import type { Authenticator } from "../commands/spec.ts";
+import type { Logger } from "../log/logger.ts";
 import { passwordMatches } from "./password.ts";
+import type { AttemptThrottle } from "./throttle.ts";
+import type { TokenService } from "./tokens.ts";
 
 export class PasswordAuthenticator implements Authenticator {
-  constructor(private readonly password: string) {}
+  constructor(
+    private readonly password: string,
+    private readonly tokens: TokenService,
+    private readonly throttle: AttemptThrottle,
+    private readonly log: Logger,
+  ) {}
 
-  verifyPassword(password: Uint8Array, _client: string): boolean {
-    return passwordMatches(this.password, password);
+  verifyPassword(password: Uint8Array, client: string): boolean {
+    const wait = this.throttle.retryAfter(client);
+    if (wait > 0) {
+      this.log.warn("auth refused", { client, reason: "too many wrong passwords" });
+      throw new CommandError(401, `too many wrong passwords from this address; try again in ${Math.ceil(wait / 1000)} s`);
+    }
+    if (passwordMatches(this.password, password)) return true;
+    this.throttle.recordFailure(client);
+    this.log.warn("auth failed", { client }); // never the password itself
+    return false;
   }
 
-  issueToken(_client: string): string {
-    throw new CommandError(500, "tokens are not available on this node");
+  issueToken(client: string): Promise<string> {
+    return this.tokens.issue(client);
   }
 }

@@ -17,17 +17,47 @@ export interface EngineOptions {
   readonly onInternalError?: (error: unknown, command: string) => void;
 }
 
+/** Command names are short; anything longer is unknown without looking further. */
+const MAX_NAME = 32;
+
+/** A case-insensitive hash of ASCII name bytes (letters folded to lower case). */
+function nameHash(name: Uint8Array): number {
+  let h = 0;
+  for (let i = 0; i < name.length; i++) {
+    let c = name[i]!;
+    if (c >= 65 && c <= 90) c += 32;
+    h = (Math.imul(h, 31) + c) | 0;
+  }
+  return h;
+}
+
+function sameName(lower: string, name: Uint8Array): boolean {
+  if (lower.length !== name.length) return false;
+  for (let i = 0; i < name.length; i++) {
+    let c = name[i]!;
+    if (c >= 65 && c <= 90) c += 32;
+    if (lower.charCodeAt(i) !== c) return false;
+  }
+  return true;
+}
+
 export class Engine {
   private readonly specs: Record<Dialect, Map<string, CommandSpec>> = { owl: new Map(), resp: new Map() };
   private readonly beforeReplyHooks: (() => void)[] = [];
   /** calls by command name and dialect, for metrics */
   readonly calls = new Map<string, number>();
 
+  private readonly byHash: Record<Dialect, Map<number, CommandSpec[]>> = { owl: new Map(), resp: new Map() };
+
   constructor(private readonly options: EngineOptions) {
     for (const spec of options.table) {
       for (const dialect of spec.dialects) {
         if (this.specs[dialect].has(spec.name)) throw new Error(`duplicate command ${dialect}:${spec.name}`);
         this.specs[dialect].set(spec.name, spec);
+        const hash = nameHash(new TextEncoder().encode(spec.name));
+        const list = this.byHash[dialect].get(hash) ?? [];
+        list.push(spec);
+        this.byHash[dialect].set(hash, list);
       }
     }
   }
@@ -42,6 +72,18 @@ export class Engine {
 
   lookup(dialect: Dialect, lowerName: string): CommandSpec | undefined {
     return this.specs[dialect].get(lowerName);
+  }
+
+  /**
+   * Looks a command up straight from request bytes, case-insensitively, without making a string
+   * (the hot path of every stream request). Undefined when unknown.
+   */
+  lookupBytes(dialect: Dialect, name: Uint8Array): CommandSpec | undefined {
+    if (name.length === 0 || name.length > MAX_NAME) return undefined;
+    const candidates = this.byHash[dialect].get(nameHash(name));
+    if (candidates === undefined) return undefined;
+    for (const spec of candidates) if (sameName(spec.name, name)) return spec;
+    return undefined;
   }
 
   commands(dialect: Dialect): IterableIterator<CommandSpec> {

@@ -65,6 +65,7 @@ function parseArgs(argv: readonly string[]): ParsedArgs {
     else if (name === "version" || name === "v") parsed.action = "version";
     else if (name === "repair") parsed.repair = true;
     else {
+      if (name !== "config" && name !== "set" && !FLAG_KEYS[name]) throw new ConfigError(`unknown flag ${arg}; see --help`);
       const value = inline ?? argv[++i];
       if (value === undefined) throw new ConfigError(`flag -${rawName} needs a value`);
       if (name === "config") parsed.configPath = value;
@@ -73,10 +74,10 @@ function parseArgs(argv: readonly string[]): ParsedArgs {
         const key = findKey(keyName);
         if (!key || keyValue === undefined) throw new ConfigError(`--set ${value}: expected Key=Value with a known key`);
         parsed.values.set(key, parseValue(key, keyValue, `--set ${keyName}`));
-      } else if (FLAG_KEYS[name]) {
+      } else {
         const key = FLAG_KEYS[name]!;
         parsed.values.set(key, parseValue(key, value, `flag -${rawName}`));
-      } else throw new ConfigError(`unknown flag ${arg}; see --help`);
+      }
     }
   }
   return parsed;

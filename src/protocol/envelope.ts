@@ -43,7 +43,7 @@ export function replyData(reply: Reply): unknown {
 }
 
 export function keyCreateTime(reply: Reply): string {
-  return reply.kind === "bulk" && reply.writtenAt > 0 ? new Date(reply.writtenAt).toISOString() : ZERO_TIME;
+  return reply.kind === "bulk" && reply.writtenAt > 0 ? rfc3339(reply.writtenAt) : ZERO_TIME;
 }
 
 /** The envelope as an object (HTTP answers and anything built from a plain JSON value). */
@@ -62,20 +62,53 @@ export function envelopeFields(cmd: string, key: string, reply: Reply, responseH
   return fields;
 }
 
+const encoder = new TextEncoder();
+/** Constant runs of the envelope, encoded once: `{"Cmd":…,"Key":` per (cmd, status) and the host run. */
+const prefixes = new Map<string, Uint8Array>();
+const hostRuns = new Map<string, Uint8Array>();
+const MAX_CACHED = 4096;
+
+function prefixOf(cmdJson: string, status: Status): Uint8Array {
+  const id = cmdJson + status;
+  let bytes = prefixes.get(id);
+  if (bytes === undefined) {
+    bytes = encoder.encode(`{"Cmd":${cmdJson},"Status":${status},"Results":"${RESULTS[status]}","Key":`);
+    if (prefixes.size < MAX_CACHED) prefixes.set(id, bytes);
+  }
+  return bytes;
+}
+
+function hostRunOf(hostJson: string): Uint8Array {
+  let bytes = hostRuns.get(hostJson);
+  if (bytes === undefined) {
+    bytes = encoder.encode(`,"ResponseHost":${hostJson},"KeyCreateTime":"`);
+    if (hostRuns.size < MAX_CACHED) hostRuns.set(hostJson, bytes);
+  }
+  return bytes;
+}
+
+let minuteCached = -1;
+let minutePrefix = "";
+/** RFC 3339 in UTC with milliseconds, like toISOString, reusing the "YYYY-MM-DDTHH:MM:" of the minute. */
+export function rfc3339(ms: number): string {
+  const minute = Math.floor(ms / 60_000);
+  if (minute !== minuteCached) {
+    minuteCached = minute;
+    minutePrefix = new Date(minute * 60_000).toISOString().slice(0, 17);
+  }
+  const rest = ms - minute * 60_000;
+  const seconds = Math.floor(rest / 1000);
+  const millis = rest - seconds * 1000;
+  return `${minutePrefix}${seconds < 10 ? "0" : ""}${seconds}.${millis < 10 ? "00" : millis < 100 ? "0" : ""}${millis}Z`;
+}
+
 /**
  * Writes the envelope for one reply. `cmdJson` and `hostJson` are pre-quoted JSON strings (they
- * repeat on every reply); key and value bytes are escaped here without building strings when
- * they are plain ASCII.
+ * repeat on every reply, so their runs are encoded once); key and value bytes are escaped here
+ * without building strings when they are plain ASCII.
  */
 export function writeEnvelope(w: ByteWriter, cmdJson: string, key: Uint8Array | undefined, reply: Reply, hostJson: string): void {
-  const status = replyStatus(reply);
-  w.text('{"Cmd":');
-  w.text(cmdJson);
-  w.text(',"Status":');
-  w.decimal(status);
-  w.text(',"Results":"');
-  w.text(RESULTS[status]);
-  w.text('","Key":');
+  w.bytes(prefixOf(cmdJson, replyStatus(reply)));
   if (key) writeJsonString(w, key);
   else w.text('""');
   w.text(',"Data":');
@@ -95,10 +128,8 @@ export function writeEnvelope(w: ByteWriter, cmdJson: string, key: Uint8Array | 
     default:
       w.text("null");
   }
-  w.text(',"ResponseHost":');
-  w.text(hostJson);
-  w.text(',"KeyCreateTime":"');
-  w.text(keyCreateTime(reply));
+  w.bytes(hostRunOf(hostJson));
+  w.text(reply.kind === "bulk" && reply.writtenAt > 0 ? rfc3339(reply.writtenAt) : ZERO_TIME);
   w.byte(34);
   if (reply.kind === "error") {
     w.text(',"Message":');

@@ -26,6 +26,8 @@ export class TimerWheel {
   private heads = new Int32Array(LEVELS * SLOTS + 1).fill(NONE);
   private readonly dueNow = LEVELS * SLOTS;
   private count = 0;
+  /** ids filed per level (the due-now bucket counts as level 0): empty levels are skipped over */
+  private levelCount = new Int32Array(LEVELS);
 
   constructor(now: number) {
     this.current = Math.floor(now / TICK_MS);
@@ -65,6 +67,15 @@ export class TimerWheel {
         this.current = target;
         break;
       }
+      if (this.levelCount[0] === 0) {
+        // Nothing can fire before the lowest non-empty level cascades: jump to just before it.
+        let level = 1;
+        while (level < LEVELS - 1 && this.levelCount[level] === 0) level++;
+        const span = SLOTS ** level;
+        const boundary = (Math.floor(this.current / span) + 1) * span;
+        this.current = Math.min(target, boundary - 1);
+        if (this.current >= target) break;
+      }
       this.current++;
       this.cascade();
       fired += this.drain(this.current & MASK, fire);
@@ -89,7 +100,8 @@ export class TimerWheel {
         const following = this.next[id]!;
         this.next[id] = NONE;
         this.prev[id] = NONE;
-        this.file(id, this.dueTick[id]!);
+        this.levelCount[level]!--;
+        this.file(id, this.dueTick[id]!, true);
         id = following;
       }
     }
@@ -104,25 +116,32 @@ export class TimerWheel {
       this.next[id] = NONE;
       this.prev[id] = NONE;
       this.bucketOf[id] = NONE;
+      this.levelCount[0]!--;
       if (this.dueTick[id]! <= this.current) {
         this.count--;
         fired++;
         fire(id);
       } else {
-        this.file(id, this.dueTick[id]!); // parked beyond the top level: file again
+        this.file(id, this.dueTick[id]!, true); // not yet due: file again
       }
       id = following;
     }
     return fired;
   }
 
-  private file(id: number, due: number): void {
+  /**
+   * Files an id by how far away it is. Due now: from a cascade it goes to this tick's slot, which
+   * is drained right after; from `schedule`, this tick's slot is already drained, so it waits in
+   * the due-now bucket for the next advance.
+   */
+  private file(id: number, due: number, cascading = false): void {
     const delta = due - this.current;
     let bucket: number;
-    if (delta <= 0) bucket = this.dueNow;
+    let level = 0;
+    if (delta < 0 || (delta === 0 && !cascading)) bucket = this.dueNow;
     else if (delta < SLOTS) bucket = due & MASK;
     else {
-      let level = 1;
+      level = 1;
       let span = SLOTS * SLOTS;
       while (level < LEVELS - 1 && delta >= span) {
         level++;
@@ -137,10 +156,12 @@ export class TimerWheel {
     if (head !== NONE) this.prev[head] = id;
     this.heads[bucket] = id;
     this.bucketOf[id] = bucket;
+    this.levelCount[level]!++;
   }
 
   private unlink(id: number): void {
     const bucket = this.bucketOf[id]!;
+    this.levelCount[bucket >= this.dueNow ? 0 : bucket >> SLOT_BITS]!--;
     const before = this.prev[id]!;
     const after = this.next[id]!;
     if (before !== NONE) this.next[before] = after;

@@ -87,8 +87,9 @@ export function startOwlServer(options: OwlServerOptions): StreamServer {
       if (line.length === 0) return true;
       const c = socket.data;
       const { name, argsStart } = commandWord(line);
-      const lower = name.length <= MAX_NAME_BYTES ? asciiLower(name) : fromUtf8(name.subarray(0, MAX_NAME_BYTES));
-      const spec: CommandSpec | undefined = engine.lookup("owl", lower);
+      const spec: CommandSpec | undefined = engine.lookupBytes("owl", name);
+      // Only an unknown name needs its text (for the error); a known one is its spec's name.
+      const lower = spec ? spec.name : name.length <= MAX_NAME_BYTES ? asciiLower(name) : fromUtf8(name.subarray(0, MAX_NAME_BYTES));
       const args = spec ? splitArgs(line, argsStart, spec.owlSplit) : [];
       const key = spec?.httpArgs?.[0] === "key" ? args[0] : undefined;
       const reply = engine.execute(c.session, spec, lower, args);

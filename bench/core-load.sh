@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Issue 2: owl text `get` of existing keys vs redis-server GET, same load tool, same pinning,
+# side by side in one run (50 connections, pipeline 1 and 16, three runs, medians).
+# Usage: bash bench/core-load.sh [seconds=10] [runs=3]
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+SECS=${1:-10}; RUNS=${2:-3}
+LG=$(loadgen_bin)
+RPORT=$(free_port); OPORT=$(free_port)
+start_redis "$RPORT"
+start_owl "$OPORT" 0
+common=(--keys 100000 --conns 50 --seconds "$SECS" --warmup 1)
+taskset -c 1 "$LG" --proto resp --port "$RPORT" --preload "${common[@]}" --requests 1 >/dev/null
+taskset -c 1 "$LG" --proto owl --port "$OPORT" --skip-banner --preload "${common[@]}" --requests 1 >/dev/null
+for P in 1 16; do
+  r=(); o=(); rp=(); op=()
+  for run in $(seq "$RUNS"); do
+    out=$(taskset -c 1 "$LG" --proto resp --port "$RPORT" --pipeline "$P" "${common[@]}"); r+=("$(ops "$out")"); rp+=("$(p99 "$out")")
+    out=$(taskset -c 1 "$LG" --proto owl --port "$OPORT" --skip-banner --check --pipeline "$P" "${common[@]}"); o+=("$(ops "$out")"); op+=("$(p99 "$out")")
+  done
+  R=$(median "${r[@]}"); O=$(median "${o[@]}")
+  echo "pipeline $P: redis GET ${R} ops/s (p99 $(median "${rp[@]}") us), owl get ${O} ops/s (p99 $(median "${op[@]}") us), owl/redis = $(ratio "$O" "$R")  [runs: redis ${r[*]} | owl ${o[*]}]"
+done

@@ -1,0 +1,24 @@
+// Where a request carries its token (SPEC §5): a `token` or `owl_token` field, or an
+// `Authorization: Bearer` header; and the token check every route plugin shares.
+
+import type { TokenService } from "../../auth/tokens.ts";
+
+const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
+
+export function tokenFromRequest(request: Request, fields: Record<string, unknown>): string | undefined {
+  const token = fields.token ?? fields.owl_token;
+  if (typeof token === "string" && token !== "") return token;
+  const header = request.headers.get("authorization");
+  if (header) {
+    const match = BEARER.exec(header);
+    if (match) return match[1];
+  }
+  return undefined;
+}
+
+/** True when the request carries a valid token issued to `clientAddress`. */
+export type CheckToken = (request: Request, clientAddress: string, fields: Record<string, unknown>) => Promise<boolean>;
+
+export function makeTokenCheck(tokens: TokenService): CheckToken {
+  return (request, clientAddress, fields) => tokens.verify(tokenFromRequest(request, fields), clientAddress);
+}

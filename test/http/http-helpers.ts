@@ -1,0 +1,79 @@
+// Small clients for the HTTP API tests: envelope requests, a token, and raw HTTP/1.1 over a
+// socket bound to a chosen local address (fetch cannot pick its source address).
+
+import { connect } from "node:net";
+import type { Envelope } from "../helpers/owl-client.ts";
+
+export const PASSWORD = "test-password-123";
+
+export interface HttpAnswer {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly body: Envelope;
+}
+
+export async function envelopeOf(response: Response): Promise<HttpAnswer> {
+  const text = await response.text();
+  let body: Envelope;
+  try {
+    body = JSON.parse(text) as Envelope;
+  } catch {
+    throw new Error(`not an envelope (${response.status}): ${text.slice(0, 200)}`);
+  }
+  return { status: response.status, headers: response.headers, body };
+}
+
+export function getData(base: string, fields: Record<string, string>, init?: RequestInit): Promise<HttpAnswer> {
+  return fetch(`${base}/data/?${new URLSearchParams(fields)}`, init).then(envelopeOf);
+}
+
+export function postForm(base: string, fields: Record<string, string>, path = "/data/"): Promise<HttpAnswer> {
+  return fetch(`${base}${path}`, { method: "POST", body: new URLSearchParams(fields) }).then(envelopeOf);
+}
+
+export function postJson(base: string, fields: Record<string, unknown>, path = "/data/"): Promise<HttpAnswer> {
+  return fetch(`${base}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(fields) }).then(envelopeOf);
+}
+
+export async function tokenFor(base: string, password = PASSWORD): Promise<string> {
+  const answer = await getData(base, { cmd: "pass", pass: password });
+  if (answer.status !== 200 || typeof answer.body.Data !== "string") throw new Error(`pass failed: ${JSON.stringify(answer.body)}`);
+  return answer.body.Data;
+}
+
+/**
+ * One HTTP/1.1 GET over a socket bound to `localAddress` (e.g. 127.0.0.2), so the server sees
+ * that address; answers the status and body text.
+ */
+export function rawGet(port: number, path: string, localAddress: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: "127.0.0.1", port, localAddress }, () => {
+      socket.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n\r\n`);
+    });
+    const chunks: Buffer[] = [];
+    socket.on("data", (chunk: Buffer) => chunks.push(chunk));
+    socket.on("error", reject);
+    socket.setTimeout(10_000, () => socket.destroy(new Error("raw GET timed out")));
+    socket.on("close", () => {
+      const text = Buffer.concat(chunks).toString("utf8");
+      const head = /^HTTP\/1\.1 (\d{3})/.exec(text);
+      if (!head) return reject(new Error(`no HTTP answer: ${text.slice(0, 200)}`));
+      const split = text.indexOf("\r\n\r\n");
+      let body = text.slice(split + 4);
+      if (/transfer-encoding: chunked/i.test(text.slice(0, split))) body = unchunk(body);
+      resolve({ status: Number(head[1]), body });
+    });
+  });
+}
+
+function unchunk(text: string): string {
+  let out = "";
+  let rest = text;
+  for (;;) {
+    const nl = rest.indexOf("\r\n");
+    const size = parseInt(rest.slice(0, nl), 16);
+    if (!size) return out;
+    out += rest.slice(nl + 2, nl + 2 + size);
+    rest = rest.slice(nl + 2 + size + 2);
+  }
+}

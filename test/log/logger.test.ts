@@ -1,0 +1,57 @@
+import { afterEach, describe, expect, test } from "bun:test";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { FileLogger, KEEP_FILES } from "../../src/log/logger.ts";
+
+const dirs: string[] = [];
+const tempDir = () => {
+  const dir = mkdtempSync(join(tmpdir(), "owl-log-"));
+  dirs.push(dir);
+  return dir;
+};
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+describe("logger", () => {
+  test("log - one JSON object per line with time, level and event", () => {
+    const dir = tempDir();
+    const log = new FileLogger(dir);
+    log.info("start", { version: "1" });
+    log.warn("config", { message: "unknown key X" });
+    const lines = readFileSync(join(dir, "owlcache.log"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    expect(lines[0]).toMatchObject({ level: "info", event: "start", version: "1" });
+    expect(lines[1]).toMatchObject({ level: "warn", event: "config", message: "unknown key X" });
+    expect(Date.parse(lines[0].time)).toBeGreaterThan(0);
+  });
+
+  test("log - errors are written with name and message", () => {
+    const dir = tempDir();
+    new FileLogger(dir).error("command failed", { error: new TypeError("boom") });
+    const line = JSON.parse(readFileSync(join(dir, "owlcache.log"), "utf8"));
+    expect(line.error).toMatchObject({ name: "TypeError", message: "boom" });
+  });
+
+  test("log - rotates past the size limit and keeps the last 10 files", () => {
+    const dir = tempDir();
+    const log = new FileLogger(dir, { rotateBytes: 1000 });
+    for (let i = 0; i < 400; i++) log.info("tick", { i, pad: "x".repeat(50) });
+    const files = readdirSync(dir).sort();
+    expect(files).toContain("owlcache.log");
+    expect(files).toContain(`owlcache.log.${KEEP_FILES}`);
+    expect(existsSync(join(dir, `owlcache.log.${KEEP_FILES + 1}`))).toBe(false);
+    expect(files.length).toBe(KEEP_FILES + 1);
+    // the newest entry is in the current file, each file under the limit
+    const current = readFileSync(join(dir, "owlcache.log"), "utf8").trim().split("\n");
+    expect(JSON.parse(current[current.length - 1]!).i).toBe(399);
+    for (const f of files) expect(readFileSync(join(dir, f)).length).toBeLessThanOrEqual(1000);
+  });
+
+  test("log - an unwritable directory does not throw at write time", () => {
+    const dir = tempDir();
+    const log = new FileLogger(dir);
+    rmSync(dir, { recursive: true, force: true });
+    expect(() => log.info("after removal")).not.toThrow();
+  });
+});

@@ -1,0 +1,64 @@
+import { describe, expect, test } from "bun:test";
+import { CommandError } from "../../src/commands/errors.ts";
+import { bulk, errorReply, int, NIL, OK, simple } from "../../src/commands/reply.ts";
+import { encodeEnvelopeLine, envelopeFields } from "../../src/protocol/envelope.ts";
+
+const enc = new TextEncoder();
+const line = (...args: Parameters<typeof encodeEnvelopeLine>) => new TextDecoder().decode(encodeEnvelopeLine(...args));
+
+describe("envelope", () => {
+  test("envelope - field order and values of a get", () => {
+    const t = Date.UTC(2026, 10, 26, 10, 0, 0);
+    expect(line("get", enc.encode("hello"), bulk(enc.encode("world"), t), "127.0.0.1:7721")).toBe(
+      '{"Cmd":"get","Status":200,"Results":"SUCCESS","Key":"hello","Data":"world","ResponseHost":"127.0.0.1:7721","KeyCreateTime":"2026-11-26T10:00:00.000Z"}\n',
+    );
+  });
+
+  test("envelope - nil is 404 NOT_FOUND with Data null and the zero time", () => {
+    const parsed = JSON.parse(line("get", enc.encode("k"), NIL, "h:1"));
+    expect(parsed).toEqual({ Cmd: "get", Status: 404, Results: "NOT_FOUND", Key: "k", Data: null, ResponseHost: "h:1", KeyCreateTime: "0001-01-01T00:00:00Z" });
+  });
+
+  test("envelope - errors carry status, result and a Message after the other fields", () => {
+    const text = line("expire", enc.encode("k"), errorReply(new CommandError(500, "bad seconds")), "h:1");
+    expect(text.endsWith(',"Message":"bad seconds"}\n')).toBe(true);
+    expect(JSON.parse(text).Results).toBe("ERROR");
+    expect(JSON.parse(line("x", undefined, errorReply(new CommandError(501, "unknown")), "h")).Results).toBe("UNKNOWN_COMMAND");
+    expect(JSON.parse(line("x", undefined, errorReply(new CommandError(401, "no")), "h")).Results).toBe("NOT_PASS");
+  });
+
+  test("envelope - values with %, quotes, backslashes, control bytes and non-ASCII stay valid JSON", () => {
+    for (const value of ['100% "sure"', "back\\slash", "tab\tnew\nline\u0001", "日本語 ✓", "%s%d%%", "</script>"]) {
+      const parsed = JSON.parse(line("get", enc.encode("k"), bulk(enc.encode(value), 1), "h"));
+      expect(parsed.Data).toBe(value);
+    }
+  });
+
+  test("envelope - invalid UTF-8 becomes U+FFFD, never broken JSON", () => {
+    const parsed = JSON.parse(line("get", new Uint8Array([0xff, 0x41]), bulk(new Uint8Array([0xc3, 0x28]), 1), "h"));
+    expect(parsed.Key).toBe("\ufffdA");
+    expect(parsed.Data).toBe("\ufffd(");
+  });
+
+  test("envelope - ok, simple and int replies", () => {
+    expect(JSON.parse(line("set", enc.encode("k"), OK, "h")).Data).toBeNull();
+    expect(JSON.parse(line("ping", undefined, simple("PONG"), "h")).Data).toBe("PONG");
+    expect(JSON.parse(line("n", undefined, int(42), "h")).Data).toBe(42);
+  });
+
+  test("envelope - envelopeFields matches the streamed encoding", () => {
+    const reply = bulk(enc.encode('a"b'), Date.UTC(2026, 0, 1));
+    expect(envelopeFields("get", "k", reply, "h:1")).toEqual(JSON.parse(line("get", enc.encode("k"), reply, "h:1")));
+  });
+});
+
+describe("rfc3339", () => {
+  test("rfc3339 - matches toISOString for many instants", async () => {
+    const { rfc3339 } = await import("../../src/protocol/envelope.ts");
+    let t = Date.UTC(1999, 11, 31, 23, 59, 59, 999);
+    for (let i = 0; i < 20000; i++) {
+      t += 1 + ((i * 7919) % 100_003);
+      expect(rfc3339(t)).toBe(new Date(t).toISOString());
+    }
+  });
+});

@@ -1,0 +1,101 @@
+import { describe, expect, test } from "bun:test";
+import { commandWord, LineFramer, splitArgs, type LineSink } from "../../src/protocol/owl-text.ts";
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+/** Feeds chunks to a framer and records what it produced. */
+function frame(chunks: Uint8Array[], max = 64): string[] {
+  const out: string[] = [];
+  const sink: LineSink = {
+    line: (b) => (out.push(dec.decode(b)), true),
+    tooLong: () => (out.push("<too long>"), true),
+  };
+  const framer = new LineFramer(max);
+  for (const chunk of chunks) framer.push(chunk, sink);
+  return out;
+}
+
+describe("LineFramer", () => {
+  const input = "set a hello world\r\nget a\n\nping\r\n" + "x".repeat(100) + "\nget b\n";
+  const expected = ["set a hello world", "get a", "", "ping", "<too long>", "get b"];
+
+  test("framer - whole input in one chunk", () => {
+    expect(frame([enc.encode(input)])).toEqual(expected);
+  });
+
+  test("framer - input split at every byte boundary gives the same lines", () => {
+    const bytes = enc.encode(input);
+    for (let i = 0; i <= bytes.length; i++) {
+      expect(frame([bytes.subarray(0, i), bytes.subarray(i)])).toEqual(expected);
+    }
+  });
+
+  test("framer - input fed one byte at a time", () => {
+    const bytes = enc.encode(input);
+    expect(frame(Array.from(bytes, (_b, i) => bytes.subarray(i, i + 1)))).toEqual(expected);
+  });
+
+  test("framer - a line of exactly the limit passes, one byte more is too long", () => {
+    expect(frame([enc.encode("a".repeat(64) + "\r\n" + "b".repeat(65) + "\n")])).toEqual(["a".repeat(64), "<too long>"]);
+  });
+
+  test("framer - an over-long line split across chunks reports once and recovers", () => {
+    const chunks = [enc.encode("y".repeat(50)), enc.encode("y".repeat(50)), enc.encode("y".repeat(50) + "\nping\n")];
+    expect(frame(chunks)).toEqual(["<too long>", "ping"]);
+  });
+
+  test("framer - a paused sink keeps the rest and resume continues in order", () => {
+    const framer = new LineFramer(64);
+    const seen: string[] = [];
+    let allow = 1;
+    const sink: LineSink = {
+      line: (b) => (seen.push(dec.decode(b)), --allow > 0),
+      tooLong: () => true,
+    };
+    expect(framer.push(enc.encode("a\nb\nc"), sink)).toBe(false);
+    expect(seen).toEqual(["a"]);
+    framer.hold(enc.encode("\nd\n"));
+    allow = 100;
+    expect(framer.resume(sink)).toBe(true);
+    expect(seen).toEqual(["a", "b", "c", "d"]);
+  });
+
+  test("framer - random bytes never throw and never hang", () => {
+    let seed = 42;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0), seed);
+    for (let round = 0; round < 300; round++) {
+      const bytes = new Uint8Array(rand() % 400);
+      for (let i = 0; i < bytes.length; i++) bytes[i] = rand() % 4 === 0 ? 10 : rand() & 255;
+      const cut = bytes.length ? rand() % bytes.length : 0;
+      const lines = frame([bytes.subarray(0, cut), bytes.subarray(cut)], 32);
+      const whole = frame([bytes], 32);
+      expect(lines).toEqual(whole);
+    }
+  });
+});
+
+describe("splitArgs", () => {
+  const split = (line: string, limit?: number) => {
+    const bytes = enc.encode(line);
+    const { name, argsStart } = commandWord(bytes);
+    return [dec.decode(name), ...splitArgs(bytes, argsStart, limit).map((a) => dec.decode(a))];
+  };
+
+  test("set - the value is everything after the space that follows the key", () => {
+    expect(split("set k  hello  world ", 2)).toEqual(["set", "k", " hello  world "]);
+  });
+  test("set - no value gives one argument, a trailing space an empty value", () => {
+    expect(split("set k", 2)).toEqual(["set", "k"]);
+    expect(split("set k ", 2)).toEqual(["set", "k", ""]);
+  });
+  test("split - words on single spaces", () => {
+    expect(split("get k info")).toEqual(["get", "k", "info"]);
+    expect(split("get")).toEqual(["get"]);
+    expect(split("get ")).toEqual(["get", ""]);
+    expect(split("get  k")).toEqual(["get", "", "k"]);
+  });
+  test("split - limit 1 keeps spaces in the only argument", () => {
+    expect(split("ping hello there", 1)).toEqual(["ping", "hello there"]);
+  });
+});

@@ -1,0 +1,99 @@
+import { describe, expect, test } from "bun:test";
+import { TICK_MS, TimerWheel } from "../../src/store/timer-wheel.ts";
+
+const T0 = 1_800_000_000_000;
+
+describe("TimerWheel", () => {
+  test("wheel - fires at its time, never before", () => {
+    const wheel = new TimerWheel(T0);
+    const fired: number[] = [];
+    wheel.schedule(1, T0 + 1000);
+    wheel.advance(T0 + 999, (id) => fired.push(id));
+    expect(fired).toEqual([]);
+    wheel.advance(T0 + 1000 + TICK_MS, (id) => fired.push(id));
+    expect(fired).toEqual([1]);
+    expect(wheel.size).toBe(0);
+  });
+
+  test("wheel - reschedule replaces the earlier time, cancel removes it", () => {
+    const wheel = new TimerWheel(T0);
+    const fired: number[] = [];
+    wheel.schedule(1, T0 + 100);
+    wheel.schedule(1, T0 + 5000);
+    wheel.schedule(2, T0 + 100);
+    wheel.cancel(2);
+    wheel.advance(T0 + 1000, (id) => fired.push(id));
+    expect(fired).toEqual([]);
+    wheel.advance(T0 + 5000 + TICK_MS, (id) => fired.push(id));
+    expect(fired).toEqual([1]);
+  });
+
+  test("wheel - a time already past fires on the next advance", () => {
+    const wheel = new TimerWheel(T0);
+    const fired: number[] = [];
+    wheel.schedule(7, T0 - 5000);
+    wheel.advance(T0, (id) => fired.push(id));
+    expect(fired).toEqual([7]);
+  });
+
+  test("wheel - deadlines beyond the top level are parked and still fire on time", () => {
+    const wheel = new TimerWheel(T0);
+    const due = T0 + 600 * 24 * 3600 * 1000; // 600 days: past 256^4 ticks of 10 ms
+    const fired: number[] = [];
+    wheel.schedule(3, due);
+    wheel.advance(due - 60_000, (id) => fired.push(id));
+    expect(fired).toEqual([]);
+    wheel.advance(due + TICK_MS, (id) => fired.push(id));
+    expect(fired).toEqual([3]);
+  });
+
+  test("wheel - a million random TTLs each fire within one tick of their time, none early", () => {
+    const n = 1_000_000;
+    const wheel = new TimerWheel(T0);
+    const due = new Float64Array(n);
+    let seed = 7;
+    for (let id = 0; id < n; id++) {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      // up to ~3 days, so every level of the wheel is used
+      due[id] = T0 + (seed % 260_000_000);
+      wheel.schedule(id, due[id]!);
+    }
+    const fired = new Uint8Array(n);
+    let now = T0;
+    let previous = T0;
+    let early = 0;
+    let late = 0;
+    let twice = 0;
+    // irregular steps from 1 ms to ~400 s, like a busy and then idle scheduler
+    while (wheel.size > 0) {
+      previous = now;
+      now += 1 + ((now * 7) % 397) * 1000;
+      wheel.advance(now, (id) => {
+        if (fired[id]) twice++;
+        fired[id] = 1;
+        if (now < due[id]!) early++;
+        // it must not have been due (rounded up to its tick) at the previous advance
+        if (Math.ceil(due[id]! / TICK_MS) * TICK_MS < previous - TICK_MS) late++;
+      });
+    }
+    expect({ early, late, twice }).toEqual({ early: 0, late: 0, twice: 0 });
+    expect(fired.every((f) => f === 1)).toBe(true);
+  });
+
+  test("wheel - with an advance every tick, each fires within one tick of its time", () => {
+    const wheel = new TimerWheel(T0);
+    const due = new Map<number, number>();
+    for (let id = 0; id < 5000; id++) {
+      const at = T0 + ((id * 7919) % 200_000);
+      due.set(id, at);
+      wheel.schedule(id, at);
+    }
+    for (let now = T0; wheel.size > 0; now += TICK_MS) {
+      wheel.advance(now, (id) => {
+        const at = due.get(id)!;
+        expect(now).toBeGreaterThanOrEqual(at);
+        expect(now - at).toBeLessThan(2 * TICK_MS);
+      });
+    }
+  });
+});
