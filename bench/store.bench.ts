@@ -1,0 +1,103 @@
+// mitata micro-benchmarks of the store hot paths, MapStore (before) beside CompactStore (after):
+// lookup hit and miss, insert, overwrite, delete, and one incremental resize step.
+// Run: bun run bench/store.bench.ts
+
+import { bench, do_not_optimize, group, run, summary } from "mitata";
+import { CompactStore } from "../src/store/compact-store.ts";
+import { HashIndex } from "../src/store/hash-index.ts";
+import { MapStore } from "../src/store/map-store.ts";
+import { ManualClock, type Store } from "../src/store/types.ts";
+
+const KEYS = 100_000;
+const clock = new ManualClock();
+/** 16-byte keys and 32-byte values, as the memory target uses */
+const key = (i: number, prefix = "k"): Uint8Array => new TextEncoder().encode(`${prefix}:${i.toString().padStart(14 - prefix.length + 1, "0")}`.slice(0, 16));
+const hits = Array.from({ length: KEYS }, (_, i) => key(i));
+const misses = Array.from({ length: KEYS }, (_, i) => key(i, "m"));
+const value = new Uint8Array(32).fill(118);
+// Lookups in a shuffled order so that neither store is flattered by sequential access.
+const order = Array.from({ length: KEYS }, (_, i) => i).sort(() => Math.random() - 0.5);
+
+const stores: [string, () => Store][] = [
+  ["MapStore (before)", () => new MapStore(clock)],
+  ["CompactStore (after)", () => new CompactStore(clock)],
+];
+
+function filled(make: () => Store): Store {
+  const store = make();
+  for (let i = 0; i < KEYS; i++) store.set(hits[i]!, value, i % 2 ? clock.now() + 3_600_000 : 0, clock.now());
+  return store;
+}
+
+for (const [what, keys] of [["lookup hit", hits], ["lookup miss", misses]] as const) {
+  group(`${what} (${KEYS} keys)`, () => {
+    summary(() => {
+      for (const [name, make] of stores) {
+        const store = filled(make);
+        let i = 0;
+        bench(name, () => {
+          do_not_optimize(store.get(keys[order[i]!]!));
+          i = i + 1 === KEYS ? 0 : i + 1;
+        });
+      }
+    });
+  });
+}
+
+group("insert (new 16-byte key, 32-byte value)", () => {
+  summary(() => {
+    for (const [name, make] of stores) {
+      const fresh = Array.from({ length: 1_000_000 }, (_, i) => key(i, "n"));
+      let store = make();
+      let i = 0;
+      bench(name, () => {
+        store.set(fresh[i]!, value, 0, 0);
+        if (++i === fresh.length) {
+          store = make();
+          i = 0;
+        }
+      });
+    }
+  });
+});
+
+group("overwrite (existing key)", () => {
+  summary(() => {
+    for (const [name, make] of stores) {
+      const store = filled(make);
+      let i = 0;
+      bench(name, () => {
+        store.set(hits[order[i]!]!, value, 0, 0);
+        i = i + 1 === KEYS ? 0 : i + 1;
+      });
+    }
+  });
+});
+
+group("delete (then re-insert, as a pair)", () => {
+  summary(() => {
+    for (const [name, make] of stores) {
+      const store = filled(make);
+      let i = 0;
+      bench(name, () => {
+        const k = hits[order[i]!]!;
+        store.delete(k);
+        store.set(k, value, 0, 0);
+        i = i + 1 === KEYS ? 0 : i + 1;
+      });
+    }
+  });
+});
+
+group("resize step (migrate 64 buckets of a 2M-bucket table)", () => {
+  // What an operation pays while the index grows; the Map's equivalent is one full rehash.
+  const store = new CompactStore(clock);
+  for (let i = 0; i < 1_500_000; i++) store.set(key(i, "r"), value, 0, 0);
+  const index = (store as unknown as { index: HashIndex }).index;
+  bench("HashIndex.step(64)", () => {
+    if (!index.resizing) (index as unknown as { startResize(): void }).startResize();
+    index.step(64);
+  });
+});
+
+await run();
