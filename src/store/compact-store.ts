@@ -2,11 +2,10 @@
 // in a paged arena, times to live in the timer wheel by id, and MaxMemory eviction by sampling
 // (approximate LRU, as Redis does). About 100 bytes per small key instead of a Map's ~330.
 
-import { Arena } from "./arena.ts";
 import { ValueTooLargeError } from "./errors.ts";
 import { ExpiryTable } from "./expiry-table.ts";
-import { HashIndex, hashBytes, MIGRATE_STEP } from "./hash-index.ts";
-import { SlotTable } from "./slots.ts";
+import { HashIndex, MIGRATE_STEP } from "./hash-index.ts";
+import { hashBytes, SlotTable } from "./slots.ts";
 import type { Clock, EntryView, Store, StoreStats } from "./types.ts";
 
 export interface CompactStoreOptions {
@@ -27,7 +26,6 @@ const IDLE_MIGRATE_STEP = 64 * 1024;
  * command may read, write and then still send the value it read; keep it longer and copy it.
  */
 export class CompactStore implements Store {
-  private readonly arena = new Arena();
   private readonly slots: SlotTable;
   private readonly index: HashIndex;
   private expiry: ExpiryTable;
@@ -39,6 +37,8 @@ export class CompactStore implements Store {
   /** logical clock of accesses, for LRU sampling (wraps; ages are compared modulo 2^32) */
   private accessClock = 0;
   private random = 0x9e3779b9;
+  /** hash of the key `live` looked up last, so delete does not hash twice */
+  private lastHash = 0;
 
   constructor(
     private readonly clock: Clock,
@@ -46,8 +46,8 @@ export class CompactStore implements Store {
   ) {
     this.maxMemory = options.maxMemory ?? 0;
     this.seed = options.seed ?? (Math.random() * 0x100000000) >>> 0;
-    this.slots = new SlotTable(this.maxMemory > 0);
-    this.index = new HashIndex(this.slots, this.arena);
+    this.slots = new SlotTable(this.seed, this.maxMemory > 0);
+    this.index = new HashIndex(this.slots);
     this.expiry = new ExpiryTable(clock.now());
   }
 
@@ -61,7 +61,7 @@ export class CompactStore implements Store {
     const slots = this.slots;
     const timer = slots.timer[slot]!;
     return {
-      value: this.valueOf(slot),
+      value: slots.valueOf(slot),
       writtenAt: slots.writtenAt[slot]!,
       expiresAt: timer < 0 ? 0 : this.expiry.deadlineOf(timer),
     };
@@ -75,29 +75,22 @@ export class CompactStore implements Store {
     this.index.step(MIGRATE_STEP);
     const size = key.length + value.length;
     if (this.maxMemory > 0 && size > this.maxMemory) throw new ValueTooLargeError(size, this.maxMemory);
-    const hash = hashBytes(key, this.seed);
+    const hash = hashBytes(key, 0, key.length, this.seed);
     const slots = this.slots;
     let slot = this.index.find(key, hash);
     if (slot >= 0) {
-      const oldSize = slots.keyLength[slot]! + slots.valueLength[slot]!;
+      const oldSize = slots.sizeOf(slot);
       if (this.maxMemory > 0) this.makeRoom(size - oldSize, slot);
       // A new block, never the old one in place: a view of the old value may still be in use.
-      this.arena.free(slots.address[slot]!, oldSize);
+      slots.freeBlock(slot);
       this.bytes -= oldSize;
+      slots.write(slot, key, value, hash);
     } else {
       if (this.maxMemory > 0) this.makeRoom(size, -1);
       slot = slots.take();
-      slots.hash[slot] = hash;
+      slots.write(slot, key, value, hash);
       this.index.insert(slot, hash);
     }
-    const address = this.arena.alloc(size);
-    const bytes = this.arena.bytesOf(address, size);
-    const at = this.arena.offsetOf(address, size);
-    bytes.set(key, at);
-    bytes.set(value, at + key.length);
-    slots.address[slot] = address;
-    slots.keyLength[slot] = key.length;
-    slots.valueLength[slot] = value.length;
     slots.writtenAt[slot] = writtenAt;
     this.bytes += size;
     this.touch(slot);
@@ -107,7 +100,7 @@ export class CompactStore implements Store {
   delete(key: Uint8Array): boolean {
     const slot = this.live(key);
     if (slot < 0) return false;
-    this.remove(slot);
+    this.remove(slot, this.lastHash);
     return true;
   }
 
@@ -128,10 +121,8 @@ export class CompactStore implements Store {
   }
 
   clear(): void {
-    this.arena.clear();
     this.index.clear();
-    const slots = this.slots;
-    for (let slot = 0; slot < slots.highWater; slot++) if (slots.isLive(slot)) slots.release(slot);
+    this.slots.clear();
     this.expiry.clear(this.clock.now());
     this.bytes = 0;
   }
@@ -142,7 +133,7 @@ export class CompactStore implements Store {
       if (!this.slots.isLive(slot)) continue;
       const expiresAt = this.expiresAt(slot);
       if (expiresAt !== 0 && expiresAt <= this.clock.now()) continue;
-      yield [this.keyOf(slot), { value: this.valueOf(slot), writtenAt: this.slots.writtenAt[slot]!, expiresAt }];
+      yield [this.slots.keyOf(slot), { value: this.slots.valueOf(slot), writtenAt: this.slots.writtenAt[slot]!, expiresAt }];
     }
   }
 
@@ -157,7 +148,7 @@ export class CompactStore implements Store {
     for (let visited = 0; slot < end && keys.length < wanted && visited < budget; slot++, visited++) {
       if (!this.slots.isLive(slot)) continue;
       const expiresAt = this.expiresAt(slot);
-      if (expiresAt === 0 || expiresAt > now) keys.push(this.keyOf(slot));
+      if (expiresAt === 0 || expiresAt > now) keys.push(this.slots.keyOf(slot));
     }
     return { cursor: slot >= end ? 0 : slot, keys };
   }
@@ -169,7 +160,7 @@ export class CompactStore implements Store {
   /** Memory the store holds beyond the interface's figures (benchmarks, the memory log). */
   footprint(): { arenaBytes: number; indexBuckets: number; slotCapacity: number; timers: number } {
     return {
-      arenaBytes: this.arena.reservedBytes,
+      arenaBytes: this.slots.arena.reservedBytes,
       indexBuckets: this.index.buckets,
       slotCapacity: this.slots.capacity,
       timers: this.expiry.size,
@@ -179,11 +170,13 @@ export class CompactStore implements Store {
   /** The slot of a live key, or -1; an expired key is removed on sight. */
   private live(key: Uint8Array): number {
     this.index.step(MIGRATE_STEP);
-    const slot = this.index.find(key, hashBytes(key, this.seed));
+    const hash = hashBytes(key, 0, key.length, this.seed);
+    this.lastHash = hash;
+    const slot = this.index.find(key, hash);
     if (slot < 0) return -1;
     const timer = this.slots.timer[slot]!;
     if (timer >= 0 && this.expiry.deadlineOf(timer) <= this.clock.now()) {
-      this.remove(slot);
+      this.remove(slot, hash);
       this.expired++;
       return -1;
     }
@@ -200,24 +193,6 @@ export class CompactStore implements Store {
     return timer < 0 ? 0 : this.expiry.deadlineOf(timer);
   }
 
-  private keyOf(slot: number): Uint8Array {
-    const slots = this.slots;
-    const size = slots.keyLength[slot]! + slots.valueLength[slot]!;
-    const address = slots.address[slot]!;
-    const at = this.arena.offsetOf(address, size);
-    return this.arena.bytesOf(address, size).slice(at, at + slots.keyLength[slot]!);
-  }
-
-  private valueOf(slot: number): Uint8Array {
-    const slots = this.slots;
-    const keyLength = slots.keyLength[slot]!;
-    const valueLength = slots.valueLength[slot]!;
-    const address = slots.address[slot]!;
-    const size = keyLength + valueLength;
-    const at = this.arena.offsetOf(address, size) + keyLength;
-    return this.arena.bytesOf(address, size).subarray(at, at + valueLength);
-  }
-
   private applyExpiry(slot: number, expiresAt: number): void {
     const timer = this.slots.timer[slot]!;
     if (expiresAt === 0) {
@@ -230,14 +205,14 @@ export class CompactStore implements Store {
     this.slots.timer[slot] = this.expiry.schedule(timer, slot, expiresAt);
   }
 
-  private remove(slot: number): void {
+  /** Removes a live slot; `hash` is recomputed from the key when the caller does not have it. */
+  private remove(slot: number, hash = this.slots.hashOf(slot)): void {
     const slots = this.slots;
     const timer = slots.timer[slot]!;
     if (timer >= 0) this.expiry.release(timer);
-    const size = slots.keyLength[slot]! + slots.valueLength[slot]!;
-    this.index.remove(slot, slots.hash[slot]!);
-    this.arena.free(slots.address[slot]!, size);
-    this.bytes -= size;
+    this.index.remove(slot, hash);
+    this.bytes -= slots.sizeOf(slot);
+    slots.freeBlock(slot);
     slots.release(slot);
   }
 

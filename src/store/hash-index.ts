@@ -3,8 +3,7 @@
 // Growing allocates a table twice the size and migrates the old one a few buckets per operation
 // (Redis's incremental rehash), so no single call pays for millions of keys.
 
-import type { Arena } from "./arena.ts";
-import type { SlotTable } from "./slots.ts";
+import { tagOf, type SlotTable } from "./slots.ts";
 
 const EMPTY = -1;
 /** a migrated (or deleted) bucket of the old table: probing continues past it */
@@ -14,18 +13,6 @@ const FIRST_BUCKETS = 1024;
 const MAX_LOAD = 0.75;
 /** old buckets migrated per operation: a resize ends after oldSize/64 operations, well before the new table fills */
 export const MIGRATE_STEP = 64;
-
-/** FNV-1a over the bytes with a seed, then murmur3's finaliser so the low bits are well mixed. */
-export function hashBytes(key: Uint8Array, seed: number): number {
-  let h = (0x811c9dc5 ^ seed) | 0;
-  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key[i]!, 0x01000193);
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
 
 export class HashIndex {
   private table = new Int32Array(FIRST_BUCKETS).fill(EMPTY);
@@ -37,10 +24,7 @@ export class HashIndex {
   /** keys in both tables */
   count = 0;
 
-  constructor(
-    private readonly slots: SlotTable,
-    private readonly arena: Arena,
-  ) {}
+  constructor(private readonly slots: SlotTable) {}
 
   get buckets(): number {
     return this.table.length + (this.old?.length ?? 0);
@@ -52,18 +36,20 @@ export class HashIndex {
 
   /** The slot holding `key`, or -1. */
   find(key: Uint8Array, hash: number): number {
-    const hashes = this.slots.hash;
+    const slots = this.slots;
+    const tags = slots.tag;
+    const tag = tagOf(hash);
     let table = this.table;
     let i = hash & this.mask;
     for (let s = table[i]!; s !== EMPTY; s = table[i]!) {
-      if (hashes[s] === hash && this.matches(s, key)) return s;
+      if (tags[s] === tag && slots.matches(s, key)) return s;
       i = (i + 1) & this.mask;
     }
     if (this.old === null) return -1;
     table = this.old;
     i = hash & this.oldMask;
     for (let s = table[i]!; s !== EMPTY; s = table[i]!) {
-      if (s >= 0 && hashes[s] === hash && this.matches(s, key)) return s;
+      if (s >= 0 && tags[s] === tag && slots.matches(s, key)) return s;
       i = (i + 1) & this.oldMask;
     }
     return -1;
@@ -104,12 +90,11 @@ export class HashIndex {
   step(buckets: number): void {
     const old = this.old;
     if (old === null) return;
-    const hashes = this.slots.hash;
     const end = Math.min(old.length, this.cursor + buckets);
     for (let i = this.cursor; i < end; i++) {
       const s = old[i]!;
       if (s >= 0) {
-        place(this.table, this.mask, s, hashes[s]!);
+        place(this.table, this.mask, s, this.slots.hashOf(s));
         old[i] = MOVED;
       }
     }
@@ -136,13 +121,12 @@ export class HashIndex {
   private shiftBack(hole: number): void {
     const table = this.table;
     const mask = this.mask;
-    const hashes = this.slots.hash;
     let j = hole;
     for (;;) {
       j = (j + 1) & mask;
       const s = table[j]!;
       if (s === EMPTY) break;
-      const home = hashes[s]! & mask;
+      const home = this.slots.hashOf(s) & mask;
       // Move s into the hole unless its home lies cyclically in (hole, j].
       const stays = hole <= j ? hole < home && home <= j : hole < home || home <= j;
       if (!stays) {
@@ -151,18 +135,6 @@ export class HashIndex {
       }
     }
     table[hole] = EMPTY;
-  }
-
-  private matches(slot: number, key: Uint8Array): boolean {
-    const n = key.length;
-    if (this.slots.keyLength[slot] !== n) return false;
-    const slots = this.slots;
-    const address = slots.address[slot]!;
-    const size = n + slots.valueLength[slot]!;
-    const bytes = this.arena.bytesOf(address, size);
-    const at = this.arena.offsetOf(address, size);
-    for (let i = 0; i < n; i++) if (bytes[at + i] !== key[i]) return false;
-    return true;
   }
 }
 

@@ -91,6 +91,20 @@ export function storeConformance(name: string, make: StoreFactory): void {
       }
     });
 
+    test("set - keys around 64 KiB and beyond are kept whole", () => {
+      const { clock, store } = setup(make);
+      const lengths = [65534, 65535, 65536, 70_000];
+      const keyOf = (n: number): Uint8Array => new Uint8Array(n).fill(n & 255).fill(1, n - 1);
+      for (const n of lengths) store.set(keyOf(n), b(`len${n}`), 0, clock.now());
+      for (const n of lengths) expect(text(store.get(keyOf(n))?.value)).toBe(`len${n}`);
+      store.set(keyOf(70_000), b("again"), 0, clock.now());
+      expect(text(store.get(keyOf(70_000))?.value)).toBe("again");
+      const seen = [...store.entries()].map(([key]) => key.length).sort((x, y) => x - y);
+      expect(seen).toEqual(lengths);
+      for (const n of lengths) expect(store.delete(keyOf(n))).toBe(true);
+      expect(store.stats()).toMatchObject({ keys: 0, bytes: 0 });
+    });
+
     test("get - a value read stays intact when the key is overwritten in the same turn", () => {
       const { clock, store } = setup(make);
       store.set(b("k"), b("old-value"), 0, clock.now());
