@@ -46,7 +46,7 @@ export class Arena {
   private readonly freeHeads = new Uint32Array(CLASS_COUNT).fill(NONE);
   private large: (Uint8Array | undefined)[] = [];
   private freeLarge: number[] = [];
-  /** freed this turn: reusable only once no caller can still hold a view of them */
+  /** freed this turn of the event loop: reusable only once no caller can still hold a view */
   private pending = new Uint32Array(1024);
   private pendingCount = 0;
   private reclaimQueued = false;
@@ -80,8 +80,9 @@ export class Arena {
   }
 
   /**
-   * Gives a block back. It is not reused before the current task ends (a microtask), so a value
-   * view handed out earlier in the same synchronous command or batch stays intact.
+   * Gives a block back. It is reused only from the next turn of the event loop (setImmediate), so
+   * a value view handed out earlier stays intact while the command, its batch, and any promise
+   * continuations of the current turn (an HTTP handler awaiting `execute`) are answered.
    */
   free(address: number, size: number): void {
     if (size > LARGE_BYTES) {
@@ -96,7 +97,7 @@ export class Arena {
     if (this.pendingCount === this.pending.length) this.growPending();
     if (!this.reclaimQueued) {
       this.reclaimQueued = true;
-      queueMicrotask(this.reclaimTask);
+      setImmediate(this.reclaimTask);
     }
   }
 

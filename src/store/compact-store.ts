@@ -22,8 +22,8 @@ const IDLE_MIGRATE_STEP = 64 * 1024;
 
 /**
  * `get` returns a fresh EntryView whose `value` is a view into the arena. It stays intact for the
- * rest of the current synchronous task (freed blocks are reused only after a microtask), so a
- * command may read, write and then still send the value it read; keep it longer and copy it.
+ * rest of the current turn of the event loop (freed blocks are reused only from the next one), so
+ * a command may read, write and then still send the value it read; to keep it longer, copy it.
  */
 export class CompactStore implements Store {
   private readonly slots: SlotTable;

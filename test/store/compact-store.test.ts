@@ -8,12 +8,15 @@ import { ManualClock } from "../../src/store/types.ts";
 import { storeConformance } from "./conformance.ts";
 import { storeProperties } from "./properties.ts";
 
+/** Freed arena blocks are reused from the next turn of the event loop. */
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 storeConformance("CompactStore", (clock) => new CompactStore(clock));
 storeProperties("CompactStore", (clock) => new CompactStore(clock, { seed: 42 }));
 storeConformance("CompactStore with MaxMemory", (clock) => new CompactStore(clock, { maxMemory: 1 << 30 }));
 
 const b = (s: string): Uint8Array => new TextEncoder().encode(s);
-const turn = (): Promise<void> => Promise.resolve();
+const turn = nextTurn;
 
 describe("CompactStore internals", () => {
   test("scan - a key present for the whole scan is seen once, despite deletions and growth", () => {
@@ -36,6 +39,20 @@ describe("CompactStore internals", () => {
     } while (cursor !== 0);
     for (let i = 0; i < 5000; i++) if (i % 7 !== 0) expect(seen.get(`k${i}`)).toBe(1);
     for (const count of seen.values()) expect(count).toBe(1);
+  });
+
+  test("get - a value read stays intact through promise continuations of the same turn", async () => {
+    const clock = new ManualClock();
+    const store = new CompactStore(clock);
+    store.set(b("k"), b("original"), 0, clock.now());
+    const seen = store.get(b("k"))!.value;
+    store.set(b("k"), b("replaced"), 0, clock.now()); // frees the block `seen` points into
+    await Promise.resolve(); // an HTTP handler's `await engine.execute(...)`
+    for (let i = 0; i < 100; i++) store.set(b(`x${i}`), b("zzzzzzzz"), 0, clock.now());
+    await Promise.resolve();
+    expect(new TextDecoder().decode(seen)).toBe("original");
+    await turn();
+    expect(new TextDecoder().decode(store.get(b("k"))!.value)).toBe("replaced");
   });
 
   test("set - overwrites and delete/re-insert churn reuse freed blocks instead of growing", async () => {
