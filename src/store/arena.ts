@@ -2,6 +2,8 @@
 // fixed size classes (free blocks are reused by their class), and a block of its own for anything
 // larger than LARGE_BYTES. A block is addressed by one uint32, so the store's tables stay small.
 
+import { StoreLimitError } from "./errors.ts";
+
 /** Blocks are multiples of 8 bytes; addresses count 8-byte units, so a uint32 spans 32 GiB. */
 const UNIT_SHIFT = 3;
 const PAGE_SHIFT = 20;
@@ -15,6 +17,8 @@ const UNIT_MASK = PAGE_UNITS - 1;
  */
 export const LARGE_BYTES = 16 * 1024;
 const NONE = 0xffffffff;
+/** page numbers fill the top bits of a uint32 address: 32 GiB of small blocks */
+const MAX_PAGES = 1 << (32 - PAGE_UNIT_BITS);
 
 /** Class sizes: every multiple of 8 up to 256, then four classes per power of two up to LARGE_BYTES. */
 const CLASS_BYTES: number[] = [];
@@ -143,6 +147,7 @@ export class Arena {
   }
 
   private newPage(): void {
+    if (this.pages.length === MAX_PAGES) throw new StoreLimitError(`the arena is full (${MAX_PAGES} pages of ${PAGE_BYTES} bytes)`);
     const buffer = new ArrayBuffer(PAGE_BYTES);
     this.pages.push(new Uint8Array(buffer));
     this.words.push(new Uint32Array(buffer));

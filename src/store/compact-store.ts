@@ -82,9 +82,11 @@ export class CompactStore implements Store {
       const oldSize = slots.sizeOf(slot);
       if (this.maxMemory > 0) this.makeRoom(size - oldSize, slot);
       // A new block, never the old one in place: a view of the old value may still be in use.
-      slots.freeBlock(slot);
-      this.bytes -= oldSize;
+      // Written before the old one is freed, so a full arena leaves the old value in place.
+      const oldAddress = slots.address[slot]!;
       slots.write(slot, key, value, hash);
+      slots.arena.free(oldAddress, oldSize);
+      this.bytes -= oldSize;
     } else {
       if (this.maxMemory > 0) this.makeRoom(size, -1);
       slot = slots.take();
@@ -245,7 +247,18 @@ export class CompactStore implements Store {
         best = slot;
       }
     }
-    return best;
+    return best >= 0 ? best : this.anyLive(keep);
+  }
+
+  /** A sparse table can defeat sampling: then the first live slot from a random point will do. */
+  private anyLive(keep: number): number {
+    const slots = this.slots;
+    const end = slots.highWater;
+    const start = this.nextRandom() % end;
+    for (let n = 0, slot = start; n < end; n++, slot = slot + 1 === end ? 0 : slot + 1) {
+      if (slots.isLive(slot) && slot !== keep) return slot;
+    }
+    return -1;
   }
 
   private nextRandom(): number {

@@ -72,6 +72,18 @@ describe("CompactStore MaxMemory", () => {
     expect(store.stats().bytes).toBeLessThanOrEqual(500);
   });
 
+  test("set - eviction still finds victims in a table emptied by deletes", () => {
+    const clock = new ManualClock();
+    const store = new CompactStore(clock, { maxMemory: 100_000, seed: 3 });
+    for (let i = 0; i < 20_000; i++) store.set(b(`k${i}`), new Uint8Array(2), 0, clock.now());
+    for (let i = 1; i < 19_999; i++) store.delete(b(`k${i}`));
+    store.set(b("big1"), new Uint8Array(60_000), 0, clock.now());
+    store.set(b("big2"), new Uint8Array(60_000), 0, clock.now());
+    expect(store.stats().bytes).toBeLessThanOrEqual(100_000);
+    expect(store.has(b("big2"))).toBe(true);
+    expect(store.stats().evicted).toBeGreaterThanOrEqual(1);
+  });
+
   test("set - MaxMemory 0 never evicts", () => {
     const clock = new ManualClock();
     const store = new CompactStore(clock, { maxMemory: 0 });
