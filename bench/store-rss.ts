@@ -9,7 +9,8 @@ import { beforeTree, median, ROOT, rssKiB, startOwl, startRedis, type Server } f
 
 const KEYS = Number(process.argv[2] ?? 1_000_000);
 const RUNS = Number(process.env.RUNS ?? 3);
-const SETTLE_MS = 3000;
+/** RSS keeps falling for a while after a load (GC, allocator scavenging): measured once it has settled. */
+const SETTLE_MS = Number(process.env.SETTLE_MS ?? 15_000);
 const key = (i: number): string => `k:${i.toString().padStart(14, "0")}`; // 16 bytes
 const VALUE = "v".repeat(32);
 
@@ -85,6 +86,8 @@ async function measure(start: () => Promise<Server>, load: (s: Server) => Promis
 const file = respLoad();
 const before = await beforeTree();
 const results: Record<string, number[]> = { "redis-server": [], "owlcache before (MapStore)": [], "owlcache after (CompactStore)": [] };
+/** RSS gained by loading (loaded − empty process): the keys' own cost, without the runtime's */
+const gained: Record<string, number[]> = { "redis-server": [], "owlcache before (MapStore)": [], "owlcache after (CompactStore)": [] };
 for (let run = 0; run < RUNS; run++) {
   const redis = await measure(startRedis, (s) => loadRedis(s, file));
   const after = await measure(() => startOwl("after", ROOT), loadOwl);
@@ -92,12 +95,17 @@ for (let run = 0; run < RUNS; run++) {
   results["redis-server"]!.push(redis.loaded);
   results["owlcache after (CompactStore)"]!.push(after.loaded);
   results["owlcache before (MapStore)"]!.push(old.loaded);
+  gained["redis-server"]!.push(redis.loaded - redis.empty);
+  gained["owlcache after (CompactStore)"]!.push(after.loaded - after.empty);
+  gained["owlcache before (MapStore)"]!.push(old.loaded - old.empty);
   console.log(`run ${run + 1}: redis ${redis.loaded} KiB (empty ${redis.empty}), after ${after.loaded} KiB (empty ${after.empty}), before ${old.loaded} KiB (empty ${old.empty})`);
 }
 unlinkSync(file);
 const redis = median(results["redis-server"]!);
-console.log(`\n| server | RSS with ${KEYS} keys (median of ${RUNS}) | × redis-server |\n|---|---|---|`);
+const redisGained = median(gained["redis-server"]!);
+console.log(`\n| server | RSS with ${KEYS} keys (median of ${RUNS}) | × redis-server | gained by loading | × redis-server |\n|---|---|---|---|---|`);
 for (const [name, values] of Object.entries(results)) {
   const m = median(values);
-  console.log(`| ${name} | ${(m / 1024).toFixed(1)} MiB | ${(m / redis).toFixed(2)} |`);
+  const g = median(gained[name]!);
+  console.log(`| ${name} | ${(m / 1024).toFixed(1)} MiB | ${(m / redis).toFixed(2)} | ${(g / 1024).toFixed(1)} MiB | ${(g / redisGained).toFixed(2)} |`);
 }
