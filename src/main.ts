@@ -11,7 +11,12 @@ import { Engine } from "./commands/engine.ts";
 import { commandTable } from "./commands/table.ts";
 import { ConfigError } from "./config/keys.ts";
 import { loadConfig, type LoadedConfig } from "./config/load.ts";
+import { createReadThrough } from "./importers/from-config.ts";
 import { FileLogger } from "./log/logger.ts";
+import { countingAuthenticator } from "./metrics/auth-failures.ts";
+import { authFailureCounter } from "./metrics/owl-metrics.ts";
+import { Metrics } from "./metrics/registry.ts";
+import { startOps } from "./ops/wiring.ts";
 import { Keyspace } from "./store/keyspace.ts";
 import { CompactStore } from "./store/compact-store.ts";
 import { systemClock } from "./store/types.ts";
@@ -58,15 +63,38 @@ async function main(): Promise<void> {
   for (const warning of loaded.warnings) log.warn("config", { message: warning });
 
   const clock = systemClock;
+  const startedAt = clock.now();
   const keyspace = new Keyspace(new CompactStore(clock, { maxMemory: config.MaxMemory }), clock);
+  // ops (issue 9): metrics registry and read-through loader, needed by the engine
+  const metrics = new Metrics();
+  let readThrough: ReturnType<typeof createReadThrough>;
+  try {
+    readThrough = createReadThrough(config, { db: keyspace, clock, log });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(`owlcache: ${error.message}`);
+    process.exit(2);
+  }
   const { password, generated } = resolvePassword(config.Pass, config.DBfile);
   const tokens = new TokenService({ secret: resolveSecret(config.Tonken_jwt_secret, config.DBfile).secret, lifetimeSeconds: config.Tonken_expire_time, clock });
   const engine = new Engine({
     table: commandTable,
     db: keyspace,
     limits: { maxKeyBytes: config.MaxKeyBytes, maxValueBytes: config.MaxValueBytes },
-    auth: new PasswordAuthenticator(password, tokens, new AttemptThrottle(clock), log),
+    auth: countingAuthenticator(new PasswordAuthenticator(password, tokens, new AttemptThrottle(clock), log), authFailureCounter(metrics)),
     onInternalError: (error, command) => log.error("command failed", { command, error }),
+    loader: readThrough,
+  });
+  const ops = startOps({
+    metrics,
+    engine,
+    store: keyspace.store,
+    log,
+    version: VERSION,
+    startedAt,
+    now: () => clock.now(),
+    memoryLogMinutes: config.Task_MemoryInfoToLog,
+    readThrough,
   });
   const streamAuth = config.TcpAuth === "1" || (config.TcpAuth === "auto" && !isLoopback(config.Host));
 
@@ -82,18 +110,20 @@ async function main(): Promise<void> {
       requireAuth: streamAuth,
     });
     servers.push(owl);
+    ops.addConnections("tcp", () => owl.connections);
     lines.push(["tcp", `${config.Host}:${owl.port}${streamAuth ? "  (pass required)" : ""}`]);
   }
   // HTTP/HTTPS API (issue 3): other modules add their routes through `plugins`.
   let http: HttpServer;
   try {
-    http = startHttpServer({ engine, config, log, tokens, plugins: [], clock });
+    http = startHttpServer({ engine, config, log, tokens, plugins: [ops.routes], clock, startedAt });
   } catch (error) {
     if (!(error instanceof HttpStartError)) throw error;
     console.error(`owlcache: ${error.message}`);
     process.exit(2);
   }
   lines.push(["http", http.url], ["docs", http.docsUrl]);
+  ops.setAddress(`${config.ResponseHost}:${http.port}`);
   lines.push(["data", config.DBfile], ["logs", config.Logfile]);
 
   const expiry = setInterval(() => keyspace.store.advance(clock.now()), EXPIRY_INTERVAL_MS);
@@ -105,6 +135,7 @@ async function main(): Promise<void> {
     log.info("stopping", { signal });
     await Promise.all([...servers.map((server) => server.stop()), http.stop()]);
     clearInterval(expiry);
+    ops.stop();
     log.info("stopped", { keys: keyspace.store.size });
     process.exit(0);
   };

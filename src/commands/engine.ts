@@ -2,8 +2,8 @@
 // handler and turns any failure into an error Reply. Every transport calls `execute`.
 
 import { ArityError, CommandError, NotAuthenticatedError, UnknownCommandError } from "./errors.ts";
-import { errorReply, type Reply } from "./reply.ts";
-import type { CommandContext, CommandSpec, Dialect, Session, Authenticator, Limits } from "./spec.ts";
+import { errorReply, NIL, type Reply } from "./reply.ts";
+import type { CommandContext, CommandSpec, Dialect, Session, Authenticator, Limits, KeyLoader, Transport } from "./spec.ts";
 import type { Keyspace } from "../store/keyspace.ts";
 import { fromUtf8 } from "../store/bytes.ts";
 import { StoreLimitError } from "../store/errors.ts";
@@ -15,6 +15,17 @@ export interface EngineOptions {
   readonly auth: Authenticator;
   /** called on an unexpected exception inside a handler (a bug): log it, keep serving */
   readonly onInternalError?: (error: unknown, command: string) => void;
+  /** read-through import on a miss of a command flagged `readThrough` (SPEC §8) */
+  readonly loader?: KeyLoader;
+}
+
+/** Calls of one command per transport: a plain object so counting is one property increment. */
+export type CallCounts = Record<Transport, number>;
+
+export interface CommandCalls {
+  readonly name: string;
+  readonly dialect: Dialect;
+  readonly counts: Readonly<CallCounts>;
 }
 
 /** Command names are short; anything longer is unknown without looking further. */
@@ -44,8 +55,10 @@ function sameName(lower: string, name: Uint8Array): boolean {
 export class Engine {
   private readonly specs: Record<Dialect, Map<string, CommandSpec>> = { owl: new Map(), resp: new Map() };
   private readonly beforeReplyHooks: (() => void)[] = [];
-  /** calls by command name and dialect, for metrics */
-  readonly calls = new Map<string, number>();
+  private readonly callCounts = new Map<CommandSpec, CallCounts>();
+  /** reads of a key by a `readThrough` command that found it locally / did not (before import) */
+  hits = 0;
+  misses = 0;
 
   private readonly byHash: Record<Dialect, Map<number, CommandSpec[]>> = { owl: new Map(), resp: new Map() };
 
@@ -59,7 +72,20 @@ export class Engine {
         list.push(spec);
         this.byHash[dialect].set(hash, list);
       }
+      this.callCounts.set(spec, { tcp: 0, http: 0, resp: 0 });
     }
+  }
+
+  /** Calls by command name, summed over transports and dialects. */
+  get calls(): Map<string, number> {
+    const total = new Map<string, number>();
+    for (const [spec, c] of this.callCounts) total.set(spec.name, (total.get(spec.name) ?? 0) + c.tcp + c.http + c.resp);
+    return total;
+  }
+
+  /** Calls of every command per transport, for metrics. */
+  callsByTransport(): CommandCalls[] {
+    return [...this.callCounts].map(([spec, counts]) => ({ name: spec.name, dialect: spec.dialects[0]!, counts }));
   }
 
   get db(): Keyspace {
@@ -98,12 +124,21 @@ export class Engine {
     if (spec === undefined) return errorReply(new UnknownCommandError(name, args.slice(0, 3).map(fromUtf8)));
     if (args.length < spec.minArgs || args.length > spec.maxArgs) return errorReply(new ArityError(spec.name));
     if (!spec.public && !(spec.write ? session.canWrite : session.canRead)) return errorReply(new NotAuthenticatedError());
-    const counterKey = spec.name;
-    this.calls.set(counterKey, (this.calls.get(counterKey) ?? 0) + 1);
+    const counts = this.callCounts.get(spec);
+    if (counts) counts[session.transport]++;
     const ctx: CommandContext = { db: this.options.db, session, limits: this.options.limits, auth: this.options.auth };
     try {
       const reply = spec.run(ctx, args);
       if (reply instanceof Promise) return reply.catch((error: unknown) => this.failure(error, spec.name));
+      if (spec.readThrough) {
+        if (reply.kind === "nil") {
+          this.misses++;
+          const loader = this.options.loader;
+          if (loader && (loader.available?.(args[0]!) ?? true)) return this.readThrough(loader, spec, ctx, args);
+        } else if (reply.kind === "bulk") {
+          this.hits++;
+        }
+      }
       return reply;
     } catch (error) {
       return this.failure(error, spec.name);
@@ -118,6 +153,25 @@ export class Engine {
   /** Transports call this once per batch of replies, just before writing them. */
   beforeReply(): void {
     for (const hook of this.beforeReplyHooks) hook();
+  }
+
+  /** A local miss: let the loader import the key, then answer from the keyspace as usual. */
+  private async readThrough(loader: KeyLoader, spec: CommandSpec, ctx: CommandContext, args: Uint8Array[]): Promise<Reply> {
+    // The arguments may be views into a receive buffer that is reused once we return.
+    const owned = args.map((arg) => arg.slice());
+    let imported: boolean;
+    try {
+      imported = await loader.load(owned[0]!);
+    } catch (error) {
+      this.options.onInternalError?.(error, spec.name);
+      return NIL;
+    }
+    if (!imported) return NIL;
+    try {
+      return await spec.run(ctx, owned);
+    } catch (error) {
+      return this.failure(error, spec.name);
+    }
   }
 
   private failure(error: unknown, name: string): Reply {

@@ -26,6 +26,7 @@ export const owlKeyCommands: readonly CommandSpec[] = [
     summary: "Returns the value of a key; 404 when it is missing or expired.",
     usage: "<key> [info]",
     httpArgs: ["key"],
+    readThrough: true,
     run: ({ db, limits }, [key]) => {
       const entry = db.get(checkKey(key!, limits));
       return entry ? bulk(entry.value, entry.writtenAt) : NIL;

@@ -13,9 +13,26 @@ export type Dialect = "owl" | "resp";
 /** An HTTP request field that becomes a positional argument (SPEC §7). */
 export type HttpField = "key" | "valuedata" | "exptime" | "pass";
 
+export type Transport = "tcp" | "http" | "resp";
+
+/** Fills a missing key from a backing store (read-through import, SPEC §8). */
+export interface KeyLoader {
+  /**
+   * Looks the key up in the backends and stores what it finds through the Keyspace. Resolves
+   * true when the key is now present, false otherwise; never rejects, never outlasts its timeout.
+   * `key` may be a view into a receive buffer: copy it before any await.
+   */
+  load(key: Uint8Array): Promise<boolean>;
+  /**
+   * False when no backend would be asked for this key right now (all skipped after failures, or
+   * none can hold such a key): the miss is then answered at once, with no promise in the way.
+   */
+  available?(key: Uint8Array): boolean;
+}
+
 export interface Session {
   readonly dialect: Dialect;
-  readonly transport: "tcp" | "http" | "resp";
+  readonly transport: Transport;
   /** remote address, for tokens, throttling and logs */
   readonly client: string;
   /** may run commands that read */
@@ -72,5 +89,10 @@ export interface CommandSpec {
   readonly owlSplit?: number;
   /** HTTP: request fields that become the positional arguments, in order. */
   readonly httpArgs?: readonly HttpField[];
+  /**
+   * A read of the key in the first argument: on a `nil` reply the engine asks the configured
+   * read-through loader (SPEC §8) and, when it imported the key, runs the handler again.
+   */
+  readonly readThrough?: true;
   readonly run: (ctx: CommandContext, args: Uint8Array[]) => Reply | Promise<Reply>;
 }

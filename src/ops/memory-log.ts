@@ -1,0 +1,21 @@
+// Memory use in the log every Task_MemoryInfoToLog minutes (SPEC §10): RSS, heap, keys, bytes.
+
+import type { Logger } from "../log/logger.ts";
+import type { Store } from "../store/types.ts";
+
+export function memoryInfo(store: Store): Record<string, number> {
+  const memory = process.memoryUsage();
+  const stats = store.stats();
+  return { rss: memory.rss, heapUsed: memory.heapUsed, heapTotal: memory.heapTotal, keys: stats.keys, bytes: stats.bytes };
+}
+
+/**
+ * Starts the periodic log line; returns the stop function. `minutes` 0 = never. `minuteMs` lets
+ * tests shrink a minute instead of waiting for one.
+ */
+export function startMemoryLog(store: Store, log: Logger, minutes: number, minuteMs = 60_000): () => void {
+  if (minutes <= 0) return () => {};
+  const timer = setInterval(() => log.info("memory", memoryInfo(store)), minutes * minuteMs);
+  timer.unref?.();
+  return () => clearInterval(timer);
+}
