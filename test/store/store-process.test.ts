@@ -42,6 +42,11 @@ describe("compact store in a real process", () => {
     // ~110 bytes a key under 20,000 bytes: at most ~181 keys can be held.
     expect(present).toBeGreaterThan(50);
     expect(present).toBeLessThanOrEqual(Math.ceil((MAX_MEMORY * 1.05) / 110));
+    // The evictions and the bound show in the metrics.
+    const metrics = await (await fetch(`http://127.0.0.1:${node.httpPort}/metrics`)).text();
+    const value = (name: string): number => Number(new RegExp(`^${name} (\\d+)`, "m").exec(metrics)?.[1]);
+    expect(value("owl_evicted_keys_total")).toBeGreaterThanOrEqual(2000 - present);
+    expect(value("owl_memory_used_bytes")).toBeLessThanOrEqual(MAX_MEMORY);
   });
 
   test("get - a read answered in the same batch as an overwrite shows the bytes it read", async () => {
