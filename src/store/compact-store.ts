@@ -59,10 +59,10 @@ export class CompactStore implements Store {
     const slot = this.live(key);
     if (slot < 0) return undefined;
     const slots = this.slots;
-    const timer = slots.timer[slot]!;
+    const timer = slots.timerOf(slot);
     return {
       value: slots.valueOf(slot),
-      writtenAt: slots.writtenAt[slot]!,
+      writtenAt: slots.writtenAtOf(slot),
       expiresAt: timer < 0 ? 0 : this.expiry.deadlineOf(timer),
     };
   }
@@ -83,7 +83,7 @@ export class CompactStore implements Store {
       if (this.maxMemory > 0) this.makeRoom(size - oldSize, slot);
       // A new block, never the old one in place: a view of the old value may still be in use.
       // Written before the old one is freed, so a full arena leaves the old value in place.
-      const oldAddress = slots.address[slot]!;
+      const oldAddress = slots.addressOf(slot);
       slots.write(slot, key, value, hash);
       slots.arena.free(oldAddress, oldSize);
       this.bytes -= oldSize;
@@ -93,7 +93,7 @@ export class CompactStore implements Store {
       slots.write(slot, key, value, hash);
       this.index.insert(slot, hash);
     }
-    slots.writtenAt[slot] = writtenAt;
+    slots.setWrittenAt(slot, writtenAt);
     this.bytes += size;
     this.touch(slot);
     this.applyExpiry(slot, expiresAt);
@@ -109,7 +109,7 @@ export class CompactStore implements Store {
   setExpiry(key: Uint8Array, expiresAt: number, writtenAt: number): boolean {
     const slot = this.live(key);
     if (slot < 0) return false;
-    this.slots.writtenAt[slot] = writtenAt;
+    this.slots.setWrittenAt(slot, writtenAt);
     this.applyExpiry(slot, expiresAt);
     return true;
   }
@@ -135,7 +135,7 @@ export class CompactStore implements Store {
       if (!this.slots.isLive(slot)) continue;
       const expiresAt = this.expiresAt(slot);
       if (expiresAt !== 0 && expiresAt <= this.clock.now()) continue;
-      yield [this.slots.keyOf(slot), { value: this.slots.valueOf(slot), writtenAt: this.slots.writtenAt[slot]!, expiresAt }];
+      yield [this.slots.keyOf(slot), { value: this.slots.valueOf(slot), writtenAt: this.slots.writtenAtOf(slot), expiresAt }];
     }
   }
 
@@ -176,7 +176,7 @@ export class CompactStore implements Store {
     this.lastHash = hash;
     const slot = this.index.find(key, hash);
     if (slot < 0) return -1;
-    const timer = this.slots.timer[slot]!;
+    const timer = this.slots.timerOf(slot);
     if (timer >= 0 && this.expiry.deadlineOf(timer) <= this.clock.now()) {
       this.remove(slot, hash);
       this.expired++;
@@ -187,30 +187,30 @@ export class CompactStore implements Store {
   }
 
   private touch(slot: number): void {
-    if (this.maxMemory > 0) this.slots.access[slot] = this.accessClock++;
+    if (this.maxMemory > 0) this.slots.setAccess(slot, this.accessClock++);
   }
 
   private expiresAt(slot: number): number {
-    const timer = this.slots.timer[slot]!;
+    const timer = this.slots.timerOf(slot);
     return timer < 0 ? 0 : this.expiry.deadlineOf(timer);
   }
 
   private applyExpiry(slot: number, expiresAt: number): void {
-    const timer = this.slots.timer[slot]!;
+    const timer = this.slots.timerOf(slot);
     if (expiresAt === 0) {
       if (timer >= 0) {
         this.expiry.release(timer);
-        this.slots.timer[slot] = -1;
+        this.slots.setTimer(slot, -1);
       }
       return;
     }
-    this.slots.timer[slot] = this.expiry.schedule(timer, slot, expiresAt);
+    this.slots.setTimer(slot, this.expiry.schedule(timer, slot, expiresAt));
   }
 
   /** Removes a live slot; `hash` is recomputed from the key when the caller does not have it. */
   private remove(slot: number, hash = this.slots.hashOf(slot)): void {
     const slots = this.slots;
-    const timer = slots.timer[slot]!;
+    const timer = slots.timerOf(slot);
     if (timer >= 0) this.expiry.release(timer);
     this.index.remove(slot, hash);
     this.bytes -= slots.sizeOf(slot);
@@ -241,7 +241,7 @@ export class CompactStore implements Store {
       for (let n = 0; n < 64 && (!slots.isLive(slot) || slot === keep); n++) slot = slot + 1 === end ? 0 : slot + 1;
       if (!slots.isLive(slot) || slot === keep) continue;
       found++;
-      const age = (this.accessClock - slots.access[slot]!) >>> 0;
+      const age = (this.accessClock - slots.accessOf(slot)) >>> 0;
       if (age > bestAge) {
         bestAge = age;
         best = slot;

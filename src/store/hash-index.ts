@@ -37,19 +37,18 @@ export class HashIndex {
   /** The slot holding `key`, or -1. */
   find(key: Uint8Array, hash: number): number {
     const slots = this.slots;
-    const tags = slots.tag;
     const tag = tagOf(hash);
     let table = this.table;
     let i = hash & this.mask;
     for (let s = table[i]!; s !== EMPTY; s = table[i]!) {
-      if (tags[s] === tag && slots.matches(s, key)) return s;
+      if (slots.tagAt(s) === tag && slots.matches(s, key)) return s;
       i = (i + 1) & this.mask;
     }
     if (this.old === null) return -1;
     table = this.old;
     i = hash & this.oldMask;
     for (let s = table[i]!; s !== EMPTY; s = table[i]!) {
-      if (s >= 0 && tags[s] === tag && slots.matches(s, key)) return s;
+      if (s >= 0 && slots.tagAt(s) === tag && slots.matches(s, key)) return s;
       i = (i + 1) & this.oldMask;
     }
     return -1;

@@ -11,7 +11,15 @@ export const FREE = 0xffffffff;
 const LARGE = 0xffff;
 /** `keyLength` of a key of 65535 bytes or more: the length is kept aside */
 const LONG = 0xffff;
-const FIRST_CAPACITY = 1024;
+/**
+ * Columns come in segments of 64 Ki rows: growing adds a segment (≈1.4 MB) instead of copying
+ * every column, so no write ever pays for a copy of millions of rows. Below one segment, the
+ * first segment doubles from FIRST_ROWS so that a small store stays small.
+ */
+const SEGMENT_BITS = 16;
+const SEGMENT_ROWS = 1 << SEGMENT_BITS;
+const ROW_MASK = SEGMENT_ROWS - 1;
+const FIRST_ROWS = 1024;
 
 /** FNV-1a over bytes[start, end) with a seed, then murmur3's finaliser so the low bits mix well. */
 export function hashBytes(bytes: Uint8Array, start: number, end: number, seed: number): number {
@@ -30,17 +38,18 @@ export const tagOf = (hash: number): number => hash >>> 24;
 
 export class SlotTable {
   readonly arena = new Arena();
-  tag = new Uint8Array(FIRST_CAPACITY);
+  private tags: Uint8Array[] = [new Uint8Array(FIRST_ROWS)];
   /** arena block holding key bytes then value bytes, or FREE */
-  address = new Uint32Array(FIRST_CAPACITY).fill(FREE);
-  keyLength = new Uint16Array(FIRST_CAPACITY);
+  private addresses: Uint32Array[] = [new Uint32Array(FIRST_ROWS).fill(FREE)];
+  private keyLengths: Uint16Array[] = [new Uint16Array(FIRST_ROWS)];
   /** key + value bytes of a block in the pages (≤ LARGE_BYTES), or LARGE */
-  size = new Uint16Array(FIRST_CAPACITY);
-  writtenAt = new Float64Array(FIRST_CAPACITY);
+  private sizes: Uint16Array[] = [new Uint16Array(FIRST_ROWS)];
+  private written: Float64Array[] = [new Float64Array(FIRST_ROWS)];
   /** timer id while the key has a time to live, else -1 */
-  timer = new Int32Array(FIRST_CAPACITY).fill(-1);
-  /** access clock of the last read or write; only allocated when eviction needs it */
-  access: Uint32Array;
+  private timers: Int32Array[] = [new Int32Array(FIRST_ROWS).fill(-1)];
+  /** access clock of the last read or write; only kept when eviction needs it */
+  private accesses: Uint32Array[] = [new Uint32Array(0)];
+  private rows = FIRST_ROWS;
   /** ids below this have been handed out at least once */
   highWater = 0;
   private longKeys = new Map<number, number>();
@@ -51,29 +60,61 @@ export class SlotTable {
     readonly seed: number,
     readonly trackAccess: boolean,
   ) {
-    this.access = new Uint32Array(trackAccess ? FIRST_CAPACITY : 0);
+    if (trackAccess) this.accesses = [new Uint32Array(FIRST_ROWS)];
   }
 
   get capacity(): number {
-    return this.address.length;
+    return this.rows;
   }
 
   isLive(slot: number): boolean {
-    return this.address[slot] !== FREE;
+    return this.addresses[slot >>> SEGMENT_BITS]![slot & ROW_MASK] !== FREE;
+  }
+
+  tagAt(slot: number): number {
+    return this.tags[slot >>> SEGMENT_BITS]![slot & ROW_MASK]!;
+  }
+
+  addressOf(slot: number): number {
+    return this.addresses[slot >>> SEGMENT_BITS]![slot & ROW_MASK]!;
+  }
+
+  writtenAtOf(slot: number): number {
+    return this.written[slot >>> SEGMENT_BITS]![slot & ROW_MASK]!;
+  }
+
+  setWrittenAt(slot: number, writtenAt: number): void {
+    this.written[slot >>> SEGMENT_BITS]![slot & ROW_MASK] = writtenAt;
+  }
+
+  timerOf(slot: number): number {
+    return this.timers[slot >>> SEGMENT_BITS]![slot & ROW_MASK]!;
+  }
+
+  setTimer(slot: number, timer: number): void {
+    this.timers[slot >>> SEGMENT_BITS]![slot & ROW_MASK] = timer;
+  }
+
+  accessOf(slot: number): number {
+    return this.accesses[slot >>> SEGMENT_BITS]![slot & ROW_MASK]!;
+  }
+
+  setAccess(slot: number, clock: number): void {
+    this.accesses[slot >>> SEGMENT_BITS]![slot & ROW_MASK] = clock;
   }
 
   /** Key + value bytes of a live slot. */
   sizeOf(slot: number): number {
-    const size = this.size[slot]!;
-    return size === LARGE ? this.arena.bytesOf(this.address[slot]!, LARGE_BYTES + 1).length : size;
+    const size = this.sizes[slot >>> SEGMENT_BITS]![slot & ROW_MASK]!;
+    return size === LARGE ? this.arena.bytesOf(this.addressOf(slot), LARGE_BYTES + 1).length : size;
   }
 
   keyLengthOf(slot: number): number {
-    const n = this.keyLength[slot]!;
+    const n = this.keyLengths[slot >>> SEGMENT_BITS]![slot & ROW_MASK]!;
     return n === LONG ? this.longKeys.get(slot)! : n;
   }
 
-  /** Puts key and value in a new block of `slot` (the caller has freed any old one). */
+  /** Puts key and value in a new block of `slot` (the caller frees any old one afterwards). */
   write(slot: number, key: Uint8Array, value: Uint8Array, hash: number): void {
     const size = key.length + value.length;
     const arena = this.arena;
@@ -82,22 +123,25 @@ export class SlotTable {
     const at = arena.offsetOf(address, size);
     bytes.set(key, at);
     bytes.set(value, at + key.length);
-    this.address[slot] = address;
-    this.size[slot] = size > LARGE_BYTES ? LARGE : size;
+    const segment = slot >>> SEGMENT_BITS;
+    const row = slot & ROW_MASK;
+    this.addresses[segment]![row] = address;
+    this.sizes[segment]![row] = size > LARGE_BYTES ? LARGE : size;
+    const keyLengths = this.keyLengths[segment]!;
     if (key.length >= LONG) this.longKeys.set(slot, key.length);
-    else if (this.keyLength[slot] === LONG) this.longKeys.delete(slot);
-    this.keyLength[slot] = Math.min(key.length, LONG);
-    this.tag[slot] = tagOf(hash);
+    else if (keyLengths[row] === LONG) this.longKeys.delete(slot);
+    keyLengths[row] = Math.min(key.length, LONG);
+    this.tags[segment]![row] = tagOf(hash);
   }
 
-  /** Gives the block back to the arena (reused after this turn). */
+  /** Gives the block back to the arena (reused from the next turn). */
   freeBlock(slot: number): void {
-    this.arena.free(this.address[slot]!, this.sizeOf(slot));
+    this.arena.free(this.addressOf(slot), this.sizeOf(slot));
   }
 
   /** The key's hash, recomputed from its bytes (resizes and deletions need it; lookups do not). */
   hashOf(slot: number): number {
-    const address = this.address[slot]!;
+    const address = this.addressOf(slot);
     const size = this.sizeOf(slot);
     const at = this.arena.offsetOf(address, size);
     return hashBytes(this.arena.bytesOf(address, size), at, at + this.keyLengthOf(slot), this.seed);
@@ -107,7 +151,7 @@ export class SlotTable {
   matches(slot: number, key: Uint8Array): boolean {
     const n = key.length;
     if (this.keyLengthOf(slot) !== n) return false;
-    const address = this.address[slot]!;
+    const address = this.addressOf(slot);
     const size = this.sizeOf(slot);
     const bytes = this.arena.bytesOf(address, size);
     const at = this.arena.offsetOf(address, size);
@@ -116,7 +160,7 @@ export class SlotTable {
   }
 
   keyOf(slot: number): Uint8Array {
-    const address = this.address[slot]!;
+    const address = this.addressOf(slot);
     const size = this.sizeOf(slot);
     const at = this.arena.offsetOf(address, size);
     return this.arena.bytesOf(address, size).slice(at, at + this.keyLengthOf(slot));
@@ -124,7 +168,7 @@ export class SlotTable {
 
   /** A view of the value inside the arena (see CompactStore on how long it stays valid). */
   valueOf(slot: number): Uint8Array {
-    const address = this.address[slot]!;
+    const address = this.addressOf(slot);
     const size = this.sizeOf(slot);
     const at = this.arena.offsetOf(address, size);
     return this.arena.bytesOf(address, size).subarray(at + this.keyLengthOf(slot), at + size);
@@ -133,15 +177,17 @@ export class SlotTable {
   /** A free id (the most recently freed first, it is likely still in cache). */
   take(): number {
     if (this.freeCount > 0) return this.freeIds[--this.freeCount]!;
-    if (this.highWater === this.address.length) this.grow();
+    if (this.highWater === this.rows) this.grow();
     return this.highWater++;
   }
 
   release(slot: number): void {
-    this.address[slot] = FREE;
-    this.timer[slot] = -1;
-    if (this.keyLength[slot] === LONG) this.longKeys.delete(slot);
-    this.keyLength[slot] = 0;
+    const segment = slot >>> SEGMENT_BITS;
+    const row = slot & ROW_MASK;
+    this.addresses[segment]![row] = FREE;
+    this.timers[segment]![row] = -1;
+    if (this.keyLengths[segment]![row] === LONG) this.longKeys.delete(slot);
+    this.keyLengths[segment]![row] = 0;
     if (this.freeCount === this.freeIds.length) {
       const bigger = new Int32Array(this.freeIds.length * 2);
       bigger.set(this.freeIds);
@@ -150,30 +196,39 @@ export class SlotTable {
     this.freeIds[this.freeCount++] = slot;
   }
 
-  /** Forgets every entry at once. */
+  /** Forgets every entry at once (the columns keep their size). */
   clear(): void {
     this.arena.clear();
-    this.address.fill(FREE);
-    this.timer.fill(-1);
-    this.keyLength.fill(0);
+    for (const column of this.addresses) column.fill(FREE);
+    for (const column of this.timers) column.fill(-1);
+    for (const column of this.keyLengths) column.fill(0);
     this.longKeys.clear();
     this.highWater = 0;
     this.freeCount = 0;
   }
 
-  /**
-   * Doubles every column. A copy of ~21 bytes a slot: tens of milliseconds at ten million keys,
-   * far from the multi-second rehash the index avoids by migrating incrementally.
-   */
+  /** One more segment, or a doubled first segment while the table is smaller than one. */
   private grow(): void {
-    const size = this.address.length * 2;
-    this.tag = widen(this.tag, new Uint8Array(size));
-    this.address = widen(this.address, new Uint32Array(size).fill(FREE));
-    this.keyLength = widen(this.keyLength, new Uint16Array(size));
-    this.size = widen(this.size, new Uint16Array(size));
-    this.writtenAt = widen(this.writtenAt, new Float64Array(size));
-    this.timer = widen(this.timer, new Int32Array(size).fill(-1));
-    if (this.trackAccess) this.access = widen(this.access, new Uint32Array(size));
+    if (this.rows < SEGMENT_ROWS) {
+      const rows = this.rows * 2;
+      this.tags[0] = widen(this.tags[0]!, new Uint8Array(rows));
+      this.addresses[0] = widen(this.addresses[0]!, new Uint32Array(rows).fill(FREE));
+      this.keyLengths[0] = widen(this.keyLengths[0]!, new Uint16Array(rows));
+      this.sizes[0] = widen(this.sizes[0]!, new Uint16Array(rows));
+      this.written[0] = widen(this.written[0]!, new Float64Array(rows));
+      this.timers[0] = widen(this.timers[0]!, new Int32Array(rows).fill(-1));
+      if (this.trackAccess) this.accesses[0] = widen(this.accesses[0]!, new Uint32Array(rows));
+      this.rows = rows;
+      return;
+    }
+    this.tags.push(new Uint8Array(SEGMENT_ROWS));
+    this.addresses.push(new Uint32Array(SEGMENT_ROWS).fill(FREE));
+    this.keyLengths.push(new Uint16Array(SEGMENT_ROWS));
+    this.sizes.push(new Uint16Array(SEGMENT_ROWS));
+    this.written.push(new Float64Array(SEGMENT_ROWS));
+    this.timers.push(new Int32Array(SEGMENT_ROWS).fill(-1));
+    if (this.trackAccess) this.accesses.push(new Uint32Array(SEGMENT_ROWS));
+    this.rows += SEGMENT_ROWS;
   }
 }
 

@@ -88,6 +88,28 @@ describe("CompactStore internals", () => {
     expect(store.footprint().arenaBytes).toBeLessThan(4 * PAGE_BYTES);
   });
 
+  test("set - 150,000 keys span several column segments; ids in every segment work", async () => {
+    const clock = new ManualClock();
+    const store = new CompactStore(clock);
+    const n = 150_000;
+    for (let i = 0; i < n; i++) store.set(b(`s${i}`), b(`${i}`), i % 3 ? 0 : clock.now() + 1000 + i, clock.now() + i);
+    expect(store.footprint().slotCapacity).toBe(3 * 65536);
+    for (let i = 0; i < n; i += 2) store.delete(b(`s${i}`));
+    await turn();
+    for (let i = 0; i < n; i += 2) store.set(b(`t${i}`), b(`t${i}`), 0, clock.now());
+    expect(store.footprint().slotCapacity).toBe(3 * 65536); // freed ids are reused
+    let ok = true;
+    for (let i = 0; i < n; i++) {
+      const odd = store.get(b(`s${i}`));
+      if (i % 2 ? odd?.writtenAt !== clock.now() + i || new TextDecoder().decode(odd.value) !== `${i}` : odd !== undefined) ok = false;
+      if (i % 2 === 0 && new TextDecoder().decode(store.get(b(`t${i}`))?.value) !== `t${i}`) ok = false;
+    }
+    expect(ok).toBe(true);
+    clock.tick(1000 + n);
+    expect(store.advance(clock.now())).toBe(25_000); // odd multiples of 3 below n
+    expect(store.size).toBe(n - 25_000);
+  });
+
   test("set - growing past a resize keeps every key reachable while the old table drains", () => {
     const clock = new ManualClock();
     const store = new CompactStore(clock);
