@@ -8,7 +8,7 @@ import type { Subprocess } from "bun";
 
 export const ROOT = join(import.meta.dir, "..");
 /** main before the compact store was merged into it (its MapStore) is the "before" of every comparison. */
-export const BEFORE_COMMIT = process.env.BEFORE_COMMIT ?? "545d93a";
+export const BEFORE_COMMIT = process.env.BEFORE_COMMIT ?? "32c22ea";
 
 export interface Server {
   readonly name: string;
