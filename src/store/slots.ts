@@ -1,7 +1,7 @@
-// The compact store's per-entry records, one typed-array column per field and one row ("slot")
-// per key, ~21 bytes a row. Slot ids never move while a key lives, so the hash index, the timer
-// table, SCAN cursors and eviction samples all refer to entries by a plain integer. Key and value
-// bytes live together in one arena block.
+// The compact store's per-entry records: one 20-byte row ("slot") per key plus a 1-byte hash
+// tag. Slot ids never move while a key lives, so the hash index, the timer table, SCAN cursors
+// and eviction samples all refer to entries by a plain integer. Key and value bytes live
+// together in one arena block.
 
 import { Arena, LARGE_BYTES } from "./arena.ts";
 
@@ -36,17 +36,21 @@ export function hashBytes(bytes: Uint8Array, start: number, end: number, seed: n
 /** The top 8 bits of a hash, kept per slot: rules out 255 of 256 wrong probes without the arena. */
 export const tagOf = (hash: number): number => hash >>> 24;
 
+/** Words in a row: address, key length | size << 16, timer id, time of write (high, low). */
+const STRIDE = 5;
+const TWO_32 = 0x100000000;
+
 export class SlotTable {
   readonly arena = new Arena();
+  /** the hash tag of each slot, apart from the rows: probes read only this dense column */
   private tags: Uint8Array[] = [new Uint8Array(FIRST_ROWS)];
-  /** arena block holding key bytes then value bytes, or FREE */
-  private addresses: Uint32Array[] = [new Uint32Array(FIRST_ROWS).fill(FREE)];
-  private keyLengths: Uint16Array[] = [new Uint16Array(FIRST_ROWS)];
-  /** key + value bytes of a block in the pages (≤ LARGE_BYTES), or LARGE */
-  private sizes: Uint16Array[] = [new Uint16Array(FIRST_ROWS)];
-  private written: Float64Array[] = [new Float64Array(FIRST_ROWS)];
-  /** timer id while the key has a time to live, else -1 */
-  private timers: Int32Array[] = [new Int32Array(FIRST_ROWS).fill(-1)];
+  /**
+   * One row of STRIDE uint32 words per slot, so that a hit reads one or two cache lines rather
+   * than one per field: the arena address (FREE when the slot is unused), key length and block
+   * size (16 bits each: LONG / LARGE mean "look aside"), timer id (-1: no TTL) and the time of
+   * the last write in integer milliseconds, split in two words.
+   */
+  private rowWords: Uint32Array[] = [newRows(FIRST_ROWS)];
   /** access clock of the last read or write; only kept when eviction needs it */
   private accesses: Uint32Array[] = [new Uint32Array(0)];
   private rows = FIRST_ROWS;
@@ -68,7 +72,7 @@ export class SlotTable {
   }
 
   isLive(slot: number): boolean {
-    return this.addresses[slot >>> SEGMENT_BITS]![slot & ROW_MASK] !== FREE;
+    return this.rowWords[slot >>> SEGMENT_BITS]![(slot & ROW_MASK) * STRIDE] !== FREE;
   }
 
   tagAt(slot: number): number {
@@ -76,23 +80,30 @@ export class SlotTable {
   }
 
   addressOf(slot: number): number {
-    return this.addresses[slot >>> SEGMENT_BITS]![slot & ROW_MASK]!;
+    return this.rowWords[slot >>> SEGMENT_BITS]![(slot & ROW_MASK) * STRIDE]!;
   }
 
+  /** Milliseconds; stored as an integer (times are Date.now() values). */
   writtenAtOf(slot: number): number {
-    return this.written[slot >>> SEGMENT_BITS]![slot & ROW_MASK]!;
+    const words = this.rowWords[slot >>> SEGMENT_BITS]!;
+    const at = (slot & ROW_MASK) * STRIDE;
+    return words[at + 3]! * TWO_32 + words[at + 4]!;
   }
 
   setWrittenAt(slot: number, writtenAt: number): void {
-    this.written[slot >>> SEGMENT_BITS]![slot & ROW_MASK] = writtenAt;
+    const words = this.rowWords[slot >>> SEGMENT_BITS]!;
+    const at = (slot & ROW_MASK) * STRIDE;
+    const ms = writtenAt > 0 ? Math.floor(writtenAt) : 0;
+    words[at + 3] = Math.floor(ms / TWO_32);
+    words[at + 4] = ms >>> 0;
   }
 
   timerOf(slot: number): number {
-    return this.timers[slot >>> SEGMENT_BITS]![slot & ROW_MASK]!;
+    return this.rowWords[slot >>> SEGMENT_BITS]![(slot & ROW_MASK) * STRIDE + 2]! | 0;
   }
 
   setTimer(slot: number, timer: number): void {
-    this.timers[slot >>> SEGMENT_BITS]![slot & ROW_MASK] = timer;
+    this.rowWords[slot >>> SEGMENT_BITS]![(slot & ROW_MASK) * STRIDE + 2] = timer;
   }
 
   accessOf(slot: number): number {
@@ -105,12 +116,12 @@ export class SlotTable {
 
   /** Key + value bytes of a live slot. */
   sizeOf(slot: number): number {
-    const size = this.sizes[slot >>> SEGMENT_BITS]![slot & ROW_MASK]!;
+    const size = this.rowWords[slot >>> SEGMENT_BITS]![(slot & ROW_MASK) * STRIDE + 1]! >>> 16;
     return size === LARGE ? this.arena.bytesOf(this.addressOf(slot), LARGE_BYTES + 1).length : size;
   }
 
   keyLengthOf(slot: number): number {
-    const n = this.keyLengths[slot >>> SEGMENT_BITS]![slot & ROW_MASK]!;
+    const n = this.rowWords[slot >>> SEGMENT_BITS]![(slot & ROW_MASK) * STRIDE + 1]! & 0xffff;
     return n === LONG ? this.longKeys.get(slot)! : n;
   }
 
@@ -124,14 +135,13 @@ export class SlotTable {
     bytes.set(key, at);
     bytes.set(value, at + key.length);
     const segment = slot >>> SEGMENT_BITS;
-    const row = slot & ROW_MASK;
-    this.addresses[segment]![row] = address;
-    this.sizes[segment]![row] = size > LARGE_BYTES ? LARGE : size;
-    const keyLengths = this.keyLengths[segment]!;
+    const words = this.rowWords[segment]!;
+    const row = (slot & ROW_MASK) * STRIDE;
+    words[row] = address;
     if (key.length >= LONG) this.longKeys.set(slot, key.length);
-    else if (keyLengths[row] === LONG) this.longKeys.delete(slot);
-    keyLengths[row] = Math.min(key.length, LONG);
-    this.tags[segment]![row] = tagOf(hash);
+    else if ((words[row + 1]! & 0xffff) === LONG) this.longKeys.delete(slot);
+    words[row + 1] = Math.min(key.length, LONG) | ((size > LARGE_BYTES ? LARGE : size) << 16);
+    this.tags[segment]![slot & ROW_MASK] = tagOf(hash);
   }
 
   /** Gives the block back to the arena (reused from the next turn). */
@@ -182,12 +192,12 @@ export class SlotTable {
   }
 
   release(slot: number): void {
-    const segment = slot >>> SEGMENT_BITS;
-    const row = slot & ROW_MASK;
-    this.addresses[segment]![row] = FREE;
-    this.timers[segment]![row] = -1;
-    if (this.keyLengths[segment]![row] === LONG) this.longKeys.delete(slot);
-    this.keyLengths[segment]![row] = 0;
+    const words = this.rowWords[slot >>> SEGMENT_BITS]!;
+    const row = (slot & ROW_MASK) * STRIDE;
+    if ((words[row + 1]! & 0xffff) === LONG) this.longKeys.delete(slot);
+    words[row] = FREE;
+    words[row + 1] = 0;
+    words[row + 2] = -1;
     if (this.freeCount === this.freeIds.length) {
       const bigger = new Int32Array(this.freeIds.length * 2);
       bigger.set(this.freeIds);
@@ -199,9 +209,7 @@ export class SlotTable {
   /** Forgets every entry at once (the columns keep their size). */
   clear(): void {
     this.arena.clear();
-    for (const column of this.addresses) column.fill(FREE);
-    for (const column of this.timers) column.fill(-1);
-    for (const column of this.keyLengths) column.fill(0);
+    for (let segment = 0; segment < this.rowWords.length; segment++) this.rowWords[segment] = newRows(this.rowWords[segment]!.length / STRIDE);
     this.longKeys.clear();
     this.highWater = 0;
     this.freeCount = 0;
@@ -212,27 +220,29 @@ export class SlotTable {
     if (this.rows < SEGMENT_ROWS) {
       const rows = this.rows * 2;
       this.tags[0] = widen(this.tags[0]!, new Uint8Array(rows));
-      this.addresses[0] = widen(this.addresses[0]!, new Uint32Array(rows).fill(FREE));
-      this.keyLengths[0] = widen(this.keyLengths[0]!, new Uint16Array(rows));
-      this.sizes[0] = widen(this.sizes[0]!, new Uint16Array(rows));
-      this.written[0] = widen(this.written[0]!, new Float64Array(rows));
-      this.timers[0] = widen(this.timers[0]!, new Int32Array(rows).fill(-1));
+      this.rowWords[0] = widen(this.rowWords[0]!, newRows(rows));
       if (this.trackAccess) this.accesses[0] = widen(this.accesses[0]!, new Uint32Array(rows));
       this.rows = rows;
       return;
     }
     this.tags.push(new Uint8Array(SEGMENT_ROWS));
-    this.addresses.push(new Uint32Array(SEGMENT_ROWS).fill(FREE));
-    this.keyLengths.push(new Uint16Array(SEGMENT_ROWS));
-    this.sizes.push(new Uint16Array(SEGMENT_ROWS));
-    this.written.push(new Float64Array(SEGMENT_ROWS));
-    this.timers.push(new Int32Array(SEGMENT_ROWS).fill(-1));
+    this.rowWords.push(newRows(SEGMENT_ROWS));
     if (this.trackAccess) this.accesses.push(new Uint32Array(SEGMENT_ROWS));
     this.rows += SEGMENT_ROWS;
   }
 }
 
-function widen<T extends Uint8Array | Uint16Array | Uint32Array | Int32Array | Float64Array>(old: T, bigger: T): T {
+/** Rows of unused slots: address FREE, timer -1. */
+function newRows(rows: number): Uint32Array {
+  const words = new Uint32Array(rows * STRIDE);
+  for (let at = 0; at < words.length; at += STRIDE) {
+    words[at] = FREE;
+    words[at + 2] = 0xffffffff;
+  }
+  return words;
+}
+
+function widen<T extends Uint8Array | Uint32Array>(old: T, bigger: T): T {
   bigger.set(old as ArrayLike<number>);
   return bigger;
 }
