@@ -49,6 +49,13 @@ export function storeConformance(name: string, make: StoreFactory): void {
       expect(store.stats().bytes).toBe(1 + 3);
     });
 
+    test("set - times of write are kept to the millisecond across the whole Date range", () => {
+      const { store } = setup(make);
+      const times = [0, 1, 2 ** 32 - 1, 2 ** 32, 2 ** 32 + 1, 1_800_000_000_123, 8.64e15];
+      times.forEach((t, i) => store.set(b(`t${i}`), b("v"), 0, t));
+      times.forEach((t, i) => expect(store.get(b(`t${i}`))?.writtenAt).toBe(t));
+    });
+
     test("set - the empty value is kept and is not the same as missing", () => {
       const { clock, store } = setup(make);
       store.set(b("empty"), new Uint8Array(0), 0, clock.now());
