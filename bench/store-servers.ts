@@ -14,6 +14,8 @@ export interface Server {
   readonly name: string;
   readonly port: number;
   readonly pid: number;
+  /** the Redis-protocol port when one was asked for and is served, else -1 */
+  readonly respPort: number;
   stop(): Promise<void>;
 }
 
@@ -29,8 +31,8 @@ export function rssKiB(pid: number): number {
   return Number(/VmRSS:\s+(\d+)/.exec(status)![1]);
 }
 
-async function waitForPort(port: number, proc: Subprocess): Promise<void> {
-  for (let i = 0; i < 200; i++) {
+async function waitForPort(port: number, proc: Subprocess, tries = 200): Promise<void> {
+  for (let i = 0; i < tries; i++) {
     if (proc.exitCode !== null) throw new Error(`server exited with ${proc.exitCode}`);
     try {
       const socket = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } });
@@ -43,10 +45,11 @@ async function waitForPort(port: number, proc: Subprocess): Promise<void> {
   throw new Error(`port ${port} never opened`);
 }
 
-function server(name: string, port: number, proc: Subprocess, cleanup: () => void = () => {}): Server {
+function server(name: string, port: number, proc: Subprocess, cleanup: () => void = () => {}, respPort = -1): Server {
   return {
     name,
     port,
+    respPort,
     pid: proc.pid,
     async stop() {
       proc.kill("SIGTERM");
@@ -77,16 +80,26 @@ export async function beforeTree(): Promise<string> {
 }
 
 /** owlcache from `root` (this tree or beforeTree()), owl text protocol only. */
-export async function startOwl(name: string, root: string, set: Record<string, string | number> = {}): Promise<Server> {
+export async function startOwl(name: string, root: string, set: Record<string, string | number> = {}, resp = false): Promise<Server> {
   const port = await freePort();
+  const respPort = resp ? await freePort() : 0;
   const dir = mkdtempSync(join(tmpdir(), "owl-bench-"));
-  const settings = { Tcpport: port, Httpport: 0, Respport: 0, DBfile: join(dir, "db"), Logfile: join(dir, "log"), Pass: "bench-password-123", ...set };
+  const settings = { Tcpport: port, Httpport: 0, Respport: respPort, DBfile: join(dir, "db"), Logfile: join(dir, "log"), Pass: "bench-password-123", ...set };
   const args = ["taskset", "-c", "0", "bun", "run", join(root, "src/main.ts"), "-config", join(dir, "none.conf")];
   await Bun.write(join(dir, "none.conf"), "\n");
   for (const [key, value] of Object.entries(settings)) args.push("--set", `${key}=${value}`);
   const proc = Bun.spawn(args, { cwd: dir, stdout: "ignore", stderr: "ignore" });
   await waitForPort(port, proc);
-  return server(name, port, proc, () => rmSync(dir, { recursive: true, force: true }));
+  let served = -1;
+  if (resp) {
+    try {
+      await waitForPort(respPort, proc, 10);
+      served = respPort;
+    } catch {
+      // this tree has no Redis-protocol server
+    }
+  }
+  return server(name, port, proc, () => rmSync(dir, { recursive: true, force: true }), served);
 }
 
 export function median(values: number[]): number {
