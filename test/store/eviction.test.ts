@@ -84,6 +84,46 @@ describe("CompactStore MaxMemory", () => {
     expect(store.stats().evicted).toBeGreaterThanOrEqual(1);
   });
 
+  test("random operations - under eviction the store holds a subset of the model, within the bound", async () => {
+    const clock = new ManualClock();
+    const maxMemory = 20_000;
+    const store = new CompactStore(clock, { maxMemory, seed: 11 });
+    const model = new Map<string, { value: Uint8Array; expiresAt: number }>();
+    let x = 12345;
+    const random = (): number => {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      return (x >>> 0) / 0x100000000;
+    };
+    for (let step = 0; step < 20_000; step++) {
+      const key = b(`k${Math.floor(random() * 500)}`);
+      const roll = random();
+      if (roll < 0.5) {
+        const value = new Uint8Array(Math.floor(random() ** 2 * 2000)).fill(step & 255);
+        const expiresAt = random() < 0.3 ? clock.now() + 1 + Math.floor(random() * 2000) : 0;
+        store.set(key, value, expiresAt, clock.now());
+        model.set(`${key}`, { value, expiresAt });
+      } else if (roll < 0.8) {
+        const got = store.get(key);
+        const want = model.get(`${key}`);
+        if (got) {
+          expect(want !== undefined && (want.expiresAt === 0 || want.expiresAt > clock.now())).toBe(true);
+          expect(got.value).toEqual(want!.value);
+        }
+      } else if (roll < 0.9) {
+        store.delete(key);
+        model.delete(`${key}`);
+      } else {
+        clock.tick(Math.floor(random() * 300));
+        store.advance(clock.now());
+      }
+      expect(store.stats().bytes).toBeLessThanOrEqual(maxMemory);
+      if (step % 128 === 0) await nextTurn();
+    }
+    expect(store.stats().evicted).toBeGreaterThan(0);
+  });
+
   test("set - MaxMemory 0 never evicts", () => {
     const clock = new ManualClock();
     const store = new CompactStore(clock, { maxMemory: 0 });
