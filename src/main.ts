@@ -7,6 +7,9 @@ import { resolveSecret } from "./auth/secret.ts";
 import { AttemptThrottle } from "./auth/throttle.ts";
 import { TokenService } from "./auth/tokens.ts";
 import { banner, helpText } from "./cli.ts";
+import { Cluster } from "./cluster/cluster.ts";
+import { PeerListError } from "./cluster/peer-list.ts";
+import { clusterRoutes } from "./cluster/routes.ts";
 import { Engine } from "./commands/engine.ts";
 import { commandTable } from "./commands/table.ts";
 import { ConfigError } from "./config/keys.ts";
@@ -18,11 +21,18 @@ import { authFailureCounter } from "./metrics/owl-metrics.ts";
 import { Metrics } from "./metrics/registry.ts";
 import { startOps } from "./ops/wiring.ts";
 import { Keyspace } from "./store/keyspace.ts";
+import { LoadError } from "./persistence/loader.ts";
+import { Persistence } from "./persistence/persistence.ts";
+import { ReplayClock } from "./persistence/replay-clock.ts";
 import { CompactStore } from "./store/compact-store.ts";
 import { systemClock } from "./store/types.ts";
 import { startOwlServer } from "./transport/owl-server.ts";
+import { startRespServer } from "./transport/resp-server.ts";
 import type { StreamServer } from "./transport/stream-server.ts";
 import { HttpStartError, startHttpServer, type HttpServer } from "./transport/http/app.ts";
+import { clientAddress } from "./transport/http/client-address.ts";
+import { makeTokenCheck } from "./transport/http/request-token.ts";
+import { fromUtf8, utf8 } from "./store/bytes.ts";
 import { VERSION } from "./version.ts";
 
 /** How often the timer wheel is advanced: expired keys are freed within this (SPEC: ≤ 1 s). */
@@ -62,7 +72,8 @@ async function main(): Promise<void> {
   const log = new FileLogger(config.Logfile, { echo: (line) => console.error(line) });
   for (const warning of loaded.warnings) log.warn("config", { message: warning });
 
-  const clock = systemClock;
+  // The store's clock: replay of the append log holds it at each write's time (see ReplayClock).
+  const clock = new ReplayClock(systemClock);
   const startedAt = clock.now();
   const keyspace = new Keyspace(new CompactStore(clock, { maxMemory: config.MaxMemory }), clock);
   // ops (issue 9): metrics registry and read-through loader, needed by the engine
@@ -96,6 +107,38 @@ async function main(): Promise<void> {
     memoryLogMinutes: config.Task_MemoryInfoToLog,
     readThrough,
   });
+  const persistence = new Persistence({
+    dir: config.DBfile,
+    keyspace,
+    clock,
+    engine,
+    log,
+    appendonly: config.Appendonly,
+    appendfsync: config.Appendfsync,
+    intervalMs: (config.Task_DataBackupSeconds || config.Task_DataBackup * 60) * 1000,
+    repair: loaded.repair,
+    onFatal: (message) => {
+      log.error("fatal", { message });
+      console.error(`owlcache: ${message}`);
+      process.exit(1);
+    },
+  });
+  // Load before any server starts, so no request sees a half-loaded keyspace.
+  let restored;
+  try {
+    restored = await persistence.open((records) => {
+      log.info("loading", { records });
+      console.error(`owlcache: loading… ${records} records`);
+    });
+  } catch (error) {
+    // A damaged file (LoadError names file and offset) or an unusable data directory.
+    const message = error instanceof LoadError ? error.message : `data directory ${config.DBfile}: ${String(error)}`;
+    log.error("load failed", { message });
+    console.error(`owlcache: ${message}`);
+    process.exit(1);
+  }
+  const { keys, expired, ms } = restored;
+  log.info("loaded", { keys, expired, snapshotRecords: restored.snapshotRecords, logRecords: restored.logRecords, ms: Math.round(ms) });
   const streamAuth = config.TcpAuth === "1" || (config.TcpAuth === "auto" && !isLoopback(config.Host));
 
   const servers: StreamServer[] = [];
@@ -113,17 +156,58 @@ async function main(): Promise<void> {
     ops.addConnections("tcp", () => owl.connections);
     lines.push(["tcp", `${config.Host}:${owl.port}${streamAuth ? "  (pass required)" : ""}`]);
   }
+  // Cluster (issue 5): peer lists from DBfile, group reads, /server/, peers on /health.
+  let cluster: Cluster;
+  try {
+    cluster = new Cluster({
+      config,
+      clock,
+      log,
+      local: (key) => {
+        const entry = keyspace.get(utf8(key));
+        return entry && { data: fromUtf8(entry.value), writtenAt: entry.writtenAt };
+      },
+    });
+  } catch (error) {
+    if (!(error instanceof PeerListError)) throw error;
+    console.error(`owlcache: ${error.message}`);
+    process.exit(2);
+  }
+  const clusterPlugin = clusterRoutes({
+    cluster,
+    checkToken: makeTokenCheck(tokens),
+    clientAddress,
+    responseHost: () => cluster.self.text,
+    maxKeyBytes: config.MaxKeyBytes,
+  });
+
   // HTTP/HTTPS API (issue 3): other modules add their routes through `plugins`.
   let http: HttpServer;
   try {
-    http = startHttpServer({ engine, config, log, tokens, plugins: [ops.routes], clock, startedAt });
+    http = startHttpServer({ engine, config, log, tokens, plugins: [ops.routes, clusterPlugin], clock, startedAt, peers: () => cluster.health.peers() });
   } catch (error) {
     if (!(error instanceof HttpStartError)) throw error;
     console.error(`owlcache: ${error.message}`);
     process.exit(2);
   }
+  cluster.setHttpPort(http.port);
+  ops.setPeers(() => cluster.health.snapshot());
   lines.push(["http", http.url], ["docs", http.docsUrl]);
   ops.setAddress(`${config.ResponseHost}:${http.port}`);
+  if (config.Respport > 0) {
+    const resp = startRespServer({
+      engine,
+      hostname: config.Host,
+      port: config.Respport,
+      requireAuth: streamAuth,
+      // a bulk string may hold the largest value, and always a key
+      limits: { maxBulkBytes: Math.max(config.MaxValueBytes, config.MaxKeyBytes) + 1024 },
+    });
+    servers.push(resp);
+    ops.addConnections("resp", () => resp.connections);
+    lines.push(["resp", `${config.Host}:${resp.port}${streamAuth ? "  (AUTH required)" : ""}`]);
+  }
+  lines.push(["restored", `${keys} keys in ${Math.round(ms)} ms${expired > 0 ? ` (${expired} expired while down)` : ""}`]);
   lines.push(["data", config.DBfile], ["logs", config.Logfile]);
 
   const expiry = setInterval(() => keyspace.store.advance(clock.now()), EXPIRY_INTERVAL_MS);
@@ -136,13 +220,20 @@ async function main(): Promise<void> {
     await Promise.all([...servers.map((server) => server.stop()), http.stop()]);
     clearInterval(expiry);
     ops.stop();
+    let code = 0;
+    try {
+      if (!(await persistence.close())) code = 1;
+    } catch (error) {
+      log.error("final snapshot failed", { error });
+      code = 1;
+    }
     log.info("stopped", { keys: keyspace.store.size });
-    process.exit(0);
+    process.exit(code);
   };
   process.on("SIGINT", () => void stop("SIGINT"));
   process.on("SIGTERM", () => void stop("SIGTERM"));
 
-  // Last: whoever waits for the banner may signal us at once.
+  // The banner last: whoever waits for it may signal at once, and the handlers must be in place.
   process.stdout.write(banner({ lines, generatedPassword: generated ? password : undefined }));
   log.info("start", { version: VERSION, addresses: Object.fromEntries(lines) });
 }

@@ -5,7 +5,7 @@ import { ArityError, CommandError, NotAuthenticatedError, UnknownCommandError } 
 import { errorReply, NIL, type Reply } from "./reply.ts";
 import type { CommandContext, CommandSpec, Dialect, Session, Authenticator, Limits, KeyLoader, Transport } from "./spec.ts";
 import type { Keyspace } from "../store/keyspace.ts";
-import { fromUtf8 } from "../store/bytes.ts";
+import { copyBytes, fromUtf8 } from "../store/bytes.ts";
 import { StoreLimitError } from "../store/errors.ts";
 
 export interface EngineOptions {
@@ -158,7 +158,7 @@ export class Engine {
   /** A local miss: let the loader import the key, then answer from the keyspace as usual. */
   private async readThrough(loader: KeyLoader, spec: CommandSpec, ctx: CommandContext, args: Uint8Array[]): Promise<Reply> {
     // The arguments may be views into a receive buffer that is reused once we return.
-    const owned = args.map((arg) => arg.slice());
+    const owned = args.map(copyBytes);
     let imported: boolean;
     try {
       imported = await loader.load(owned[0]!);

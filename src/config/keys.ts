@@ -85,6 +85,7 @@ export const CONFIG_KEYS = {
   Memcache_list: text("127.0.0.1:11211", "memcached addresses separated by |"),
   Get_memcache_data_set_expire_time: integer(0, 0, MAX, "seconds to keep a value imported from memcached; 0 = no expiry"),
   Task_DataBackup: integer(1, 1, 10 * DAY_SECONDS, "minutes between snapshots"),
+  Task_DataBackupSeconds: integer(0, 0, 10 * DAY_SECONDS, "seconds between snapshots; > 0 overrides Task_DataBackup (busy nodes, tests)"),
   Task_ClearExpireData: integer(1, 0, 10 * DAY_SECONDS, "kept for compatibility; expiry is continuous"),
   Task_ServerListBackup: integer(1, 1, 10 * DAY_SECONDS, "minutes between writing the cluster lists"),
   Task_MemoryInfoToLog: integer(1, 0, 10 * DAY_SECONDS, "minutes between memory-use log lines; 0 = never"),

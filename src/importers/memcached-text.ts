@@ -1,6 +1,8 @@
 // The slice of memcached's text protocol read-through needs: encode `get <key>`, parse its answer
 // (VALUE <key> <flags> <bytes> [<cas>] / data / END, or END alone). Pure: bytes and offsets in.
 
+import { copyBytes } from "../store/bytes.ts";
+
 const CR = 13;
 const LF = 10;
 const SPACE = 32;
@@ -69,5 +71,5 @@ export function parseGetAnswer(buf: Uint8Array, offset: number, length = buf.len
   if (buf[tail] !== 69 || buf[tail + 1] !== 78 || buf[tail + 2] !== 68 || buf[tail + 3] !== CR || buf[tail + 4] !== LF) {
     return { kind: "protocol-error", message: "value not followed by END" };
   }
-  return { kind: "value", value: buf.slice(afterLine, dataEnd), end };
+  return { kind: "value", value: copyBytes(buf.subarray(afterLine, dataEnd)), end };
 }

@@ -9,6 +9,7 @@ import { bytesToBinaryString } from "../store/bytes.ts";
 import type { Keyspace } from "../store/keyspace.ts";
 import type { Clock } from "../store/types.ts";
 import { Breaker, type BackendState, type BreakerTransition } from "./breaker.ts";
+import { copyBytes } from "../store/bytes.ts";
 
 /** One server that can answer `get`. */
 export interface Backend {
@@ -97,7 +98,7 @@ export class ReadThroughLoader implements KeyLoader {
     const id = bytesToBinaryString(key);
     let pending = this.inflight.get(id);
     if (pending === undefined) {
-      pending = this.fetch(key.slice()).finally(() => this.inflight.delete(id));
+      pending = this.fetch(copyBytes(key)).finally(() => this.inflight.delete(id));
       this.inflight.set(id, pending);
     }
     return pending;

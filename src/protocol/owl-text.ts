@@ -1,6 +1,8 @@
 // The owl text protocol codec: newline-framed request lines, split into words without ever
 // turning a socket chunk into a string. Incremental: a line may arrive in any number of chunks.
 
+import { copyBytes } from "../store/bytes.ts";
+
 const LF = 10;
 const CR = 13;
 const SPACE = 32;
@@ -50,7 +52,7 @@ export class LineFramer {
   /** Keeps a chunk unread (it arrived while the sink was paused). */
   hold(chunk: Uint8Array): void {
     if (!this.held) {
-      this.held = chunk.slice();
+      this.held = copyBytes(chunk);
       return;
     }
     const joined = new Uint8Array(this.held.length + chunk.length);
@@ -90,7 +92,7 @@ export class LineFramer {
       }
       start = nl + 1;
       if (!go) {
-        if (start < end) this.held = chunk.slice(start, end);
+        if (start < end) this.held = copyBytes(chunk.subarray(start, end));
         return false;
       }
     }
@@ -107,7 +109,7 @@ export class LineFramer {
       sink.tooLong();
       return;
     }
-    this.parts.push(part.slice());
+    this.parts.push(copyBytes(part));
     this.partsLength += part.length;
   }
 

@@ -41,3 +41,11 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
+
+/**
+ * A copy of `bytes` in memory of its own. (Not `.slice()`: Bun hands socket data over as Buffer,
+ * whose `slice` is a view, so a "copy" would keep the whole socket chunk alive.)
+ */
+export function copyBytes(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(bytes);
+}

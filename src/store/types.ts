@@ -46,6 +46,24 @@ export interface StoreStats {
   evicted: number;
 }
 
+/**
+ * A point-in-time view of a store, taken in one short pause and read later at leisure while the
+ * store keeps changing (snapshots). Index i runs over 0..length-1; entries that had expired when
+ * the view was taken may be present (readers filter by expiresAt).
+ */
+export interface StoreSnapshot {
+  readonly length: number;
+  keyLength(i: number): number;
+  /** copies key i into target at offset (no allocation: a snapshot of millions of keys) */
+  copyKey(i: number, target: Uint8Array, offset: number): void;
+  /** must stay unchanged until release() */
+  value(i: number): Uint8Array;
+  writtenAt(i: number): number;
+  expiresAt(i: number): number;
+  /** the view is no longer needed: the store may drop what it kept for it */
+  release(): void;
+}
+
 export interface Store {
   readonly size: number;
   /** The live entry, or undefined when missing or expired (an expired key is removed on sight). */
@@ -67,4 +85,9 @@ export interface Store {
    */
   scan(cursor: number, count: number): { cursor: number; keys: Uint8Array[] };
   stats(): StoreStats;
+  /**
+   * Optional fast point-in-time capture for persistence (target: < 50 ms for a million keys).
+   * Without it, persistence copies everything through `entries()`, which pauses longer.
+   */
+  snapshot?(): StoreSnapshot;
 }

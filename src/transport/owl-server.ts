@@ -10,7 +10,8 @@ import { writeEnvelope } from "../protocol/envelope.ts";
 import { BANNER, commandWord, LineFramer, splitArgs, type LineSink } from "../protocol/owl-text.ts";
 import { asciiLower, fromUtf8 } from "../store/bytes.ts";
 import { MAX_BACKLOG_BYTES, ReplyPipe } from "./reply-pipe.ts";
-import { trackConnections, type StreamServer } from "./stream-server.ts";
+import { streamPump, trackConnections, type StreamConnection, type StreamInput, type StreamServer } from "./stream-server.ts";
+import { copyBytes } from "../store/bytes.ts";
 
 export interface OwlServerOptions {
   readonly engine: Engine;
@@ -23,15 +24,8 @@ export interface OwlServerOptions {
   readonly requireAuth: boolean;
 }
 
-interface Connection {
+interface Connection extends StreamConnection {
   readonly framer: LineFramer;
-  readonly pipe: ReplyPipe;
-  readonly session: Session;
-  sink: LineSink;
-  /** an asynchronous reply is on its way; input waits so that replies stay in order */
-  awaiting: boolean;
-  /** the client is behind on reading its replies; input waits for drain */
-  paused: boolean;
 }
 
 const BANNER_BYTES = new TextEncoder().encode(BANNER);
@@ -56,31 +50,7 @@ export function startOwlServer(options: OwlServerOptions): StreamServer {
     c.pipe.out.byte(10);
   };
 
-  /** Runs whatever input is ready, flushes, and decides whether to keep reading. */
-  const pump = (socket: Socket<Connection>, step: () => boolean): void => {
-    const c = socket.data;
-    let more = step();
-    for (;;) {
-      engine.beforeReply();
-      const flushed = c.pipe.flush(socket);
-      if (c.session.closing && c.pipe.idle) {
-        socket.end();
-        return;
-      }
-      if (c.awaiting) {
-        socket.pause(); // the async reply resumes
-        return;
-      }
-      if (more && c.pipe.backlog <= MAX_BACKLOG_BYTES) return;
-      if (!more && flushed) {
-        more = c.framer.resume(c.sink);
-        continue;
-      }
-      c.paused = true; // drain resumes
-      socket.pause();
-      return;
-    }
-  };
+  const stream = streamPump<Connection>(engine);
 
   const makeSink = (socket: Socket<Connection>): LineSink => ({
     line(line) {
@@ -98,14 +68,8 @@ export function startOwlServer(options: OwlServerOptions): StreamServer {
         return c.pipe.backlog < MAX_BACKLOG_BYTES;
       }
       // Keep replies in order: stop reading until this one is written.
-      const keyCopy = key?.slice();
-      c.awaiting = true;
-      void reply.then((settled) => {
-        answer(c, lower, keyCopy, settled);
-        c.awaiting = false;
-        socket.resume();
-        pump(socket, () => c.framer.resume(c.sink));
-      });
+      const keyCopy = key && copyBytes(key);
+      stream.awaitReply(socket, reply, (settled) => answer(c, lower, keyCopy, settled));
       return false;
     },
     tooLong() {
@@ -130,26 +94,21 @@ export function startOwlServer(options: OwlServerOptions): StreamServer {
           canRead: !options.requireAuth,
           canWrite: !options.requireAuth,
         };
-        socket.data = { framer: new LineFramer(options.maxLineBytes), pipe: new ReplyPipe(), session, sink: makeSink(socket), awaiting: false, paused: false };
+        const framer = new LineFramer(options.maxLineBytes);
+        const sink = makeSink(socket);
+        const input: StreamInput = {
+          push: (chunk) => framer.push(chunk, sink),
+          hold: (chunk) => framer.hold(chunk),
+          resume: () => framer.resume(sink),
+        };
+        socket.data = { framer, pipe: new ReplyPipe(), session, input, awaiting: false, paused: false };
         socket.write(BANNER_BYTES);
       },
       data(socket, chunk) {
-        const c = socket.data;
-        if (c.awaiting || c.paused) {
-          c.framer.hold(chunk);
-          return;
-        }
-        pump(socket, () => c.framer.push(chunk, c.sink));
+        stream.data(socket, chunk);
       },
       drain(socket) {
-        const c = socket.data;
-        if (!c.pipe.flush(socket)) return;
-        if (c.paused && c.pipe.idle) {
-          c.paused = false;
-          socket.resume();
-          pump(socket, () => c.framer.resume(c.sink));
-        }
-        tracked.drained(socket);
+        if (stream.drain(socket)) tracked.drained(socket);
       },
       close(socket) {
         tracked.remove(socket);

@@ -40,13 +40,14 @@ export class ReplyPipe {
       this.outbox.shift();
     }
     if (this.out.length === 0) return true;
-    const batch = this.out.view();
-    const sent = socket.write(batch);
-    if (sent >= batch.length) {
+    // Offset and length instead of a view: no array object made per batch.
+    const length = this.out.length;
+    const sent = socket.write(this.out.buf, 0, length);
+    if (sent >= length) {
       this.out.reset();
       return true;
     }
-    const rest = batch.slice(Math.max(sent, 0));
+    const rest = this.out.buf.slice(Math.max(sent, 0), length);
     this.outbox.push(rest);
     this.outboxBytes += rest.length;
     this.out.reset();

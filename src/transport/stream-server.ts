@@ -1,7 +1,10 @@
-// What the TCP servers share: the set of open connections and a graceful stop that refuses new
-// connections, lets every connection send the replies it owes, then closes it.
+// What the TCP servers share: the connection pump (batching, backpressure, replies in order),
+// the set of open connections, and a graceful stop that lets each connection send what it owes.
 
 import type { Socket, TCPSocketListener } from "bun";
+import type { Engine } from "../commands/engine.ts";
+import type { Session } from "../commands/spec.ts";
+import { MAX_BACKLOG_BYTES, type ReplyPipe } from "./reply-pipe.ts";
 
 export interface StreamServer {
   readonly port: number;
@@ -52,6 +55,99 @@ export function trackConnections<T>() {
           listener.stop(true);
         },
       };
+    },
+  };
+}
+
+/** A protocol's incremental input, bound to the code that handles its requests. */
+export interface StreamInput {
+  /** Feeds a chunk; false when the handler paused (the rest is held) or the input ended. */
+  push(chunk: Uint8Array): boolean;
+  /** Keeps a chunk unread while paused. */
+  hold(chunk: Uint8Array): void;
+  /** Continues with held input; false when it paused again. */
+  resume(): boolean;
+}
+
+/** Per-connection state both stream servers keep in `socket.data`. */
+export interface StreamConnection {
+  readonly pipe: ReplyPipe;
+  readonly session: Session;
+  input: StreamInput;
+  /** an asynchronous reply is on its way; input waits so that replies stay in order */
+  awaiting: boolean;
+  /** the client is behind on reading its replies; input waits for drain */
+  paused: boolean;
+}
+
+/**
+ * The connection machinery the owl and RESP servers share: run whatever input is ready, make one
+ * write per batch (after the engine's group-commit hook), pause reading while a client does not
+ * read its replies or an asynchronous reply is pending, and close once a closing session's
+ * replies are out (QUIT, protocol errors).
+ */
+export function streamPump<C extends StreamConnection>(engine: Engine) {
+  const pump = (socket: Socket<C>, step: () => boolean): void => {
+    const c = socket.data;
+    let more = step();
+    for (;;) {
+      engine.beforeReply();
+      const flushed = c.pipe.flush(socket);
+      if (c.session.closing) {
+        if (c.pipe.idle) socket.end();
+        else socket.pause(); // drain ends it
+        return;
+      }
+      if (c.awaiting) {
+        socket.pause(); // the async reply resumes
+        return;
+      }
+      if (more && c.pipe.backlog <= MAX_BACKLOG_BYTES) return;
+      if (!more && flushed) {
+        more = c.input.resume();
+        continue;
+      }
+      c.paused = true; // drain resumes
+      socket.pause();
+      return;
+    }
+  };
+  return {
+    pump,
+    data(socket: Socket<C>, chunk: Uint8Array): void {
+      const c = socket.data;
+      if (c.session.closing) return; // nothing after QUIT or a protocol error is read
+      if (c.awaiting || c.paused) {
+        c.input.hold(chunk);
+        return;
+      }
+      pump(socket, () => c.input.push(chunk));
+    },
+    /** Returns true when everything owed has been sent. */
+    drain(socket: Socket<C>): boolean {
+      const c = socket.data;
+      if (!c.pipe.flush(socket)) return false;
+      if (c.session.closing) {
+        socket.end();
+        return true;
+      }
+      if (c.paused && c.pipe.idle) {
+        c.paused = false;
+        socket.resume();
+        pump(socket, () => c.input.resume());
+      }
+      return true;
+    },
+    /** Writes an asynchronous reply when it settles, keeping later replies behind it. */
+    awaitReply<R>(socket: Socket<C>, reply: Promise<R>, write: (settled: R) => void): void {
+      const c = socket.data;
+      c.awaiting = true;
+      void reply.then((settled) => {
+        write(settled);
+        c.awaiting = false;
+        socket.resume();
+        pump(socket, () => c.input.resume());
+      });
     },
   };
 }

@@ -2,7 +2,8 @@
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { removeDir, startNode, type NodeProcess } from "../helpers/node-process.ts";
-import { getData, postForm, postJson, tokenFor } from "./http-helpers.ts";
+import { OwlClient } from "../helpers/owl-client.ts";
+import { envelopeOf, getData, postForm, postJson, tokenFor } from "./http-helpers.ts";
 
 let node: NodeProcess;
 let base: string;
@@ -15,7 +16,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await node.stop();
+  expect(await node.stop()).toBe(0); // SIGTERM: a clean stop
   removeDir(node.dir);
 });
 
@@ -23,6 +24,12 @@ describe("/data/", () => {
   test("banner - shows the http and docs addresses", () => {
     expect(node.httpPort).toBeGreaterThan(0);
     expect(node.banner).toContain(`  docs      http://127.0.0.1:${node.httpPort}/swagger`);
+  });
+
+  test("health - status, version, uptime, keys and memory from the real node", async () => {
+    const health = (await (await fetch(`${base}/health`)).json()) as Record<string, unknown>;
+    expect(health).toMatchObject({ status: "ok", version: expect.any(String), uptime: expect.any(Number), keys: expect.any(Number) });
+    expect(health.memory).toMatchObject({ rss: expect.any(Number), heapUsed: expect.any(Number), storeBytes: expect.any(Number) });
   });
 
   test("set - without a token is 401 NOT_PASS", async () => {
@@ -41,6 +48,13 @@ describe("/data/", () => {
     }
   });
 
+  test("get - the same answer many times over (memoised envelope) through the real server", async () => {
+    await getData(base, { cmd: "set", key: "hot", valuedata: "value ✓", token });
+    const bodies = await Promise.all(Array.from({ length: 20 }, () => fetch(`${base}/data/?cmd=get&key=hot`).then((r) => r.text())));
+    for (const body of bodies) expect(JSON.parse(body)).toMatchObject({ Status: 200, Data: "value ✓" });
+    expect(new Set(bodies).size).toBe(1);
+  });
+
   test("get - format=raw answers the bytes with nosniff", async () => {
     await getData(base, { cmd: "set", key: "html", valuedata: "<script>x</script>", token });
     const response = await fetch(`${base}/data/?cmd=get&key=html&format=raw`);
@@ -49,4 +63,111 @@ describe("/data/", () => {
     expect(response.headers.get("x-content-type-options")).toBe("nosniff");
     expect(await response.text()).toBe("<script>x</script>");
   });
+
+  test("get - format=raw on a missing key is 404 with an empty body", async () => {
+    const response = await fetch(`${base}/data/?cmd=get&key=absent&format=raw`);
+    expect(response.status).toBe(404);
+    expect(response.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(await response.text()).toBe("");
+  });
+
+  test("set - binary values via a multipart file part and a raw octet-stream body", async () => {
+    const bytes = new Uint8Array(256).map((_, i) => i); // every byte, NUL and invalid UTF-8 included
+    const form = new FormData();
+    form.set("cmd", "set");
+    form.set("key", "bin");
+    form.set("valuedata", new Blob([bytes]));
+    const multipart = await fetch(`${base}/data/`, { method: "POST", body: form, headers: { authorization: `Bearer ${token}` } }).then(envelopeOf);
+    expect(multipart.status).toBe(200);
+    const back = new Uint8Array(await (await fetch(`${base}/data/?cmd=get&key=bin&format=raw`)).arrayBuffer());
+    expect(back).toEqual(bytes);
+
+    const raw = await fetch(`${base}/data/?cmd=set&key=bin2&token=${token}`, {
+      method: "POST",
+      headers: { "content-type": "application/octet-stream" },
+      body: bytes.slice().reverse(),
+    }).then(envelopeOf);
+    expect(raw.status).toBe(200);
+    const back2 = new Uint8Array(await (await fetch(`${base}/data/?cmd=get&key=bin2&format=raw`)).arrayBuffer());
+    expect(back2).toEqual(bytes.slice().reverse());
+  });
+
+  test("set - multipart text fields with newlines, quotes and non-ASCII", async () => {
+    const form = new FormData();
+    for (const [k, v] of Object.entries({ cmd: "set", key: "mp", valuedata: 'a\nb "c" 100% ✓\r\n', token })) form.set(k, v);
+    expect((await fetch(`${base}/data`, { method: "POST", body: form }).then(envelopeOf)).status).toBe(200);
+    // FormData itself normalises line breaks to CRLF (HTML spec); the server keeps what it gets.
+    expect((await getData(base, { cmd: "get", key: "mp" })).body.Data).toBe('a\r\nb "c" 100% ✓\r\n');
+  });
+
+  test("data - TCP writes are read over HTTP and HTTP writes over TCP", async () => {
+    const tcp = await OwlClient.connect(node.tcpPort);
+    try {
+      expect((await tcp.call("set crossed from tcp")).Status).toBe(200);
+      const viaHttp = await getData(base, { cmd: "get", key: "crossed" });
+      expect(viaHttp.body).toMatchObject({ Status: 200, Data: "from tcp" });
+      expect(viaHttp.body.KeyCreateTime).not.toBe("0001-01-01T00:00:00Z");
+      expect((await postForm(base, { cmd: "set", key: "back", valuedata: "from http ✓", token })).status).toBe(200);
+      expect(await tcp.call("get back")).toMatchObject({ Status: 200, Data: "from http ✓" });
+      expect((await postForm(base, { cmd: "delete", key: "crossed", token })).status).toBe(200);
+      expect((await tcp.call("get crossed")).Status).toBe(404);
+    } finally {
+      tcp.close();
+    }
+  });
 });
+
+describe("/data/ body limit", () => {
+  let small: NodeProcess;
+  let url: string;
+
+  beforeAll(async () => {
+    small = await startNode({ set: { MaxValueBytes: 1024 } });
+    url = `http://127.0.0.1:${small.httpPort}`;
+  });
+
+  afterAll(async () => {
+    await small.stop();
+    removeDir(small.dir);
+  });
+
+  test("data - a body over the limit is a 413 envelope", async () => {
+    const limit = 1024 + 64 * 1024;
+    const answer = await fetch(`${url}/data/`, { method: "POST", body: new URLSearchParams({ cmd: "set", key: "big", valuedata: "x".repeat(limit) }) }).then(envelopeOf);
+    expect(answer.status).toBe(413);
+    expect(answer.body).toMatchObject({ Status: 413, Results: "ERROR" });
+    expect(answer.body.Message).toContain(String(limit));
+  });
+
+  test("data - a body far over the limit is a 413 envelope, not read", async () => {
+    const answer = await fetch(`${url}/data/?cmd=set&key=big`, {
+      method: "POST",
+      headers: { "content-type": "application/octet-stream" },
+      body: new Uint8Array(8 * 1024 * 1024),
+    }).then(envelopeOf);
+    expect(answer.status).toBe(413);
+    expect((await getData(url, { cmd: "ping" })).status).toBe(200);
+  });
+
+  test("data - a chunked body over the limit is a 413 envelope too", async () => {
+    const chunk = new TextEncoder().encode("x".repeat(16 * 1024));
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent++ < 8) controller.enqueue(chunk);
+        else controller.close();
+      },
+    });
+    const answer = await fetch(`${url}/data/?cmd=set&key=big`, { method: "POST", body, headers: { "content-type": "application/octet-stream" } }).then(envelopeOf);
+    expect(answer.status).toBe(413);
+  });
+
+  test("data - a value over MaxValueBytes inside the body limit is refused with a reason", async () => {
+    const token = await tokenFor(url);
+    const answer = await postForm(url, { cmd: "set", key: "big", valuedata: "x".repeat(2000), token });
+    expect(answer.status).toBe(500);
+    expect(answer.body.Message).toContain("1024");
+    expect((await getData(url, { cmd: "ping" })).status).toBe(200); // still serving
+  });
+});
+

@@ -3,6 +3,7 @@
 
 import { cors } from "@elysiajs/cors";
 import { Elysia, type AnyElysia } from "elysia";
+import type { Server } from "bun";
 import { readFileSync } from "node:fs";
 import type { TokenService } from "../../auth/tokens.ts";
 import type { Engine } from "../../commands/engine.ts";
@@ -11,11 +12,13 @@ import type { Config } from "../../config/keys.ts";
 import type { Logger } from "../../log/logger.ts";
 import { systemClock, type Clock } from "../../store/types.ts";
 import { rememberClientAddress, socketAddress } from "./client-address.ts";
-import { errorResponse, type DataContext } from "./data-command.ts";
+import { errorResponse, runDataCommand, type DataContext } from "./data-command.ts";
+import { plainQuery } from "./fast-get.ts";
 import { dataRoutes } from "./data-route.ts";
 import { docsRoutes, DOCS_PATH } from "./docs.ts";
+import { EnvelopeMemo } from "./envelope-memo.ts";
 import { errorToResponse } from "./errors.ts";
-import { healthRoute } from "./health-route.ts";
+import { healthRoute, type HealthSource } from "./health-route.ts";
 
 /** Room for the fields and form encoding around the largest value. */
 export const BODY_OVERHEAD_BYTES = 64 * 1024;
@@ -35,6 +38,8 @@ export interface HttpDeps {
   readonly clock?: Clock;
   /** ms since the epoch, for /health's uptime; default: now */
   readonly startedAt?: number;
+  /** /health lists these peers (the cluster, issue 5) */
+  readonly peers?: HealthSource["peers"];
 }
 
 export interface HttpApp {
@@ -67,13 +72,18 @@ export function createHttpApp(deps: HttpDeps): AnyElysia {
 
 export function buildHttpApp(deps: HttpDeps): HttpApp {
   const clock = deps.clock ?? systemClock;
-  const data: DataContext = { engine: deps.engine, tokens: deps.tokens, responseHost: `${deps.config.ResponseHost}:${deps.config.Httpport}` };
+  const data: DataContext = {
+    engine: deps.engine,
+    tokens: deps.tokens,
+    responseHost: `${deps.config.ResponseHost}:${deps.config.Httpport}`,
+    memo: new EnvelopeMemo(),
+  };
   let app: AnyElysia = new Elysia({ name: "owlcache-http" });
   if (deps.config.Cors) app = app.use(corsPlugin(deps.config));
   app = app
     .onError({ as: "global" }, ({ code, error, request }) => errorToResponse(data, deps.log, code, error, request))
     .use(dataRoutes(data))
-    .use(healthRoute({ db: deps.engine.db, clock, startedAt: deps.startedAt ?? clock.now() }))
+    .use(healthRoute({ db: deps.engine.db, clock, startedAt: deps.startedAt ?? clock.now(), peers: deps.peers }))
     .use(docsRoutes());
   for (const plugin of deps.plugins) app = app.use(plugin);
   return { app, data };
@@ -125,34 +135,49 @@ export function startHttpServer(deps: HttpDeps): HttpServer {
   const tooLarge = (): Response => errorResponse(data, new CommandError(413, `request body larger than ${limit} bytes`));
   const handle = app.handle.bind(app) as (request: Request) => Promise<Response>;
 
-  let server: ReturnType<typeof Bun.serve>;
+  const fetch = (request: Request, srv: Server<undefined>): Response | Promise<Response> => {
+    const client = socketAddress(request, srv);
+    rememberClientAddress(request, client);
+    if (request.body === null) return handle(request);
+    const length = request.headers.get("content-length");
+    if (length !== null) return Number(length) > limit ? tooLarge() : handle(request);
+    // Chunked: read it here, within the limit, so the 413 is ours and exact.
+    return readLimited(request, limit).then((body) => {
+      if (body === undefined) return tooLarge();
+      const copy = new Request(request, { body });
+      rememberClientAddress(copy, client);
+      return handle(copy);
+    });
+  };
+  // GET /data/ skips Elysia's per-request work (CORS needs Elysia's hooks, so only without it).
+  const fastGet = (request: Request, srv: Server<undefined>): Response | Promise<Response> => {
+    const fields = plainQuery(request.url);
+    if (fields === undefined) return fetch(request, srv);
+    return runDataCommand(data, request, () => socketAddress(request, srv), fields);
+  };
+  const routes = config.Cors ? undefined : { "/data/": { GET: fastGet }, "/data": { GET: fastGet } };
+
+  let server: Server<undefined>;
   try {
     server = Bun.serve({
       hostname: config.Host,
       port: config.Httpport,
       tls,
-      // Bun's own cap sits above ours so that our 413 envelope answers first.
-      maxRequestBodySize: limit * 2,
-      async fetch(request, srv) {
-        const client = socketAddress(request, srv);
-        rememberClientAddress(request, client);
-        if (request.body !== null) {
-          const length = request.headers.get("content-length");
-          if (length !== null) {
-            if (Number(length) > limit) return tooLarge();
-          } else {
-            const body = await readLimited(request, limit);
-            if (body === undefined) return tooLarge();
-            const copy = new Request(request, { body });
-            rememberClientAddress(copy, client);
-            return handle(copy);
-          }
-        }
-        return handle(request);
+      // Bun's own cap (which answers a bare 413) is lifted: every body passes our check in
+      // `fetch` first, which refuses by Content-Length without reading and counts chunked bodies.
+      maxRequestBodySize: Number.MAX_SAFE_INTEGER,
+      routes,
+      fetch,
+      // A bug below the routes (the fast path has no Elysia around it): an envelope, not Bun's page.
+      error(error) {
+        deps.log.error("http request failed", { error });
+        return errorResponse(data, new CommandError(500, "internal error"));
       },
     });
   } catch (error) {
-    throw new HttpStartError(`cannot listen on ${config.Host}:${config.Httpport} (${error instanceof Error ? error.message : String(error)})`);
+    const reason = error instanceof Error ? error.message : String(error);
+    if (tls) throw new HttpStartError(`cannot start HTTPS on ${config.Host}:${config.Httpport} with Https_CertFile ${config.Https_CertFile} and Https_KeyFile ${config.Https_KeyFile} (${reason})`);
+    throw new HttpStartError(`cannot listen on ${config.Host}:${config.Httpport} (${reason})`);
   }
   const port = server.port!;
   data.responseHost = `${config.ResponseHost}:${port}`;

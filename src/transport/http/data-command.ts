@@ -6,8 +6,10 @@ import type { Engine } from "../../commands/engine.ts";
 import { CommandError } from "../../commands/errors.ts";
 import { errorReply, type Reply } from "../../commands/reply.ts";
 import type { HttpField, Session } from "../../commands/spec.ts";
-import { envelopeFields } from "../../protocol/envelope.ts";
+import { ByteWriter } from "../../protocol/byte-writer.ts";
+import { replyStatus, writeEnvelope } from "../../protocol/envelope.ts";
 import { utf8 } from "../../store/bytes.ts";
+import type { EnvelopeMemo } from "./envelope-memo.ts";
 import { tokenFromRequest } from "./request-token.ts";
 
 export interface DataContext {
@@ -15,15 +17,52 @@ export interface DataContext {
   readonly tokens: TokenService;
   /** ResponseHost:port, known once the server listens */
   responseHost: string;
+  /** encoded `get` answers of hot keys (absent: always encode) */
+  readonly memo?: EnvelopeMemo;
 }
 
 const JSON_HEADERS = { "content-type": "application/json; charset=utf-8", "x-content-type-options": "nosniff" } as const;
 const RAW_HEADERS = { "content-type": "application/octet-stream", "x-content-type-options": "nosniff" } as const;
 const EMPTY = new Uint8Array(0);
 
-export function envelopeResponse(ctx: DataContext, cmd: string, key: string, reply: Reply): Response {
-  const fields = envelopeFields(cmd, key, reply, ctx.responseHost);
-  return new Response(JSON.stringify(fields), { status: fields.Status, headers: JSON_HEADERS });
+/** One writer reused by every answer (a response body is a copy of its bytes). */
+const writer = new ByteWriter(4096);
+/** Pre-quoted JSON of command names and hosts, which repeat on every answer. */
+const quoted = new Map<string, string>();
+const MAX_QUOTED = 1000;
+
+function quote(text: string): string {
+  let q = quoted.get(text);
+  if (q === undefined) {
+    q = JSON.stringify(text);
+    if (quoted.size < MAX_QUOTED) quoted.set(text, q);
+  }
+  return q;
+}
+
+function encodeEnvelope(ctx: DataContext, cmd: string, key: string | Uint8Array, reply: Reply): Uint8Array {
+  writer.length = 0;
+  writeEnvelope(writer, quote(cmd), typeof key === "string" ? utf8(key) : key, reply, quote(ctx.responseHost));
+  const body = writer.view().slice();
+  if (writer.length > 64 * 1024) writer.buf = new Uint8Array(4096); // a huge value must not stay pinned
+  return body;
+}
+
+/** The envelope (SPEC §3.1) as the body; the HTTP status is its Status. */
+export function envelopeResponse(ctx: DataContext, cmd: string, key: string | Uint8Array, reply: Reply): Response {
+  return new Response(encodeEnvelope(ctx, cmd, key, reply), { status: replyStatus(reply), headers: JSON_HEADERS });
+}
+
+/** A successful `get`: the memoised envelope when the same value was answered before. */
+function valueResponse(ctx: DataContext, keyText: string, keyBytes: Uint8Array, value: Uint8Array, writtenAt: number, reply: Reply): Response {
+  const memo = ctx.memo;
+  if (memo === undefined) return envelopeResponse(ctx, "get", keyBytes, reply);
+  let body = memo.find(ctx.responseHost, keyText, value, writtenAt);
+  if (body === undefined) {
+    body = encodeEnvelope(ctx, "get", keyBytes, reply);
+    memo.remember(ctx.responseHost, keyText, value, writtenAt, body);
+  }
+  return new Response(body, { status: 200, headers: JSON_HEADERS });
 }
 
 /** An error envelope for a request that never reached a command (bad body, validation, size). */
@@ -31,55 +70,101 @@ export function errorResponse(ctx: DataContext, error: CommandError, cmd = "", k
   return envelopeResponse(ctx, cmd, key, errorReply(error));
 }
 
-/** A field as bytes: text as UTF-8, a file part as its bytes, a JSON number as its digits. */
-async function fieldBytes(value: unknown): Promise<Uint8Array | undefined> {
+/** A field as bytes: text as UTF-8, a JSON number as its digits; undefined when absent. */
+function textBytes(value: unknown): Uint8Array | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value === "string") return utf8(value);
   if (typeof value === "number") return utf8(String(value));
-  if (value instanceof Blob) return new Uint8Array(await value.arrayBuffer());
   throw new CommandError(500, "a field has a type that cannot be a command argument");
 }
 
 /**
  * The spec's arguments in order. A missing field in the middle becomes the empty value (a `set`
  * with exptime but no valuedata stores ""); missing fields at the end are left out, so the
- * engine's arity check answers "wrong number of arguments" as it does over TCP.
+ * engine's arity check answers "wrong number of arguments" as it does over TCP. File parts are
+ * read by the caller first (`readFileFields`), so this stays synchronous for the common case.
  */
-async function argumentsOf(httpArgs: readonly HttpField[], fields: Record<string, unknown>): Promise<Uint8Array[]> {
+function argumentsOf(httpArgs: readonly HttpField[], fields: Record<string, unknown>): Uint8Array[] {
   const args: Uint8Array[] = [];
   let present = 0;
-  for (const name of httpArgs) {
-    const bytes = await fieldBytes(fields[name]);
+  for (let i = 0; i < httpArgs.length; i++) {
+    const value = fields[httpArgs[i]!];
+    const bytes = value instanceof Uint8Array ? value : textBytes(value);
     args.push(bytes ?? EMPTY);
-    if (bytes !== undefined) present = args.length;
+    if (bytes !== undefined) present = i + 1;
   }
-  args.length = present;
-  return args;
+  return present === args.length ? args : args.slice(0, present);
+}
+
+/** Multipart file parts (and raw bodies) become bytes before the command runs. */
+async function readFileFields(fields: Record<string, unknown>): Promise<Record<string, unknown>> {
+  return { ...fields, valuedata: new Uint8Array(await (fields.valuedata as Blob).arrayBuffer()) };
+}
+
+function hasFiles(fields: Record<string, unknown>): boolean {
+  // Only valuedata can usefully be a file; other fields must be text (validated by the route).
+  return fields.valuedata instanceof Blob;
 }
 
 function keyText(value: unknown): string {
   return typeof value === "string" ? value : "";
 }
 
-export async function runDataCommand(ctx: DataContext, request: Request, client: string, fields: Record<string, unknown>): Promise<Response> {
+/**
+ * Runs one request. Synchronous for reads with text fields (the hot path: no promise, no token
+ * check, no socket-address lookup); writes wait for the token check, file parts for their bytes.
+ * `client` may be a function: the address is only looked up for commands that use it.
+ */
+export function runDataCommand(
+  ctx: DataContext,
+  request: Request,
+  client: string | (() => string),
+  fields: Record<string, unknown>,
+): Response | Promise<Response> {
+  if (hasFiles(fields)) return readFileFields(fields).then((read) => runDataCommand(ctx, request, client, read));
   const { engine } = ctx;
   const cmd = typeof fields.cmd === "string" ? fields.cmd.toLowerCase() : "";
-  const key = keyText(fields.key);
   const spec = engine.lookup("owl", cmd);
-  let reply: Reply;
+  let args: Uint8Array[];
   try {
-    const args = spec?.httpArgs ? await argumentsOf(spec.httpArgs, fields) : [];
-    const canWrite = spec !== undefined && spec.write && (await ctx.tokens.verify(tokenFromRequest(request, fields), client));
-    const session: Session = { dialect: "owl", transport: "http", client, canRead: true, canWrite };
-    reply = await engine.execute(session, spec, cmd, args);
+    args = spec?.httpArgs ? argumentsOf(spec.httpArgs, fields) : [];
   } catch (error) {
-    if (!(error instanceof CommandError)) throw error;
-    reply = errorReply(error);
+    return finish(ctx, cmd, fields, undefined, spec?.name, failure(error));
   }
-  engine.beforeReply(); // the append log's group commit, before the answer leaves
-  if (fields.format === "raw" && spec?.name === "get") {
-    if (reply.kind === "bulk") return new Response(reply.value, { status: 200, headers: RAW_HEADERS });
+  const key = spec?.httpArgs?.[0] === "key" ? args[0] : undefined;
+  const needsAddress = spec !== undefined && (spec.write || spec.public === true);
+  const address = typeof client === "string" ? client : needsAddress ? client() : "";
+  if (spec !== undefined && spec.write && !spec.public) {
+    return ctx.tokens.verify(tokenFromRequest(request, fields), address).then((canWrite) => {
+      const session: Session = { dialect: "owl", transport: "http", client: address, canRead: true, canWrite };
+      return settle(ctx, cmd, fields, key, spec.name, engine.execute(session, spec, cmd, args));
+    });
+  }
+  const session: Session = { dialect: "owl", transport: "http", client: address, canRead: true, canWrite: false };
+  return settle(ctx, cmd, fields, key, spec?.name, engine.execute(session, spec, cmd, args));
+}
+
+function failure(error: unknown): Reply {
+  if (error instanceof CommandError) return errorReply(error);
+  throw error;
+}
+
+type KeyBytes = Uint8Array | undefined;
+
+function settle(ctx: DataContext, cmd: string, fields: Record<string, unknown>, key: KeyBytes, name: string | undefined, reply: Reply | Promise<Reply>): Response | Promise<Response> {
+  if (reply instanceof Promise) return reply.then((settled) => finish(ctx, cmd, fields, key, name, settled));
+  return finish(ctx, cmd, fields, key, name, reply);
+}
+
+function finish(ctx: DataContext, cmd: string, fields: Record<string, unknown>, key: KeyBytes, name: string | undefined, reply: Reply): Response {
+  ctx.engine.beforeReply(); // the append log's group commit, before the answer leaves
+  if (name === "get" && fields.format === "raw") {
+    // A copy: the store may reuse the memory a view points into once the next command runs.
+    if (reply.kind === "bulk") return new Response(reply.value.slice(), { status: 200, headers: RAW_HEADERS });
     if (reply.kind === "nil") return new Response(null, { status: 404, headers: RAW_HEADERS });
   }
-  return envelopeResponse(ctx, cmd, key, reply);
+  if (name === "get" && reply.kind === "bulk" && key !== undefined && typeof fields.key === "string") {
+    return valueResponse(ctx, fields.key, key, reply.value, reply.writtenAt, reply);
+  }
+  return envelopeResponse(ctx, cmd, key ?? keyText(fields.key), reply);
 }

@@ -23,8 +23,8 @@ const DESCRIPTION =
 
 /**
  * @elysiajs/swagger 1.3.1 renders Scalar from cdn.jsdelivr.net by default, and its swagger-ui page
- * always takes the script from unpkg.com; so the plugin only generates the document (its own page
- * is moved out of the way and hidden) and this module serves the page and its two assets.
+ * always takes the script from unpkg.com; so the plugin only generates the document, and the page
+ * registered after it here (the later route wins) loads its two assets from this node.
  */
 function page(): string {
   return `<!doctype html>
@@ -45,14 +45,42 @@ function page(): string {
 </html>`;
 }
 
+interface BodyDoc {
+  content?: Record<string, unknown>;
+}
+type OpenApiDoc = { paths?: Record<string, Record<string, { requestBody?: BodyDoc }>> };
+
+/**
+ * The plugin lists JSON, multipart and text/plain for every body; /data/ takes JSON, urlencoded
+ * forms, multipart and raw octet-stream values, so the document says exactly that.
+ */
+function describeBodies(doc: OpenApiDoc): void {
+  for (const methods of Object.values(doc.paths ?? {})) {
+    const body = methods.post?.requestBody;
+    const json = body?.content?.["application/json"];
+    if (!body || !json) continue;
+    body.content = {
+      "application/json": json,
+      "application/x-www-form-urlencoded": json,
+      "multipart/form-data": body.content!["multipart/form-data"] ?? json,
+      "application/octet-stream": {
+        schema: { type: "string", format: "binary", description: "The value itself (`valuedata`); the other fields go in the query string." },
+      },
+    };
+  }
+}
+
 export function docsRoutes() {
   const html = page();
   return new Elysia({ name: "owlcache-docs" })
+    // The document is the only plain object with an `openapi` field that the app answers.
+    .onAfterHandle({ as: "global" }, ({ responseValue }) => {
+      if (typeof responseValue === "object" && responseValue !== null && "openapi" in responseValue) describeBodies(responseValue as OpenApiDoc);
+    })
     .use(
       swagger({
-        path: `${DOCS_PATH}/plugin-page`,
+        path: DOCS_PATH,
         specPath: `${DOCS_PATH}/json`,
-        exclude: [`${DOCS_PATH}/plugin-page`, DOCS_PATH, `${DOCS_PATH}/`],
         documentation: {
           info: { title: "owlcache HTTP API", version: VERSION, description: DESCRIPTION },
           tags: [
@@ -62,6 +90,7 @@ export function docsRoutes() {
         },
       }),
     )
+    // Registered after the plugin: replaces its CDN page.
     .get(DOCS_PATH, () => new Response(html, { headers: { "content-type": "text/html; charset=utf-8" } }), { detail: { hide: true } })
     .get(`${ASSETS}/:file`, ({ params, status }) => {
       const type = ASSET_FILES[params.file];

@@ -23,10 +23,13 @@ export function errorToResponse(ctx: DataContext, log: Logger, code: string | nu
   switch (code) {
     case "VALIDATION":
       return errorResponse(ctx, new CommandError(500, validationMessage(error)));
-    case "PARSE":
-      return errorResponse(ctx, new CommandError(500, "the request body could not be parsed"));
+    case "PARSE": {
+      // Our own parsers throw CommandErrors with the reason; Elysia wraps them.
+      const cause = (error as { cause?: unknown }).cause;
+      return errorResponse(ctx, cause instanceof CommandError ? cause : new CommandError(500, "the request body could not be parsed"));
+    }
     case "NOT_FOUND":
-      return errorResponse(ctx, new CommandError(404, `no such path: ${new URL(request.url).pathname}`));
+      return errorResponse(ctx, new CommandError(404, `no route for ${request.method} ${new URL(request.url).pathname}`));
     default:
       log.error("http request failed", { path: new URL(request.url).pathname, error });
       return errorResponse(ctx, new CommandError(500, "internal error"));

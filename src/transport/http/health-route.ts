@@ -1,6 +1,7 @@
 // GET /health: is the node up, which version, for how long, how many keys, how much memory.
 
 import { Elysia, t } from "elysia";
+import type { PeerHealth } from "../../cluster/health.ts";
 import type { Keyspace } from "../../store/keyspace.ts";
 import type { Clock } from "../../store/types.ts";
 import { VERSION } from "../../version.ts";
@@ -10,13 +11,23 @@ export interface HealthSource {
   readonly clock: Clock;
   /** ms since the epoch */
   readonly startedAt: number;
+  /** the cluster's peers and whether each answers (issue 5); absent: no `peers` field */
+  readonly peers?: () => Promise<readonly PeerHealth[]>;
 }
 
+const peerSchema = t.Object({
+  Group: t.Union([t.Literal("owlcache"), t.Literal("gossip")], { description: "the list the peer is on" }),
+  Address: t.String({ description: "the peer's address as listed" }),
+  Answers: t.Boolean({ description: "whether the peer answered a ping just now (or, while its breaker is open, lately)" }),
+  Breaker: t.Union([t.Literal("closed"), t.Literal("open"), t.Literal("half-open")], { description: "open: skipped after failing too often" }),
+  Message: t.Optional(t.String({ description: "why it does not answer" })),
+});
+
 export const healthSchema = t.Object({
-  status: t.String({ description: "`ok` while the node serves requests", examples: ["ok"] }),
-  version: t.String({ description: "owlcache version", examples: ["0.1.0"] }),
-  uptime: t.Number({ description: "seconds since the node started", examples: [3600] }),
-  keys: t.Integer({ description: "live keys in the store", examples: [42] }),
+  status: t.String({ description: "`ok` while the node serves requests", example: "ok" }),
+  version: t.String({ description: "owlcache version", example: "0.1.0" }),
+  uptime: t.Number({ description: "seconds since the node started", example: 3600 }),
+  keys: t.Integer({ description: "live keys in the store", example: 42 }),
   memory: t.Object(
     {
       rss: t.Integer({ description: "resident set size of the process, bytes" }),
@@ -25,12 +36,14 @@ export const healthSchema = t.Object({
     },
     { description: "memory use" },
   ),
+  peers: t.Optional(t.Array(peerSchema, { description: "every peer of both cluster lists" })),
 });
 
 export function healthRoute(source: HealthSource) {
   return new Elysia({ name: "owlcache-health" }).get(
     "/health",
-    () => {
+    async () => {
+      const peers = source.peers ? [...(await source.peers())] : undefined;
       const memory = process.memoryUsage();
       const stats = source.db.store.stats();
       return {
@@ -39,6 +52,7 @@ export function healthRoute(source: HealthSource) {
         uptime: Math.max(0, (source.clock.now() - source.startedAt) / 1000),
         keys: stats.keys,
         memory: { rss: memory.rss, heapUsed: memory.heapUsed, storeBytes: stats.bytes },
+        ...(peers ? { peers } : {}),
       };
     },
     { response: { 200: healthSchema }, detail: { summary: "Node status", description: "Status, version, uptime, keys and memory of this node.", tags: ["node"] } },

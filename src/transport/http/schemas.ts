@@ -21,20 +21,22 @@ function describeCommands(): string {
 }
 
 const fieldDocs = {
-  cmd: { description: describeCommands(), examples: [...OWL_COMMANDS] },
-  key: { description: "The key (any bytes but empty, UTF-8 in text forms; at most MaxKeyBytes).", examples: ["hello"] },
+  cmd: { description: describeCommands(), example: "get" },
+  key: { description: "The key (any bytes but empty, UTF-8 in text forms; at most MaxKeyBytes).", example: "hello" },
   valuedata: {
     description: "The value for `set` (also the text for `ping`). In multipart/form-data it may be a file part: its bytes are stored as they are.",
-    examples: ["world"],
+    example: "world",
   },
-  exptime: { description: "Seconds: the time to live for `set` and `expire` (0 removes it). A non-negative integer.", examples: ["60"] },
-  token: { description: "The token answered by `cmd=pass`; needed for `set`, `expire` and `delete`. Also accepted as `owl_token` or `Authorization: Bearer <token>`.", examples: ["eyJhbGciOiJIUzI1NiIs..."] },
-  owl_token: { description: "Same as `token` (the original owlcache's name).", examples: ["eyJhbGciOiJIUzI1NiIs..."] },
-  pass: { description: "The node's password, for `cmd=pass`.", examples: ["your-password"] },
-  format: { description: "`raw` with `cmd=get` answers the value's bytes as application/octet-stream (404 with an empty body when missing); `json` (default) answers the envelope.", examples: ["raw"] },
+  exptime: { description: "Seconds: the time to live for `set` and `expire` (0 removes it). A non-negative integer.", example: "60" },
+  token: { description: "The token answered by `cmd=pass`; needed for `set`, `expire` and `delete`. Also accepted as `owl_token` or `Authorization: Bearer <token>`.", example: "eyJhbGciOiJIUzI1NiIs..." },
+  owl_token: { description: "Same as `token` (the original owlcache's name).", example: "eyJhbGciOiJIUzI1NiIs..." },
+  pass: { description: "The node's password, for `cmd=pass`.", example: "your-password" },
+  format: { description: "`raw` with `cmd=get` answers the value's bytes as application/octet-stream (404 with an empty body when missing); `json` (default) answers the envelope.", example: "raw" },
 } as const;
 
-const text = (doc: { description: string; examples: readonly string[] }) => t.String({ description: doc.description, examples: [...doc.examples] });
+// OpenAPI 3.0 takes one `example` per schema (a parameter's `examples` must be a map, and Swagger
+// UI fails to render an array there), so each field shows its first example.
+const text = (doc: { description: string; example: string }) => t.String({ description: doc.description, example: doc.example });
 
 /** GET /data/: every field is a query-string text. */
 export const dataQuery = t.Object(
@@ -46,7 +48,7 @@ export const dataQuery = t.Object(
     token: t.Optional(text(fieldDocs.token)),
     owl_token: t.Optional(text(fieldDocs.owl_token)),
     pass: t.Optional(text(fieldDocs.pass)),
-    format: t.Optional(t.Union([t.Literal("raw"), t.Literal("json")], fieldDocs.format)),
+    format: t.Optional(t.Union([t.Literal("raw"), t.Literal("json")], { description: fieldDocs.format.description, example: fieldDocs.format.example })),
   },
   { additionalProperties: true, description: "Fields of a /data/ request." },
 );
@@ -54,14 +56,14 @@ export const dataQuery = t.Object(
 /** POST /data/: the same fields in a form or JSON body; JSON may give exptime as a number, multipart the value as a file. */
 export const dataBody = t.Object(
   {
-    cmd: t.Optional(t.String({ description: `${fieldDocs.cmd.description}\nRequired, in the body or the query string.`, examples: [...fieldDocs.cmd.examples] })),
+    cmd: t.Optional(t.String({ description: `${fieldDocs.cmd.description}\nRequired, in the body or the query string.`, example: fieldDocs.cmd.example })),
     key: t.Optional(text(fieldDocs.key)),
     valuedata: t.Optional(t.Union([text(fieldDocs.valuedata), t.File({ description: "the value's bytes" })], { description: fieldDocs.valuedata.description })),
-    exptime: t.Optional(t.Union([text(fieldDocs.exptime), t.Integer({ minimum: 0, examples: [60] })], { description: fieldDocs.exptime.description, examples: [60] })),
+    exptime: t.Optional(t.Union([text(fieldDocs.exptime), t.Integer({ minimum: 0, example: 60 })], { description: fieldDocs.exptime.description, example: 60 })),
     token: t.Optional(text(fieldDocs.token)),
     owl_token: t.Optional(text(fieldDocs.owl_token)),
     pass: t.Optional(text(fieldDocs.pass)),
-    format: t.Optional(t.Union([t.Literal("raw"), t.Literal("json")], fieldDocs.format)),
+    format: t.Optional(t.Union([t.Literal("raw"), t.Literal("json")], { description: fieldDocs.format.description, example: fieldDocs.format.example })),
   },
   { additionalProperties: true, description: "Fields of a /data/ request." },
 );
@@ -71,14 +73,14 @@ export type DataFields = Record<string, unknown>;
 /** The JSON envelope every answer is (SPEC §3.1). */
 export const envelopeSchema = t.Object(
   {
-    Cmd: t.String({ description: "the command, lower case", examples: ["get"] }),
-    Status: t.Integer({ description: "200, 401, 404, 413, 500 or 501; also the HTTP status", examples: [200] }),
-    Results: t.String({ description: "SUCCESS, NOT_PASS, NOT_FOUND, ERROR or UNKNOWN_COMMAND", examples: ["SUCCESS"] }),
-    Key: t.String({ description: "the key of the request, or empty", examples: ["hello"] }),
-    Data: t.Any({ description: "the value (get), the token (pass), the text (ping), or null", examples: ["world"] }),
-    ResponseHost: t.String({ description: "ResponseHost:port of the node that answered", examples: ["127.0.0.1:7721"] }),
-    KeyCreateTime: t.String({ description: `RFC 3339 time of the key's last write (get), else ${ZERO_TIME}`, examples: ["2026-11-26T10:00:00.000Z"] }),
-    Message: t.Optional(t.String({ description: "a human-readable reason, on errors", examples: ["wrong number of arguments for 'get' command"] })),
+    Cmd: t.String({ description: "the command, lower case", example: "get" }),
+    Status: t.Integer({ description: "200, 401, 404, 413, 500 or 501; also the HTTP status", example: 200 }),
+    Results: t.String({ description: "SUCCESS, NOT_PASS, NOT_FOUND, ERROR or UNKNOWN_COMMAND", example: "SUCCESS" }),
+    Key: t.String({ description: "the key of the request, or empty", example: "hello" }),
+    Data: t.Any({ description: "the value (get), the token (pass), the text (ping), or null", example: "world" }),
+    ResponseHost: t.String({ description: "ResponseHost:port of the node that answered", example: "127.0.0.1:7721" }),
+    KeyCreateTime: t.String({ description: `RFC 3339 time of the key's last write (get), else ${ZERO_TIME}`, example: "2026-11-26T10:00:00.000Z" }),
+    Message: t.Optional(t.String({ description: "a human-readable reason, on errors", example: "wrong number of arguments for 'get' command" })),
   },
   { description: "The JSON envelope of owlcache (field order fixed)." },
 );

@@ -1,0 +1,96 @@
+// The cluster as main.ts builds it: both peer lists, the peer client, the per-peer health book,
+// the group reader and the health report, configured from the node's Config.
+
+import type { Config } from "../config/keys.ts";
+import type { Logger } from "../log/logger.ts";
+import type { Clock } from "../store/types.ts";
+import { parsePeerAddress, type PeerAddress } from "./address.ts";
+import { GroupReader, type LocalValue } from "./group-read.ts";
+import { ClusterHealth } from "./health.ts";
+import { PeerBook } from "./peer-book.ts";
+import { PeerClient, type PeerFetcher } from "./peer-client.ts";
+import { PeerLists } from "./peer-list.ts";
+
+/** A peer's envelope escapes a value at most 6× (\u00XX); twice the largest value plus room is
+ * generous for real answers and still stops a peer that streams tens of megabytes of junk. */
+export function maxAnswerBytes(maxValueBytes: number): number {
+  return 2 * maxValueBytes + 64 * 1024;
+}
+
+export type ClusterConfig = Pick<
+  Config,
+  | "DBfile"
+  | "ResponseHost"
+  | "Open_Https"
+  | "HttpsClient_InsecureSkipVerify"
+  | "HttpClientRequestTimeout"
+  | "HttpClientRequestLocalCacheLifeTime"
+  | "HttpClient_Request_Max_Error_Number"
+  | "HttpClient_Request_Timeout_Sleeptime"
+  | "MaxValueBytes"
+>;
+
+export interface ClusterOptions {
+  readonly config: ClusterConfig;
+  readonly local: (key: string) => LocalValue | undefined;
+  readonly clock: Clock;
+  readonly log: Logger;
+  /** tests: another way to reach peers */
+  readonly fetcher?: PeerFetcher;
+}
+
+export class Cluster {
+  readonly lists: PeerLists;
+  readonly book: PeerBook;
+  readonly fetcher: PeerFetcher;
+  readonly reader: GroupReader;
+  readonly health: ClusterHealth;
+  private selfAddress: PeerAddress;
+  private readonly responseHost: string;
+
+  /** Loads the list files; throws PeerListError when one is damaged. */
+  constructor(options: ClusterOptions) {
+    const { config, clock, log } = options;
+    this.responseHost = config.ResponseHost;
+    this.selfAddress = ownAddress(config.ResponseHost, 0);
+    this.lists = PeerLists.load(config.DBfile);
+    this.book = new PeerBook(
+      { maxErrors: config.HttpClient_Request_Max_Error_Number, sleepMs: config.HttpClient_Request_Timeout_Sleeptime * 1000 },
+      clock,
+      log,
+    );
+    this.fetcher =
+      options.fetcher ??
+      new PeerClient({
+        timeoutMs: config.HttpClientRequestTimeout,
+        maxAnswerBytes: maxAnswerBytes(config.MaxValueBytes),
+        https: config.Open_Https,
+        insecureSkipVerify: config.HttpsClient_InsecureSkipVerify,
+      });
+    this.reader = new GroupReader({
+      list: this.lists.owlcache,
+      self: () => this.selfAddress,
+      local: options.local,
+      fetcher: this.fetcher,
+      book: this.book,
+      clock,
+      cacheLifetimeMs: config.HttpClientRequestLocalCacheLifeTime,
+    });
+    this.health = new ClusterHealth(this.lists, this.book, this.fetcher, clock, () => this.selfAddress.hostPort);
+  }
+
+  /** This node's address (ResponseHost:Httpport); set once the HTTP server has its port. */
+  get self(): PeerAddress {
+    return this.selfAddress;
+  }
+
+  setHttpPort(port: number): void {
+    this.selfAddress = ownAddress(this.responseHost, port);
+  }
+}
+
+function ownAddress(host: string, port: number): PeerAddress {
+  const text = host.includes(":") && !host.startsWith("[") ? `[${host}]:${port}` : `${host}:${port}`;
+  // A port of 0 (not listening yet) cannot be parsed as a peer address; it matches no peer.
+  return parsePeerAddress(text) ?? { text, scheme: undefined, hostPort: text.toLowerCase() };
+}

@@ -1,0 +1,60 @@
+// What a peer said about one key, checked before use: a peer's body is untrusted input, so
+// anything that is not a well-formed envelope of a `get` becomes a "bad answer" failure.
+
+export type FailureReason = "timeout" | "refused" | "bad answer" | "tls" | "error" | "skipped";
+
+export type PeerOutcome =
+  | { readonly kind: "value"; readonly data: string; readonly keyCreateTime: string; readonly writtenAt: number }
+  | { readonly kind: "missing" }
+  | { readonly kind: "failed"; readonly reason: FailureReason; readonly message: string };
+
+export function failed(reason: FailureReason, detail: string): PeerOutcome {
+  return { kind: "failed", reason, message: `${reason}: ${detail}` };
+}
+
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|z|[+-]\d{2}:\d{2})$/;
+
+/**
+ * Milliseconds since the epoch of an RFC 3339 time, sub-millisecond digits kept as a fraction
+ * (Go writes nanoseconds); NaN when it is not one. Date.parse is not used: its acceptance of
+ * odd formats differs between engines, and the original's bug was exactly a time-parsing one.
+ */
+export function parseRfc3339(text: string): number {
+  const m = RFC3339.exec(text);
+  if (!m) return NaN;
+  const [, y, mo, d, h, mi, s, frac, zone] = m;
+  if (Number(mo) < 1 || Number(mo) > 12 || Number(d) < 1 || Number(d) > 31 || Number(h) > 23 || Number(mi) > 59 || Number(s) > 60) return NaN;
+  // Date.UTC maps years 0-99 to 19xx; Go's zero time is year 1.
+  const date = new Date(0);
+  date.setUTCFullYear(Number(y), Number(mo) - 1, Number(d));
+  date.setUTCHours(Number(h), Number(mi), Number(s), 0);
+  let ms = date.getTime();
+  if (frac) ms += Number(`0.${frac}`) * 1000;
+  if (zone !== "Z" && zone !== "z") {
+    const sign = zone![0] === "-" ? -1 : 1;
+    ms -= sign * (Number(zone!.slice(1, 3)) * 60 + Number(zone!.slice(4, 6))) * 60_000;
+  }
+  return ms;
+}
+
+/** Reads a peer's `/data/?cmd=get` envelope. */
+export function parseGetAnswer(body: string): PeerOutcome {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return failed("bad answer", "not JSON");
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return failed("bad answer", "not a JSON envelope");
+  const env = parsed as Record<string, unknown>;
+  if (env.Status === 404) return { kind: "missing" };
+  if (env.Status !== 200) {
+    const why = typeof env.Message === "string" ? `: ${env.Message.slice(0, 200)}` : "";
+    return failed("bad answer", typeof env.Status === "number" ? `peer answered Status ${env.Status}${why}` : "no Status in the envelope");
+  }
+  if (typeof env.Data !== "string") return failed("bad answer", "Data is not a string");
+  if (typeof env.KeyCreateTime !== "string") return failed("bad answer", "KeyCreateTime is not a string");
+  const writtenAt = parseRfc3339(env.KeyCreateTime);
+  if (Number.isNaN(writtenAt)) return failed("bad answer", "KeyCreateTime is not an RFC 3339 time");
+  return { kind: "value", data: env.Data, keyCreateTime: env.KeyCreateTime, writtenAt };
+}

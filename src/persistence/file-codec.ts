@@ -1,0 +1,160 @@
+// Whole-file encoding and decoding (pure): the snapshot encoder turns a StoreSnapshot into byte
+// chunks a writer can stream out; decodeFile walks any owlcache data file block by block and, in
+// repair mode, skips damaged blocks instead of failing.
+
+import type { StoreSnapshot } from "../store/types.ts";
+import {
+  BLOCK_MARKER,
+  decodeFileHeader,
+  encodeFileHeader,
+  END_MARKER,
+  FILE_HEADER_BYTES,
+  findNextMarker,
+  FormatError,
+  readBlock,
+  SNAPSHOT_MAGIC,
+  type FileHeader,
+} from "./frame.ts";
+import { BlockWriter } from "./records.ts";
+
+/**
+ * A block holds at most this many records (or one record bigger than BLOCK_BYTES): the unit a
+ * repair loses when bytes inside it are damaged. Small enough to lose little, big enough that one
+ * checksum call covers many small records (a call per record costs ~130 ms per million).
+ */
+export const BLOCK_RECORDS = 32;
+export const BLOCK_BYTES = 32 * 1024;
+/** Bytes handed to the writer at a time: each chunk is encoded in one go (a few ms), then written. */
+export const CHUNK_BYTES = 256 * 1024;
+
+export class SnapshotEncoder {
+  private readonly writer = new BlockWriter(CHUNK_BYTES + BLOCK_BYTES);
+  private next = 0;
+  private written = 0;
+  private done = false;
+  /** the file header, sent in front of the first chunk */
+  private headerPending: Uint8Array | undefined;
+
+  constructor(
+    private readonly source: StoreSnapshot,
+    generation: number,
+    /** the capture time: entries expired by then are left out */
+    private readonly takenAt: number,
+  ) {
+    this.headerPending = encodeFileHeader(SNAPSHOT_MAGIC, generation, takenAt);
+  }
+
+  /** records encoded so far */
+  get records(): number {
+    return this.written;
+  }
+
+  /** The next chunk of the file (a view, valid until the next call), or undefined when finished. */
+  nextChunk(): Uint8Array | undefined {
+    if (this.done) return undefined;
+    const w = this.writer;
+    w.reset();
+    let out: Uint8Array | undefined;
+    if (this.headerPending) {
+      out = this.headerPending;
+      this.headerPending = undefined;
+    }
+    const src = this.source;
+    const n = src.length;
+    while (this.next < n && w.length < CHUNK_BYTES) {
+      const i = this.next++;
+      const expiresAt = src.expiresAt(i);
+      if (expiresAt !== 0 && expiresAt <= this.takenAt) continue;
+      w.beginBlock();
+      const keyLength = src.keyLength(i);
+      const keyAt = w.setRecord(keyLength, src.value(i), expiresAt, src.writtenAt(i));
+      src.copyKey(i, w.bytes, keyAt);
+      this.written++;
+      if (w.openRecords >= BLOCK_RECORDS || w.openPayloadBytes >= BLOCK_BYTES) w.sealBlock();
+    }
+    if (this.next >= n) {
+      w.end(this.written);
+      this.done = true;
+    } else {
+      w.sealBlock();
+    }
+    const body = w.sealed();
+    if (!out) return body;
+    const both = new Uint8Array(out.length + body.length);
+    both.set(out, 0);
+    both.set(body, out.length);
+    return both;
+  }
+}
+
+export interface DecodedFile {
+  readonly header: FileHeader;
+  /** the first damage found (repair mode only; otherwise it is thrown) */
+  readonly damage: FormatError | undefined;
+  /** blocks skipped as damaged (repair mode) */
+  readonly skippedBlocks: number;
+}
+
+/**
+ * Walks the blocks of a snapshot or log held in `bytes`, calling `onBlock(payload, count, base)`
+ * for each intact one. Without `repair` the first damage throws a FormatError naming the offset;
+ * with it, damaged blocks are skipped and the walk resumes at the next intact block.
+ */
+export function decodeFile(
+  bytes: Uint8Array,
+  magic: string,
+  repair: boolean,
+  onBlock: (payload: Uint8Array, count: number, base: number) => void,
+): DecodedFile {
+  let damage: FormatError | undefined;
+  let skipped = 0;
+  const note = (error: FormatError): void => {
+    if (!repair) throw error;
+    damage ??= error;
+    skipped++;
+  };
+  let header: FileHeader;
+  try {
+    header = decodeFileHeader(bytes, magic);
+  } catch (error) {
+    if (!(error instanceof FormatError)) throw error;
+    note(error);
+    header = { magic, version: 0, generation: 0, createdAt: 0 };
+  }
+  const isSnapshot = magic === SNAPSHOT_MAGIC;
+  let records = 0;
+  let ended = false;
+  let offset = FILE_HEADER_BYTES;
+  while (offset < bytes.length && !ended) {
+    let block;
+    try {
+      block = readBlock(bytes, offset, 0);
+      if ("need" in block) {
+        note(new FormatError(offset, `block needs ${block.need} bytes, the file ends ${bytes.length - offset} bytes later`, true));
+        break;
+      }
+      if (block.marker === END_MARKER) {
+        if (!isSnapshot || block.payload.length !== 8) throw new FormatError(offset, "misplaced end block", false);
+        const expected = new DataView(block.payload.buffer, block.payload.byteOffset, 8).getFloat64(0, true);
+        if (!repair && expected !== records) throw new FormatError(offset, `end block counts ${expected} records, the file holds ${records}`, false);
+        if (!repair && block.end !== bytes.length) throw new FormatError(block.end, "bytes after the end block", false);
+        ended = true;
+        break;
+      }
+      if (block.marker !== BLOCK_MARKER) throw new FormatError(offset, "unknown block", false);
+      onBlock(block.payload, block.count, offset + 16);
+      records += block.count;
+      offset = block.end;
+    } catch (error) {
+      if (!(error instanceof FormatError)) throw error;
+      note(error);
+      const resume = findNextMarker(bytes, offset + 1);
+      if (resume === -1) break;
+      offset = resume;
+    }
+  }
+  if (isSnapshot && !ended && damage === undefined) {
+    note(new FormatError(bytes.length, "the end block is missing", true));
+  }
+  return { header, damage, skippedBlocks: skipped };
+}

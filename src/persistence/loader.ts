@@ -1,0 +1,257 @@
+// Start-up loading: the snapshot, then every append log that follows it, in generation order.
+// Damage stops the start naming file and offset; with --repair intact blocks are kept and the
+// damaged file is linked aside (never deleted) before anything replaces it.
+
+import { closeSync, copyFileSync, existsSync, linkSync, openSync, readdirSync, readFileSync, readSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import type { Store } from "../store/types.ts";
+import { LOG_FILE } from "./append-log.ts";
+import { removeStaleTemps } from "./atomic-file.ts";
+import { decodeFile } from "./file-codec.ts";
+import { decodeFileHeader, FILE_HEADER_BYTES, FormatError, LOG_MAGIC, SNAPSHOT_MAGIC, UnsupportedVersionError } from "./frame.ts";
+import { decodeRecords, type RecordVisitor } from "./records.ts";
+import type { ReplayClock } from "./replay-clock.ts";
+
+export const SNAPSHOT_FILE = "owlcache.db";
+const LOG_NAME = /^owlcache\.aof(?:\.(\d+))?$/;
+/** A progress line every this many records (SPEC: loading more than a few hundred thousand keys). */
+export const PROGRESS_EVERY = 250_000;
+
+/** A data file the server cannot start from; the message names the file and the offset. */
+export class LoadError extends Error {}
+
+export interface LogFile {
+  readonly path: string;
+  readonly generation: number;
+}
+
+export interface DamagedFile {
+  readonly path: string;
+  readonly error: FormatError;
+  /** where the damaged file was linked aside */
+  readonly asidePath: string;
+  readonly skippedBlocks: number;
+}
+
+export interface LoadResult {
+  /** live keys after loading */
+  readonly keys: number;
+  /** keys that expired while the server was down, dropped */
+  readonly expired: number;
+  readonly snapshotRecords: number;
+  readonly logRecords: number;
+  readonly ms: number;
+  readonly snapshotGeneration: number;
+  /** highest generation seen in any file: the next snapshot gets a higher one */
+  readonly maxGeneration: number;
+  /** logs replayed, in order; the last one is where appending continues */
+  readonly logs: readonly LogFile[];
+  /** logs older than the snapshot: already contained in it */
+  readonly staleLogs: readonly string[];
+  readonly damaged: readonly DamagedFile[];
+  /** problems --repair accepted that are not damage inside a file (e.g. a missing snapshot) */
+  readonly warnings: readonly string[];
+}
+
+export interface LoadOptions {
+  readonly dir: string;
+  readonly store: Store;
+  readonly clock: ReplayClock;
+  readonly repair: boolean;
+  readonly progress?: (records: number) => void;
+}
+
+export function loadData(options: LoadOptions): LoadResult {
+  const started = performance.now();
+  const { dir, store, clock, repair } = options;
+  removeStaleTemps(join(dir, SNAPSHOT_FILE));
+  removeStaleTemps(join(dir, LOG_FILE));
+  const damaged: DamagedFile[] = [];
+  let total = 0;
+  const counted = (): void => {
+    if (++total % PROGRESS_EVERY === 0) options.progress?.(total);
+  };
+
+  const snapshotPath = join(dir, SNAPSHOT_FILE);
+  let snapshotGeneration = 0;
+  let snapshotRecords = 0;
+  if (existsSync(snapshotPath)) {
+    const bytes = readBytes(snapshotPath);
+    const visitor: RecordVisitor = {
+      set: (key, value, expiresAt, writtenAt) => {
+        store.set(key, value, expiresAt, writtenAt);
+        snapshotRecords++;
+        counted();
+      },
+      expire: unexpected,
+      delete: unexpected,
+      flush: unexpected,
+    };
+    const decoded = decodeChecked(snapshotPath, () =>
+      decodeFile(bytes, SNAPSHOT_MAGIC, repair, (payload, count, base) => decodeRecords(payload, count, base, visitor, true)),
+    );
+    snapshotGeneration = decoded.header.generation;
+    if (decoded.damage) damaged.push(setAside(snapshotPath, decoded.damage, decoded.skippedBlocks));
+  }
+
+  const logs: LogFile[] = [];
+  const staleLogs: string[] = [];
+  let maxGeneration = snapshotGeneration;
+  for (const log of listLogs(dir)) {
+    const generation = decodeChecked(log, () => decodeFileHeader(readHead(log), LOG_MAGIC).generation, repair);
+    if (generation === undefined) {
+      // Header damaged (repair mode): its place in the order is unknown, so it is replayed last.
+      logs.push({ path: log, generation: Number.MAX_SAFE_INTEGER });
+      continue;
+    }
+    maxGeneration = Math.max(maxGeneration, generation);
+    if (generation < snapshotGeneration) staleLogs.push(log);
+    else logs.push({ path: log, generation });
+  }
+  logs.sort((a, b) => a.generation - b.generation);
+  const warnings = checkChain(logs, snapshotPath, existsSync(snapshotPath) ? snapshotGeneration : undefined, repair);
+
+  let logRecords = 0;
+  const replay: RecordVisitor = {
+    set: (key, value, expiresAt, writtenAt) => (store.set(key, value, expiresAt, writtenAt), logRecords++, counted()),
+    expire: (key, expiresAt, writtenAt) => (store.setExpiry(key, expiresAt, writtenAt), logRecords++, counted()),
+    delete: (key) => (store.delete(key), logRecords++, counted()),
+    flush: () => (store.clear(), logRecords++, counted()),
+  };
+  for (const log of logs) {
+    const bytes = readBytes(log.path);
+    try {
+      const decoded = decodeChecked(log.path, () =>
+        decodeFile(bytes, LOG_MAGIC, repair, (payload, count, base) => {
+          if (payload.length < 8) throw new FormatError(base, "log block without its time", false);
+          // Judge expiry as at the time of these writes, not now (see ReplayClock).
+          clock.pin(new DataView(payload.buffer, payload.byteOffset, 8).getFloat64(0, true));
+          decodeRecords(payload.subarray(8), count, base + 8, replay, false);
+        }),
+      );
+      if (decoded.damage) damaged.push(setAside(log.path, decoded.damage, decoded.skippedBlocks));
+    } finally {
+      clock.unpin();
+    }
+  }
+
+  const expiredBefore = store.stats().expired;
+  store.advance(clock.now());
+  const expired = store.stats().expired - expiredBefore;
+  const intact = logs.filter((log) => !damaged.some((d) => d.path === log.path) && log.generation !== Number.MAX_SAFE_INTEGER);
+  return {
+    keys: store.size,
+    expired,
+    snapshotRecords,
+    logRecords,
+    ms: performance.now() - started,
+    snapshotGeneration,
+    maxGeneration,
+    logs: intact,
+    staleLogs,
+    damaged,
+    warnings,
+  };
+}
+
+/**
+ * Each snapshot starts a log, so the logs to replay must begin at the snapshot's generation and
+ * follow one another without a gap; otherwise writes are missing (a lost or older snapshot).
+ */
+function checkChain(logs: readonly LogFile[], snapshotPath: string, snapshotGeneration: number | undefined, repair: boolean): string[] {
+  const problems: string[] = [];
+  let expected = snapshotGeneration ?? 0;
+  let first = true;
+  for (const log of logs) {
+    if (log.generation === Number.MAX_SAFE_INTEGER) break;
+    if (log.generation !== expected) {
+      const before = first
+        ? `${snapshotPath} is ${snapshotGeneration === undefined ? "missing" : `of generation ${snapshotGeneration}`}`
+        : `the log of generation ${expected} is missing`;
+      problems.push(`${log.path}: follows generation ${log.generation}, but ${before}; the writes before it are not there`);
+    }
+    expected = log.generation + 1;
+    first = false;
+  }
+  if (problems.length > 0 && !repair) {
+    throw new LoadError(`${problems[0]}. Refusing to start; run with --repair to start from the files that are there`);
+  }
+  return problems;
+}
+
+/** owlcache.aof and owlcache.aof.N files in `dir`. */
+export function listLogs(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((name) => LOG_NAME.test(name))
+    .map((name) => join(dir, name));
+}
+
+/** Removes logs already contained in a snapshot of generation `generation`, except `keep`. */
+export function removeLogsBefore(dir: string, generation: number, keep: string | undefined): void {
+  for (const log of listLogs(dir)) {
+    if (log === keep) continue;
+    let logGeneration: number;
+    try {
+      logGeneration = decodeFileHeader(readHead(log), LOG_MAGIC).generation;
+    } catch {
+      continue; // unreadable: not ours to delete
+    }
+    if (logGeneration < generation) rmSync(log, { force: true });
+  }
+}
+
+/**
+ * The file as a plain Uint8Array: views of a Node Buffer are Buffers, whose slice() does not copy,
+ * so a store copying values with slice() would keep the whole file alive.
+ */
+function readBytes(path: string): Uint8Array {
+  const buffer = readFileSync(path);
+  return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.length);
+}
+
+/** The first bytes of a file (its header), without reading the rest. */
+function readHead(path: string): Uint8Array {
+  const fd = openSync(path, "r");
+  try {
+    const head = new Uint8Array(FILE_HEADER_BYTES);
+    const n = readSync(fd, head, 0, FILE_HEADER_BYTES, 0);
+    return head.subarray(0, n);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function unexpected(): never {
+  throw new FormatError(0, "a snapshot holds only set records", false);
+}
+
+function decodeChecked<T>(path: string, run: () => T): T;
+function decodeChecked<T>(path: string, run: () => T, repair: boolean): T | undefined;
+function decodeChecked<T>(path: string, run: () => T, repair?: boolean): T | undefined {
+  try {
+    return run();
+  } catch (error) {
+    if (error instanceof UnsupportedVersionError) {
+      throw new LoadError(`${path}: ${error.message}; refusing to start rather than lose or overwrite it`);
+    }
+    if (error instanceof FormatError) {
+      if (repair) return undefined;
+      throw new LoadError(
+        `${path}: ${error.message}. Refusing to start; run with --repair to keep every intact record (the damaged file is kept aside)`,
+      );
+    }
+    throw error;
+  }
+}
+
+function setAside(path: string, error: FormatError, skippedBlocks: number): DamagedFile {
+  const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+  const asidePath = `${path}.damaged-${stamp}`;
+  try {
+    linkSync(path, asidePath);
+  } catch {
+    copyFileSync(path, asidePath);
+  }
+  return { path, error, asidePath, skippedBlocks };
+}

@@ -1,0 +1,179 @@
+// Persistence wiring (SPEC §6): loads at start, keeps the append log, takes snapshots on schedule
+// and at stop. A snapshot is captured in one short pause, then encoded and written in chunks with
+// async writes so requests keep being served; each snapshot starts a fresh log.
+
+import { mkdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import type { Logger } from "../log/logger.ts";
+import type { Keyspace } from "../store/keyspace.ts";
+import { AppendLog, LOG_FILE, type FsyncPolicy } from "./append-log.ts";
+import { AtomicFileWriter } from "./atomic-file.ts";
+import { captureStore } from "./capture.ts";
+import { SnapshotEncoder } from "./file-codec.ts";
+import { loadData, removeLogsBefore, SNAPSHOT_FILE, type LoadResult } from "./loader.ts";
+import type { ReplayClock } from "./replay-clock.ts";
+
+export interface PersistenceOptions {
+  readonly dir: string;
+  readonly keyspace: Keyspace;
+  /** the same clock the store was built with, so replay can judge expiry at write time */
+  readonly clock: ReplayClock;
+  readonly engine: { onBeforeReply(hook: () => void): void };
+  readonly log: Logger;
+  readonly appendonly: boolean;
+  readonly appendfsync: FsyncPolicy;
+  /** ms between snapshot checks (a snapshot is written only if something changed) */
+  readonly intervalMs: number;
+  readonly repair: boolean;
+  /** the append log could not write with `always`: acknowledging would be a lie */
+  readonly onFatal: (message: string) => void;
+}
+
+export interface SnapshotResult {
+  readonly keys: number;
+  readonly bytes: number;
+  /** the event-loop pause to capture the keyspace */
+  readonly captureMs: number;
+  readonly totalMs: number;
+  readonly generation: number;
+}
+
+export class Persistence {
+  private appendLog: AppendLog | undefined;
+  private generation = 0;
+  private savedVersion = 0;
+  private running: Promise<SnapshotResult | undefined> | undefined;
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private loaded = false;
+
+  constructor(private readonly options: PersistenceOptions) {}
+
+  get snapshotPath(): string {
+    return join(this.options.dir, SNAPSHOT_FILE);
+  }
+
+  /**
+   * Loads the data files into the store (throws LoadError naming file and offset), then — and only
+   * then — opens the append log and starts the schedule. After a repair, writes a fresh snapshot
+   * at once so the damaged files are no longer needed.
+   */
+  async open(progress?: (records: number) => void): Promise<LoadResult> {
+    const { dir, keyspace, clock, log, repair } = this.options;
+    mkdirSync(dir, { recursive: true });
+    const result = loadData({ dir, store: keyspace.store, clock, repair, progress });
+    this.loaded = true;
+    this.generation = result.maxGeneration;
+    this.savedVersion = keyspace.version;
+    for (const warning of result.warnings) log.warn("repair", { message: warning });
+    for (const d of result.damaged) {
+      log.warn("repair", { file: d.path, damage: d.error.message, skippedBlocks: d.skippedBlocks, keptAside: d.asidePath });
+    }
+    const repaired = result.damaged.length > 0 || result.warnings.length > 0;
+    if (repaired) {
+      const written = await this.snapshot(true);
+      if (!written) throw new Error("repair: could not write the repaired snapshot; the damaged files are untouched");
+      // Every damaged log is in the new snapshot and linked aside; one whose header was unreadable
+      // would otherwise stay and stop the next start.
+      for (const d of result.damaged) if (d.path !== this.snapshotPath) rmSync(d.path, { force: true });
+    } else {
+      removeLogsBefore(dir, result.snapshotGeneration, undefined);
+    }
+    if (this.options.appendonly) this.openLog(result);
+    this.timer = setInterval(() => {
+      this.snapshot(false).catch((error: unknown) => log.error("snapshot failed", { error }));
+    }, this.options.intervalMs);
+    this.timer.unref?.();
+    return result;
+  }
+
+  private openLog(result: LoadResult): void {
+    const { dir, appendfsync, clock, keyspace, engine, log, onFatal } = this.options;
+    const onError = (error: unknown, path: string): void => {
+      log.error("append log write failed", { file: path, error });
+      if (appendfsync === "always") onFatal(`${path}: append log write failed (${String(error)}); stopping rather than acknowledge unlogged writes`);
+    };
+    // Continue the newest log that was replayed whole; otherwise start one after the snapshot.
+    const last = result.damaged.length === 0 && result.warnings.length === 0 ? result.logs.at(-1) : undefined;
+    this.appendLog = last
+      ? AppendLog.reopen(last.path, last.generation, appendfsync, clock, onError)
+      : AppendLog.create(join(dir, LOG_FILE), this.generation, appendfsync, clock, onError);
+    keyspace.onMutation(this.appendLog.record);
+    engine.onBeforeReply(this.appendLog.flush);
+  }
+
+  /**
+   * Writes a snapshot if the keyspace changed since the last one (or `force`). One at a time: a
+   * call while one runs waits for it and then checks again.
+   */
+  async snapshot(force: boolean): Promise<SnapshotResult | undefined> {
+    if (!this.loaded) throw new Error("a snapshot before loading finished would lose data");
+    while (this.running) await this.running;
+    if (!force && this.options.keyspace.version === this.savedVersion) return undefined;
+    this.running = this.write().finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  private async write(): Promise<SnapshotResult | undefined> {
+    const { dir, keyspace, clock, log } = this.options;
+    const started = performance.now();
+    const generation = this.generation + 1;
+    const version = keyspace.version;
+    // Same tick: every write is either in this capture or in the new log, never in neither.
+    try {
+      this.appendLog?.rotate(join(dir, `${LOG_FILE}.${generation}`), generation);
+    } catch (error) {
+      log.error("snapshot failed: could not start a new append log", { error });
+      return undefined;
+    }
+    this.generation = generation;
+    const takenAt = clock.now();
+    const view = captureStore(keyspace.store);
+    const captureMs = performance.now() - started;
+    const encoder = new SnapshotEncoder(view, generation, takenAt);
+    let writer: AtomicFileWriter | undefined;
+    try {
+      writer = await AtomicFileWriter.create(this.snapshotPath);
+      for (let chunk = encoder.nextChunk(); chunk; chunk = encoder.nextChunk()) await writer.write(chunk);
+      await writer.commit();
+    } catch (error) {
+      await writer?.abort();
+      log.error("snapshot failed", { file: this.snapshotPath, error });
+      return undefined;
+    } finally {
+      view.release();
+    }
+    // The snapshot is durable: its log becomes owlcache.aof and older logs go.
+    try {
+      if (this.appendLog) this.appendLog.rename(join(dir, LOG_FILE));
+      removeLogsBefore(dir, generation, this.appendLog?.path);
+    } catch (error) {
+      log.error("append log rotation failed", { error });
+    }
+    this.savedVersion = version;
+    const result: SnapshotResult = {
+      keys: encoder.records,
+      bytes: writer.size,
+      captureMs: round(captureMs),
+      totalMs: round(performance.now() - started),
+      generation,
+    };
+    log.info("snapshot", { file: this.snapshotPath, ...result });
+    return result;
+  }
+
+  /**
+   * Graceful stop: a final snapshot if anything changed, then the log is flushed and closed.
+   * False when the final snapshot failed (the log, if on, still holds the writes).
+   */
+  async close(): Promise<boolean> {
+    if (this.timer) clearInterval(this.timer);
+    if (!this.loaded) return true;
+    await this.snapshot(false);
+    await this.appendLog?.close();
+    return this.options.keyspace.version === this.savedVersion;
+  }
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 10) / 10;
+}

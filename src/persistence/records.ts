@@ -1,0 +1,225 @@
+// Record encoding inside blocks (pure): a snapshot holds `set` records, the append log holds every
+// kind of write. BlockWriter builds sealed blocks in one growing buffer; decodeRecords reads them.
+
+import { BLOCK_HEADER_BYTES, END_MARKER, FormatError, putU32, sealBlock } from "./frame.ts";
+
+export const OP_SET = 1;
+export const OP_EXPIRE = 2;
+export const OP_DELETE = 3;
+export const OP_FLUSH = 4;
+
+/** tag(u8) keyLength(u32) valueLength(u32) writtenAt(f64) expiresAt(f64) key value */
+export const SET_HEAD_BYTES = 25;
+const EXPIRE_HEAD_BYTES = 21;
+const DELETE_HEAD_BYTES = 13;
+const FLUSH_BYTES = 9;
+
+export interface RecordVisitor {
+  set(key: Uint8Array, value: Uint8Array, expiresAt: number, writtenAt: number): void;
+  expire(key: Uint8Array, expiresAt: number, writtenAt: number): void;
+  delete(key: Uint8Array, writtenAt: number): void;
+  flush(writtenAt: number): void;
+}
+
+export class BlockWriter {
+  private buf: Uint8Array;
+  private view: DataView;
+  private pos = 0;
+  /** start of the open block, -1 when none */
+  private blockStart = -1;
+  private count = 0;
+
+  constructor(initialBytes = 64 * 1024) {
+    this.buf = new Uint8Array(initialBytes);
+    this.view = new DataView(this.buf.buffer);
+  }
+
+  /** bytes written so far (sealed blocks and the open one) */
+  get length(): number {
+    return this.pos;
+  }
+
+  /** bytes in the open block's payload */
+  get openPayloadBytes(): number {
+    return this.blockStart === -1 ? 0 : this.pos - this.blockStart - BLOCK_HEADER_BYTES;
+  }
+
+  get openRecords(): number {
+    return this.count;
+  }
+
+  get isBlockOpen(): boolean {
+    return this.blockStart !== -1;
+  }
+
+  /** Opens a block; the append log starts each with the local time of its first write. */
+  beginBlock(at?: number): void {
+    if (this.blockStart !== -1) return;
+    this.ensure(BLOCK_HEADER_BYTES + 8);
+    this.blockStart = this.pos;
+    this.pos += BLOCK_HEADER_BYTES;
+    this.count = 0;
+    if (at !== undefined) {
+      this.view.setFloat64(this.pos, at, true);
+      this.pos += 8;
+    }
+  }
+
+  sealBlock(): void {
+    if (this.blockStart === -1) return;
+    sealBlock(this.buf, this.blockStart, this.pos - this.blockStart - BLOCK_HEADER_BYTES, this.count);
+    this.blockStart = -1;
+  }
+
+  /** Writes a snapshot's last block: the number of records, so a file cut at a block edge is caught. */
+  end(records: number): void {
+    this.sealBlock();
+    this.ensure(BLOCK_HEADER_BYTES + 8);
+    const at = this.pos;
+    this.view.setFloat64(at + BLOCK_HEADER_BYTES, records, true);
+    this.pos += BLOCK_HEADER_BYTES + 8;
+    sealBlock(this.buf, at, 8, 0, END_MARKER);
+  }
+
+  /**
+   * Reserves a set record and returns where its key goes; the caller copies the key there and
+   * the value follows. Split this way so a snapshot can copy keys without allocating.
+   */
+  setRecord(keyLength: number, value: Uint8Array, expiresAt: number, writtenAt: number): number {
+    this.ensure(SET_HEAD_BYTES + keyLength + value.length);
+    const p = this.pos;
+    const buf = this.buf;
+    buf[p] = OP_SET;
+    putU32(buf, p + 1, keyLength);
+    putU32(buf, p + 5, value.length);
+    this.view.setFloat64(p + 9, writtenAt, true);
+    this.view.setFloat64(p + 17, expiresAt, true);
+    const keyAt = p + SET_HEAD_BYTES;
+    copyInto(buf, keyAt + keyLength, value);
+    this.pos = keyAt + keyLength + value.length;
+    this.count++;
+    return keyAt;
+  }
+
+  /** The buffer a `setRecord` key is copied into. */
+  get bytes(): Uint8Array {
+    return this.buf;
+  }
+
+  set(key: Uint8Array, value: Uint8Array, expiresAt: number, writtenAt: number): void {
+    const keyAt = this.setRecord(key.length, value, expiresAt, writtenAt);
+    copyInto(this.buf, keyAt, key);
+  }
+
+  expire(key: Uint8Array, expiresAt: number, writtenAt: number): void {
+    this.ensure(EXPIRE_HEAD_BYTES + key.length);
+    const p = this.pos;
+    this.buf[p] = OP_EXPIRE;
+    this.view.setUint32(p + 1, key.length, true);
+    this.view.setFloat64(p + 5, writtenAt, true);
+    this.view.setFloat64(p + 13, expiresAt, true);
+    this.buf.set(key, p + EXPIRE_HEAD_BYTES);
+    this.pos = p + EXPIRE_HEAD_BYTES + key.length;
+    this.count++;
+  }
+
+  delete(key: Uint8Array, writtenAt: number): void {
+    this.ensure(DELETE_HEAD_BYTES + key.length);
+    const p = this.pos;
+    this.buf[p] = OP_DELETE;
+    this.view.setUint32(p + 1, key.length, true);
+    this.view.setFloat64(p + 5, writtenAt, true);
+    this.buf.set(key, p + DELETE_HEAD_BYTES);
+    this.pos = p + DELETE_HEAD_BYTES + key.length;
+    this.count++;
+  }
+
+  flush(writtenAt: number): void {
+    this.ensure(FLUSH_BYTES);
+    this.buf[this.pos] = OP_FLUSH;
+    this.view.setFloat64(this.pos + 1, writtenAt, true);
+    this.pos += FLUSH_BYTES;
+    this.count++;
+  }
+
+  /** The sealed bytes written so far (a view, valid until the next write); the open block stays. */
+  sealed(): Uint8Array {
+    return this.buf.subarray(0, this.blockStart === -1 ? this.pos : this.blockStart);
+  }
+
+  /** Forgets everything written (after the bytes were handed to the file). */
+  reset(): void {
+    this.pos = 0;
+    this.blockStart = -1;
+    this.count = 0;
+  }
+
+  private ensure(extra: number): void {
+    if (this.pos + extra <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.pos + extra) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(this.buf.subarray(0, this.pos));
+    this.buf = next;
+    this.view = new DataView(next.buffer);
+  }
+}
+
+/** TypedArray.set costs more than a loop for the short keys and values a cache mostly holds. */
+function copyInto(buf: Uint8Array, at: number, src: Uint8Array): void {
+  const n = src.length;
+  if (n > 48) {
+    buf.set(src, at);
+    return;
+  }
+  for (let i = 0; i < n; i++) buf[at + i] = src[i]!;
+}
+
+/**
+ * Reads the records of one block payload (for a log block, the part after its time). `base` is
+ * the payload's file offset, for errors; `onlySets` rejects anything else (snapshots).
+ */
+export function decodeRecords(payload: Uint8Array, count: number, base: number, visit: RecordVisitor, onlySets: boolean): void {
+  const view = new DataView(payload.buffer, payload.byteOffset, payload.length);
+  let p = 0;
+  const need = (n: number, what: string) => {
+    if (p + n > payload.length) throw new FormatError(base + p, `${what} runs past the end of its block`, false);
+  };
+  for (let i = 0; i < count; i++) {
+    need(1, "record");
+    const tag = payload[p]!;
+    if (onlySets && tag !== OP_SET) throw new FormatError(base + p, `unexpected record type ${tag}`, false);
+    if (tag === OP_SET) {
+      need(SET_HEAD_BYTES, "record header");
+      const keyLength = view.getUint32(p + 1, true);
+      const valueLength = view.getUint32(p + 5, true);
+      const writtenAt = view.getFloat64(p + 9, true);
+      const expiresAt = view.getFloat64(p + 17, true);
+      need(SET_HEAD_BYTES + keyLength + valueLength, "record");
+      const keyAt = p + SET_HEAD_BYTES;
+      visit.set(payload.subarray(keyAt, keyAt + keyLength), payload.subarray(keyAt + keyLength, keyAt + keyLength + valueLength), expiresAt, writtenAt);
+      p = keyAt + keyLength + valueLength;
+    } else if (tag === OP_EXPIRE) {
+      need(EXPIRE_HEAD_BYTES, "record header");
+      const keyLength = view.getUint32(p + 1, true);
+      need(EXPIRE_HEAD_BYTES + keyLength, "record");
+      const at = p + EXPIRE_HEAD_BYTES;
+      visit.expire(payload.subarray(at, at + keyLength), view.getFloat64(p + 13, true), view.getFloat64(p + 5, true));
+      p = at + keyLength;
+    } else if (tag === OP_DELETE) {
+      need(DELETE_HEAD_BYTES, "record header");
+      const keyLength = view.getUint32(p + 1, true);
+      need(DELETE_HEAD_BYTES + keyLength, "record");
+      const at = p + DELETE_HEAD_BYTES;
+      visit.delete(payload.subarray(at, at + keyLength), view.getFloat64(p + 5, true));
+      p = at + keyLength;
+    } else if (tag === OP_FLUSH) {
+      need(FLUSH_BYTES, "record");
+      visit.flush(view.getFloat64(p + 1, true));
+      p += FLUSH_BYTES;
+    } else {
+      throw new FormatError(base + p, `unknown record type ${tag}`, false);
+    }
+  }
+  if (p !== payload.length) throw new FormatError(base + p, "block holds more bytes than its records", false);
+}

@@ -1,0 +1,112 @@
+// The Redis protocol server on Bun.listen (SPEC §9): RESP requests through the same engine and
+// command table as the owl protocol, one write per batch, the owl server's backpressure.
+
+import type { Socket, TCPSocketListener } from "bun";
+import type { Engine } from "../commands/engine.ts";
+import { UnknownCommandError } from "../commands/errors.ts";
+import type { RespSession } from "../commands/redis-connection.ts";
+import { errorReply, type Reply } from "../commands/reply.ts";
+import { DEFAULT_RESP_LIMITS, RespParser, type RespLimits, type RespSink } from "../protocol/resp.ts";
+import { protocolErrorLine, writeRespReply } from "../protocol/resp-reply.ts";
+import { fromUtf8 } from "../store/bytes.ts";
+import { MAX_BACKLOG_BYTES, ReplyPipe } from "./reply-pipe.ts";
+import { streamPump, trackConnections, type StreamConnection, type StreamInput, type StreamServer } from "./stream-server.ts";
+
+export interface RespServerOptions {
+  readonly engine: Engine;
+  readonly hostname: string;
+  readonly port: number;
+  /** connections must send AUTH first (SPEC §5) */
+  readonly requireAuth: boolean;
+  readonly limits?: Partial<RespLimits>;
+}
+
+interface Connection extends StreamConnection {
+  readonly parser: RespParser;
+  readonly session: RespSession;
+}
+
+/** redis-server's text: the name and as many arguments as fit in about 128 bytes. */
+function unknownCommand(name: Uint8Array, args: Uint8Array[]): Reply {
+  const shown: string[] = [];
+  let length = 0;
+  for (const arg of args) {
+    if (length >= 128) break;
+    const part = arg.subarray(0, 128 - length);
+    shown.push(fromUtf8(part));
+    length += part.length + 3;
+  }
+  return errorReply(new UnknownCommandError(fromUtf8(name.subarray(0, 128)), shown));
+}
+
+let nextClientId = 1;
+
+export function startRespServer(options: RespServerOptions): StreamServer {
+  const { engine } = options;
+  const limits: RespLimits = { ...DEFAULT_RESP_LIMITS, ...options.limits };
+  const stream = streamPump<Connection>(engine);
+
+  const makeSink = (socket: Socket<Connection>): RespSink => ({
+    command(name, args) {
+      const c = socket.data;
+      const spec = engine.lookupBytes("resp", name);
+      const reply = spec ? engine.execute(c.session, spec, spec.name, args) : unknownCommand(name, args);
+      if (reply instanceof Promise) {
+        stream.awaitReply(socket, reply, (settled) => writeRespReply(c.pipe.out, settled, c.session.protocol === 3));
+        return false;
+      }
+      writeRespReply(c.pipe.out, reply, c.session.protocol === 3);
+      if (options.requireAuth) c.parser.unauthenticated = !c.session.canRead;
+      return c.pipe.backlog < MAX_BACKLOG_BYTES && !c.session.closing;
+    },
+    protocolError(error) {
+      // As redis-server: answer what came before, say what was wrong, then close.
+      const c = socket.data;
+      c.pipe.out.text(protocolErrorLine(error.message));
+      c.session.closing = true;
+    },
+  });
+
+  const tracked = trackConnections<Connection>();
+  const listener: TCPSocketListener<Connection> = Bun.listen<Connection>({
+    hostname: options.hostname,
+    port: options.port,
+    socket: {
+      open(socket) {
+        tracked.add(socket);
+        socket.setNoDelay(true);
+        const session: RespSession = {
+          dialect: "resp",
+          transport: "resp",
+          client: socket.remoteAddress,
+          canRead: !options.requireAuth,
+          canWrite: !options.requireAuth,
+          protocol: 2,
+          id: nextClientId++,
+        };
+        const parser = new RespParser(limits);
+        parser.unauthenticated = options.requireAuth;
+        const sink = makeSink(socket);
+        const input: StreamInput = {
+          push: (chunk) => parser.push(chunk, sink),
+          hold: (chunk) => parser.hold(chunk),
+          resume: () => parser.resume(sink),
+        };
+        socket.data = { parser, pipe: new ReplyPipe(), session, input, awaiting: false, paused: false };
+      },
+      data(socket, chunk) {
+        stream.data(socket, chunk);
+      },
+      drain(socket) {
+        if (stream.drain(socket)) tracked.drained(socket);
+      },
+      close(socket) {
+        tracked.remove(socket);
+      },
+      error(socket) {
+        tracked.remove(socket);
+      },
+    },
+  });
+  return tracked.server(listener, (socket) => socket.data?.pipe.idle ?? true);
+}

@@ -1,0 +1,206 @@
+import { afterAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parsePeerAddress } from "../../src/cluster/address.ts";
+import { Cluster, type ClusterConfig } from "../../src/cluster/cluster.ts";
+import type { LocalValue } from "../../src/cluster/group-read.ts";
+import { silentLogger } from "../../src/log/logger.ts";
+import { ManualClock } from "../../src/store/types.ts";
+import { hangingPeer, refusedAddress, startFakePeer, valuePeer, type FakePeer } from "./fake-peer.ts";
+
+const TIMEOUT = 300;
+const SELF_PORT = 7721;
+const T0 = Date.UTC(2026, 10, 26, 10);
+const iso = (ms: number) => new Date(ms).toISOString();
+
+const cleanups: (() => unknown)[] = [];
+afterAll(async () => {
+  for (const c of cleanups.reverse()) await c();
+});
+function peer(p: FakePeer): FakePeer {
+  cleanups.push(() => p.stop());
+  return p;
+}
+
+function makeCluster(local: Record<string, LocalValue> = {}, overrides: Partial<ClusterConfig> = {}) {
+  const dir = mkdtempSync(join(tmpdir(), "owl-group-"));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const clock = new ManualClock(T0 + 60_000);
+  const config: ClusterConfig = {
+    DBfile: dir,
+    ResponseHost: "127.0.0.1",
+    Open_Https: false,
+    HttpsClient_InsecureSkipVerify: false,
+    HttpClientRequestTimeout: TIMEOUT,
+    HttpClientRequestLocalCacheLifeTime: 0,
+    HttpClient_Request_Max_Error_Number: 2,
+    HttpClient_Request_Timeout_Sleeptime: 2,
+    MaxValueBytes: 16 * 1024 * 1024,
+    ...overrides,
+  };
+  const cluster = new Cluster({ config, local: (key) => local[key], clock, log: silentLogger });
+  cluster.setHttpPort(SELF_PORT);
+  const add = (...addresses: string[]) => addresses.forEach((a) => cluster.lists.owlcache.add(parsePeerAddress(a)!));
+  return { cluster, clock, add };
+}
+
+describe("group read", () => {
+  test("group get - every node, newest first, exact data, address and time", async () => {
+    const a = peer(valuePeer({ k: ["from a", T0 + 2000] }));
+    const b = peer(valuePeer({ k: ["from b", T0 + 1000] }));
+    const empty = peer(valuePeer({}));
+    const { cluster, add } = makeCluster({ k: { data: "mine", writtenAt: T0 + 1500 } });
+    add(a.address, `http://${b.address}`, empty.address);
+    const result = await cluster.reader.read("k");
+    expect(result).toEqual({
+      status: 200,
+      entries: [
+        { Address: a.address, Data: "from a", KeyCreateTime: iso(T0 + 2000), Status: 200 },
+        { Address: `127.0.0.1:${SELF_PORT}`, Data: "mine", KeyCreateTime: iso(T0 + 1500), Status: 200 },
+        { Address: `http://${b.address}`, Data: "from b", KeyCreateTime: iso(T0 + 1000), Status: 200 },
+      ],
+    });
+  });
+
+  test("group get - missing everywhere is 404; only on a peer is found", async () => {
+    const a = peer(valuePeer({ only: ["peer value", T0] }));
+    const { cluster, add } = makeCluster();
+    add(a.address);
+    expect(await cluster.reader.read("none")).toEqual({ status: 404, entries: [] });
+    expect((await cluster.reader.read("only")).entries).toEqual([{ Address: a.address, Data: "peer value", KeyCreateTime: iso(T0), Status: 200 }]);
+  });
+
+  test("group get - own address in the list is answered in-process, never over HTTP", async () => {
+    const { cluster, add } = makeCluster({ k: { data: "mine", writtenAt: T0 } });
+    add(`localhost:${SELF_PORT}`, `http://127.0.0.1:${SELF_PORT}`);
+    const result = await cluster.reader.read("k");
+    expect(result.entries).toEqual([{ Address: `127.0.0.1:${SELF_PORT}`, Data: "mine", KeyCreateTime: iso(T0), Status: 200 }]);
+    expect((await cluster.reader.read("k", `localhost:${SELF_PORT}`)).entries.length).toBe(1);
+  });
+
+  test("group get - target asks only that node; an unlisted target is refused", async () => {
+    const a = peer(valuePeer({ k: ["a", T0] }));
+    const b = peer(valuePeer({ k: ["b", T0] }));
+    const { cluster, add } = makeCluster({ k: { data: "mine", writtenAt: T0 } });
+    add(a.address, b.address);
+    expect((await cluster.reader.read("k", b.address)).entries.map((e) => e.Data)).toEqual(["b"]);
+    expect(a.requests.length).toBe(0);
+    expect((await cluster.reader.read("k", `127.0.0.1:${SELF_PORT}`)).entries.map((e) => e.Data)).toEqual(["mine"]);
+    const unlisted = await cluster.reader.read("k", "127.0.0.1:1");
+    expect(unlisted.status).toBe(500);
+    expect(unlisted.message).toContain("not in the owlcache server list");
+    expect((await cluster.reader.read("k", "not an address")).status).toBe(500);
+  });
+
+  test("group get - failed peers are listed last with why; total time is one timeout", async () => {
+    const good = peer(valuePeer({ k: ["good", T0] }));
+    const hanging = [peer(hangingPeer()), peer(hangingPeer()), peer(hangingPeer())];
+    const garbage = peer(startFakePeer(() => new Response("{not json")));
+    const refused = await refusedAddress();
+    const { cluster, add } = makeCluster();
+    add(good.address, ...hanging.map((h) => h.address), garbage.address, refused);
+    const started = performance.now();
+    const result = await cluster.reader.read("k");
+    expect(performance.now() - started).toBeLessThan(TIMEOUT + 100);
+    expect(result.status).toBe(200);
+    expect(result.entries[0]).toEqual({ Address: good.address, Data: "good", KeyCreateTime: iso(T0), Status: 200 });
+    const failures = result.entries.slice(1);
+    expect(failures.map((e) => e.Address)).toEqual([...hanging.map((h) => h.address), garbage.address, refused].sort());
+    for (const f of failures) {
+      expect(f.Status).toBe(500);
+      expect(f.Data).toBeNull();
+    }
+    const why = Object.fromEntries(failures.map((f) => [f.Address, f.Message!.split(":")[0]]));
+    expect(why[garbage.address]).toBe("bad answer");
+    expect(why[refused]).toBe("refused");
+    expect(why[hanging[0]!.address]).toBe("timeout");
+  });
+
+  test("group get - a peer failing max times in a row is skipped at no cost, then probed again in the background", async () => {
+    const hanging = peer(hangingPeer());
+    const { cluster, clock, add } = makeCluster({ k: { data: "mine", writtenAt: T0 } });
+    add(hanging.address);
+    for (let i = 0; i < 2; i++) await cluster.reader.read("k");
+    expect(hanging.requests.length).toBe(2);
+    const started = performance.now();
+    const skipped = await cluster.reader.read("k");
+    expect(performance.now() - started).toBeLessThan(100) // no request at all: far below the 300 ms timeout;
+    expect(hanging.requests.length).toBe(2);
+    expect(skipped.entries[1]!.Message).toMatch(/^skipped: 2 failures in a row \(last: timeout: no answer within 300 ms\); next try in 2\.0 s$/);
+    clock.tick(2000);
+    // One probe, in the background: neither the read that starts it nor any other waits on it.
+    const probeStart = performance.now();
+    const probing = await cluster.reader.read("k");
+    await cluster.reader.read("other");
+    expect(performance.now() - probeStart).toBeLessThan(100);
+    expect(probing.entries[1]!.Message).toContain("checking in the background");
+    await Bun.sleep(TIMEOUT + 50);
+    expect(hanging.requests.length).toBe(3);
+    expect(cluster.book.state(parsePeerAddress(hanging.address)!.hostPort)).toBe("open");
+  });
+
+  test("group get - a peer that comes back is used again after its probe succeeds", async () => {
+    let up = false;
+    const flaky = peer(startFakePeer(() => (up ? Response.json({ Status: 200, Data: "back", KeyCreateTime: iso(T0) }) : new Response("down", { status: 502 }))));
+    const { cluster, clock, add } = makeCluster();
+    add(flaky.address);
+    await cluster.reader.read("k");
+    await cluster.reader.read("k");
+    up = true;
+    expect((await cluster.reader.read("k")).entries[0]!.Message).toStartWith("skipped:");
+    clock.tick(2000);
+    expect((await cluster.reader.read("k")).entries[0]!.Message).toContain("checking in the background");
+    await Bun.sleep(50);
+    expect((await cluster.reader.read("k")).entries[0]!.Data).toBe("back");
+    expect(cluster.book.state(parsePeerAddress(flaky.address)!.hostPort)).toBe("closed");
+  });
+
+  test("group get - concurrent identical reads share one request per peer", async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const slow = peer(startFakePeer(async () => {
+      await gate;
+      return Response.json({ Status: 200, Data: "v", KeyCreateTime: iso(T0) });
+    }));
+    const { cluster, add } = makeCluster();
+    add(slow.address);
+    const reads = Array.from({ length: 20 }, () => cluster.reader.read("k"));
+    await Bun.sleep(30);
+    release();
+    const results = await Promise.all(reads);
+    expect(slow.requests.length).toBe(1);
+    for (const r of results) expect(r.entries[0]!.Data).toBe("v");
+  });
+
+  test("group get - answers are reused for the cache lifetime, then asked again", async () => {
+    const a = peer(valuePeer({ k: ["v", T0] }));
+    const { cluster, clock, add } = makeCluster({}, { HttpClientRequestLocalCacheLifeTime: 5000 });
+    add(a.address);
+    await cluster.reader.read("k");
+    await cluster.reader.read("k");
+    await cluster.reader.read("missing");
+    await cluster.reader.read("missing");
+    expect(a.requests.length).toBe(2);
+    clock.tick(5000);
+    await cluster.reader.read("k");
+    expect(a.requests.length).toBe(3);
+  });
+
+  test("group get - lifetime 0 never reuses an answer", async () => {
+    const a = peer(valuePeer({ k: ["v", T0] }));
+    const { cluster, add } = makeCluster();
+    add(a.address);
+    for (let i = 0; i < 3; i++) await cluster.reader.read("k");
+    expect(a.requests.length).toBe(3);
+  });
+
+  test("group get - a deleted peer is no longer asked nor answered from the cache", async () => {
+    const a = peer(valuePeer({ k: ["v", T0] }));
+    const { cluster, add } = makeCluster({}, { HttpClientRequestLocalCacheLifeTime: 60_000 });
+    add(a.address);
+    expect((await cluster.reader.read("k")).status).toBe(200);
+    cluster.lists.owlcache.delete(parsePeerAddress(a.address)!);
+    expect((await cluster.reader.read("k")).status).toBe(404);
+  });
+});

@@ -1,0 +1,69 @@
+import { afterAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parsePeerAddress } from "../../src/cluster/address.ts";
+import { Cluster } from "../../src/cluster/cluster.ts";
+import { silentLogger } from "../../src/log/logger.ts";
+import { ManualClock } from "../../src/store/types.ts";
+import { hangingPeer, refusedAddress, valuePeer, type FakePeer } from "./fake-peer.ts";
+
+const peers: FakePeer[] = [];
+const dir = mkdtempSync(join(tmpdir(), "owl-health-"));
+afterAll(async () => {
+  await Promise.all(peers.map((p) => p.stop()));
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("peer health", () => {
+  test("health - each peer of both lists and whether it answers; open breakers not asked", async () => {
+    const good = valuePeer({});
+    const hanging = hangingPeer();
+    peers.push(good, hanging);
+    const refused = await refusedAddress();
+    const clock = new ManualClock();
+    const cluster = new Cluster({
+      config: {
+        DBfile: dir, ResponseHost: "127.0.0.1", Open_Https: false, HttpsClient_InsecureSkipVerify: false,
+        HttpClientRequestTimeout: 300, HttpClientRequestLocalCacheLifeTime: 0,
+        HttpClient_Request_Max_Error_Number: 1, HttpClient_Request_Timeout_Sleeptime: 10, MaxValueBytes: 1 << 24,
+      },
+      local: () => undefined,
+      clock,
+      log: silentLogger,
+    });
+    cluster.setHttpPort(7721);
+    const add = (list: "owlcache" | "gossip", a: string) => cluster.lists.of(list).add(parsePeerAddress(a)!);
+    add("owlcache", good.address);
+    add("owlcache", refused);
+    add("owlcache", "127.0.0.1:7721");
+    add("gossip", hanging.address);
+    const started = performance.now();
+    const first = await cluster.health.peers();
+    expect(performance.now() - started).toBeLessThan(400);
+    expect(first.map((p) => [p.Group, p.Address, p.Answers])).toEqual([
+      ["owlcache", good.address, true],
+      ["owlcache", refused, false],
+      ["owlcache", "127.0.0.1:7721", true],
+      ["gossip", hanging.address, false],
+    ]);
+    expect(first[1]!.Message).toBe("refused: connection refused");
+    expect(first[3]!.Message).toStartWith("timeout:");
+    expect(first[3]!.Breaker).toBe("open");
+    // Shared for a second: no new requests.
+    expect(await cluster.health.peers()).toBe(first);
+    clock.tick(1000);
+    const again = performance.now();
+    const second = await cluster.health.peers();
+    expect(performance.now() - again).toBeLessThan(100);
+    expect(second[3]!.Message).toStartWith("skipped:");
+    expect(hanging.requests.length).toBe(1);
+    // The status page's view: without waiting, each peer once, this node left out.
+    await Bun.sleep(10);
+    expect(cluster.health.snapshot()).toEqual([
+      { address: good.address, ok: true },
+      { address: refused, ok: false, message: second[1]!.Message! },
+      { address: hanging.address, ok: false, message: second[3]!.Message! },
+    ]);
+  });
+});

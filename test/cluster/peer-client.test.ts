@@ -1,0 +1,130 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { parsePeerAddress } from "../../src/cluster/address.ts";
+import { maxAnswerBytes } from "../../src/cluster/cluster.ts";
+import { PeerClient } from "../../src/cluster/peer-client.ts";
+import { selfSignedCert, type TestCert } from "./certs.ts";
+import { hangingPeer, refusedAddress, startFakePeer, valuePeer, type FakePeer } from "./fake-peer.ts";
+
+const TIMEOUT = 300;
+const client = (extra: Partial<ConstructorParameters<typeof PeerClient>[0]> = {}) =>
+  new PeerClient({ timeoutMs: TIMEOUT, maxAnswerBytes: maxAnswerBytes(16 * 1024 * 1024), https: false, insecureSkipVerify: false, ...extra });
+const addr = (text: string) => parsePeerAddress(text)!;
+const WRITTEN = Date.UTC(2026, 10, 26, 10, 0, 0, 123);
+const TRICKY = '100% "quoted" \\ back\nnew line\t日本語 🦉 %41 %zz';
+
+const peers: FakePeer[] = [];
+let cert: TestCert;
+beforeAll(() => {
+  cert = selfSignedCert();
+});
+afterAll(async () => {
+  await Promise.all(peers.map((p) => p.stop()));
+  cert.remove();
+});
+function track(peer: FakePeer): FakePeer {
+  peers.push(peer);
+  return peer;
+}
+
+describe("peer client", () => {
+  test("peer get - a value travels intact with its time; a miss is a miss", async () => {
+    const peer = track(valuePeer({ "k %/?&=+ 日": [TRICKY, WRITTEN] }));
+    expect(await client().getKey(addr(peer.address), "k %/?&=+ 日")).toEqual({ kind: "value", data: TRICKY, writtenAt: WRITTEN, keyCreateTime: new Date(WRITTEN).toISOString() });
+    expect(await client().getKey(addr(peer.address), "nope")).toEqual({ kind: "missing" });
+    expect(peer.requests[0]).toBe(`?cmd=get&key=${encodeURIComponent("k %/?&=+ 日")}`);
+  });
+
+  test("peer get - refused", async () => {
+    const outcome = await client().getKey(addr(await refusedAddress()), "k");
+    expect(outcome).toEqual({ kind: "failed", reason: "refused", message: "refused: connection refused" });
+  });
+
+  test("peer get - a hanging peer costs the timeout, not more", async () => {
+    const peer = track(hangingPeer());
+    const started = performance.now();
+    const outcome = await client().getKey(addr(peer.address), "k");
+    const took = performance.now() - started;
+    expect(outcome).toEqual({ kind: "failed", reason: "timeout", message: `timeout: no answer within ${TIMEOUT} ms` });
+    expect(took).toBeGreaterThanOrEqual(TIMEOUT - 5);
+    expect(took).toBeLessThan(TIMEOUT + 100);
+  });
+
+  test("peer get - a body that stops halfway is a timeout too", async () => {
+    const peer = track(startFakePeer(() => new Response(new ReadableStream({ async pull(c) { c.enqueue(new TextEncoder().encode('{"Status":200,')); await Bun.sleep(5000); } }))));
+    const started = performance.now();
+    const outcome = await client().getKey(addr(peer.address), "k");
+    expect(outcome.kind === "failed" && outcome.reason).toBe("timeout");
+    expect(performance.now() - started).toBeLessThan(TIMEOUT + 100);
+  });
+
+  test("peer get - garbage is a bad answer", async () => {
+    for (const body of ["<html>oops</html>", '{"Status":200,"Data":"v","KeyCreateTime":"not a time"}', "{\"Status\":200,\"Data\":\"100%", "\u0000\u0001"]) {
+      const peer = track(startFakePeer(() => new Response(body)));
+      const outcome = await client().getKey(addr(peer.address), "k");
+      expect(outcome.kind === "failed" && outcome.reason).toBe("bad answer");
+    }
+  });
+
+  test("peer get - a 50 MB answer is refused by its length, unread", async () => {
+    const big = new Uint8Array(50 * 1024 * 1024).fill(32);
+    const peer = track(startFakePeer(() => new Response(big)));
+    const started = performance.now();
+    const outcome = await client().getKey(addr(peer.address), "k");
+    expect(outcome.kind === "failed" && outcome.message).toContain("over the");
+    expect(performance.now() - started).toBeLessThan(TIMEOUT + 100);
+  });
+
+  test("peer get - a streamed answer past the limit is cut off there", async () => {
+    let sent = 0;
+    const chunk = new Uint8Array(64 * 1024).fill(32);
+    const peer = track(startFakePeer(() => new Response(new ReadableStream({ pull(c) { if (sent < 50 * 1024 * 1024) { sent += chunk.length; c.enqueue(chunk); } else c.close(); } }))));
+    const outcome = await client({ maxAnswerBytes: 1024 * 1024 }).getKey(addr(peer.address), "k");
+    expect(outcome.kind === "failed" && outcome.message).toBe("bad answer: answer is over the 1048576-byte limit");
+    await Bun.sleep(50);
+    expect(sent).toBeLessThan(20 * 1024 * 1024);
+  });
+
+  test("peer get - a redirect is not followed", async () => {
+    const elsewhere = track(valuePeer({ k: ["should not be read", WRITTEN] }));
+    const peer = track(startFakePeer(() => Response.redirect(`http://${elsewhere.address}/data/?cmd=get&key=k`, 302)));
+    const outcome = await client().getKey(addr(peer.address), "k");
+    expect(outcome.kind === "failed" && outcome.message).toBe("bad answer: peer answered a redirect (302), not followed");
+    expect(elsewhere.requests.length).toBe(0);
+  });
+
+  test("peer get - a compressed answer is limited by its decompressed size (zip bomb)", async () => {
+    const bomb = Bun.gzipSync(new Uint8Array(64 * 1024 * 1024).fill(32));
+    const peer = track(startFakePeer(() => new Response(bomb, { headers: { "content-encoding": "gzip", "content-length": String(bomb.length) } })));
+    const outcome = await client({ maxAnswerBytes: 1024 * 1024 }).getKey(addr(peer.address), "k");
+    expect(outcome.kind === "failed" && outcome.message).toBe("bad answer: answer is over the 1048576-byte limit");
+  });
+
+  test("peer get - connections are kept alive between requests", async () => {
+    const ports = new Set<number>();
+    const server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: (req, srv) => { ports.add(srv.requestIP(req)!.port); return Response.json({ Status: 404 }); } });
+    try {
+      const c = client();
+      for (let i = 0; i < 5; i++) await c.getKey(addr(`127.0.0.1:${server.port}`), "k");
+      expect(ports.size).toBe(1);
+    } finally {
+      await server.stop(true);
+    }
+  });
+
+  test("peer get - https: self-signed refused when verifying, accepted with skip-verify", async () => {
+    const peer = track(valuePeer({ k: ["secure", WRITTEN] }, { cert: cert.cert, key: cert.key }));
+    const verified = await client({ https: true }).getKey(addr(peer.address), "k");
+    expect(verified.kind === "failed" && verified.reason).toBe("tls");
+    const skipped = await client({ https: true, insecureSkipVerify: true }).getKey(addr(peer.address), "k");
+    expect(skipped.kind === "value" && skipped.data).toBe("secure");
+    // An explicit https:// in the list works on a node that itself serves plain HTTP.
+    const explicit = await client({ insecureSkipVerify: true }).getKey(addr(`https://${peer.address}`), "k");
+    expect(explicit.kind).toBe("value");
+  });
+
+  test("peer ping - any 200 envelope means the peer answers", async () => {
+    const peer = track(valuePeer({}));
+    expect((await client().ping(addr(peer.address))).kind).not.toBe("failed");
+    expect((await client().ping(addr(await refusedAddress()))).kind).toBe("failed");
+  });
+});

@@ -1,0 +1,202 @@
+// The RESP request parser: whole and split input, inline commands, limits and every malformation.
+
+import { describe, expect, test } from "bun:test";
+import { DEFAULT_RESP_LIMITS, RespParser, RespProtocolError, type RespSink } from "../../src/protocol/resp.ts";
+import { splitInline } from "../../src/protocol/resp-inline.ts";
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+class Collect implements RespSink {
+  commands: string[][] = [];
+  error: RespProtocolError | undefined;
+  pauseAfter = Infinity;
+  command(name: Uint8Array, args: Uint8Array[]): boolean {
+    this.commands.push([dec.decode(name), ...args.map((a) => dec.decode(a))]);
+    return this.commands.length < this.pauseAfter;
+  }
+  protocolError(error: RespProtocolError): void {
+    this.error = error;
+  }
+}
+
+function parseAll(chunks: (string | Uint8Array)[], parser = new RespParser()): Collect {
+  const sink = new Collect();
+  for (const chunk of chunks) parser.push(typeof chunk === "string" ? enc.encode(chunk) : chunk, sink);
+  return sink;
+}
+
+const PIPELINE =
+  "*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$5\r\nva\r\nl\r\n" + // a value holding CR LF
+  "PING\r\n" +
+  "*2\r\n$3\r\nGET\r\n$0\r\n\r\n" +
+  "*0\r\n" +
+  "\r\n" +
+  'set "a b" \'c\\\'d\' "\\x41\\n"\n' +
+  "*1\r\n$4\r\nQUIT\r\n";
+const EXPECTED = [["SET", "key", "va\r\nl"], ["PING"], ["GET", ""], ["set", "a b", "c'd", "A\n"], ["QUIT"]];
+
+describe("resp parser", () => {
+  test("parse - a pipeline of arrays and inline commands in one chunk", () => {
+    const sink = parseAll([PIPELINE]);
+    expect(sink.error).toBeUndefined();
+    expect(sink.commands).toEqual(EXPECTED);
+  });
+
+  test("parse - split at every byte boundary gives the same commands", () => {
+    const bytes = enc.encode(PIPELINE);
+    for (let i = 0; i <= bytes.length; i++) {
+      const sink = parseAll([bytes.subarray(0, i), bytes.subarray(i)]);
+      expect(sink.error).toBeUndefined();
+      expect(sink.commands).toEqual(EXPECTED);
+    }
+  });
+
+  test("parse - split into three pieces at every pair of boundaries", () => {
+    const bytes = enc.encode("*2\r\n$4\r\nECHO\r\n$11\r\nhello world\r\nPING x\r\n");
+    for (let i = 0; i <= bytes.length; i++) {
+      for (let j = i; j <= bytes.length; j++) {
+        const sink = parseAll([bytes.subarray(0, i), bytes.subarray(i, j), bytes.subarray(j)]);
+        expect(sink.commands).toEqual([["ECHO", "hello world"], ["PING", "x"]]);
+      }
+    }
+  });
+
+  test("parse - one byte at a time", () => {
+    const bytes = enc.encode(PIPELINE);
+    const parser = new RespParser();
+    const sink = new Collect();
+    for (let i = 0; i < bytes.length; i++) parser.push(bytes.subarray(i, i + 1), sink);
+    expect(sink.commands).toEqual(EXPECTED);
+  });
+
+  test("parse - long arguments are views of the input; short ones are small copies", () => {
+    const long = "v".repeat(100);
+    const chunk = enc.encode(`*3\r\n$3\r\nSET\r\n$3\r\nabc\r\n$100\r\n${long}\r\n`);
+    let args: Uint8Array[] = [];
+    new RespParser().push(chunk, { command: (_name, a) => ((args = a), true), protocolError: () => {} });
+    expect(dec.decode(args[0])).toBe("abc");
+    expect(args[0]!.buffer).not.toBe(chunk.buffer);
+    expect(dec.decode(args[1])).toBe(long);
+    expect(args[1]!.buffer).toBe(chunk.buffer);
+  });
+
+  test("parse - a 5 MiB value arriving in 1000 chunks", () => {
+    const value = new Uint8Array(5 * 1024 * 1024).map((_, i) => 97 + (i % 26));
+    const head = enc.encode(`*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$${value.length}\r\n`);
+    const all = new Uint8Array(head.length + value.length + 2 + 6);
+    all.set(head);
+    all.set(value, head.length);
+    all.set(enc.encode("\r\nPING\r\n"), head.length + value.length);
+    const parser = new RespParser();
+    let got: Uint8Array | undefined;
+    const names: string[] = [];
+    const sink: RespSink = {
+      command(name, args) {
+        names.push(dec.decode(name));
+        if (args[1]) got = args[1].slice();
+        return true;
+      },
+      protocolError: (e) => {
+        throw e;
+      },
+    };
+    const step = Math.ceil(all.length / 1000);
+    for (let i = 0; i < all.length; i += step) parser.push(all.subarray(i, i + step), sink);
+    expect(names).toEqual(["SET", "PING"]);
+    expect(got!.length).toBe(value.length);
+    expect(Buffer.from(got!).equals(Buffer.from(value))).toBe(true);
+    expect(parser.buffered).toBe(0);
+  });
+
+  test("parse - a paused sink keeps the rest until resume", () => {
+    const parser = new RespParser();
+    const sink = new Collect();
+    sink.pauseAfter = 1;
+    expect(parser.push(enc.encode("PING a\r\nPING b\r\n*1\r\n$4\r\nPI"), sink)).toBe(false);
+    expect(sink.commands).toEqual([["PING", "a"]]);
+    parser.hold(enc.encode("NG\r\n"));
+    sink.pauseAfter = Infinity;
+    expect(parser.resume(sink)).toBe(true);
+    expect(sink.commands).toEqual([["PING", "a"], ["PING", "b"], ["PING"]]);
+  });
+
+  const malformed: [string, string, string][] = [
+    ["*abc\r\n", "invalid-multibulk-length", "invalid multibulk length"],
+    ["*01\r\n", "invalid-multibulk-length", "invalid multibulk length"],
+    [`*${DEFAULT_RESP_LIMITS.maxArgs + 1}\r\n`, "invalid-multibulk-length", "invalid multibulk length"],
+    ["*1\r\n+PING\r\n", "expected-dollar", "expected '$', got '+'"],
+    ["*1\r\n$-1\r\n", "invalid-bulk-length", "invalid bulk length"],
+    ["*1\r\n$x\r\n", "invalid-bulk-length", "invalid bulk length"],
+    [`*1\r\n$${DEFAULT_RESP_LIMITS.maxBulkBytes + 1}\r\n`, "invalid-bulk-length", "invalid bulk length"],
+    ["*1\r\n$4\r\nPINGxx", "expected-crlf", "expected CRLF after a bulk string"],
+    ["*1\r\n$4\rx", "expected-crlf", "expected CRLF after the bulk length"],
+    ["*1\rx", "expected-crlf", "expected CRLF after the array length"],
+    ["*" + "1".repeat(40), "too-big-mbulk-count", "too big mbulk count string"],
+    ["*1\r\n$" + "1".repeat(40), "too-big-bulk-count", "too big bulk count string"],
+    ['SET "a\r\n', "unbalanced-quotes", "unbalanced quotes in request"],
+    ['SET "a"b\r\n', "unbalanced-quotes", "unbalanced quotes in request"],
+    ["x".repeat(DEFAULT_RESP_LIMITS.maxInlineBytes + 10), "too-big-inline", "too big inline request"],
+  ];
+  for (const [input, code, message] of malformed) {
+    test(`parse - ${code}: ${JSON.stringify(input.slice(0, 24))}`, () => {
+      const parser = new RespParser();
+      const sink = parseAll(["PING\r\n", input], parser);
+      expect(sink.commands).toEqual([["PING"]]); // what came before is still served
+      expect(sink.error).toBeInstanceOf(RespProtocolError);
+      expect(sink.error!.code).toBe(code as never);
+      expect(sink.error!.message).toBe(message);
+      expect(parser.failed).toBe(true);
+      expect(parser.push(enc.encode("PING\r\n"), sink)).toBe(false); // nothing after an error
+    });
+  }
+
+  test("parse - unauthenticated clients get redis-server's tighter limits", () => {
+    const parser = new RespParser();
+    parser.unauthenticated = true;
+    expect(parseAll(["*11\r\n"], parser).error?.code).toBe("unauthenticated-multibulk-length");
+    const other = new RespParser();
+    other.unauthenticated = true;
+    expect(parseAll(["*1\r\n$16385\r\n"], other).error?.code).toBe("unauthenticated-bulk-length");
+  });
+
+  test("parse - a request above maxRequestBytes is refused", () => {
+    const parser = new RespParser({ ...DEFAULT_RESP_LIMITS, maxRequestBytes: 1000 });
+    const sink = parseAll(["*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$900\r\n", "x".repeat(500), "x".repeat(500)], parser);
+    expect(sink.error?.code).toBe("request-too-big");
+  });
+
+  test("parse - fuzzed bytes never throw and never loop", () => {
+    let seed = 12345;
+    const rand = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    const alphabet = enc.encode("*$\r\n0123456789-abcXYZ \"'\\");
+    for (let round = 0; round < 2000; round++) {
+      const parser = new RespParser();
+      const sink = new Collect();
+      const bytes = new Uint8Array(1 + rand(80)).map(() => (rand(4) === 0 ? rand(256) : alphabet[rand(alphabet.length)]!));
+      let at = 0;
+      while (at < bytes.length) {
+        const n = 1 + rand(10);
+        parser.push(bytes.subarray(at, at + n), sink);
+        at += n;
+      }
+      expect(sink.commands.length).toBeLessThanOrEqual(bytes.length);
+    }
+  });
+});
+
+describe("inline splitting", () => {
+  const words = (s: string) => splitInline(enc.encode(s))?.map((w) => dec.decode(w));
+  test("inline - words, quotes and escapes as sdssplitargs", () => {
+    expect(words("  set   a  b ")).toEqual(["set", "a", "b"]);
+    expect(words('set "a\\tb" \'x y\'')).toEqual(["set", "a\tb", "x y"]);
+    expect(words('ab"cd"')).toEqual(["abcd"]);
+    expect(words('"\\x4a\\x4"')).toEqual(["Jx4"]);
+    expect(words("")).toEqual([]);
+    expect(words('"open')).toBeUndefined();
+    expect(words("'open")).toBeUndefined();
+  });
+});
