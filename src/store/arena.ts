@@ -56,6 +56,22 @@ export class Arena {
   private reclaimQueued = false;
   private largeBytes = 0;
   private readonly reclaimTask = (): void => this.reclaim();
+  /** snapshots alive: while any is, freed blocks are not reused (their bytes are the snapshot's) */
+  private holds = 0;
+
+  /** Keeps every block's bytes as they are until `unhold` (a point-in-time snapshot reads them). */
+  hold(): Uint8Array[] {
+    this.holds++;
+    return this.pages.slice();
+  }
+
+  unhold(): void {
+    this.holds--;
+    if (this.holds === 0 && this.pendingCount > 0 && !this.reclaimQueued) {
+      this.reclaimQueued = true;
+      setImmediate(this.reclaimTask);
+    }
+  }
 
   /** Bytes reserved from the system: whole pages plus large blocks. */
   get reservedBytes(): number {
@@ -110,6 +126,15 @@ export class Arena {
     return size > LARGE_BYTES ? this.large[address]! : this.pages[address >>> PAGE_UNIT_BITS]!;
   }
 
+  /** The page (of a list from `hold`) holding a small block, and the block's offset in it. */
+  static pageIndex(address: number): number {
+    return address >>> PAGE_UNIT_BITS;
+  }
+
+  static pageOffset(address: number): number {
+    return (address & UNIT_MASK) << UNIT_SHIFT;
+  }
+
   /** Offset of a block inside `bytesOf`. */
   offsetOf(address: number, size: number): number {
     return size > LARGE_BYTES ? 0 : (address & UNIT_MASK) << UNIT_SHIFT;
@@ -130,6 +155,7 @@ export class Arena {
   /** Files the blocks freed since the last reclaim into their free lists. */
   private reclaim(): void {
     this.reclaimQueued = false;
+    if (this.holds > 0) return; // unhold() queues the reclaim again
     const pending = this.pending;
     for (let i = 0; i < this.pendingCount; i += 2) {
       const address = pending[i]!;

@@ -6,7 +6,8 @@ import { ValueTooLargeError } from "./errors.ts";
 import { ExpiryTable } from "./expiry-table.ts";
 import { HashIndex, MIGRATE_STEP } from "./hash-index.ts";
 import { hashBytes, SlotTable } from "./slots.ts";
-import type { Clock, EntryView, Store, StoreStats } from "./types.ts";
+import { CompactSnapshot } from "./compact-snapshot.ts";
+import type { Clock, EntryView, Store, StoreSnapshot, StoreStats } from "./types.ts";
 
 export interface CompactStoreOptions {
   /** bytes of keys + values held before eviction; 0 = unlimited */
@@ -153,6 +154,18 @@ export class CompactStore implements Store {
       if (expiresAt === 0 || expiresAt > now) keys.push(this.slots.keyOf(slot));
     }
     return { cursor: slot >= end ? 0 : slot, keys };
+  }
+
+  /** Point-in-time view for persistence: copies slot rows only; the arena keeps freed bytes until release(). */
+  snapshot(): StoreSnapshot {
+    const slots = this.slots;
+    const pages = slots.arena.hold();
+    const view = new CompactSnapshot(slots.arena, pages, this.index.count);
+    for (let slot = 0; slot < slots.highWater; slot++) {
+      if (!slots.isLive(slot)) continue;
+      view.add(slots.addressOf(slot), slots.keyLengthOf(slot), slots.sizeOf(slot), slots.writtenAtOf(slot), this.expiresAt(slot));
+    }
+    return view;
   }
 
   stats(): StoreStats {

@@ -55,6 +55,35 @@ describe("CompactStore internals", () => {
     expect(new TextDecoder().decode(store.get(b("k"))!.value)).toBe("replaced");
   });
 
+  test("snapshot - a point-in-time view survives overwrites, deletes and reuse until release", async () => {
+    const clock = new ManualClock();
+    const store = new CompactStore(clock);
+    const big = new Uint8Array(40_000).fill(9);
+    for (let i = 0; i < 2000; i++) store.set(b(`k${i}`), b(`value${i}`), i % 2 ? clock.now() + 5000 : 0, clock.now() + i);
+    store.set(b("big"), big, 0, clock.now());
+    const view = store.snapshot();
+    expect(view.length).toBe(2001);
+    for (let i = 0; i < 2000; i++) store.set(b(`k${i}`), b(`changed${i}`), 0, clock.now());
+    store.delete(b("big"));
+    await turn();
+    for (let i = 0; i < 4000; i++) store.set(b(`new${i}`), b(`xxxxxxxxxxxx${i}`), 0, clock.now());
+    store.clear();
+    const seen = new Map<string, [string, number, number]>();
+    for (let i = 0; i < view.length; i++) {
+      const key = new Uint8Array(view.keyLength(i));
+      view.copyKey(i, key, 0);
+      const value = view.value(i);
+      seen.set(new TextDecoder().decode(key), [value.length > 100 ? `big:${value[39_999]}` : new TextDecoder().decode(value), view.writtenAt(i), view.expiresAt(i)]);
+    }
+    for (let i = 0; i < 2000; i++) expect(seen.get(`k${i}`)).toEqual([`value${i}`, clock.now() + i, i % 2 ? clock.now() + 5000 : 0]);
+    expect(seen.get("big")![0]).toBe("big:9");
+    view.release();
+    view.release(); // twice is harmless
+    await turn();
+    store.set(b("after"), b("release"), 0, clock.now());
+    expect(new TextDecoder().decode(store.get(b("after"))!.value)).toBe("release");
+  });
+
   test("set - overwrites and delete/re-insert churn reuse freed blocks instead of growing", async () => {
     const clock = new ManualClock();
     const store = new CompactStore(clock);
