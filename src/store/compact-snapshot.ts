@@ -42,8 +42,13 @@ export class CompactSnapshot implements StoreSnapshot {
   }
 
   copyKey(i: number, target: Uint8Array, offset: number): void {
-    const [bytes, at] = this.block(i);
-    target.set(bytes.subarray(at, at + this.keyLengths[i]!), offset);
+    const n = this.keyLengths[i]!;
+    const large = this.sizes[i]! > LARGE_BYTES ? this.large.get(i) : undefined;
+    const address = this.addresses[i]!;
+    const bytes = large ?? this.pages[Arena.pageIndex(address)]!;
+    const at = large ? 0 : Arena.pageOffset(address);
+    if (n > 64) target.set(bytes.subarray(at, at + n), offset);
+    else for (let j = 0; j < n; j++) target[offset + j] = bytes[at + j]!; // short keys: no view object
   }
 
   value(i: number): Uint8Array {
