@@ -24,7 +24,7 @@ import { Keyspace } from "./store/keyspace.ts";
 import { LoadError } from "./persistence/loader.ts";
 import { Persistence } from "./persistence/persistence.ts";
 import { ReplayClock } from "./persistence/replay-clock.ts";
-import { MapStore } from "./store/map-store.ts";
+import { CompactStore } from "./store/compact-store.ts";
 import { systemClock } from "./store/types.ts";
 import { startOwlServer } from "./transport/owl-server.ts";
 import { startRespServer } from "./transport/resp-server.ts";
@@ -76,7 +76,7 @@ async function main(): Promise<void> {
   // The store's clock: replay of the append log holds it at each write's time (see ReplayClock).
   const clock = new ReplayClock(systemClock);
   const startedAt = clock.now();
-  const keyspace = new Keyspace(new MapStore(clock), clock);
+  const keyspace = new Keyspace(new CompactStore(clock, { maxMemory: config.MaxMemory }), clock);
   // ops (issue 9): metrics registry and read-through loader, needed by the engine
   const metrics = new Metrics();
   let readThrough: ReturnType<typeof createReadThrough>;

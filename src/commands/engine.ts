@@ -6,6 +6,7 @@ import { errorReply, NIL, type Reply } from "./reply.ts";
 import type { CommandContext, CommandSpec, Dialect, Session, Authenticator, Limits, KeyLoader, Transport } from "./spec.ts";
 import type { Keyspace } from "../store/keyspace.ts";
 import { copyBytes, fromUtf8 } from "../store/bytes.ts";
+import { StoreLimitError } from "../store/errors.ts";
 
 export interface EngineOptions {
   readonly table: readonly CommandSpec[];
@@ -175,6 +176,8 @@ export class Engine {
 
   private failure(error: unknown, name: string): Reply {
     if (error instanceof CommandError) return errorReply(error);
+    // The store's refusals (MaxMemory) are the client's problem, not a bug: 500 with the reason.
+    if (error instanceof StoreLimitError) return errorReply(new CommandError(500, error.message, error.respPrefix));
     this.options.onInternalError?.(error, name);
     return errorReply(new CommandError(500, "internal error"));
   }

@@ -1,0 +1,182 @@
+// Where the compact store keeps key and value bytes: 1 MiB ArrayBuffer pages carved into blocks of
+// fixed size classes (free blocks are reused by their class), and a block of its own for anything
+// larger than LARGE_BYTES. A block is addressed by one uint32, so the store's tables stay small.
+
+import { StoreLimitError } from "./errors.ts";
+
+/** Blocks are multiples of 8 bytes; addresses count 8-byte units, so a uint32 spans 32 GiB. */
+const UNIT_SHIFT = 3;
+const PAGE_SHIFT = 20;
+export const PAGE_BYTES = 1 << PAGE_SHIFT;
+const PAGE_UNIT_BITS = PAGE_SHIFT - UNIT_SHIFT;
+const PAGE_UNITS = 1 << PAGE_UNIT_BITS;
+const UNIT_MASK = PAGE_UNITS - 1;
+/**
+ * Past this a block gets its own allocation: at most this much of a page's tail is ever left
+ * unused (≤ 1.6 %), and big values do not pin pages when they go.
+ */
+export const LARGE_BYTES = 16 * 1024;
+const NONE = 0xffffffff;
+/** page numbers fill the top bits of a uint32 address: 32 GiB of small blocks */
+const MAX_PAGES = 1 << (32 - PAGE_UNIT_BITS);
+
+/** Class sizes: every multiple of 8 up to 256, then four classes per power of two up to LARGE_BYTES. */
+const CLASS_BYTES: number[] = [];
+for (let size = 8; size <= 256; size += 8) CLASS_BYTES.push(size);
+for (let k = 8; (1 << k) < LARGE_BYTES; k++) {
+  const step = (1 << k) / 4;
+  for (let m = 5; m <= 8; m++) CLASS_BYTES.push(m * step);
+}
+const CLASS_COUNT = CLASS_BYTES.length;
+
+/** The size class of a block of `size` bytes (size ≤ LARGE_BYTES). */
+export function classOf(size: number): number {
+  if (size <= 256) return size <= 8 ? 0 : ((size + 7) >>> 3) - 1;
+  const k = 31 - Math.clz32(size - 1);
+  const step = (1 << k) >>> 2;
+  return 32 + (k - 8) * 4 + (Math.ceil(size / step) - 5);
+}
+
+/** Bytes a block of `size` really occupies. */
+export function blockBytes(size: number): number {
+  return size > LARGE_BYTES ? size : CLASS_BYTES[classOf(size)]!;
+}
+
+export class Arena {
+  private pages: Uint8Array[] = [];
+  /** the same pages as uint32 words, for the free-list links kept inside free blocks */
+  private words: Uint32Array[] = [];
+  private top = PAGE_UNITS;
+  private readonly freeHeads = new Uint32Array(CLASS_COUNT).fill(NONE);
+  private large: (Uint8Array | undefined)[] = [];
+  private freeLarge: number[] = [];
+  /** freed this turn of the event loop: reusable only once no caller can still hold a view */
+  private pending = new Uint32Array(1024);
+  private pendingCount = 0;
+  private reclaimQueued = false;
+  private largeBytes = 0;
+  private readonly reclaimTask = (): void => this.reclaim();
+  /** snapshots alive: while any is, freed blocks are not reused (their bytes are the snapshot's) */
+  private holds = 0;
+
+  /** Keeps every block's bytes as they are until `unhold` (a point-in-time snapshot reads them). */
+  hold(): Uint8Array[] {
+    this.holds++;
+    return this.pages.slice();
+  }
+
+  unhold(): void {
+    this.holds--;
+    if (this.holds === 0 && this.pendingCount > 0 && !this.reclaimQueued) {
+      this.reclaimQueued = true;
+      setImmediate(this.reclaimTask);
+    }
+  }
+
+  /** Bytes reserved from the system: whole pages plus large blocks. */
+  get reservedBytes(): number {
+    return this.pages.length * PAGE_BYTES + this.largeBytes;
+  }
+
+  /** A block for `size` bytes; the caller remembers `size`, every other call needs it again. */
+  alloc(size: number): number {
+    if (size > LARGE_BYTES) {
+      const index = this.freeLarge.pop() ?? this.large.length;
+      this.large[index] = new Uint8Array(size);
+      this.largeBytes += size;
+      return index;
+    }
+    const cls = classOf(size);
+    const head = this.freeHeads[cls]!;
+    if (head !== NONE) {
+      this.freeHeads[cls] = this.words[head >>> PAGE_UNIT_BITS]![(head & UNIT_MASK) << 1]!;
+      return head;
+    }
+    const units = CLASS_BYTES[cls]! >>> UNIT_SHIFT;
+    if (this.top + units > PAGE_UNITS) this.newPage();
+    const address = ((this.pages.length - 1) << PAGE_UNIT_BITS) | this.top;
+    this.top += units;
+    return address >>> 0;
+  }
+
+  /**
+   * Gives a block back. It is reused only from the next turn of the event loop (setImmediate), so
+   * a value view handed out earlier stays intact while the command, its batch, and any promise
+   * continuations of the current turn (an HTTP handler awaiting `execute`) are answered.
+   */
+  free(address: number, size: number): void {
+    if (size > LARGE_BYTES) {
+      // Views of the old array keep it alive; the index can be reused at once.
+      this.large[address] = undefined;
+      this.largeBytes -= size;
+      this.freeLarge.push(address);
+      return;
+    }
+    this.pending[this.pendingCount++] = address;
+    this.pending[this.pendingCount++] = classOf(size);
+    if (this.pendingCount === this.pending.length) this.growPending();
+    if (!this.reclaimQueued) {
+      this.reclaimQueued = true;
+      setImmediate(this.reclaimTask);
+    }
+  }
+
+  /** The page (or own array) holding a block. */
+  bytesOf(address: number, size: number): Uint8Array {
+    return size > LARGE_BYTES ? this.large[address]! : this.pages[address >>> PAGE_UNIT_BITS]!;
+  }
+
+  /** The page (of a list from `hold`) holding a small block, and the block's offset in it. */
+  static pageIndex(address: number): number {
+    return address >>> PAGE_UNIT_BITS;
+  }
+
+  static pageOffset(address: number): number {
+    return (address & UNIT_MASK) << UNIT_SHIFT;
+  }
+
+  /** Offset of a block inside `bytesOf`. */
+  offsetOf(address: number, size: number): number {
+    return size > LARGE_BYTES ? 0 : (address & UNIT_MASK) << UNIT_SHIFT;
+  }
+
+  /** Drops everything. Views handed out before keep their (now detached from us) pages alive. */
+  clear(): void {
+    this.pages = [];
+    this.words = [];
+    this.top = PAGE_UNITS;
+    this.freeHeads.fill(NONE);
+    this.large = [];
+    this.freeLarge = [];
+    this.largeBytes = 0;
+    this.pendingCount = 0;
+  }
+
+  /** Files the blocks freed since the last reclaim into their free lists. */
+  private reclaim(): void {
+    this.reclaimQueued = false;
+    if (this.holds > 0) return; // unhold() queues the reclaim again
+    const pending = this.pending;
+    for (let i = 0; i < this.pendingCount; i += 2) {
+      const address = pending[i]!;
+      const cls = pending[i + 1]!;
+      this.words[address >>> PAGE_UNIT_BITS]![(address & UNIT_MASK) << 1] = this.freeHeads[cls]!;
+      this.freeHeads[cls] = address;
+    }
+    this.pendingCount = 0;
+  }
+
+  private growPending(): void {
+    const bigger = new Uint32Array(this.pending.length * 2);
+    bigger.set(this.pending);
+    this.pending = bigger;
+  }
+
+  private newPage(): void {
+    if (this.pages.length === MAX_PAGES) throw new StoreLimitError(`the arena is full (${MAX_PAGES} pages of ${PAGE_BYTES} bytes)`);
+    const buffer = new ArrayBuffer(PAGE_BYTES);
+    this.pages.push(new Uint8Array(buffer));
+    this.words.push(new Uint32Array(buffer));
+    this.top = 0;
+  }
+}

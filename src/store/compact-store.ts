@@ -1,0 +1,286 @@
+// The default store: byte keys in an open-addressing index over typed arrays, key and value bytes
+// in a paged arena, times to live in the timer wheel by id, and MaxMemory eviction by sampling
+// (approximate LRU, as Redis does). A 16-byte key with a 32-byte value costs ~105 bytes of RSS.
+
+import { ValueTooLargeError } from "./errors.ts";
+import { ExpiryTable } from "./expiry-table.ts";
+import { HashIndex, MIGRATE_STEP } from "./hash-index.ts";
+import { hashBytes, SlotTable } from "./slots.ts";
+import { CompactSnapshot } from "./compact-snapshot.ts";
+import type { Clock, EntryView, Store, StoreSnapshot, StoreStats } from "./types.ts";
+
+export interface CompactStoreOptions {
+  /** bytes of keys + values held before eviction; 0 = unlimited */
+  readonly maxMemory?: number;
+  /** hash seed; random by default so that clients cannot aim keys at one bucket chain */
+  readonly seed?: number;
+}
+
+/** Keys sampled per eviction (Redis's maxmemory-samples default). */
+const EVICTION_SAMPLES = 5;
+/** Buckets the expiry tick migrates when a resize is under way and traffic is quiet. */
+const IDLE_MIGRATE_STEP = 64 * 1024;
+
+/**
+ * `get` returns a fresh EntryView whose `value` is a view into the arena. It stays intact for the
+ * rest of the current turn of the event loop (freed blocks are reused only from the next one), so
+ * a command may read, write and then still send the value it read; to keep it longer, copy it.
+ */
+export class CompactStore implements Store {
+  private readonly slots: SlotTable;
+  private readonly index: HashIndex;
+  private expiry: ExpiryTable;
+  private readonly maxMemory: number;
+  private readonly seed: number;
+  private bytes = 0;
+  private expired = 0;
+  private evicted = 0;
+  /** logical clock of accesses, for LRU sampling (wraps; ages are compared modulo 2^32) */
+  private accessClock = 0;
+  private random = 0x9e3779b9;
+  /** hash of the key `live` looked up last, so delete does not hash twice */
+  private lastHash = 0;
+
+  constructor(
+    private readonly clock: Clock,
+    options: CompactStoreOptions = {},
+  ) {
+    this.maxMemory = options.maxMemory ?? 0;
+    this.seed = options.seed ?? (Math.random() * 0x100000000) >>> 0;
+    this.slots = new SlotTable(this.seed, this.maxMemory > 0);
+    this.index = new HashIndex(this.slots);
+    this.expiry = new ExpiryTable(clock.now());
+  }
+
+  get size(): number {
+    return this.index.count;
+  }
+
+  get(key: Uint8Array): EntryView | undefined {
+    const slot = this.live(key);
+    if (slot < 0) return undefined;
+    const slots = this.slots;
+    const timer = slots.timerOf(slot);
+    return {
+      value: slots.valueOf(slot),
+      writtenAt: slots.writtenAtOf(slot),
+      expiresAt: timer < 0 ? 0 : this.expiry.deadlineOf(timer),
+    };
+  }
+
+  has(key: Uint8Array): boolean {
+    return this.live(key) >= 0;
+  }
+
+  set(key: Uint8Array, value: Uint8Array, expiresAt: number, writtenAt: number): void {
+    this.index.step(MIGRATE_STEP);
+    const size = key.length + value.length;
+    if (this.maxMemory > 0 && size > this.maxMemory) throw new ValueTooLargeError(size, this.maxMemory);
+    const hash = hashBytes(key, 0, key.length, this.seed);
+    const slots = this.slots;
+    let slot = this.index.find(key, hash);
+    if (slot >= 0) {
+      const oldSize = slots.sizeOf(slot);
+      if (this.maxMemory > 0) this.makeRoom(size - oldSize, slot);
+      // A new block, never the old one in place: a view of the old value may still be in use.
+      // Written before the old one is freed, so a full arena leaves the old value in place.
+      const oldAddress = slots.addressOf(slot);
+      slots.write(slot, key, value, hash);
+      slots.arena.free(oldAddress, oldSize);
+      this.bytes -= oldSize;
+    } else {
+      if (this.maxMemory > 0) this.makeRoom(size, -1);
+      slot = slots.take();
+      slots.write(slot, key, value, hash);
+      this.index.insert(slot, hash);
+    }
+    slots.setWrittenAt(slot, writtenAt);
+    this.bytes += size;
+    this.touch(slot);
+    this.applyExpiry(slot, expiresAt);
+  }
+
+  delete(key: Uint8Array): boolean {
+    const slot = this.live(key);
+    if (slot < 0) return false;
+    this.remove(slot, this.lastHash);
+    return true;
+  }
+
+  setExpiry(key: Uint8Array, expiresAt: number, writtenAt: number): boolean {
+    const slot = this.live(key);
+    if (slot < 0) return false;
+    this.slots.setWrittenAt(slot, writtenAt);
+    this.applyExpiry(slot, expiresAt);
+    return true;
+  }
+
+  advance(now: number): number {
+    this.index.step(IDLE_MIGRATE_STEP);
+    return this.expiry.advance(now, (slot) => {
+      this.remove(slot);
+      this.expired++;
+    });
+  }
+
+  clear(): void {
+    this.index.clear();
+    this.slots.clear();
+    this.expiry.clear(this.clock.now());
+    this.bytes = 0;
+  }
+
+  *entries(): IterableIterator<[Uint8Array, EntryView]> {
+    // By slot id: ids never move, so this survives resizes; each step's views hold for its turn.
+    for (let slot = 0; slot < this.slots.highWater; slot++) {
+      if (!this.slots.isLive(slot)) continue;
+      const expiresAt = this.expiresAt(slot);
+      if (expiresAt !== 0 && expiresAt <= this.clock.now()) continue;
+      yield [this.slots.keyOf(slot), { value: this.slots.valueOf(slot), writtenAt: this.slots.writtenAtOf(slot), expiresAt }];
+    }
+  }
+
+  scan(cursor: number, count: number): { cursor: number; keys: Uint8Array[] } {
+    // The cursor is a slot id: a key present for the whole scan is returned exactly once.
+    const keys: Uint8Array[] = [];
+    const now = this.clock.now();
+    const end = this.slots.highWater;
+    const wanted = Math.max(1, count);
+    const budget = wanted * 16; // bounds the work on a sparse table
+    let slot = Math.max(0, cursor);
+    for (let visited = 0; slot < end && keys.length < wanted && visited < budget; slot++, visited++) {
+      if (!this.slots.isLive(slot)) continue;
+      const expiresAt = this.expiresAt(slot);
+      if (expiresAt === 0 || expiresAt > now) keys.push(this.slots.keyOf(slot));
+    }
+    return { cursor: slot >= end ? 0 : slot, keys };
+  }
+
+  /** Point-in-time view for persistence: copies slot rows only; the arena keeps freed bytes until release(). */
+  snapshot(): StoreSnapshot {
+    const slots = this.slots;
+    const pages = slots.arena.hold();
+    const view = new CompactSnapshot(slots.arena, pages, this.index.count);
+    for (let slot = 0; slot < slots.highWater; slot++) {
+      if (!slots.isLive(slot)) continue;
+      view.add(slots.addressOf(slot), slots.keyLengthOf(slot), slots.sizeOf(slot), slots.writtenAtOf(slot), this.expiresAt(slot));
+    }
+    return view;
+  }
+
+  stats(): StoreStats {
+    return { keys: this.index.count, bytes: this.bytes, expired: this.expired, evicted: this.evicted };
+  }
+
+  /** Memory the store holds beyond the interface's figures (benchmarks and tests). */
+  footprint(): { arenaBytes: number; indexBuckets: number; slotCapacity: number; timers: number } {
+    return {
+      arenaBytes: this.slots.arena.reservedBytes,
+      indexBuckets: this.index.buckets,
+      slotCapacity: this.slots.capacity,
+      timers: this.expiry.size,
+    };
+  }
+
+  /** The slot of a live key, or -1; an expired key is removed on sight. */
+  private live(key: Uint8Array): number {
+    this.index.step(MIGRATE_STEP);
+    const hash = hashBytes(key, 0, key.length, this.seed);
+    this.lastHash = hash;
+    const slot = this.index.find(key, hash);
+    if (slot < 0) return -1;
+    const timer = this.slots.timerOf(slot);
+    if (timer >= 0 && this.expiry.deadlineOf(timer) <= this.clock.now()) {
+      this.remove(slot, hash);
+      this.expired++;
+      return -1;
+    }
+    this.touch(slot);
+    return slot;
+  }
+
+  private touch(slot: number): void {
+    if (this.maxMemory > 0) this.slots.setAccess(slot, this.accessClock++);
+  }
+
+  private expiresAt(slot: number): number {
+    const timer = this.slots.timerOf(slot);
+    return timer < 0 ? 0 : this.expiry.deadlineOf(timer);
+  }
+
+  private applyExpiry(slot: number, expiresAt: number): void {
+    const timer = this.slots.timerOf(slot);
+    if (expiresAt === 0) {
+      if (timer >= 0) {
+        this.expiry.release(timer);
+        this.slots.setTimer(slot, -1);
+      }
+      return;
+    }
+    this.slots.setTimer(slot, this.expiry.schedule(timer, slot, expiresAt));
+  }
+
+  /** Removes a live slot; `hash` is recomputed from the key when the caller does not have it. */
+  private remove(slot: number, hash = this.slots.hashOf(slot)): void {
+    const slots = this.slots;
+    const timer = slots.timerOf(slot);
+    if (timer >= 0) this.expiry.release(timer);
+    this.index.remove(slot, hash);
+    this.bytes -= slots.sizeOf(slot);
+    slots.freeBlock(slot);
+    slots.release(slot);
+  }
+
+  /** Evicts sampled least-recently-used keys until `extra` more bytes fit; never `keep`. */
+  private makeRoom(extra: number, keep: number): void {
+    while (this.bytes + extra > this.maxMemory && this.index.count > (keep >= 0 ? 1 : 0)) {
+      const victim = this.sample(keep);
+      if (victim < 0) return;
+      this.remove(victim);
+      this.evicted++;
+    }
+  }
+
+  /** The least recently used of a few random live slots (-1 if none found). */
+  private sample(keep: number): number {
+    const slots = this.slots;
+    const end = slots.highWater;
+    let best = -1;
+    let bestAge = -1;
+    let found = 0;
+    for (let tries = 0; found < EVICTION_SAMPLES && tries < EVICTION_SAMPLES * 8; tries++) {
+      let slot = this.nextRandom() % end;
+      // Probe forward to the next live slot so a sparse table still yields samples.
+      for (let n = 0; n < 64 && (!slots.isLive(slot) || slot === keep); n++) slot = slot + 1 === end ? 0 : slot + 1;
+      if (!slots.isLive(slot) || slot === keep) continue;
+      found++;
+      const age = (this.accessClock - slots.accessOf(slot)) >>> 0;
+      if (age > bestAge) {
+        bestAge = age;
+        best = slot;
+      }
+    }
+    return best >= 0 ? best : this.anyLive(keep);
+  }
+
+  /** A sparse table can defeat sampling: then the first live slot from a random point will do. */
+  private anyLive(keep: number): number {
+    const slots = this.slots;
+    const end = slots.highWater;
+    const start = this.nextRandom() % end;
+    for (let n = 0, slot = start; n < end; n++, slot = slot + 1 === end ? 0 : slot + 1) {
+      if (slots.isLive(slot) && slot !== keep) return slot;
+    }
+    return -1;
+  }
+
+  private nextRandom(): number {
+    // xorshift32: cheap, and good enough to pick sample positions
+    let x = this.random;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    this.random = x >>> 0;
+    return this.random;
+  }
+}

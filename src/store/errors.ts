@@ -1,0 +1,15 @@
+// Errors a store raises. The store does not know about protocols: the engine maps these to a
+// reply (status 500, RESP prefix OOM), since commands may depend on the store but not the reverse.
+
+/** A write the store refuses because of its memory limit; nothing was changed. */
+export class StoreLimitError extends Error {
+  /** the RESP error word Redis uses for the same refusal */
+  readonly respPrefix = "OOM";
+}
+
+/** A single key and value larger than MaxMemory: evicting everything would not make room. */
+export class ValueTooLargeError extends StoreLimitError {
+  constructor(bytes: number, maxMemory: number) {
+    super(`value too large: ${bytes} bytes of key and value exceed MaxMemory (${maxMemory} bytes)`);
+  }
+}

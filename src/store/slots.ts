@@ -1,0 +1,248 @@
+// The compact store's per-entry records: one 20-byte row ("slot") per key plus a 1-byte hash
+// tag. Slot ids never move while a key lives, so the hash index, the timer table, SCAN cursors
+// and eviction samples all refer to entries by a plain integer. Key and value bytes live
+// together in one arena block.
+
+import { Arena, LARGE_BYTES } from "./arena.ts";
+
+/** `address` of a slot that holds no key. */
+export const FREE = 0xffffffff;
+/** `size` of a block with an allocation of its own: its length is the allocation's */
+const LARGE = 0xffff;
+/** `keyLength` of a key of 65535 bytes or more: the length is kept aside */
+const LONG = 0xffff;
+/**
+ * Columns come in segments of 64 Ki rows: growing adds a segment (≈1.4 MB) instead of copying
+ * every column, so no write ever pays for a copy of millions of rows. Below one segment, the
+ * first segment doubles from FIRST_ROWS so that a small store stays small.
+ */
+const SEGMENT_BITS = 16;
+const SEGMENT_ROWS = 1 << SEGMENT_BITS;
+const ROW_MASK = SEGMENT_ROWS - 1;
+const FIRST_ROWS = 1024;
+
+/** FNV-1a over bytes[start, end) with a seed, then murmur3's finaliser so the low bits mix well. */
+export function hashBytes(bytes: Uint8Array, start: number, end: number, seed: number): number {
+  let h = (0x811c9dc5 ^ seed) | 0;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/** The top 8 bits of a hash, kept per slot: rules out 255 of 256 wrong probes without the arena. */
+export const tagOf = (hash: number): number => hash >>> 24;
+
+/** Words in a row: address, key length | size << 16, timer id, time of write (high, low). */
+const STRIDE = 5;
+const TWO_32 = 0x100000000;
+
+export class SlotTable {
+  readonly arena = new Arena();
+  /** the hash tag of each slot, apart from the rows: probes read only this dense column */
+  private tags: Uint8Array[] = [new Uint8Array(FIRST_ROWS)];
+  /**
+   * One row of STRIDE uint32 words per slot, so that a hit reads one or two cache lines rather
+   * than one per field: the arena address (FREE when the slot is unused), key length and block
+   * size (16 bits each: LONG / LARGE mean "look aside"), timer id (-1: no TTL) and the time of
+   * the last write in integer milliseconds, split in two words.
+   */
+  private rowWords: Uint32Array[] = [newRows(FIRST_ROWS)];
+  /** access clock of the last read or write; only kept when eviction needs it */
+  private accesses: Uint32Array[] = [new Uint32Array(0)];
+  private rows = FIRST_ROWS;
+  /** ids below this have been handed out at least once */
+  highWater = 0;
+  private longKeys = new Map<number, number>();
+  private freeIds = new Int32Array(64);
+  private freeCount = 0;
+
+  constructor(
+    readonly seed: number,
+    readonly trackAccess: boolean,
+  ) {
+    if (trackAccess) this.accesses = [new Uint32Array(FIRST_ROWS)];
+  }
+
+  get capacity(): number {
+    return this.rows;
+  }
+
+  isLive(slot: number): boolean {
+    return this.rowWords[slot >>> SEGMENT_BITS]![(slot & ROW_MASK) * STRIDE] !== FREE;
+  }
+
+  tagAt(slot: number): number {
+    return this.tags[slot >>> SEGMENT_BITS]![slot & ROW_MASK]!;
+  }
+
+  addressOf(slot: number): number {
+    return this.rowWords[slot >>> SEGMENT_BITS]![(slot & ROW_MASK) * STRIDE]!;
+  }
+
+  /** Milliseconds; stored as an integer (times are Date.now() values). */
+  writtenAtOf(slot: number): number {
+    const words = this.rowWords[slot >>> SEGMENT_BITS]!;
+    const at = (slot & ROW_MASK) * STRIDE;
+    return words[at + 3]! * TWO_32 + words[at + 4]!;
+  }
+
+  setWrittenAt(slot: number, writtenAt: number): void {
+    const words = this.rowWords[slot >>> SEGMENT_BITS]!;
+    const at = (slot & ROW_MASK) * STRIDE;
+    const ms = writtenAt > 0 ? Math.floor(writtenAt) : 0;
+    words[at + 3] = Math.floor(ms / TWO_32);
+    words[at + 4] = ms >>> 0;
+  }
+
+  timerOf(slot: number): number {
+    return this.rowWords[slot >>> SEGMENT_BITS]![(slot & ROW_MASK) * STRIDE + 2]! | 0;
+  }
+
+  setTimer(slot: number, timer: number): void {
+    this.rowWords[slot >>> SEGMENT_BITS]![(slot & ROW_MASK) * STRIDE + 2] = timer;
+  }
+
+  accessOf(slot: number): number {
+    return this.accesses[slot >>> SEGMENT_BITS]![slot & ROW_MASK]!;
+  }
+
+  setAccess(slot: number, clock: number): void {
+    this.accesses[slot >>> SEGMENT_BITS]![slot & ROW_MASK] = clock;
+  }
+
+  /** Key + value bytes of a live slot. */
+  sizeOf(slot: number): number {
+    const size = this.rowWords[slot >>> SEGMENT_BITS]![(slot & ROW_MASK) * STRIDE + 1]! >>> 16;
+    return size === LARGE ? this.arena.bytesOf(this.addressOf(slot), LARGE_BYTES + 1).length : size;
+  }
+
+  keyLengthOf(slot: number): number {
+    const n = this.rowWords[slot >>> SEGMENT_BITS]![(slot & ROW_MASK) * STRIDE + 1]! & 0xffff;
+    return n === LONG ? this.longKeys.get(slot)! : n;
+  }
+
+  /** Puts key and value in a new block of `slot` (the caller frees any old one afterwards). */
+  write(slot: number, key: Uint8Array, value: Uint8Array, hash: number): void {
+    const size = key.length + value.length;
+    const arena = this.arena;
+    const address = arena.alloc(size);
+    const bytes = arena.bytesOf(address, size);
+    const at = arena.offsetOf(address, size);
+    bytes.set(key, at);
+    bytes.set(value, at + key.length);
+    const segment = slot >>> SEGMENT_BITS;
+    const words = this.rowWords[segment]!;
+    const row = (slot & ROW_MASK) * STRIDE;
+    words[row] = address;
+    if (key.length >= LONG) this.longKeys.set(slot, key.length);
+    else if ((words[row + 1]! & 0xffff) === LONG) this.longKeys.delete(slot);
+    words[row + 1] = Math.min(key.length, LONG) | ((size > LARGE_BYTES ? LARGE : size) << 16);
+    this.tags[segment]![slot & ROW_MASK] = tagOf(hash);
+  }
+
+  /** Gives the block back to the arena (reused from the next turn). */
+  freeBlock(slot: number): void {
+    this.arena.free(this.addressOf(slot), this.sizeOf(slot));
+  }
+
+  /** The key's hash, recomputed from its bytes (resizes and deletions need it; lookups do not). */
+  hashOf(slot: number): number {
+    const address = this.addressOf(slot);
+    const size = this.sizeOf(slot);
+    const at = this.arena.offsetOf(address, size);
+    return hashBytes(this.arena.bytesOf(address, size), at, at + this.keyLengthOf(slot), this.seed);
+  }
+
+  /** Whether the key in `slot` is `key`, compared byte for byte from the end (shared prefixes are common). */
+  matches(slot: number, key: Uint8Array): boolean {
+    const n = key.length;
+    if (this.keyLengthOf(slot) !== n) return false;
+    const address = this.addressOf(slot);
+    const size = this.sizeOf(slot);
+    const bytes = this.arena.bytesOf(address, size);
+    const at = this.arena.offsetOf(address, size);
+    for (let i = n - 1; i >= 0; i--) if (bytes[at + i] !== key[i]) return false;
+    return true;
+  }
+
+  keyOf(slot: number): Uint8Array {
+    const address = this.addressOf(slot);
+    const size = this.sizeOf(slot);
+    const at = this.arena.offsetOf(address, size);
+    return this.arena.bytesOf(address, size).slice(at, at + this.keyLengthOf(slot));
+  }
+
+  /** A view of the value inside the arena (see CompactStore on how long it stays valid). */
+  valueOf(slot: number): Uint8Array {
+    const address = this.addressOf(slot);
+    const size = this.sizeOf(slot);
+    const at = this.arena.offsetOf(address, size);
+    return this.arena.bytesOf(address, size).subarray(at + this.keyLengthOf(slot), at + size);
+  }
+
+  /** A free id (the most recently freed first, it is likely still in cache). */
+  take(): number {
+    if (this.freeCount > 0) return this.freeIds[--this.freeCount]!;
+    if (this.highWater === this.rows) this.grow();
+    return this.highWater++;
+  }
+
+  release(slot: number): void {
+    const words = this.rowWords[slot >>> SEGMENT_BITS]!;
+    const row = (slot & ROW_MASK) * STRIDE;
+    if ((words[row + 1]! & 0xffff) === LONG) this.longKeys.delete(slot);
+    words[row] = FREE;
+    words[row + 1] = 0;
+    words[row + 2] = -1;
+    if (this.freeCount === this.freeIds.length) {
+      const bigger = new Int32Array(this.freeIds.length * 2);
+      bigger.set(this.freeIds);
+      this.freeIds = bigger;
+    }
+    this.freeIds[this.freeCount++] = slot;
+  }
+
+  /** Forgets every entry at once (the columns keep their size). */
+  clear(): void {
+    this.arena.clear();
+    for (let segment = 0; segment < this.rowWords.length; segment++) this.rowWords[segment] = newRows(this.rowWords[segment]!.length / STRIDE);
+    this.longKeys.clear();
+    this.highWater = 0;
+    this.freeCount = 0;
+  }
+
+  /** One more segment, or a doubled first segment while the table is smaller than one. */
+  private grow(): void {
+    if (this.rows < SEGMENT_ROWS) {
+      const rows = this.rows * 2;
+      this.tags[0] = widen(this.tags[0]!, new Uint8Array(rows));
+      this.rowWords[0] = widen(this.rowWords[0]!, newRows(rows));
+      if (this.trackAccess) this.accesses[0] = widen(this.accesses[0]!, new Uint32Array(rows));
+      this.rows = rows;
+      return;
+    }
+    this.tags.push(new Uint8Array(SEGMENT_ROWS));
+    this.rowWords.push(newRows(SEGMENT_ROWS));
+    if (this.trackAccess) this.accesses.push(new Uint32Array(SEGMENT_ROWS));
+    this.rows += SEGMENT_ROWS;
+  }
+}
+
+/** Rows of unused slots: address FREE, timer -1. */
+function newRows(rows: number): Uint32Array {
+  const words = new Uint32Array(rows * STRIDE);
+  for (let at = 0; at < words.length; at += STRIDE) {
+    words[at] = FREE;
+    words[at + 2] = 0xffffffff;
+  }
+  return words;
+}
+
+function widen<T extends Uint8Array | Uint32Array>(old: T, bigger: T): T {
+  bigger.set(old as ArrayLike<number>);
+  return bigger;
+}

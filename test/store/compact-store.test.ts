@@ -1,0 +1,158 @@
+// The compact store through the shared store suite, unlimited and with a MaxMemory too large to
+// evict (so the eviction bookkeeping runs on every path without changing results).
+
+import { describe, expect, test } from "bun:test";
+import { LARGE_BYTES, PAGE_BYTES } from "../../src/store/arena.ts";
+import { CompactStore } from "../../src/store/compact-store.ts";
+import { ManualClock } from "../../src/store/types.ts";
+import { storeConformance } from "./conformance.ts";
+import { storeProperties } from "./properties.ts";
+
+/** Freed arena blocks are reused from the next turn of the event loop. */
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+storeConformance("CompactStore", (clock) => new CompactStore(clock));
+storeProperties("CompactStore", (clock) => new CompactStore(clock, { seed: 42 }));
+storeConformance("CompactStore with MaxMemory", (clock) => new CompactStore(clock, { maxMemory: 1 << 30 }));
+
+const b = (s: string): Uint8Array => new TextEncoder().encode(s);
+const turn = nextTurn;
+
+describe("CompactStore internals", () => {
+  test("scan - a key present for the whole scan is seen once, despite deletions and growth", () => {
+    const clock = new ManualClock();
+    const store = new CompactStore(clock);
+    for (let i = 0; i < 5000; i++) store.set(b(`k${i}`), b("v"), 0, clock.now());
+    const seen = new Map<string, number>();
+    let cursor = 0;
+    let rounds = 0;
+    do {
+      const page = store.scan(cursor, 100);
+      for (const key of page.keys) {
+        const k = new TextDecoder().decode(key);
+        seen.set(k, (seen.get(k) ?? 0) + 1);
+      }
+      cursor = page.cursor;
+      if (rounds === 3) for (let i = 5000; i < 9000; i++) store.set(b(`k${i}`), b("v"), 0, clock.now());
+      if (rounds === 5) for (let i = 0; i < 5000; i += 7) store.delete(b(`k${i}`));
+      rounds++;
+    } while (cursor !== 0);
+    for (let i = 0; i < 5000; i++) if (i % 7 !== 0) expect(seen.get(`k${i}`)).toBe(1);
+    for (const count of seen.values()) expect(count).toBe(1);
+  });
+
+  test("get - a value read stays intact through promise continuations of the same turn", async () => {
+    const clock = new ManualClock();
+    const store = new CompactStore(clock);
+    store.set(b("k"), b("original"), 0, clock.now());
+    const seen = store.get(b("k"))!.value;
+    store.set(b("k"), b("replaced"), 0, clock.now()); // frees the block `seen` points into
+    await Promise.resolve(); // an HTTP handler's `await engine.execute(...)`
+    for (let i = 0; i < 100; i++) store.set(b(`x${i}`), b("zzzzzzzz"), 0, clock.now());
+    await Promise.resolve();
+    expect(new TextDecoder().decode(seen)).toBe("original");
+    await turn();
+    expect(new TextDecoder().decode(store.get(b("k"))!.value)).toBe("replaced");
+  });
+
+  test("snapshot - a point-in-time view survives overwrites, deletes and reuse until release", async () => {
+    const clock = new ManualClock();
+    const store = new CompactStore(clock);
+    const big = new Uint8Array(40_000).fill(9);
+    for (let i = 0; i < 2000; i++) store.set(b(`k${i}`), b(`value${i}`), i % 2 ? clock.now() + 5000 : 0, clock.now() + i);
+    store.set(b("big"), big, 0, clock.now());
+    const view = store.snapshot();
+    expect(view.length).toBe(2001);
+    for (let i = 0; i < 2000; i++) store.set(b(`k${i}`), b(`changed${i}`), 0, clock.now());
+    store.delete(b("big"));
+    await turn();
+    for (let i = 0; i < 4000; i++) store.set(b(`new${i}`), b(`xxxxxxxxxxxx${i}`), 0, clock.now());
+    store.clear();
+    const seen = new Map<string, [string, number, number]>();
+    for (let i = 0; i < view.length; i++) {
+      const key = new Uint8Array(view.keyLength(i));
+      view.copyKey(i, key, 0);
+      const value = view.value(i);
+      seen.set(new TextDecoder().decode(key), [value.length > 100 ? `big:${value[39_999]}` : new TextDecoder().decode(value), view.writtenAt(i), view.expiresAt(i)]);
+    }
+    for (let i = 0; i < 2000; i++) expect(seen.get(`k${i}`)).toEqual([`value${i}`, clock.now() + i, i % 2 ? clock.now() + 5000 : 0]);
+    expect(seen.get("big")![0]).toBe("big:9");
+    view.release();
+    view.release(); // twice is harmless
+    await turn();
+    store.set(b("after"), b("release"), 0, clock.now());
+    expect(new TextDecoder().decode(store.get(b("after"))!.value)).toBe("release");
+  });
+
+  test("set - overwrites and delete/re-insert churn reuse freed blocks instead of growing", async () => {
+    const clock = new ManualClock();
+    const store = new CompactStore(clock);
+    const value = new Uint8Array(100);
+    for (let i = 0; i < 5000; i++) store.set(b(`key:${i}`), value, 0, clock.now());
+    await turn();
+    const settled = store.footprint().arenaBytes;
+    for (let round = 0; round < 50; round++) {
+      for (let i = 0; i < 5000; i++) {
+        if (round % 2) store.set(b(`key:${i}`), value, 0, clock.now());
+        else if (store.delete(b(`key:${i}`))) store.set(b(`key:${i}`), value.subarray(0, 90), 0, clock.now());
+      }
+      await turn();
+    }
+    // One round's worth of blocks may be in flight (freed this turn); nothing accumulates.
+    expect(store.footprint().arenaBytes).toBeLessThanOrEqual(settled * 2 + PAGE_BYTES);
+    expect(store.size).toBe(5000);
+  });
+
+  test("set - large blocks (over a page class) for keys and values are released on delete", async () => {
+    const clock = new ManualClock();
+    const store = new CompactStore(clock);
+    const bigKey = new Uint8Array(LARGE_BYTES + 10).fill(7);
+    store.set(bigKey, new Uint8Array(5).fill(1), 0, clock.now());
+    expect(store.get(bigKey.slice())?.value).toEqual(new Uint8Array(5).fill(1));
+    for (let i = 0; i < 20; i++) {
+      store.set(b(`big${i}`), new Uint8Array(1 << 20), 0, clock.now());
+      store.delete(b(`big${i}`));
+    }
+    await turn();
+    expect(store.footprint().arenaBytes).toBeLessThan(4 * PAGE_BYTES);
+  });
+
+  test("set - 150,000 keys span several column segments; ids in every segment work", async () => {
+    const clock = new ManualClock();
+    const store = new CompactStore(clock);
+    const n = 150_000;
+    for (let i = 0; i < n; i++) store.set(b(`s${i}`), b(`${i}`), i % 3 ? 0 : clock.now() + 1000 + i, clock.now() + i);
+    expect(store.footprint().slotCapacity).toBe(3 * 65536);
+    for (let i = 0; i < n; i += 2) store.delete(b(`s${i}`));
+    await turn();
+    for (let i = 0; i < n; i += 2) store.set(b(`t${i}`), b(`t${i}`), 0, clock.now());
+    expect(store.footprint().slotCapacity).toBe(3 * 65536); // freed ids are reused
+    let ok = true;
+    for (let i = 0; i < n; i++) {
+      const odd = store.get(b(`s${i}`));
+      if (i % 2 ? odd?.writtenAt !== clock.now() + i || new TextDecoder().decode(odd.value) !== `${i}` : odd !== undefined) ok = false;
+      if (i % 2 === 0 && new TextDecoder().decode(store.get(b(`t${i}`))?.value) !== `t${i}`) ok = false;
+    }
+    expect(ok).toBe(true);
+    clock.tick(1000 + n);
+    expect(store.advance(clock.now())).toBe(25_000); // odd multiples of 3 below n
+    expect(store.size).toBe(n - 25_000);
+  });
+
+  test("set - growing past a resize keeps every key reachable while the old table drains", () => {
+    const clock = new ManualClock();
+    const store = new CompactStore(clock);
+    let n = 0;
+    // Fill until a resize starts, then check lookups of keys on both sides of the migration.
+    while (n < 100_000) {
+      store.set(b(`r${n}`), b(`${n}`), 0, clock.now());
+      n++;
+      const { indexBuckets } = store.footprint();
+      if (n > 1000 && indexBuckets !== 1 << (31 - Math.clz32(indexBuckets))) break;
+    }
+    const during = store.footprint().indexBuckets;
+    expect(during).not.toBe(1 << (31 - Math.clz32(during))); // old + new table
+    for (let i = 0; i < n; i++) expect(new TextDecoder().decode(store.get(b(`r${i}`))!.value)).toBe(`${i}`);
+    expect(store.footprint().indexBuckets).toBe(1 << (31 - Math.clz32(during))); // migration done
+  });
+});
