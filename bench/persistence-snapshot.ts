@@ -10,13 +10,15 @@ import { loadData } from "../src/persistence/loader.ts";
 import { Persistence } from "../src/persistence/persistence.ts";
 import { ReplayClock } from "../src/persistence/replay-clock.ts";
 import { Keyspace } from "../src/store/keyspace.ts";
+import { CompactStore } from "../src/store/compact-store.ts";
 import { MapStore } from "../src/store/map-store.ts";
 import { systemClock } from "../src/store/types.ts";
 
 const KEYS = Number(process.argv[2] ?? 1_000_000);
 const dir = mkdtempSync(join(process.env.BENCH_DIR ?? tmpdir(), "owl-snap-"));
 const clock = new ReplayClock(systemClock);
-const keyspace = new Keyspace(new MapStore(clock), clock);
+// STORE=map measures the reference Map store; the default is the default store.
+const keyspace = new Keyspace(process.env.STORE === "map" ? new MapStore(clock) : new CompactStore(clock), clock);
 const value = new TextEncoder().encode("v".repeat(20));
 for (let i = 0; i < KEYS; i++) {
   const key = new TextEncoder().encode("key:" + String(i).padStart(12, "0"));

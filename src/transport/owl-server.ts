@@ -10,7 +10,7 @@ import { writeEnvelope } from "../protocol/envelope.ts";
 import { BANNER, commandWord, LineFramer, splitArgs, type LineSink } from "../protocol/owl-text.ts";
 import { asciiLower, fromUtf8 } from "../store/bytes.ts";
 import { MAX_BACKLOG_BYTES, ReplyPipe } from "./reply-pipe.ts";
-import { streamPump, trackConnections, type StreamConnection, type StreamInput, type StreamServer } from "./stream-server.ts";
+import { streamPump, sharedHandlers, trackConnections, type StreamConnection, type StreamInput, type StreamServer } from "./stream-server.ts";
 import { copyBytes } from "../store/bytes.ts";
 
 export interface OwlServerOptions {
@@ -104,18 +104,7 @@ export function startOwlServer(options: OwlServerOptions): StreamServer {
         socket.data = { framer, pipe: new ReplyPipe(), session, input, awaiting: false, paused: false };
         socket.write(BANNER_BYTES);
       },
-      data(socket, chunk) {
-        stream.data(socket, chunk);
-      },
-      drain(socket) {
-        if (stream.drain(socket)) tracked.drained(socket);
-      },
-      close(socket) {
-        tracked.remove(socket);
-      },
-      error(socket) {
-        tracked.remove(socket);
-      },
+      ...sharedHandlers(stream, tracked),
     },
   });
   hostJson = JSON.stringify(`${options.responseHost}:${listener.port}`);

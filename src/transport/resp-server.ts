@@ -10,7 +10,7 @@ import { DEFAULT_RESP_LIMITS, RespParser, type RespLimits, type RespSink } from 
 import { protocolErrorLine, writeRespReply } from "../protocol/resp-reply.ts";
 import { fromUtf8 } from "../store/bytes.ts";
 import { MAX_BACKLOG_BYTES, ReplyPipe } from "./reply-pipe.ts";
-import { streamPump, trackConnections, type StreamConnection, type StreamInput, type StreamServer } from "./stream-server.ts";
+import { streamPump, sharedHandlers, trackConnections, type StreamConnection, type StreamInput, type StreamServer } from "./stream-server.ts";
 
 export interface RespServerOptions {
   readonly engine: Engine;
@@ -94,18 +94,7 @@ export function startRespServer(options: RespServerOptions): StreamServer {
         };
         socket.data = { parser, pipe: new ReplyPipe(), session, input, awaiting: false, paused: false };
       },
-      data(socket, chunk) {
-        stream.data(socket, chunk);
-      },
-      drain(socket) {
-        if (stream.drain(socket)) tracked.drained(socket);
-      },
-      close(socket) {
-        tracked.remove(socket);
-      },
-      error(socket) {
-        tracked.remove(socket);
-      },
+      ...sharedHandlers(stream, tracked),
     },
   });
   return tracked.server(listener, (socket) => socket.data?.pipe.idle ?? true);

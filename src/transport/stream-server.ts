@@ -151,3 +151,24 @@ export function streamPump<C extends StreamConnection>(engine: Engine) {
     },
   };
 }
+
+/** The socket handlers both stream servers share; `open` (banner, parser) is each protocol's own. */
+export function sharedHandlers<C extends StreamConnection>(
+  stream: ReturnType<typeof streamPump<C>>,
+  tracked: ReturnType<typeof trackConnections<C>>,
+) {
+  return {
+    data(socket: Socket<C>, chunk: Uint8Array): void {
+      stream.data(socket, chunk);
+    },
+    drain(socket: Socket<C>): void {
+      if (stream.drain(socket)) tracked.drained(socket);
+    },
+    close(socket: Socket<C>): void {
+      tracked.remove(socket);
+    },
+    error(socket: Socket<C>): void {
+      tracked.remove(socket);
+    },
+  };
+}
