@@ -59,6 +59,20 @@ function isLoopback(host: string): boolean {
   return host === "localhost" || host === "::1" || host.startsWith("127.");
 }
 
+/**
+ * Runs a start-up step; an error of the expected kind (a bad setting, a damaged list file, an
+ * unreadable certificate) stops the start with its message and exit code 2, anything else is a bug.
+ */
+function orExit<T>(step: () => T, expected: abstract new (...args: never[]) => Error): T {
+  try {
+    return step();
+  } catch (error) {
+    if (!(error instanceof expected)) throw error;
+    console.error(`owlcache: ${error.message}`);
+    process.exit(2);
+  }
+}
+
 async function main(): Promise<void> {
   const loaded = readConfig();
   if (loaded.action === "version") {
@@ -79,14 +93,7 @@ async function main(): Promise<void> {
   const keyspace = new Keyspace(new CompactStore(clock, { maxMemory: config.MaxMemory }), clock);
   // ops (issue 9): metrics registry and read-through loader, needed by the engine
   const metrics = new Metrics();
-  let readThrough: ReturnType<typeof createReadThrough>;
-  try {
-    readThrough = createReadThrough(config, { db: keyspace, clock, log });
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    console.error(`owlcache: ${error.message}`);
-    process.exit(2);
-  }
+  const readThrough = orExit(() => createReadThrough(config, { db: keyspace, clock, log }), ConfigError);
   const { password, generated } = resolvePassword(config.Pass, config.DBfile);
   const tokens = new TokenService({ secret: resolveSecret(config.Tonken_jwt_secret, config.DBfile).secret, lifetimeSeconds: config.Tonken_expire_time, clock });
   const engine = new Engine({
@@ -159,23 +166,20 @@ async function main(): Promise<void> {
     lines.push(["tcp", `${config.Host}:${owl.port}${streamAuth ? "  (pass required)" : ""}`]);
   }
   // Cluster (issue 5): peer lists from DBfile, group reads, /server/, peers on /health.
-  let cluster: Cluster;
-  try {
-    cluster = new Cluster({
-      config,
-      clock,
-      log,
-      local: (key) => {
-        const entry = keyspace.get(utf8(key));
-        return entry && { data: fromUtf8(entry.value), writtenAt: entry.writtenAt };
-      },
-      onPeerFailure: (peer) => ops.owlMetrics.peerFailures.inc({ peer }),
-    });
-  } catch (error) {
-    if (!(error instanceof PeerListError)) throw error;
-    console.error(`owlcache: ${error.message}`);
-    process.exit(2);
-  }
+  const cluster = orExit(
+    () =>
+      new Cluster({
+        config,
+        clock,
+        log,
+        local: (key) => {
+          const entry = keyspace.get(utf8(key));
+          return entry && { data: fromUtf8(entry.value), writtenAt: entry.writtenAt };
+        },
+        onPeerFailure: (peer) => ops.owlMetrics.peerFailures.inc({ peer }),
+      }),
+    PeerListError,
+  );
   const clusterPlugin = clusterRoutes({
     cluster,
     checkToken: makeTokenCheck(tokens),
@@ -186,29 +190,27 @@ async function main(): Promise<void> {
 
   // Sync (issue 8): after the load, so its digest is seeded from what was restored; peers are
   // the `gossip` list (changes through /server/ take effect within a quarter second).
-  let sync: Sync | undefined;
-  if (config.GroupDataSync) {
-    try {
-      sync = createSync(config, keyspace, { list: () => cluster.lists.gossip.all().map((entry) => entry.address.text) }, log);
-    } catch (error) {
-      if (!(error instanceof ConfigError)) throw error;
-      console.error(`owlcache: ${error.message}`);
-      process.exit(2);
-    }
-  }
+  const sync: Sync | undefined = config.GroupDataSync
+    ? orExit(() => createSync(config, keyspace, { list: () => cluster.lists.gossip.all().map((entry) => entry.address.text) }, log), ConfigError)
+    : undefined;
 
   // HTTP/HTTPS API (issue 3): other modules add their routes through `plugins`.
-  let http: HttpServer;
-  try {
-    http = startHttpServer({ engine, config, log, tokens, plugins: [ops.routes, clusterPlugin, ...(sync ? [sync.routes] : [])], clock, startedAt, peers: () => cluster.health.peers(),
-      sync: sync ? () => sync!.health() : undefined,
-      persistence: () => persistence.status(),
-    });
-  } catch (error) {
-    if (!(error instanceof HttpStartError)) throw error;
-    console.error(`owlcache: ${error.message}`);
-    process.exit(2);
-  }
+  const http: HttpServer = orExit(
+    () =>
+      startHttpServer({
+        engine,
+        config,
+        log,
+        tokens,
+        plugins: [ops.routes, clusterPlugin, ...(sync ? [sync.routes] : [])],
+        clock,
+        startedAt,
+        peers: () => cluster.health.peers(),
+        sync: sync && (() => sync.health()),
+        persistence: () => persistence.status(),
+      }),
+    HttpStartError,
+  );
   cluster.setHttpPort(http.port);
   sync?.start(http.port);
   ops.setPeers(() => cluster.health.snapshot());
