@@ -3,48 +3,32 @@
 // docs/swagger.png with UPDATE_SCREENSHOT=1 (a plain test run leaves the committed image alone).
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chromium, type BrowserContext } from "playwright-core";
+import type { BrowserContext } from "playwright-core";
+import { hasChromium, CHROMIUM, launchChromium, type Browser } from "../helpers/chromium.ts";
 import { removeDir, startNode, type NodeProcess } from "../helpers/node-process.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
 const SCREENSHOT = process.env.UPDATE_SCREENSHOT === "1" ? join(import.meta.dir, "../../docs/swagger.png") : join(tmpdir(), `owl-swagger-${process.pid}.png`);
-const available = existsSync(CHROMIUM);
+const available = hasChromium;
 if (!available) console.warn(`docs-browser: SKIPPED — ${CHROMIUM} is not installed (apt-get install -y chromium); CI installs it.`);
 
 describe.skipIf(!available)("swagger page in Chromium", () => {
   let node: NodeProcess;
   let browser: BrowserContext;
-  let profile: string;
+  let chromiumBrowser: Browser | undefined;
 
   beforeAll(async () => {
     node = await startNode();
-    profile = mkdtempSync(join(tmpdir(), "owl-chromium-"));
-    // A fresh profile directory per run (launchPersistentContext passes it as --user-data-dir).
-    browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-      viewport: { width: 1280, height: 1100 },
-    });
+    chromiumBrowser = await launchChromium({ width: 1280, height: 1100 });
+    browser = chromiumBrowser.context;
   }, 60_000);
 
   afterAll(async () => {
-    await browser?.close();
+    await chromiumBrowser?.close();
     await node?.stop();
     if (node) removeDir(node.dir);
-    if (profile) rmSync(profile, { recursive: true, force: true });
     if (process.env.UPDATE_SCREENSHOT !== "1") rmSync(SCREENSHOT, { force: true });
   });
 

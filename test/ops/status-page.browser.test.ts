@@ -4,19 +4,18 @@
 // UPDATE_SCREENSHOT=1 (so a plain test run leaves the committed image alone), else a temp file.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Elysia } from "elysia";
-import { chromium, type BrowserContext } from "playwright-core";
+import type { BrowserContext } from "playwright-core";
+import { hasChromium, CHROMIUM, launchChromium, type Browser } from "../helpers/chromium.ts";
 import { opsRoutes } from "../../src/ops/routes.ts";
 import { opsNode } from "./harness.ts";
 import { OwlClient } from "../helpers/owl-client.ts";
 import { removeDir, startNode, type NodeProcess } from "../helpers/node-process.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
 const SCREENSHOT = process.env.UPDATE_SCREENSHOT === "1" ? join(import.meta.dir, "../../docs/status-page.png") : join(tmpdir(), `owl-status-page-${process.pid}.png`);
-const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) console.warn(`status page tests skipped: ${CHROMIUM} is missing (apt-get install -y chromium)`);
 
 interface Health {
@@ -28,35 +27,20 @@ interface Health {
 describe.skipIf(!hasChromium)("status page in Chromium", () => {
   let node: NodeProcess;
   let browser: BrowserContext;
-  let profile: string;
+  let chromiumBrowser: Browser | undefined;
   let base: string;
 
   beforeAll(async () => {
     node = await startNode();
     base = `http://127.0.0.1:${node.httpPort}`;
-    profile = mkdtempSync(join(tmpdir(), "owl-chromium-"));
-    // A persistent context on a fresh, empty profile directory, removed afterwards.
-    browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      viewport: { width: 1100, height: 760 },
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    chromiumBrowser = await launchChromium({ width: 1100, height: 760 });
+    browser = chromiumBrowser.context;
   }, 60_000);
 
   afterAll(async () => {
-    await browser?.close();
+    await chromiumBrowser?.close();
     await node?.stop();
     if (node) removeDir(node.dir);
-    if (profile) rmSync(profile, { recursive: true, force: true });
   });
 
   test("GET /ui - figures match /health, the chart draws, nothing external is loaded", async () => {
