@@ -4,7 +4,7 @@ import { bench, group, run, do_not_optimize } from "mitata";
 import { bulk } from "../src/commands/reply.ts";
 import { ByteWriter } from "../src/protocol/byte-writer.ts";
 import { writeEnvelope } from "../src/protocol/envelope.ts";
-import { commandWord, LineFramer, splitArgs, type LineSink } from "../src/protocol/owl-text.ts";
+import { commandEnd, LineFramer, splitArgs, type LineSink } from "../src/protocol/owl-text.ts";
 import { MapStore } from "../src/store/map-store.ts";
 import { TimerWheel } from "../src/store/timer-wheel.ts";
 import { ManualClock } from "../src/store/types.ts";
@@ -19,9 +19,8 @@ group("owl text codec", () => {
   const framer = new LineFramer();
   let lines = 0;
   const sink: LineSink = {
-    line(line) {
-      const { argsStart } = commandWord(line);
-      lines += splitArgs(line, argsStart).length;
+    line(buf, start, end) {
+      lines += splitArgs(buf, commandEnd(buf, start, end), end).length;
       return true;
     },
     tooLong: () => true,
@@ -32,8 +31,7 @@ group("owl text codec", () => {
   });
   const setLine = enc.encode(`set key:0000001 ${"v".repeat(32)}`);
   bench("split a set line (greedy value)", () => {
-    const { argsStart } = commandWord(setLine);
-    do_not_optimize(splitArgs(setLine, argsStart, 2));
+    do_not_optimize(splitArgs(setLine, commandEnd(setLine, 0, setLine.length), setLine.length, 2));
   });
 });
 

@@ -31,23 +31,23 @@ export interface CommandCalls {
 /** Command names are short; anything longer is unknown without looking further. */
 const MAX_NAME = 32;
 
-/** A case-insensitive hash of ASCII name bytes (letters folded to lower case). */
-function nameHash(name: Uint8Array): number {
+/** A case-insensitive hash of ASCII name bytes `buf[start..end)` (letters folded to lower case). */
+function nameHash(buf: Uint8Array, start: number, end: number): number {
   let h = 0;
-  for (let i = 0; i < name.length; i++) {
-    let c = name[i]!;
+  for (let i = start; i < end; i++) {
+    let c = buf[i]!;
     if (c >= 65 && c <= 90) c += 32;
     h = (Math.imul(h, 31) + c) | 0;
   }
   return h;
 }
 
-function sameName(lower: string, name: Uint8Array): boolean {
-  if (lower.length !== name.length) return false;
-  for (let i = 0; i < name.length; i++) {
-    let c = name[i]!;
+function sameName(lower: string, buf: Uint8Array, start: number, end: number): boolean {
+  if (lower.length !== end - start) return false;
+  for (let i = start; i < end; i++) {
+    let c = buf[i]!;
     if (c >= 65 && c <= 90) c += 32;
-    if (lower.charCodeAt(i) !== c) return false;
+    if (lower.charCodeAt(i - start) !== c) return false;
   }
   return true;
 }
@@ -67,7 +67,8 @@ export class Engine {
       for (const dialect of spec.dialects) {
         if (this.specs[dialect].has(spec.name)) throw new Error(`duplicate command ${dialect}:${spec.name}`);
         this.specs[dialect].set(spec.name, spec);
-        const hash = nameHash(new TextEncoder().encode(spec.name));
+        const bytes = new TextEncoder().encode(spec.name);
+        const hash = nameHash(bytes, 0, bytes.length);
         const list = this.byHash[dialect].get(hash) ?? [];
         list.push(spec);
         this.byHash[dialect].set(hash, list);
@@ -105,10 +106,18 @@ export class Engine {
    * (the hot path of every stream request). Undefined when unknown.
    */
   lookupBytes(dialect: Dialect, name: Uint8Array): CommandSpec | undefined {
-    if (name.length === 0 || name.length > MAX_NAME) return undefined;
-    const candidates = this.byHash[dialect].get(nameHash(name));
+    return this.lookupRange(dialect, name, 0, name.length);
+  }
+
+  /** `lookupBytes` for the name at `buf[start..end)`, without making a view of it. */
+  lookupRange(dialect: Dialect, buf: Uint8Array, start: number, end: number): CommandSpec | undefined {
+    if (end <= start || end - start > MAX_NAME) return undefined;
+    const candidates = this.byHash[dialect].get(nameHash(buf, start, end));
     if (candidates === undefined) return undefined;
-    for (const spec of candidates) if (sameName(spec.name, name)) return spec;
+    for (let i = 0; i < candidates.length; i++) {
+      const spec = candidates[i]!;
+      if (sameName(spec.name, buf, start, end)) return spec;
+    }
     return undefined;
   }
 

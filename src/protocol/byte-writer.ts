@@ -27,9 +27,17 @@ export class ByteWriter {
   }
 
   bytes(b: Uint8Array): void {
-    this.ensure(b.length);
-    this.buf.set(b, this.length);
-    this.length += b.length;
+    const n = b.length;
+    this.ensure(n);
+    // TypedArray#set costs more than a short loop for the small runs replies are made of.
+    if (n <= 64) {
+      const buf = this.buf;
+      const at = this.length;
+      for (let i = 0; i < n; i++) buf[at + i] = b[i]!;
+    } else {
+      this.buf.set(b, this.length);
+    }
+    this.length += n;
   }
 
   /** Appends a string as UTF-8 (a plain loop for short ASCII, the encoder otherwise). */

@@ -63,17 +63,29 @@ export function envelopeFields(cmd: string, key: string, reply: Reply, responseH
 }
 
 const encoder = new TextEncoder();
-/** Constant runs of the envelope, encoded once: `{"Cmd":…,"Key":` per (cmd, status) and the host run. */
-const prefixes = new Map<string, Uint8Array>();
+/**
+ * Constant runs of the envelope, encoded once: `{"Cmd":…,"Key":` per command and status, and the
+ * host run. Keyed by the pre-quoted strings the transports keep, so a lookup hashes no new string.
+ */
+const prefixes = new Map<string, Partial<Record<Status, Uint8Array>>>();
 const hostRuns = new Map<string, Uint8Array>();
 const MAX_CACHED = 4096;
+const DATA_RUN = encoder.encode(',"Data":');
+const NULL_RUN = encoder.encode("null");
+const EMPTY_STRING_RUN = encoder.encode('""');
+const ZERO_TIME_RUN = encoder.encode(ZERO_TIME + '"');
+const MESSAGE_RUN = encoder.encode(',"Message":');
 
 function prefixOf(cmdJson: string, status: Status): Uint8Array {
-  const id = cmdJson + status;
-  let bytes = prefixes.get(id);
+  let byStatus = prefixes.get(cmdJson);
+  if (byStatus === undefined) {
+    byStatus = {};
+    if (prefixes.size < MAX_CACHED) prefixes.set(cmdJson, byStatus);
+  }
+  let bytes = byStatus[status];
   if (bytes === undefined) {
     bytes = encoder.encode(`{"Cmd":${cmdJson},"Status":${status},"Results":"${RESULTS[status]}","Key":`);
-    if (prefixes.size < MAX_CACHED) prefixes.set(id, bytes);
+    byStatus[status] = bytes;
   }
   return bytes;
 }
@@ -87,19 +99,48 @@ function hostRunOf(hostJson: string): Uint8Array {
   return bytes;
 }
 
-let minuteCached = -1;
+let minuteCached = Number.NaN;
 let minutePrefix = "";
-/** RFC 3339 in UTC with milliseconds, like toISOString, reusing the "YYYY-MM-DDTHH:MM:" of the minute. */
-export function rfc3339(ms: number): string {
+let minuteRun = new Uint8Array(0);
+
+/** Keeps "YYYY-MM-DDTHH:MM:" of the minute of `ms` (as text and bytes); returns the ms into it. */
+function enterMinute(ms: number): number {
   const minute = Math.floor(ms / 60_000);
   if (minute !== minuteCached) {
     minuteCached = minute;
-    minutePrefix = new Date(minute * 60_000).toISOString().slice(0, 17);
+    minutePrefix = new Date(minute * 60_000).toISOString().slice(0, -7);
+    minuteRun = encoder.encode(minutePrefix);
   }
-  const rest = ms - minute * 60_000;
+  return ms - minute * 60_000;
+}
+
+/** RFC 3339 in UTC with milliseconds, like toISOString, reusing the "YYYY-MM-DDTHH:MM:" of the minute. */
+export function rfc3339(ms: number): string {
+  const rest = enterMinute(ms);
   const seconds = Math.floor(rest / 1000);
   const millis = rest - seconds * 1000;
   return `${minutePrefix}${seconds < 10 ? "0" : ""}${seconds}.${millis < 10 ? "00" : millis < 100 ? "0" : ""}${millis}Z`;
+}
+
+/** Writes `rfc3339(ms)` and the closing quote straight as bytes (the hot path of every get). */
+function writeTime(w: ByteWriter, ms: number): void {
+  const rest = enterMinute(ms);
+  const run = minuteRun;
+  w.bytes(run);
+  w.ensure(9);
+  const buf = w.buf;
+  let at = w.length;
+  const seconds = Math.floor(rest / 1000);
+  const millis = rest - seconds * 1000;
+  buf[at++] = 48 + Math.floor(seconds / 10);
+  buf[at++] = 48 + (seconds % 10);
+  buf[at++] = 46; // .
+  buf[at++] = 48 + Math.floor(millis / 100);
+  buf[at++] = 48 + (Math.floor(millis / 10) % 10);
+  buf[at++] = 48 + (millis % 10);
+  buf[at++] = 90; // Z
+  buf[at++] = 34; // "
+  w.length = at;
 }
 
 /**
@@ -110,8 +151,8 @@ export function rfc3339(ms: number): string {
 export function writeEnvelope(w: ByteWriter, cmdJson: string, key: Uint8Array | undefined, reply: Reply, hostJson: string): void {
   w.bytes(prefixOf(cmdJson, replyStatus(reply)));
   if (key) writeJsonString(w, key);
-  else w.text('""');
-  w.text(',"Data":');
+  else w.bytes(EMPTY_STRING_RUN);
+  w.bytes(DATA_RUN);
   switch (reply.kind) {
     case "bulk":
       writeJsonString(w, reply.value);
@@ -126,33 +167,52 @@ export function writeEnvelope(w: ByteWriter, cmdJson: string, key: Uint8Array | 
       w.text(JSON.stringify(replyData(reply)));
       break;
     default:
-      w.text("null");
+      w.bytes(NULL_RUN);
   }
   w.bytes(hostRunOf(hostJson));
-  w.text(reply.kind === "bulk" && reply.writtenAt > 0 ? rfc3339(reply.writtenAt) : ZERO_TIME);
-  w.byte(34);
+  if (reply.kind === "bulk" && reply.writtenAt > 0) writeTime(w, reply.writtenAt);
+  else w.bytes(ZERO_TIME_RUN);
   if (reply.kind === "error") {
-    w.text(',"Message":');
+    w.bytes(MESSAGE_RUN);
     w.text(JSON.stringify(reply.error.message));
   }
   w.byte(125);
 }
 
-/** Appends bytes (UTF-8; invalid sequences become U+FFFD) as a JSON string literal. */
+/**
+ * Appends bytes (UTF-8; invalid sequences become U+FFFD) as a JSON string literal. Plain ASCII is
+ * copied while it is checked; anything needing escapes goes through JSON.stringify.
+ */
 export function writeJsonString(w: ByteWriter, bytes: Uint8Array): void {
   const n = bytes.length;
-  for (let i = 0; i < n; i++) {
-    const c = bytes[i]!;
-    if (c < 0x20 || c > 0x7e || c === 34 || c === 92) {
-      w.text(JSON.stringify(fromUtf8(bytes)));
-      return;
-    }
-  }
   w.ensure(n + 2);
-  w.buf[w.length++] = 34;
-  w.buf.set(bytes, w.length);
-  w.length += n;
-  w.buf[w.length++] = 34;
+  const buf = w.buf;
+  const start = w.length;
+  let at = start;
+  buf[at++] = 34;
+  if (n <= 64) {
+    // Short (keys, small values): check and copy in one pass.
+    for (let i = 0; i < n; i++) {
+      const c = bytes[i]!;
+      if (c < 0x20 || c > 0x7e || c === 34 || c === 92) return escaped(w, start, bytes);
+      buf[at++] = c;
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      const c = bytes[i]!;
+      if (c < 0x20 || c > 0x7e || c === 34 || c === 92) return escaped(w, start, bytes);
+    }
+    buf.set(bytes, at);
+    at += n;
+  }
+  buf[at++] = 34;
+  w.length = at;
+}
+
+/** The slow path of writeJsonString: drop what was copied, escape through JSON.stringify. */
+function escaped(w: ByteWriter, start: number, bytes: Uint8Array): void {
+  w.length = start;
+  w.text(JSON.stringify(fromUtf8(bytes)));
 }
 
 /** Encodes one envelope as a JSON line (tests, tools). */

@@ -12,8 +12,11 @@ export const BANNER = "Owlcache TCP Link Success...\n";
 export const DEFAULT_MAX_LINE_BYTES = 1024 * 1024 + 1024;
 
 export interface LineSink {
-  /** A complete line without its CR LF; a view valid only during the call. Return false to pause. */
-  line(bytes: Uint8Array): boolean;
+  /**
+   * A complete line without its CR LF: bytes `start..end` of `buf`, valid only during the call
+   * (offsets rather than a view: no object made per line). Return false to pause.
+   */
+  line(buf: Uint8Array, start: number, end: number): boolean;
   /** A line passed the limit; the rest of it will be discarded. Return false to pause. */
   tooLong(): boolean;
 }
@@ -84,11 +87,12 @@ export class LineFramer {
         go = true;
       } else if (this.partsLength > 0) {
         const line = this.join(chunk.subarray(start, nl));
-        go = line.length - (line[line.length - 1] === CR ? 1 : 0) > this.maxLineBytes ? sink.tooLong() : sink.line(trimCR(line));
+        const lineEnd = line.length > 0 && line[line.length - 1] === CR ? line.length - 1 : line.length;
+        go = lineEnd > this.maxLineBytes ? sink.tooLong() : sink.line(line, 0, lineEnd);
       } else {
         let lineEnd = nl;
         if (lineEnd > start && chunk[lineEnd - 1] === CR) lineEnd--;
-        go = lineEnd - start > this.maxLineBytes ? sink.tooLong() : sink.line(chunk.subarray(start, lineEnd));
+        go = lineEnd - start > this.maxLineBytes ? sink.tooLong() : sink.line(chunk, start, lineEnd);
       }
       start = nl + 1;
       if (!go) {
@@ -127,36 +131,32 @@ export class LineFramer {
   }
 }
 
-function trimCR(line: Uint8Array): Uint8Array {
-  return line.length > 0 && line[line.length - 1] === CR ? line.subarray(0, line.length - 1) : line;
+/** Index of the first space in `buf[from..end)`, or `end`. Words are short: a plain loop. */
+function wordEnd(buf: Uint8Array, from: number, end: number): number {
+  for (let i = from; i < end; i++) if (buf[i] === SPACE) return i;
+  return end;
 }
 
-/** Index of the first space in `line` at or after `from`, or the line's length. */
-function wordEnd(line: Uint8Array, from: number): number {
-  const i = line.indexOf(SPACE, from);
-  return i === -1 ? line.length : i;
-}
-
-/** The command word of a line and where its arguments start. */
-export function commandWord(line: Uint8Array): { name: Uint8Array; argsStart: number } {
-  const end = wordEnd(line, 0);
-  return { name: line.subarray(0, end), argsStart: end < line.length ? end + 1 : line.length };
+/** Where the command word of the line `buf[start..end)` ends (its first space, or `end`). */
+export function commandEnd(buf: Uint8Array, start: number, end: number): number {
+  return wordEnd(buf, start, end);
 }
 
 /**
- * Splits arguments on single spaces. With `limit`, at most that many: the last takes the rest of
- * the line byte for byte. Nothing after the command word gives no arguments.
+ * Splits the arguments of the line `buf[..end)` after its command word, which ends at `nameEnd`,
+ * on single spaces. With `limit`, at most that many: the last takes the rest of the line byte for
+ * byte. Nothing after the command word gives no arguments.
  */
-export function splitArgs(line: Uint8Array, start: number, limit = Infinity): Uint8Array[] {
+export function splitArgs(buf: Uint8Array, nameEnd: number, end: number, limit = Infinity): Uint8Array[] {
   const args: Uint8Array[] = [];
-  if (start >= line.length && (start === 0 || line[start - 1] !== SPACE)) return args;
-  let from = start;
+  if (nameEnd >= end) return args;
+  let from = nameEnd + 1;
   while (args.length < limit - 1) {
-    const end = wordEnd(line, from);
-    args.push(line.subarray(from, end));
-    if (end >= line.length) return args;
-    from = end + 1;
+    const wordStop = wordEnd(buf, from, end);
+    args.push(buf.subarray(from, wordStop));
+    if (wordStop >= end) return args;
+    from = wordStop + 1;
   }
-  args.push(line.subarray(from));
+  args.push(buf.subarray(from, end));
   return args;
 }

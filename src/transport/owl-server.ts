@@ -7,7 +7,7 @@ import { CommandError } from "../commands/errors.ts";
 import { errorReply, type Reply } from "../commands/reply.ts";
 import type { CommandSpec, Session } from "../commands/spec.ts";
 import { writeEnvelope } from "../protocol/envelope.ts";
-import { BANNER, commandWord, LineFramer, splitArgs, type LineSink } from "../protocol/owl-text.ts";
+import { BANNER, commandEnd, LineFramer, splitArgs, type LineSink } from "../protocol/owl-text.ts";
 import { asciiLower, fromUtf8 } from "../store/bytes.ts";
 import { MAX_BACKLOG_BYTES, ReplyPipe } from "./reply-pipe.ts";
 import { streamPump, sharedHandlers, trackConnections, type StreamConnection, type StreamInput, type StreamServer } from "./stream-server.ts";
@@ -32,6 +32,10 @@ const BANNER_BYTES = new TextEncoder().encode(BANNER);
 /** Command names are short; a longer first word is reported without lower-casing all of it. */
 const MAX_NAME_BYTES = 64;
 
+function unknownName(name: Uint8Array): string {
+  return name.length <= MAX_NAME_BYTES ? asciiLower(name) : fromUtf8(name.subarray(0, MAX_NAME_BYTES));
+}
+
 export function startOwlServer(options: OwlServerOptions): StreamServer {
   const { engine } = options;
   const quoted = new Map<string, string>();
@@ -53,14 +57,14 @@ export function startOwlServer(options: OwlServerOptions): StreamServer {
   const stream = streamPump<Connection>(engine);
 
   const makeSink = (socket: Socket<Connection>): LineSink => ({
-    line(line) {
-      if (line.length === 0) return true;
+    line(buf, start, end) {
+      if (end === start) return true;
       const c = socket.data;
-      const { name, argsStart } = commandWord(line);
-      const spec: CommandSpec | undefined = engine.lookupBytes("owl", name);
+      const nameEnd = commandEnd(buf, start, end);
+      const spec: CommandSpec | undefined = engine.lookupRange("owl", buf, start, nameEnd);
       // Only an unknown name needs its text (for the error); a known one is its spec's name.
-      const lower = spec ? spec.name : name.length <= MAX_NAME_BYTES ? asciiLower(name) : fromUtf8(name.subarray(0, MAX_NAME_BYTES));
-      const args = spec ? splitArgs(line, argsStart, spec.owlSplit) : [];
+      const lower = spec ? spec.name : unknownName(buf.subarray(start, nameEnd));
+      const args = spec ? splitArgs(buf, nameEnd, end, spec.owlSplit) : [];
       const key = spec?.httpArgs?.[0] === "key" ? args[0] : undefined;
       const reply = engine.execute(c.session, spec, lower, args);
       if (!(reply instanceof Promise)) {

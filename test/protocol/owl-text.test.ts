@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { commandWord, LineFramer, splitArgs, type LineSink } from "../../src/protocol/owl-text.ts";
+import { commandEnd, LineFramer, splitArgs, type LineSink } from "../../src/protocol/owl-text.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -8,7 +8,7 @@ const dec = new TextDecoder();
 function frame(chunks: Uint8Array[], max = 64): string[] {
   const out: string[] = [];
   const sink: LineSink = {
-    line: (b) => (out.push(dec.decode(b)), true),
+    line: (b, start, end) => (out.push(dec.decode(b.subarray(start, end))), true),
     tooLong: () => (out.push("<too long>"), true),
   };
   const framer = new LineFramer(max);
@@ -50,7 +50,7 @@ describe("LineFramer", () => {
     const seen: string[] = [];
     let allow = 1;
     const sink: LineSink = {
-      line: (b) => (seen.push(dec.decode(b)), --allow > 0),
+      line: (b, start, end) => (seen.push(dec.decode(b.subarray(start, end))), --allow > 0),
       tooLong: () => true,
     };
     expect(framer.push(enc.encode("a\nb\nc"), sink)).toBe(false);
@@ -78,8 +78,8 @@ describe("LineFramer", () => {
 describe("splitArgs", () => {
   const split = (line: string, limit?: number) => {
     const bytes = enc.encode(line);
-    const { name, argsStart } = commandWord(bytes);
-    return [dec.decode(name), ...splitArgs(bytes, argsStart, limit).map((a) => dec.decode(a))];
+    const nameEnd = commandEnd(bytes, 0, bytes.length);
+    return [dec.decode(bytes.subarray(0, nameEnd)), ...splitArgs(bytes, nameEnd, bytes.length, limit).map((a) => dec.decode(a))];
   };
 
   test("set - the value is everything after the space that follows the key", () => {
