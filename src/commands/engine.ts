@@ -61,6 +61,7 @@ export class Engine {
   misses = 0;
 
   private readonly byHash: Record<Dialect, Map<number, CommandSpec[]>> = { owl: new Map(), resp: new Map() };
+  private readonly lastFound: Record<Dialect, CommandSpec | undefined> = { owl: undefined, resp: undefined };
 
   constructor(private readonly options: EngineOptions) {
     for (const spec of options.table) {
@@ -111,12 +112,18 @@ export class Engine {
 
   /** `lookupBytes` for the name at `buf[start..end)`, without making a view of it. */
   lookupRange(dialect: Dialect, buf: Uint8Array, start: number, end: number): CommandSpec | undefined {
+    // A pipeline mostly repeats one command: try the last one found first.
+    const last = this.lastFound[dialect];
+    if (last !== undefined && sameName(last.name, buf, start, end)) return last;
     if (end <= start || end - start > MAX_NAME) return undefined;
     const candidates = this.byHash[dialect].get(nameHash(buf, start, end));
     if (candidates === undefined) return undefined;
     for (let i = 0; i < candidates.length; i++) {
       const spec = candidates[i]!;
-      if (sameName(spec.name, buf, start, end)) return spec;
+      if (sameName(spec.name, buf, start, end)) {
+        this.lastFound[dialect] = spec;
+        return spec;
+      }
     }
     return undefined;
   }

@@ -76,11 +76,17 @@ const EMPTY_STRING_RUN = encoder.encode('""');
 const ZERO_TIME_RUN = encoder.encode(ZERO_TIME + '"');
 const MESSAGE_RUN = encoder.encode(',"Message":');
 
+/** The last command's runs: replies of a pipeline mostly repeat one command. */
+let lastCmdJson = "";
+let lastByStatus: Partial<Record<Status, Uint8Array>> = {};
+
 function prefixOf(cmdJson: string, status: Status): Uint8Array {
-  let byStatus = prefixes.get(cmdJson);
-  if (byStatus === undefined) {
-    byStatus = {};
+  let byStatus = lastByStatus;
+  if (cmdJson !== lastCmdJson) {
+    byStatus = prefixes.get(cmdJson) ?? {};
     if (prefixes.size < MAX_CACHED) prefixes.set(cmdJson, byStatus);
+    lastCmdJson = cmdJson;
+    lastByStatus = byStatus;
   }
   let bytes = byStatus[status];
   if (bytes === undefined) {

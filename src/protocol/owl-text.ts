@@ -1,7 +1,7 @@
 // The owl text protocol codec: newline-framed request lines, split into words without ever
 // turning a socket chunk into a string. Incremental: a line may arrive in any number of chunks.
 
-import { copyBytes } from "../store/bytes.ts";
+import { argumentBytes, copyBytes } from "../store/bytes.ts";
 
 const LF = 10;
 const CR = 13;
@@ -145,7 +145,8 @@ export function commandEnd(buf: Uint8Array, start: number, end: number): number 
 /**
  * Splits the arguments of the line `buf[..end)` after its command word, which ends at `nameEnd`,
  * on single spaces. With `limit`, at most that many: the last takes the rest of the line byte for
- * byte. Nothing after the command word gives no arguments.
+ * byte. Nothing after the command word gives no arguments. Short arguments are copies, long ones
+ * views valid only while `buf` is (see `argumentBytes`).
  */
 export function splitArgs(buf: Uint8Array, nameEnd: number, end: number, limit = Infinity): Uint8Array[] {
   const args: Uint8Array[] = [];
@@ -153,10 +154,10 @@ export function splitArgs(buf: Uint8Array, nameEnd: number, end: number, limit =
   let from = nameEnd + 1;
   while (args.length < limit - 1) {
     const wordStop = wordEnd(buf, from, end);
-    args.push(buf.subarray(from, wordStop));
+    args.push(argumentBytes(buf, from, wordStop));
     if (wordStop >= end) return args;
     from = wordStop + 1;
   }
-  args.push(buf.subarray(from, end));
+  args.push(argumentBytes(buf, from, end));
   return args;
 }

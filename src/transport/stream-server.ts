@@ -87,9 +87,10 @@ export interface StreamConnection {
  * replies are out (QUIT, protocol errors).
  */
 export function streamPump<C extends StreamConnection>(engine: Engine) {
-  const pump = (socket: Socket<C>, step: () => boolean): void => {
+  /** Runs `chunk` (or, when null, the input held while paused) and writes what it produced. */
+  const pump = (socket: Socket<C>, chunk: Uint8Array | null): void => {
     const c = socket.data;
-    let more = step();
+    let more = chunk === null ? c.input.resume() : c.input.push(chunk);
     for (;;) {
       engine.beforeReply();
       const flushed = c.pipe.flush(socket);
@@ -121,7 +122,7 @@ export function streamPump<C extends StreamConnection>(engine: Engine) {
         c.input.hold(chunk);
         return;
       }
-      pump(socket, () => c.input.push(chunk));
+      pump(socket, chunk);
     },
     /** Returns true when everything owed has been sent. */
     drain(socket: Socket<C>): boolean {
@@ -134,7 +135,7 @@ export function streamPump<C extends StreamConnection>(engine: Engine) {
       if (c.paused && c.pipe.idle) {
         c.paused = false;
         socket.resume();
-        pump(socket, () => c.input.resume());
+        pump(socket, null);
       }
       return true;
     },
@@ -146,7 +147,7 @@ export function streamPump<C extends StreamConnection>(engine: Engine) {
         write(settled);
         c.awaiting = false;
         socket.resume();
-        pump(socket, () => c.input.resume());
+        pump(socket, null);
       });
     },
   };
@@ -158,6 +159,8 @@ export function sharedHandlers<C extends StreamConnection>(
   tracked: ReturnType<typeof trackConnections<C>>,
 ) {
   return {
+    // Plain Uint8Array chunks: views of them (request lines, keys) are cheaper than Buffer views.
+    binaryType: "uint8array" as const,
     data(socket: Socket<C>, chunk: Uint8Array): void {
       stream.data(socket, chunk);
     },
