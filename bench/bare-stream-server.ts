@@ -1,0 +1,39 @@
+// The floor for the TCP load runs: a bare Bun.listen that answers every request with a constant
+// reply and does nothing else (no parsing beyond counting requests, no store). What it reaches
+// beside redis-server is the most any Bun.listen server can reach with the same load tool.
+// Usage: PORT=N PROTO=owl|resp bun bench/bare-stream-server.ts
+
+const port = Number(process.env.PORT ?? 0);
+const proto = process.env.PROTO ?? "resp";
+const enc = new TextEncoder();
+// The same reply bytes owlcache sends for a hit of a 16-byte key with a 32-byte value.
+const reply = enc.encode(
+  proto === "owl"
+    ? `{"Cmd":"get","Status":200,"Results":"SUCCESS","Key":"key:000000000001","Data":"${"v".repeat(32)}","ResponseHost":"127.0.0.1:${port}","KeyCreateTime":"2026-11-26T10:00:00.000Z"}\n`
+    : `$32\r\n${"v".repeat(32)}\r\n`,
+);
+const MAX_BATCH = 4096;
+const replies = new Uint8Array(reply.length * MAX_BATCH);
+for (let i = 0; i < MAX_BATCH; i++) replies.set(reply, i * reply.length);
+// owl: one request per "\n"; RESP GET (`*2\r\n$3\r\nGET\r\n$N\r\nkey\r\n`): one per "*".
+const marker = proto === "owl" ? 10 : 42;
+const banner = enc.encode("Owlcache TCP Link Success...\n");
+
+const server = Bun.listen({
+  hostname: "127.0.0.1",
+  port,
+  socket: {
+    binaryType: "uint8array",
+    open(socket) {
+      socket.setNoDelay(true);
+      if (proto === "owl") socket.write(banner);
+    },
+    data(socket, chunk: Uint8Array) {
+      let n = 0;
+      for (let i = 0; i < chunk.length; i++) if (chunk[i] === marker) n++;
+      socket.write(replies, 0, Math.min(n, MAX_BATCH) * reply.length);
+    },
+  },
+});
+console.log(`bare ${proto} ${server.port}`);
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => (server.stop(true), process.exit(0)));
