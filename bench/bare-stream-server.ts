@@ -3,6 +3,8 @@
 // beside redis-server is the most any Bun.listen server can reach with the same load tool.
 // Usage: PORT=N PROTO=owl|resp bun bench/bare-stream-server.ts
 
+export {};
+
 const port = Number(process.env.PORT ?? 0);
 const proto = process.env.PROTO ?? "resp";
 const enc = new TextEncoder();

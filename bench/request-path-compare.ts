@@ -1,0 +1,100 @@
+// The owl and RESP request paths without sockets (frame/parse + engine + compact store + encode),
+// for one or more source trees side by side, e.g. before/after a change:
+//   git worktree add /tmp/before <commit> && bun bench/request-path-compare.ts /tmp/before .
+// Timing is the best of 40 batches (after warm-up) rather than a mean: on a shared machine other
+// load only ever adds time, so the minimum is the figure that compares. Nanoseconds per request.
+// Trees older than the offset-based owl framer (5282861) are driven through their older API.
+
+import { resolve } from "node:path";
+
+const roots = (process.argv.length > 2 ? process.argv.slice(2) : ["."]).map((r) => resolve(r));
+const enc = new TextEncoder();
+const KEYS = 100_000;
+const keyOf = (i: number) => `key:${String(i).padStart(12, "0")}`; // 16 bytes
+let owl16 = "";
+let resp16 = "";
+for (let i = 0; i < 16; i++) {
+  const k = keyOf((i * 7919) % KEYS);
+  owl16 += `get ${k}\n`;
+  resp16 += `*2\r\n$3\r\nGET\r\n$${k.length}\r\n${k}\r\n`;
+}
+const owlBatch = enc.encode(owl16);
+const respBatch = enc.encode(resp16);
+const owlOne = owlBatch.slice(0, owlBatch.length / 16);
+const respOne = respBatch.slice(0, respBatch.length / 16);
+
+function best(requests: number, fn: () => void): number {
+  for (let i = 0; i < 20_000; i++) fn();
+  let min = Infinity;
+  for (let round = 0; round < 40; round++) {
+    const t0 = Bun.nanoseconds();
+    for (let i = 0; i < 500; i++) fn();
+    min = Math.min(min, (Bun.nanoseconds() - t0) / 500);
+  }
+  return min / requests;
+}
+
+for (const root of roots) {
+  const { Engine } = await import(`${root}/src/commands/engine.ts`);
+  const { commandTable } = await import(`${root}/src/commands/table.ts`);
+  const { ByteWriter } = await import(`${root}/src/protocol/byte-writer.ts`);
+  const { RespParser } = await import(`${root}/src/protocol/resp.ts`);
+  const { writeRespReply } = await import(`${root}/src/protocol/resp-reply.ts`);
+  const owlText = await import(`${root}/src/protocol/owl-text.ts`);
+  const { writeEnvelope } = await import(`${root}/src/protocol/envelope.ts`);
+  const { Keyspace } = await import(`${root}/src/store/keyspace.ts`);
+  const { CompactStore } = await import(`${root}/src/store/compact-store.ts`);
+  const { systemClock } = await import(`${root}/src/store/types.ts`);
+
+  const keyspace = new Keyspace(new CompactStore(systemClock), systemClock);
+  const auth = { verifyPassword: () => true, issueToken: () => "token" };
+  const engine = new Engine({ table: commandTable, db: keyspace, limits: { maxKeyBytes: 4096, maxValueBytes: 1 << 24 }, auth });
+  const value = enc.encode("v".repeat(32));
+  for (let i = 0; i < KEYS; i++) keyspace.set(enc.encode(keyOf(i)), value);
+
+  const out = new ByteWriter();
+  const respSession = { dialect: "resp", transport: "resp", client: "bench", canRead: true, canWrite: true, protocol: 2, id: 1 };
+  const owlSession = { dialect: "owl", transport: "tcp", client: "bench", canRead: true, canWrite: true };
+  const parser = new RespParser();
+  const respSink = {
+    command(name: Uint8Array, args: Uint8Array[]) {
+      const spec = engine.lookupBytes("resp", name);
+      writeRespReply(out, engine.execute(respSession, spec, spec.name, args), false);
+      return true;
+    },
+    protocolError(error: unknown) {
+      throw error;
+    },
+  };
+  const host = JSON.stringify("127.0.0.1:7721");
+  const owlLine = (buf: Uint8Array, start: number, end: number): boolean => {
+    let spec;
+    let args: Uint8Array[];
+    if (owlText.commandEnd) {
+      const nameEnd = owlText.commandEnd(buf, start, end);
+      spec = engine.lookupRange("owl", buf, start, nameEnd);
+      args = owlText.splitArgs(buf, nameEnd, end, spec.owlSplit);
+    } else {
+      const line = buf.subarray(start, end);
+      const { name, argsStart } = owlText.commandWord(line);
+      spec = engine.lookupBytes("owl", name);
+      args = owlText.splitArgs(line, argsStart, spec.owlSplit);
+    }
+    writeEnvelope(out, '"get"', args[0], engine.execute(owlSession, spec, spec.name, args), host);
+    out.byte(10);
+    return true;
+  };
+  const owlSink = owlText.commandEnd
+    ? { line: owlLine, tooLong: () => true }
+    : { line: (line: Uint8Array) => owlLine(line, 0, line.length), tooLong: () => true };
+  const framer = new owlText.LineFramer();
+
+  // Each call gets a fresh chunk, as Bun hands over a new array for every read.
+  const figures = {
+    "owl get, 16 per chunk": best(16, () => (framer.push(owlBatch.slice(), owlSink), out.reset())),
+    "owl get, 1 per chunk": best(1, () => (framer.push(owlOne.slice(), owlSink), out.reset())),
+    "RESP GET, 16 per chunk": best(16, () => (parser.push(respBatch.slice(), respSink), out.reset())),
+    "RESP GET, 1 per chunk": best(1, () => (parser.push(respOne.slice(), respSink), out.reset())),
+  };
+  for (const [what, ns] of Object.entries(figures)) console.log(`${root}  ${what}: ${ns.toFixed(0)} ns/request`);
+}
