@@ -56,10 +56,11 @@ export function startOwlServer(options: OwlServerOptions): StreamServer {
 
   const stream = streamPump<Connection>(engine);
 
-  const makeSink = (socket: Socket<Connection>): LineSink => ({
+  /** The sink of one connection (given, not read from `socket.data`: a native getter, dear per line). */
+  const makeSink = (socket: Socket<Connection>, connection: () => Connection): LineSink => ({
     line(buf, start, end) {
       if (end === start) return true;
-      const c = socket.data;
+      const c = connection();
       const nameEnd = commandEnd(buf, start, end);
       const spec: CommandSpec | undefined = engine.lookupRange("owl", buf, start, nameEnd);
       // Only an unknown name needs its text (for the error); a known one is its spec's name.
@@ -77,7 +78,7 @@ export function startOwlServer(options: OwlServerOptions): StreamServer {
       return false;
     },
     tooLong() {
-      const c = socket.data;
+      const c = connection();
       answer(c, "", undefined, errorReply(new CommandError(500, `request line longer than ${options.maxLineBytes} bytes`)));
       return c.pipe.backlog < MAX_BACKLOG_BYTES;
     },
@@ -99,13 +100,15 @@ export function startOwlServer(options: OwlServerOptions): StreamServer {
           canWrite: !options.requireAuth,
         };
         const framer = new LineFramer(options.maxLineBytes);
-        const sink = makeSink(socket);
+        let c: Connection; // set below: the sink needs the connection it is part of
+        const sink = makeSink(socket, () => c);
         const input: StreamInput = {
           push: (chunk) => framer.push(chunk, sink),
           hold: (chunk) => framer.hold(chunk),
           resume: () => framer.resume(sink),
         };
-        socket.data = { framer, pipe: new ReplyPipe(), session, input, awaiting: false, paused: false };
+        c = { framer, pipe: new ReplyPipe(), session, input, awaiting: false, paused: false };
+        socket.data = c;
         socket.write(BANNER_BYTES);
       },
       ...sharedHandlers(stream, tracked),

@@ -46,9 +46,10 @@ export function startRespServer(options: RespServerOptions): StreamServer {
   const limits: RespLimits = { ...DEFAULT_RESP_LIMITS, ...options.limits };
   const stream = streamPump<Connection>(engine);
 
-  const makeSink = (socket: Socket<Connection>): RespSink => ({
+  /** The sink of one connection (given, not read from `socket.data`: a native getter, dear per command). */
+  const makeSink = (socket: Socket<Connection>, connection: () => Connection): RespSink => ({
     command(name, args) {
-      const c = socket.data;
+      const c = connection();
       const spec = engine.lookupBytes("resp", name);
       const reply = spec ? engine.execute(c.session, spec, spec.name, args) : unknownCommand(name, args);
       if (reply instanceof Promise) {
@@ -61,7 +62,7 @@ export function startRespServer(options: RespServerOptions): StreamServer {
     },
     protocolError(error) {
       // As redis-server: answer what came before, say what was wrong, then close.
-      const c = socket.data;
+      const c = connection();
       c.pipe.out.text(protocolErrorLine(error.message));
       c.session.closing = true;
     },
@@ -86,13 +87,15 @@ export function startRespServer(options: RespServerOptions): StreamServer {
         };
         const parser = new RespParser(limits);
         parser.unauthenticated = options.requireAuth;
-        const sink = makeSink(socket);
+        let c: Connection; // set below: the sink needs the connection it is part of
+        const sink = makeSink(socket, () => c);
         const input: StreamInput = {
           push: (chunk) => parser.push(chunk, sink),
           hold: (chunk) => parser.hold(chunk),
           resume: () => parser.resume(sink),
         };
-        socket.data = { parser, pipe: new ReplyPipe(), session, input, awaiting: false, paused: false };
+        c = { parser, pipe: new ReplyPipe(), session, input, awaiting: false, paused: false };
+        socket.data = c;
       },
       ...sharedHandlers(stream, tracked),
     },

@@ -87,9 +87,11 @@ export interface StreamConnection {
  * replies are out (QUIT, protocol errors).
  */
 export function streamPump<C extends StreamConnection>(engine: Engine) {
-  /** Runs `chunk` (or, when null, the input held while paused) and writes what it produced. */
-  const pump = (socket: Socket<C>, chunk: Uint8Array | null): void => {
-    const c = socket.data;
+  /**
+   * Runs `chunk` (or, when null, the input held while paused) and writes what it produced. The
+   * connection is passed along: `socket.data` is a native getter, dear on a per-request path.
+   */
+  const pump = (socket: Socket<C>, c: C, chunk: Uint8Array | null): void => {
     let more = chunk === null ? c.input.resume() : c.input.push(chunk);
     for (;;) {
       engine.beforeReply();
@@ -122,7 +124,7 @@ export function streamPump<C extends StreamConnection>(engine: Engine) {
         c.input.hold(chunk);
         return;
       }
-      pump(socket, chunk);
+      pump(socket, c, chunk);
     },
     /** Returns true when everything owed has been sent. */
     drain(socket: Socket<C>): boolean {
@@ -135,7 +137,7 @@ export function streamPump<C extends StreamConnection>(engine: Engine) {
       if (c.paused && c.pipe.idle) {
         c.paused = false;
         socket.resume();
-        pump(socket, null);
+        pump(socket, c, null);
       }
       return true;
     },
@@ -147,7 +149,7 @@ export function streamPump<C extends StreamConnection>(engine: Engine) {
         write(settled);
         c.awaiting = false;
         socket.resume();
-        pump(socket, null);
+        pump(socket, c, null);
       });
     },
   };
