@@ -142,7 +142,8 @@ export class Engine {
     if (!spec.public && !(spec.write ? session.canWrite : session.canRead)) return errorReply(new NotAuthenticatedError());
     const counts = this.callCounts.get(spec);
     if (counts) counts[session.transport]++;
-    const ctx: CommandContext = { db: this.options.db, session, limits: this.options.limits, auth: this.options.auth };
+    // Made once per session (nothing in it changes), not once per command.
+    const ctx: CommandContext = (session.context ??= { db: this.options.db, session, limits: this.options.limits, auth: this.options.auth });
     try {
       const reply = spec.run(ctx, args);
       if (reply instanceof Promise) return reply.catch((error: unknown) => this.failure(error, spec.name));
