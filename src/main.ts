@@ -9,7 +9,6 @@ import { TokenService } from "./auth/tokens.ts";
 import { banner, helpText } from "./cli.ts";
 import { Cluster } from "./cluster/cluster.ts";
 import { PeerListError } from "./cluster/peer-list.ts";
-import { clusterRoutes } from "./cluster/routes.ts";
 import { Engine } from "./commands/engine.ts";
 import { commandTable } from "./commands/table.ts";
 import { ConfigError } from "./config/keys.ts";
@@ -29,11 +28,11 @@ import { systemClock } from "./store/types.ts";
 import { startOwlServer } from "./transport/owl-server.ts";
 import { startRespServer } from "./transport/resp-server.ts";
 import type { StreamServer } from "./transport/stream-server.ts";
-import { HttpStartError, startHttpServer, type HttpServer } from "./transport/http/app.ts";
+import { HttpStartError, startHttpServer, type HttpServer } from "./transport/http/server.ts";
 import { clientAddress } from "./transport/http/client-address.ts";
 import { makeTokenCheck } from "./transport/http/request-token.ts";
 import { fromUtf8, utf8 } from "./store/bytes.ts";
-import { createSync, type Sync } from "./cluster/sync/wire.ts";
+import type { Sync } from "./cluster/sync/wire.ts";
 import { VERSION } from "./version.ts";
 
 /** How often the timer wheel is advanced: expired keys are freed within this (SPEC: ≤ 1 s). */
@@ -180,18 +179,23 @@ async function main(): Promise<void> {
       }),
     PeerListError,
   );
-  const clusterPlugin = clusterRoutes({
-    cluster,
-    checkToken: makeTokenCheck(tokens),
-    clientAddress,
-    responseHost: () => cluster.self.text,
-    maxKeyBytes: config.MaxKeyBytes,
-  });
+  // Route plugins are built when the HTTP server first needs its Elysia app (transport/http/server.ts).
+  const clusterPlugin = async () =>
+    (await import("./cluster/routes.ts")).clusterRoutes({
+      cluster,
+      checkToken: makeTokenCheck(tokens),
+      clientAddress,
+      responseHost: () => cluster.self.text,
+      maxKeyBytes: config.MaxKeyBytes,
+    });
 
   // Sync (issue 8): after the load, so its digest is seeded from what was restored; peers are
   // the `gossip` list (changes through /server/ take effect within a quarter second).
+  // Its modules are imported only when it is on.
   const sync: Sync | undefined = config.GroupDataSync
-    ? orExit(() => createSync(config, keyspace, { list: () => cluster.lists.gossip.all().map((entry) => entry.address.text) }, log), ConfigError)
+    ? await import("./cluster/sync/wire.ts").then(({ createSync }) =>
+        orExit(() => createSync(config, keyspace, { list: () => cluster.lists.gossip.all().map((entry) => entry.address.text) }, log), ConfigError),
+      )
     : undefined;
 
   // HTTP/HTTPS API (issue 3): other modules add their routes through `plugins`.
