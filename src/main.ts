@@ -13,7 +13,6 @@ import { Engine } from "./commands/engine.ts";
 import { commandTable } from "./commands/table.ts";
 import { ConfigError } from "./config/keys.ts";
 import { loadConfig, type LoadedConfig } from "./config/load.ts";
-import { createReadThrough } from "./importers/from-config.ts";
 import { FileLogger } from "./log/logger.ts";
 import { countingAuthenticator } from "./metrics/auth-failures.ts";
 import { authFailureCounter } from "./metrics/owl-metrics.ts";
@@ -26,7 +25,6 @@ import { ReplayClock } from "./persistence/replay-clock.ts";
 import { CompactStore } from "./store/compact-store.ts";
 import { systemClock } from "./store/types.ts";
 import { startOwlServer } from "./transport/owl-server.ts";
-import { startRespServer } from "./transport/resp-server.ts";
 import type { StreamServer } from "./transport/stream-server.ts";
 import { HttpStartError, startHttpServer, type HttpServer } from "./transport/http/server.ts";
 import { clientAddress } from "./transport/http/client-address.ts";
@@ -92,7 +90,11 @@ async function main(): Promise<void> {
   const keyspace = new Keyspace(new CompactStore(clock, { maxMemory: config.MaxMemory }), clock);
   // ops (issue 9): metrics registry and read-through loader, needed by the engine
   const metrics = new Metrics();
-  const readThrough = orExit(() => createReadThrough(config, { db: keyspace, clock, log }), ConfigError);
+  // Modules of features that are off are not imported at all: read-through, RESP, sync.
+  const readThrough =
+    config.Get_data_from_redis || config.Get_data_from_memcache
+      ? await import("./importers/from-config.ts").then(({ createReadThrough }) => orExit(() => createReadThrough(config, { db: keyspace, clock, log }), ConfigError))
+      : undefined;
   const { password, generated } = resolvePassword(config.Pass, config.DBfile);
   const tokens = new TokenService({ secret: resolveSecret(config.Tonken_jwt_secret, config.DBfile).secret, lifetimeSeconds: config.Tonken_expire_time, clock });
   const engine = new Engine({
@@ -221,6 +223,7 @@ async function main(): Promise<void> {
   lines.push(["http", http.url], ["docs", http.docsUrl]);
   ops.setAddress(`${config.ResponseHost}:${http.port}`);
   if (config.Respport > 0) {
+    const { startRespServer } = await import("./transport/resp-server.ts");
     const resp = startRespServer({
       engine,
       hostname: config.Host,
