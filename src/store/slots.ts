@@ -13,11 +13,12 @@ const LARGE = 0xffff;
 /** `keyLength` of a key of 65535 bytes or more: the length is kept aside */
 const LONG = 0xffff;
 /**
- * Columns come in segments of 64 Ki rows: growing adds a segment (≈1.2 MB) instead of copying
- * every column, so no write ever pays for a copy of millions of rows. Below one segment, the
- * first segment doubles from FIRST_ROWS so that a small store stays small.
+ * Columns come in segments of 16 Ki rows: growing adds a segment (≈300 KB) instead of copying
+ * every column, so no write ever pays for a copy of millions of rows, and at most one segment's
+ * rows wait unused. Below one segment, the first segment doubles from FIRST_ROWS so that a small
+ * store stays small.
  */
-const SEGMENT_BITS = 16;
+const SEGMENT_BITS = 14;
 const SEGMENT_ROWS = 1 << SEGMENT_BITS;
 const ROW_MASK = SEGMENT_ROWS - 1;
 const FIRST_ROWS = 1024;
