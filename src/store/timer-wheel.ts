@@ -17,16 +17,25 @@ const MASK = SLOTS - 1;
 const NONE = -1;
 /** `bucketOf` of an id that is not filed (buckets number LEVELS*SLOTS + 1, well below it) */
 const UNFILED = 0xffff;
+const TWO_32 = 0x100000000;
+/** `dueHigh` of a due time kept aside whole: not a whole number of ms in [0, 0xffff * 2^32) */
+const ASIDE = 0xffff;
 
 export class TimerWheel {
   /** tick most recently processed */
   private current: number;
   private next = new Int32Array(1024).fill(NONE);
   private prev = new Int32Array(1024).fill(NONE);
-  /** bucket index the id is filed in, or UNFILED (16 bits: an id costs 18 bytes in all) */
+  /** bucket index the id is filed in, or UNFILED (16 bits: an id costs 16 bytes in all) */
   private bucketOf = new Uint16Array(1024).fill(UNFILED);
-  /** exact due time in ms, as given (its tick is the ceiling of dueMs / TICK_MS) */
-  private dueMs = new Float64Array(1024);
+  /**
+   * Exact due time in ms, as given (its tick is the ceiling of dueMs / TICK_MS), in 48 bits:
+   * the low 32 and the next 16, which reach the year 10889; any other value (later, negative,
+   * fractional) is kept aside whole.
+   */
+  private dueLow = new Uint32Array(1024);
+  private dueHigh = new Uint16Array(1024);
+  private dueAside = new Map<number, number>();
   /** head id of each bucket: LEVELS*SLOTS buckets plus one "due now" bucket */
   private heads = new Int32Array(LEVELS * SLOTS + 1).fill(NONE);
   private readonly dueNow = LEVELS * SLOTS;
@@ -46,14 +55,15 @@ export class TimerWheel {
   schedule(id: number, dueMs: number): void {
     if (id >= this.next.length) this.grow(id);
     if (this.bucketOf[id] !== UNFILED) this.unlink(id);
-    this.dueMs[id] = dueMs;
+    this.setDue(id, dueMs);
     this.file(id, this.dueTick(id));
     this.count++;
   }
 
   /** The due time `id` was last scheduled for, in ms (kept while it is filed, and after). */
   dueOf(id: number): number {
-    return this.dueMs[id]!;
+    const high = this.dueHigh[id]!;
+    return high === ASIDE ? this.dueAside.get(id)! : high * TWO_32 + this.dueLow[id]!;
   }
 
   cancel(id: number): void {
@@ -182,7 +192,19 @@ export class TimerWheel {
   }
 
   private dueTick(id: number): number {
-    return Math.ceil(this.dueMs[id]! / TICK_MS);
+    return Math.ceil(this.dueOf(id) / TICK_MS);
+  }
+
+  private setDue(id: number, dueMs: number): void {
+    const high = Math.floor(dueMs / TWO_32);
+    if (Number.isInteger(dueMs) && high >= 0 && high < ASIDE) {
+      if (this.dueHigh[id] === ASIDE) this.dueAside.delete(id);
+      this.dueHigh[id] = high;
+      this.dueLow[id] = dueMs >>> 0;
+    } else {
+      this.dueHigh[id] = ASIDE;
+      this.dueAside.set(id, dueMs);
+    }
   }
 
   private grow(id: number): void {
@@ -191,6 +213,7 @@ export class TimerWheel {
     this.next = grown(this.next, size, NONE);
     this.prev = grown(this.prev, size, NONE);
     this.bucketOf = grown(this.bucketOf, size, UNFILED);
-    this.dueMs = grown(this.dueMs, size);
+    this.dueLow = grown(this.dueLow, size);
+    this.dueHigh = grown(this.dueHigh, size);
   }
 }
