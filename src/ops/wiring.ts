@@ -1,6 +1,6 @@
 // The operational parts wired together for main.ts: metrics families, event-loop lag, the
-// ops-per-second series, the memory log and the /metrics + status page plugin (imported, with
-// Elysia, only when the HTTP server first needs its routes).
+// ops-per-second series, the collection after bursts, the memory log and the /metrics + status
+// page plugin (imported, with Elysia, only when the HTTP server first needs its routes).
 
 import type { AnyElysia } from "elysia";
 import type { Engine } from "../commands/engine.ts";
@@ -11,6 +11,7 @@ import { OpsRate } from "../metrics/ops-rate.ts";
 import { registerOwlMetrics, type OwlMetrics } from "../metrics/owl-metrics.ts";
 import type { Metrics } from "../metrics/registry.ts";
 import type { Store } from "../store/types.ts";
+import { IdleCollector } from "./idle-gc.ts";
 import { startMemoryLog } from "./memory-log.ts";
 import { nodeStatus, totalCommands, type PeerStatus } from "./status.ts";
 
@@ -61,8 +62,10 @@ export function startOps(options: OpsOptions): Ops {
         }),
     });
   };
+  const idleGc = new IdleCollector(() => totalCommands(engine));
   lag.start();
   rate.start();
+  idleGc.start();
   const stopMemoryLog = startMemoryLog(store, options.log, options.memoryLogMinutes);
   return {
     owlMetrics,
@@ -80,6 +83,7 @@ export function startOps(options: OpsOptions): Ops {
     stop() {
       lag.stop();
       rate.stop();
+      idleGc.stop();
       stopMemoryLog();
       options.readThrough?.close();
     },
