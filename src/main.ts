@@ -9,12 +9,10 @@ import { TokenService } from "./auth/tokens.ts";
 import { banner, helpText } from "./cli.ts";
 import { Cluster } from "./cluster/cluster.ts";
 import { PeerListError } from "./cluster/peer-list.ts";
-import { clusterRoutes } from "./cluster/routes.ts";
 import { Engine } from "./commands/engine.ts";
 import { commandTable } from "./commands/table.ts";
 import { ConfigError } from "./config/keys.ts";
 import { loadConfig, type LoadedConfig } from "./config/load.ts";
-import { createReadThrough } from "./importers/from-config.ts";
 import { FileLogger } from "./log/logger.ts";
 import { countingAuthenticator } from "./metrics/auth-failures.ts";
 import { authFailureCounter } from "./metrics/owl-metrics.ts";
@@ -27,13 +25,12 @@ import { ReplayClock } from "./persistence/replay-clock.ts";
 import { CompactStore } from "./store/compact-store.ts";
 import { systemClock } from "./store/types.ts";
 import { startOwlServer } from "./transport/owl-server.ts";
-import { startRespServer } from "./transport/resp-server.ts";
 import type { StreamServer } from "./transport/stream-server.ts";
-import { HttpStartError, startHttpServer, type HttpServer } from "./transport/http/app.ts";
+import { HttpStartError, startHttpServer, type HttpServer } from "./transport/http/server.ts";
 import { clientAddress } from "./transport/http/client-address.ts";
 import { makeTokenCheck } from "./transport/http/request-token.ts";
 import { fromUtf8, utf8 } from "./store/bytes.ts";
-import { createSync, type Sync } from "./cluster/sync/wire.ts";
+import type { Sync } from "./cluster/sync/wire.ts";
 import { VERSION } from "./version.ts";
 
 /** How often the timer wheel is advanced: expired keys are freed within this (SPEC: ≤ 1 s). */
@@ -93,7 +90,11 @@ async function main(): Promise<void> {
   const keyspace = new Keyspace(new CompactStore(clock, { maxMemory: config.MaxMemory }), clock);
   // ops (issue 9): metrics registry and read-through loader, needed by the engine
   const metrics = new Metrics();
-  const readThrough = orExit(() => createReadThrough(config, { db: keyspace, clock, log }), ConfigError);
+  // Modules of features that are off are not imported at all: read-through, RESP, sync.
+  const readThrough =
+    config.Get_data_from_redis || config.Get_data_from_memcache
+      ? await import("./importers/from-config.ts").then(({ createReadThrough }) => orExit(() => createReadThrough(config, { db: keyspace, clock, log }), ConfigError))
+      : undefined;
   const { password, generated } = resolvePassword(config.Pass, config.DBfile);
   const tokens = new TokenService({ secret: resolveSecret(config.Tonken_jwt_secret, config.DBfile).secret, lifetimeSeconds: config.Tonken_expire_time, clock });
   const engine = new Engine({
@@ -180,18 +181,23 @@ async function main(): Promise<void> {
       }),
     PeerListError,
   );
-  const clusterPlugin = clusterRoutes({
-    cluster,
-    checkToken: makeTokenCheck(tokens),
-    clientAddress,
-    responseHost: () => cluster.self.text,
-    maxKeyBytes: config.MaxKeyBytes,
-  });
+  // Route plugins are built when the HTTP server first needs its Elysia app (transport/http/server.ts).
+  const clusterPlugin = async () =>
+    (await import("./cluster/routes.ts")).clusterRoutes({
+      cluster,
+      checkToken: makeTokenCheck(tokens),
+      clientAddress,
+      responseHost: () => cluster.self.text,
+      maxKeyBytes: config.MaxKeyBytes,
+    });
 
   // Sync (issue 8): after the load, so its digest is seeded from what was restored; peers are
   // the `gossip` list (changes through /server/ take effect within a quarter second).
+  // Its modules are imported only when it is on.
   const sync: Sync | undefined = config.GroupDataSync
-    ? orExit(() => createSync(config, keyspace, { list: () => cluster.lists.gossip.all().map((entry) => entry.address.text) }, log), ConfigError)
+    ? await import("./cluster/sync/wire.ts").then(({ createSync }) =>
+        orExit(() => createSync(config, keyspace, { list: () => cluster.lists.gossip.all().map((entry) => entry.address.text) }, log), ConfigError),
+      )
     : undefined;
 
   // HTTP/HTTPS API (issue 3): other modules add their routes through `plugins`.
@@ -217,6 +223,7 @@ async function main(): Promise<void> {
   lines.push(["http", http.url], ["docs", http.docsUrl]);
   ops.setAddress(`${config.ResponseHost}:${http.port}`);
   if (config.Respport > 0) {
+    const { startRespServer } = await import("./transport/resp-server.ts");
     const resp = startRespServer({
       engine,
       hostname: config.Host,

@@ -1,7 +1,7 @@
 // Signed tokens (SPEC §5): HS256 JWTs made with jose, carrying the client address they were
-// issued to (`addr`), the issue time and, when Tonken_expire_time > 0, the expiry.
+// issued to (`addr`), the issue time and, when Tonken_expire_time > 0, the expiry. jose is
+// imported when a token is first issued or checked: a node nobody logs in to never loads it.
 
-import { errors, jwtVerify, SignJWT } from "jose";
 import { timingSafeEqual } from "node:crypto";
 import type { Clock } from "../store/types.ts";
 
@@ -9,6 +9,9 @@ const ALGORITHM = "HS256";
 const ISSUER = "owlcache";
 /** Verified tokens remembered so that each write does not redo the HMAC; bounded. */
 const CACHE_SIZE = 4096;
+
+let joseModule: Promise<typeof import("jose")> | undefined;
+const jose = (): Promise<typeof import("jose")> => (joseModule ??= import("jose"));
 
 interface CachedToken {
   readonly addr: string;
@@ -29,6 +32,7 @@ export class TokenService {
   constructor(private readonly options: TokenServiceOptions) {}
 
   async issue(client: string): Promise<string> {
+    const { SignJWT } = await jose();
     const nowSeconds = Math.floor(this.options.clock.now() / 1000);
     const jwt = new SignJWT({ addr: client }).setProtectedHeader({ alg: ALGORITHM, typ: "JWT" }).setIssuer(ISSUER).setIssuedAt(nowSeconds);
     if (this.options.lifetimeSeconds > 0) jwt.setExpirationTime(nowSeconds + this.options.lifetimeSeconds);
@@ -55,6 +59,7 @@ export class TokenService {
   }
 
   private async check(token: string, now: number): Promise<CachedToken | undefined> {
+    const { errors, jwtVerify } = await jose();
     try {
       const { payload } = await jwtVerify(token, this.options.secret, {
         algorithms: [ALGORITHM],

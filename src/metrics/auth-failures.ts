@@ -1,9 +1,9 @@
 // Counts refused passwords for /metrics by wrapping the engine's Authenticator, so the auth module
 // needs no knowledge of metrics. (Rejected tokens are counted where HTTP checks them.)
 
-import type { Counter } from "prom-client";
 import { CommandError } from "../commands/errors.ts";
 import type { Authenticator } from "../commands/spec.ts";
+import type { Counter } from "./registry.ts";
 
 export function countingAuthenticator(inner: Authenticator, failures: Counter): Authenticator {
   return {

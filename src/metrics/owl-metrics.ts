@@ -2,12 +2,11 @@
 // already count is read at scrape time; what other parts (auth, cluster, persistence) report is
 // pushed through the counters and `recordSnapshot` returned here, wired in main.ts.
 
-import type { Counter } from "prom-client";
 import type { Engine } from "../commands/engine.ts";
 import type { ReadThroughLoader } from "../importers/read-through.ts";
 import type { Store } from "../store/types.ts";
 import type { EventLoopLag } from "./event-loop-lag.ts";
-import type { Labels, Metrics } from "./registry.ts";
+import type { Counter, Labels, Metrics } from "./registry.ts";
 
 export interface OwlMetricSources {
   readonly engine: Engine;

@@ -1,6 +1,8 @@
 // The operational parts wired together for main.ts: metrics families, event-loop lag, the
-// ops-per-second series, the memory log and the /metrics + status page plugin.
+// ops-per-second series, the collection after bursts, the memory log and the /metrics + status
+// page plugin (imported, with Elysia, only when the HTTP server first needs its routes).
 
+import type { AnyElysia } from "elysia";
 import type { Engine } from "../commands/engine.ts";
 import type { ReadThroughLoader } from "../importers/read-through.ts";
 import type { Logger } from "../log/logger.ts";
@@ -9,8 +11,8 @@ import { OpsRate } from "../metrics/ops-rate.ts";
 import { registerOwlMetrics, type OwlMetrics } from "../metrics/owl-metrics.ts";
 import type { Metrics } from "../metrics/registry.ts";
 import type { Store } from "../store/types.ts";
+import { IdleCollector } from "./idle-gc.ts";
 import { startMemoryLog } from "./memory-log.ts";
-import { opsRoutes } from "./routes.ts";
 import { nodeStatus, totalCommands, type PeerStatus } from "./status.ts";
 
 export interface OpsOptions {
@@ -27,8 +29,8 @@ export interface OpsOptions {
 
 export interface Ops {
   readonly owlMetrics: OwlMetrics;
-  /** the Elysia plugin: /metrics, /ui, /ui/status.json, / → /ui */
-  readonly routes: ReturnType<typeof opsRoutes>;
+  /** builds the Elysia plugin: /metrics, /ui, /ui/status.json, / → /ui */
+  readonly routes: () => Promise<AnyElysia>;
   /** this node's address for the status page, once HTTP listens */
   setAddress(address: string): void;
   /** the cluster's peers for the status page (issue 5 wires it) */
@@ -46,19 +48,24 @@ export function startOps(options: OpsOptions): Ops {
   const connections = new Map<string, () => number>();
   let address = "";
   let peers: () => readonly PeerStatus[] = () => [];
-  const routes = opsRoutes({
-    metrics: options.metrics,
-    status: () =>
-      nodeStatus({
-        ...options,
-        rate,
-        address: () => address,
-        peers: () => peers(),
-        connections: () => Object.fromEntries([...connections].map(([transport, count]) => [transport, count()])),
-      }),
-  });
+  const routes = async (): Promise<AnyElysia> => {
+    const { opsRoutes } = await import("./routes.ts");
+    return opsRoutes({
+      metrics: options.metrics,
+      status: () =>
+        nodeStatus({
+          ...options,
+          rate,
+          address: () => address,
+          peers: () => peers(),
+          connections: () => Object.fromEntries([...connections].map(([transport, count]) => [transport, count()])),
+        }),
+    });
+  };
+  const idleGc = new IdleCollector(() => totalCommands(engine));
   lag.start();
   rate.start();
+  idleGc.start();
   const stopMemoryLog = startMemoryLog(store, options.log, options.memoryLogMinutes);
   return {
     owlMetrics,
@@ -76,6 +83,7 @@ export function startOps(options: OpsOptions): Ops {
     stop() {
       lag.stop();
       rate.stop();
+      idleGc.stop();
       stopMemoryLog();
       options.readThrough?.close();
     },

@@ -3,6 +3,7 @@
 // larger than LARGE_BYTES. A block is addressed by one uint32, so the store's tables stay small.
 
 import { StoreLimitError } from "./errors.ts";
+import { grown } from "./typed-arrays.ts";
 
 /** Blocks are multiples of 8 bytes; addresses count 8-byte units, so a uint32 spans 32 GiB. */
 const UNIT_SHIFT = 3;
@@ -167,9 +168,7 @@ export class Arena {
   }
 
   private growPending(): void {
-    const bigger = new Uint32Array(this.pending.length * 2);
-    bigger.set(this.pending);
-    this.pending = bigger;
+    this.pending = grown(this.pending, this.pending.length * 2);
   }
 
   private newPage(): void {

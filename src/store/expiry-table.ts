@@ -1,13 +1,12 @@
 // Times to live for the compact store: only keys that have one get a timer id (so the other keys
-// pay 4 bytes, not the ~32 of a wheel entry and a deadline). Ids are filed in the timer wheel;
-// `slotOf` maps a fired id back to the store's slot.
+// pay 4 bytes, not the 20 of a wheel entry with its exact deadline and the slot it belongs to).
+// Ids are filed in the timer wheel; `slotOf` maps a fired id back to the store's slot.
 
 import { TimerWheel } from "./timer-wheel.ts";
+import { grown } from "./typed-arrays.ts";
 
 export class ExpiryTable {
   private wheel: TimerWheel;
-  /** exact deadline in ms of each timer id */
-  private deadline = new Float64Array(256);
   private slotOf = new Int32Array(256);
   private freeIds: number[] = [];
   private nextId = 0;
@@ -21,17 +20,16 @@ export class ExpiryTable {
   }
 
   deadlineOf(timer: number): number {
-    return this.deadline[timer]!;
+    return this.wheel.dueOf(timer);
   }
 
   /** Files a deadline for `slot`, reusing its timer id if it has one (-1 if not); returns the id. */
   schedule(timer: number, slot: number, expiresAt: number): number {
     if (timer < 0) {
       timer = this.freeIds.pop() ?? this.nextId++;
-      if (timer >= this.deadline.length) this.grow();
+      if (timer >= this.slotOf.length) this.grow();
       this.slotOf[timer] = slot;
     }
-    this.deadline[timer] = expiresAt;
     this.wheel.schedule(timer, expiresAt);
     return timer;
   }
@@ -53,11 +51,6 @@ export class ExpiryTable {
   }
 
   private grow(): void {
-    const deadline = new Float64Array(this.deadline.length * 2);
-    deadline.set(this.deadline);
-    this.deadline = deadline;
-    const slotOf = new Int32Array(this.slotOf.length * 2);
-    slotOf.set(this.slotOf);
-    this.slotOf = slotOf;
+    this.slotOf = grown(this.slotOf, this.slotOf.length * 2);
   }
 }

@@ -1,9 +1,10 @@
-// The compact store's per-entry records: one 20-byte row ("slot") per key plus a 1-byte hash
-// tag. Slot ids never move while a key lives, so the hash index, the timer table, SCAN cursors
+// The compact store's per-entry records: one 16-byte row ("slot") per key plus a 1-byte hash
+// tag and the 2 top bytes of its write time. Slot ids never move while a key lives, so the hash index, the timer table, SCAN cursors
 // and eviction samples all refer to entries by a plain integer. Key and value bytes live
 // together in one arena block.
 
 import { Arena, LARGE_BYTES } from "./arena.ts";
+import { grown, release } from "./typed-arrays.ts";
 
 /** `address` of a slot that holds no key. */
 export const FREE = 0xffffffff;
@@ -12,11 +13,12 @@ const LARGE = 0xffff;
 /** `keyLength` of a key of 65535 bytes or more: the length is kept aside */
 const LONG = 0xffff;
 /**
- * Columns come in segments of 64 Ki rows: growing adds a segment (≈1.4 MB) instead of copying
- * every column, so no write ever pays for a copy of millions of rows. Below one segment, the
- * first segment doubles from FIRST_ROWS so that a small store stays small.
+ * Columns come in segments of 16 Ki rows: growing adds a segment (≈300 KB) instead of copying
+ * every column, so no write ever pays for a copy of millions of rows, and at most one segment's
+ * rows wait unused. Below one segment, the first segment doubles from FIRST_ROWS so that a small
+ * store stays small.
  */
-const SEGMENT_BITS = 16;
+const SEGMENT_BITS = 14;
 const SEGMENT_ROWS = 1 << SEGMENT_BITS;
 const ROW_MASK = SEGMENT_ROWS - 1;
 const FIRST_ROWS = 1024;
@@ -36,27 +38,35 @@ export function hashBytes(bytes: Uint8Array, start: number, end: number, seed: n
 /** The top 8 bits of a hash, kept per slot: rules out 255 of 256 wrong probes without the arena. */
 export const tagOf = (hash: number): number => hash >>> 24;
 
-/** Words in a row: address, key length | size << 16, timer id, time of write (high, low). */
-const STRIDE = 5;
+/**
+ * Words in a row: address, key length | size << 16, timer id, time of write (low 32 bits). The
+ * time's next 16 bits are in a column of their own: that reaches the year 10889; a later time
+ * (FAR in the column) is kept aside whole.
+ */
+const STRIDE = 4;
 const TWO_32 = 0x100000000;
+const FAR = 0xffff;
 
 export class SlotTable {
   readonly arena = new Arena();
   /** the hash tag of each slot, apart from the rows: probes read only this dense column */
-  private tags: Uint8Array[] = [new Uint8Array(FIRST_ROWS)];
+  private tags: Uint8Array<ArrayBuffer>[] = [new Uint8Array(FIRST_ROWS)];
   /**
    * One row of STRIDE uint32 words per slot, so that a hit reads one or two cache lines rather
    * than one per field: the arena address (FREE when the slot is unused), key length and block
-   * size (16 bits each: LONG / LARGE mean "look aside"), timer id (-1: no TTL) and the time of
-   * the last write in integer milliseconds, split in two words.
+   * size (16 bits each: LONG / LARGE mean "look aside"), timer id (-1: no TTL) and the low 32
+   * bits of the time of the last write in integer milliseconds.
    */
-  private rowWords: Uint32Array[] = [newRows(FIRST_ROWS)];
+  private rowWords: Uint32Array<ArrayBuffer>[] = [newRows(FIRST_ROWS)];
+  /** bits 32–47 of each slot's time of write */
+  private writtenHigh: Uint16Array<ArrayBuffer>[] = [new Uint16Array(FIRST_ROWS)];
   /** access clock of the last read or write; only kept when eviction needs it */
-  private accesses: Uint32Array[] = [new Uint32Array(0)];
+  private accesses: Uint32Array<ArrayBuffer>[] = [new Uint32Array(0)];
   private rows = FIRST_ROWS;
   /** ids below this have been handed out at least once */
   highWater = 0;
   private longKeys = new Map<number, number>();
+  private farTimes = new Map<number, number>();
   private freeIds = new Int32Array(64);
   private freeCount = 0;
 
@@ -85,17 +95,21 @@ export class SlotTable {
 
   /** Milliseconds; stored as an integer (times are Date.now() values). */
   writtenAtOf(slot: number): number {
-    const words = this.rowWords[slot >>> SEGMENT_BITS]!;
-    const at = (slot & ROW_MASK) * STRIDE;
-    return words[at + 3]! * TWO_32 + words[at + 4]!;
+    const segment = slot >>> SEGMENT_BITS;
+    const row = slot & ROW_MASK;
+    const high = this.writtenHigh[segment]![row]!;
+    return high === FAR ? this.farTimes.get(slot)! : high * TWO_32 + this.rowWords[segment]![row * STRIDE + 3]!;
   }
 
   setWrittenAt(slot: number, writtenAt: number): void {
-    const words = this.rowWords[slot >>> SEGMENT_BITS]!;
-    const at = (slot & ROW_MASK) * STRIDE;
+    const segment = slot >>> SEGMENT_BITS;
+    const row = slot & ROW_MASK;
     const ms = writtenAt > 0 ? Math.floor(writtenAt) : 0;
-    words[at + 3] = Math.floor(ms / TWO_32);
-    words[at + 4] = ms >>> 0;
+    const high = Math.min(Math.floor(ms / TWO_32), FAR);
+    if (high === FAR) this.farTimes.set(slot, ms);
+    else if (this.writtenHigh[segment]![row] === FAR) this.farTimes.delete(slot);
+    this.writtenHigh[segment]![row] = high;
+    this.rowWords[segment]![row * STRIDE + 3] = ms >>> 0;
   }
 
   timerOf(slot: number): number {
@@ -195,22 +209,22 @@ export class SlotTable {
     const words = this.rowWords[slot >>> SEGMENT_BITS]!;
     const row = (slot & ROW_MASK) * STRIDE;
     if ((words[row + 1]! & 0xffff) === LONG) this.longKeys.delete(slot);
+    if (this.writtenHigh[slot >>> SEGMENT_BITS]![slot & ROW_MASK] === FAR) this.farTimes.delete(slot);
+    this.writtenHigh[slot >>> SEGMENT_BITS]![slot & ROW_MASK] = 0;
     words[row] = FREE;
     words[row + 1] = 0;
     words[row + 2] = -1;
-    if (this.freeCount === this.freeIds.length) {
-      const bigger = new Int32Array(this.freeIds.length * 2);
-      bigger.set(this.freeIds);
-      this.freeIds = bigger;
-    }
+    if (this.freeCount === this.freeIds.length) this.freeIds = grown(this.freeIds, this.freeIds.length * 2);
     this.freeIds[this.freeCount++] = slot;
   }
 
   /** Forgets every entry at once (the columns keep their size). */
   clear(): void {
     this.arena.clear();
-    for (let segment = 0; segment < this.rowWords.length; segment++) this.rowWords[segment] = newRows(this.rowWords[segment]!.length / STRIDE);
+    for (const words of this.rowWords) freeRows(words);
+    for (const high of this.writtenHigh) high.fill(0);
     this.longKeys.clear();
+    this.farTimes.clear();
     this.highWater = 0;
     this.freeCount = 0;
   }
@@ -219,30 +233,38 @@ export class SlotTable {
   private grow(): void {
     if (this.rows < SEGMENT_ROWS) {
       const rows = this.rows * 2;
-      this.tags[0] = widen(this.tags[0]!, new Uint8Array(rows));
+      this.tags[0] = grown(this.tags[0]!, rows);
       this.rowWords[0] = widen(this.rowWords[0]!, newRows(rows));
-      if (this.trackAccess) this.accesses[0] = widen(this.accesses[0]!, new Uint32Array(rows));
+      this.writtenHigh[0] = grown(this.writtenHigh[0]!, rows);
+      if (this.trackAccess) this.accesses[0] = grown(this.accesses[0]!, rows);
       this.rows = rows;
       return;
     }
     this.tags.push(new Uint8Array(SEGMENT_ROWS));
     this.rowWords.push(newRows(SEGMENT_ROWS));
+    this.writtenHigh.push(new Uint16Array(SEGMENT_ROWS));
     if (this.trackAccess) this.accesses.push(new Uint32Array(SEGMENT_ROWS));
     this.rows += SEGMENT_ROWS;
   }
 }
 
 /** Rows of unused slots: address FREE, timer -1. */
-function newRows(rows: number): Uint32Array {
-  const words = new Uint32Array(rows * STRIDE);
+function newRows(rows: number): Uint32Array<ArrayBuffer> {
+  return freeRows(new Uint32Array(rows * STRIDE));
+}
+
+function freeRows(words: Uint32Array<ArrayBuffer>): Uint32Array<ArrayBuffer> {
   for (let at = 0; at < words.length; at += STRIDE) {
     words[at] = FREE;
+    words[at + 1] = 0;
     words[at + 2] = 0xffffffff;
   }
   return words;
 }
 
-function widen<T extends Uint8Array | Uint32Array>(old: T, bigger: T): T {
-  bigger.set(old as ArrayLike<number>);
+/** `bigger` with the rows of `old`, whose memory goes back at once. */
+function widen(old: Uint32Array<ArrayBuffer>, bigger: Uint32Array<ArrayBuffer>): Uint32Array<ArrayBuffer> {
+  bigger.set(old);
+  release(old);
   return bigger;
 }

@@ -2,26 +2,40 @@
 // Stores schedule their entries by slot id, so set, reset, cancel and expiry are O(1) each and
 // nothing ever scans the keyspace. Time is injected: `advance(now)` fires whatever is due.
 
+import { grown } from "./typed-arrays.ts";
+
 /**
  * 10 ms per tick: fine enough that a key is freed well within the one second SPEC §4 allows,
  * coarse enough that a one-hour TTL passes through at most three cascades.
  */
 export const TICK_MS = 10;
+
 const SLOT_BITS = 8;
 const SLOTS = 1 << SLOT_BITS; // 256 slots a level
 const LEVELS = 4; // 256^4 ticks of 10 ms ≈ 497 days; later deadlines are parked and re-filed
 const MASK = SLOTS - 1;
 const NONE = -1;
+/** `bucketOf` of an id that is not filed (buckets number LEVELS*SLOTS + 1, well below it) */
+const UNFILED = 0xffff;
+const TWO_32 = 0x100000000;
+/** `dueHigh` of a due time kept aside whole: not a whole number of ms in [0, 0xffff * 2^32) */
+const ASIDE = 0xffff;
 
 export class TimerWheel {
   /** tick most recently processed */
   private current: number;
   private next = new Int32Array(1024).fill(NONE);
   private prev = new Int32Array(1024).fill(NONE);
-  /** bucket index the id is filed in, or NONE */
-  private bucketOf = new Int32Array(1024).fill(NONE);
-  /** due time in ticks (ceil), exact enough as doubles */
-  private dueTick = new Float64Array(1024);
+  /** bucket index the id is filed in, or UNFILED (16 bits: an id costs 16 bytes in all) */
+  private bucketOf = new Uint16Array(1024).fill(UNFILED);
+  /**
+   * Exact due time in ms, as given (its tick is the ceiling of dueMs / TICK_MS), in 48 bits:
+   * the low 32 and the next 16, which reach the year 10889; any other value (later, negative,
+   * fractional) is kept aside whole.
+   */
+  private dueLow = new Uint32Array(1024);
+  private dueHigh = new Uint16Array(1024);
+  private dueAside = new Map<number, number>();
   /** head id of each bucket: LEVELS*SLOTS buckets plus one "due now" bucket */
   private heads = new Int32Array(LEVELS * SLOTS + 1).fill(NONE);
   private readonly dueNow = LEVELS * SLOTS;
@@ -40,22 +54,27 @@ export class TimerWheel {
   /** Files `id` to fire at `dueMs` (never earlier), replacing any earlier schedule of it. */
   schedule(id: number, dueMs: number): void {
     if (id >= this.next.length) this.grow(id);
-    if (this.bucketOf[id] !== NONE) this.unlink(id);
-    const due = Math.ceil(dueMs / TICK_MS);
-    this.dueTick[id] = due;
-    this.file(id, due);
+    if (this.bucketOf[id] !== UNFILED) this.unlink(id);
+    this.setDue(id, dueMs);
+    this.file(id, this.dueTick(id));
     this.count++;
   }
 
+  /** The due time `id` was last scheduled for, in ms (kept while it is filed, and after). */
+  dueOf(id: number): number {
+    const high = this.dueHigh[id]!;
+    return high === ASIDE ? this.dueAside.get(id)! : high * TWO_32 + this.dueLow[id]!;
+  }
+
   cancel(id: number): void {
-    if (id < this.next.length && this.bucketOf[id] !== NONE) {
+    if (id < this.next.length && this.bucketOf[id] !== UNFILED) {
       this.unlink(id);
       this.count--;
     }
   }
 
   isScheduled(id: number): boolean {
-    return id < this.next.length && this.bucketOf[id] !== NONE;
+    return id < this.next.length && this.bucketOf[id] !== UNFILED;
   }
 
   /** Moves time to `now`; calls `fire(id)` for every id whose due time has passed, once. */
@@ -101,7 +120,7 @@ export class TimerWheel {
         this.next[id] = NONE;
         this.prev[id] = NONE;
         this.levelCount[level]!--;
-        this.file(id, this.dueTick[id]!, true);
+        this.file(id, this.dueTick(id), true);
         id = following;
       }
     }
@@ -115,14 +134,14 @@ export class TimerWheel {
       const following = this.next[id]!;
       this.next[id] = NONE;
       this.prev[id] = NONE;
-      this.bucketOf[id] = NONE;
+      this.bucketOf[id] = UNFILED;
       this.levelCount[0]!--;
-      if (this.dueTick[id]! <= this.current) {
+      if (this.dueTick(id) <= this.current) {
         this.count--;
         fired++;
         fire(id);
       } else {
-        this.file(id, this.dueTick[id]!, true); // not yet due: file again
+        this.file(id, this.dueTick(id), true); // not yet due: file again
       }
       id = following;
     }
@@ -169,22 +188,32 @@ export class TimerWheel {
     if (after !== NONE) this.prev[after] = before;
     this.next[id] = NONE;
     this.prev[id] = NONE;
-    this.bucketOf[id] = NONE;
+    this.bucketOf[id] = UNFILED;
+  }
+
+  private dueTick(id: number): number {
+    return Math.ceil(this.dueOf(id) / TICK_MS);
+  }
+
+  private setDue(id: number, dueMs: number): void {
+    const high = Math.floor(dueMs / TWO_32);
+    if (Number.isInteger(dueMs) && high >= 0 && high < ASIDE) {
+      if (this.dueHigh[id] === ASIDE) this.dueAside.delete(id);
+      this.dueHigh[id] = high;
+      this.dueLow[id] = dueMs >>> 0;
+    } else {
+      this.dueHigh[id] = ASIDE;
+      this.dueAside.set(id, dueMs);
+    }
   }
 
   private grow(id: number): void {
     let size = this.next.length;
     while (size <= id) size *= 2;
-    const widen = (old: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> => {
-      const bigger = new Int32Array(size).fill(NONE);
-      bigger.set(old);
-      return bigger;
-    };
-    this.next = widen(this.next);
-    this.prev = widen(this.prev);
-    this.bucketOf = widen(this.bucketOf);
-    const due = new Float64Array(size);
-    due.set(this.dueTick);
-    this.dueTick = due;
+    this.next = grown(this.next, size, NONE);
+    this.prev = grown(this.prev, size, NONE);
+    this.bucketOf = grown(this.bucketOf, size, UNFILED);
+    this.dueLow = grown(this.dueLow, size);
+    this.dueHigh = grown(this.dueHigh, size);
   }
 }

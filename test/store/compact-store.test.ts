@@ -122,11 +122,11 @@ describe("CompactStore internals", () => {
     const store = new CompactStore(clock);
     const n = 150_000;
     for (let i = 0; i < n; i++) store.set(b(`s${i}`), b(`${i}`), i % 3 ? 0 : clock.now() + 1000 + i, clock.now() + i);
-    expect(store.footprint().slotCapacity).toBe(3 * 65536);
+    expect(store.footprint().slotCapacity).toBe(10 * 16384); // whole segments of 16 Ki rows
     for (let i = 0; i < n; i += 2) store.delete(b(`s${i}`));
     await turn();
     for (let i = 0; i < n; i += 2) store.set(b(`t${i}`), b(`t${i}`), 0, clock.now());
-    expect(store.footprint().slotCapacity).toBe(3 * 65536); // freed ids are reused
+    expect(store.footprint().slotCapacity).toBe(10 * 16384); // freed ids are reused
     let ok = true;
     for (let i = 0; i < n; i++) {
       const odd = store.get(b(`s${i}`));
@@ -139,20 +139,35 @@ describe("CompactStore internals", () => {
     expect(store.size).toBe(n - 25_000);
   });
 
+  test("set - a time of write after the year 10889 is kept aside, and forgotten on overwrite and delete", () => {
+    const clock = new ManualClock();
+    const store = new CompactStore(clock);
+    const far = 8.64e15; // the last Date
+    store.set(b("a"), b("1"), 0, far);
+    store.set(b("b"), b("2"), 0, far - 1);
+    expect(store.get(b("a"))!.writtenAt).toBe(far);
+    store.set(b("a"), b("3"), 0, 1_800_000_000_123);
+    expect(store.get(b("a"))!.writtenAt).toBe(1_800_000_000_123);
+    store.delete(b("b"));
+    store.set(b("c"), b("4"), 0, 2 ** 47 + 5); // reuses b's slot
+    expect(store.get(b("c"))!.writtenAt).toBe(2 ** 47 + 5);
+    expect(store.setExpiry(b("c"), 0, far)).toBe(true);
+    expect(store.get(b("c"))!.writtenAt).toBe(far);
+  });
+
   test("set - growing past a resize keeps every key reachable while the old table drains", () => {
     const clock = new ManualClock();
     const store = new CompactStore(clock);
     let n = 0;
+    const first = store.footprint().indexBuckets;
     // Fill until a resize starts, then check lookups of keys on both sides of the migration.
-    while (n < 100_000) {
+    while (n < 100_000 && store.footprint().indexBuckets === first) {
       store.set(b(`r${n}`), b(`${n}`), 0, clock.now());
       n++;
-      const { indexBuckets } = store.footprint();
-      if (n > 1000 && indexBuckets !== 1 << (31 - Math.clz32(indexBuckets))) break;
     }
-    const during = store.footprint().indexBuckets;
-    expect(during).not.toBe(1 << (31 - Math.clz32(during))); // old + new table
+    const grown = Math.ceil(first * 1.5); // grows by half
+    expect(store.footprint().indexBuckets).toBe(first + grown); // old + new table
     for (let i = 0; i < n; i++) expect(new TextDecoder().decode(store.get(b(`r${i}`))!.value)).toBe(`${i}`);
-    expect(store.footprint().indexBuckets).toBe(1 << (31 - Math.clz32(during))); // migration done
+    expect(store.footprint().indexBuckets).toBe(grown); // migration done
   });
 });

@@ -15,6 +15,19 @@ describe("TimerWheel", () => {
     expect(wheel.size).toBe(0);
   });
 
+  test("wheel - due times are kept exactly, packed or kept aside (fractional, negative, past 10889)", () => {
+    const wheel = new TimerWheel(T0);
+    const times = [T0 + 1, 2 ** 32 - 1, 2 ** 32, T0 + 0.5, -3, 8.64e15, 2 ** 48 + 7];
+    times.forEach((t, id) => wheel.schedule(id, t));
+    times.forEach((t, id) => expect(wheel.dueOf(id)).toBe(t));
+    wheel.schedule(5, T0 + 20); // from aside back to packed
+    wheel.schedule(3, T0 + 20.25); // and the other way
+    expect([wheel.dueOf(5), wheel.dueOf(3)]).toEqual([T0 + 20, T0 + 20.25]);
+    const fired: number[] = [];
+    wheel.advance(T0 + 10 * TICK_MS, (id) => fired.push(id));
+    expect(fired.sort()).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+
   test("wheel - reschedule replaces the earlier time, cancel removes it", () => {
     const wheel = new TimerWheel(T0);
     const fired: number[] = [];

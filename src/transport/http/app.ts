@@ -1,27 +1,18 @@
-// The HTTP/HTTPS API: the Elysia app (data, health, docs, CORS and other modules' route plugins)
-// and the Bun server that runs it, which records each client's socket address and limits bodies.
+// The Elysia app of the HTTP/HTTPS API: data, health, docs, CORS and other modules' route plugins.
+// server.ts imports this module only when a request first needs it (see there).
 
 import { cors } from "@elysiajs/cors";
 import { Elysia, type AnyElysia } from "elysia";
-import type { Server } from "bun";
-import { readFileSync } from "node:fs";
 import type { TokenService } from "../../auth/tokens.ts";
 import type { Engine } from "../../commands/engine.ts";
-import { CommandError } from "../../commands/errors.ts";
 import type { Config } from "../../config/keys.ts";
 import type { Logger } from "../../log/logger.ts";
 import { systemClock, type Clock } from "../../store/types.ts";
-import { rememberClientAddress, socketAddress } from "./client-address.ts";
-import { errorResponse, runDataCommand, type DataContext } from "./data-command.ts";
-import { plainQuery } from "./fast-get.ts";
+import { newDataContext, type DataContext } from "./data-command.ts";
 import { dataRoutes } from "./data-route.ts";
-import { docsRoutes, DOCS_PATH } from "./docs.ts";
-import { EnvelopeMemo } from "./envelope-memo.ts";
+import { docsRoutes } from "./docs.ts";
 import { errorToResponse } from "./errors.ts";
 import { healthRoute, type HealthSource } from "./health-route.ts";
-
-/** Room for the fields and form encoding around the largest value. */
-export const BODY_OVERHEAD_BYTES = 64 * 1024;
 
 export type HttpConfig = Pick<
   Config,
@@ -50,10 +41,6 @@ export interface HttpApp {
   readonly data: DataContext;
 }
 
-export function maxBodyBytes(config: Pick<Config, "MaxValueBytes">): number {
-  return config.MaxValueBytes + BODY_OVERHEAD_BYTES;
-}
-
 function corsPlugin(config: HttpConfig) {
   const allowed = config.Access_Control_Allow_Origin.split(/[\s,]+/).filter((o) => o !== "");
   return cors({
@@ -72,14 +59,9 @@ export function createHttpApp(deps: HttpDeps): AnyElysia {
   return buildHttpApp(deps).app;
 }
 
-export function buildHttpApp(deps: HttpDeps): HttpApp {
+/** `data` is shared with the server's fast path when it already exists. */
+export function buildHttpApp(deps: HttpDeps, data: DataContext = newDataContext(deps)): HttpApp {
   const clock = deps.clock ?? systemClock;
-  const data: DataContext = {
-    engine: deps.engine,
-    tokens: deps.tokens,
-    responseHost: `${deps.config.ResponseHost}:${deps.config.Httpport}`,
-    memo: new EnvelopeMemo(),
-  };
   let app: AnyElysia = new Elysia({ name: "owlcache-http" });
   if (deps.config.Cors) app = app.use(corsPlugin(deps.config));
   app = app
@@ -89,108 +71,4 @@ export function buildHttpApp(deps: HttpDeps): HttpApp {
     .use(docsRoutes());
   for (const plugin of deps.plugins) app = app.use(plugin);
   return { app, data };
-}
-
-export interface HttpServer {
-  readonly port: number;
-  /** http://host:port or https://host:port */
-  readonly url: string;
-  readonly docsUrl: string;
-  stop(): Promise<void>;
-}
-
-/** A start-up problem (unreadable certificate, port taken), named for the operator. */
-export class HttpStartError extends Error {}
-
-function readPem(path: string, what: string): string {
-  try {
-    return readFileSync(path, "utf8");
-  } catch (error) {
-    const reason = error instanceof Error && "code" in error ? String(error.code) : String(error);
-    throw new HttpStartError(`cannot read ${what} ${path} (${reason})`);
-  }
-}
-
-/** Reads a chunked body up to `limit` bytes; undefined when it is larger. */
-async function readLimited(request: Request, limit: number): Promise<Uint8Array | undefined> {
-  const reader = request.body!.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.length;
-    if (size > limit) {
-      await reader.cancel();
-      return undefined;
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks);
-}
-
-export function startHttpServer(deps: HttpDeps): HttpServer {
-  const { config } = deps;
-  const tls = config.Open_Https ? { cert: readPem(config.Https_CertFile, "Https_CertFile"), key: readPem(config.Https_KeyFile, "Https_KeyFile") } : undefined;
-  const { app, data } = buildHttpApp(deps);
-  const limit = maxBodyBytes(config);
-  const tooLarge = (): Response => errorResponse(data, new CommandError(413, `request body larger than ${limit} bytes`));
-  const handle = app.handle.bind(app) as (request: Request) => Promise<Response>;
-
-  const fetch = (request: Request, srv: Server<undefined>): Response | Promise<Response> => {
-    const client = socketAddress(request, srv);
-    rememberClientAddress(request, client);
-    if (request.body === null) return handle(request);
-    const length = request.headers.get("content-length");
-    if (length !== null) return Number(length) > limit ? tooLarge() : handle(request);
-    // Chunked: read it here, within the limit, so the 413 is ours and exact.
-    return readLimited(request, limit).then((body) => {
-      if (body === undefined) return tooLarge();
-      const copy = new Request(request, { body });
-      rememberClientAddress(copy, client);
-      return handle(copy);
-    });
-  };
-  // GET /data/ skips Elysia's per-request work (CORS needs Elysia's hooks, so only without it).
-  const fastGet = (request: Request, srv: Server<undefined>): Response | Promise<Response> => {
-    const fields = plainQuery(request.url);
-    if (fields === undefined) return fetch(request, srv);
-    return runDataCommand(data, request, () => socketAddress(request, srv), fields);
-  };
-  const routes = config.Cors ? undefined : { "/data/": { GET: fastGet }, "/data": { GET: fastGet } };
-
-  let server: Server<undefined>;
-  try {
-    server = Bun.serve({
-      hostname: config.Host,
-      port: config.Httpport,
-      tls,
-      // Bun's own cap (which answers a bare 413) is lifted: every body passes our check in
-      // `fetch` first, which refuses by Content-Length without reading and counts chunked bodies.
-      maxRequestBodySize: Number.MAX_SAFE_INTEGER,
-      routes,
-      fetch,
-      // A bug below the routes (the fast path has no Elysia around it): an envelope, not Bun's page.
-      error(error) {
-        deps.log.error("http request failed", { error });
-        return errorResponse(data, new CommandError(500, "internal error"));
-      },
-    });
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    if (tls) throw new HttpStartError(`cannot start HTTPS on ${config.Host}:${config.Httpport} with Https_CertFile ${config.Https_CertFile} and Https_KeyFile ${config.Https_KeyFile} (${reason})`);
-    throw new HttpStartError(`cannot listen on ${config.Host}:${config.Httpport} (${reason})`);
-  }
-  const port = server.port!;
-  data.responseHost = `${config.ResponseHost}:${port}`;
-  const host = config.Host.includes(":") ? `[${config.Host}]` : config.Host;
-  const url = `${tls ? "https" : "http"}://${host}:${port}`;
-  return {
-    port,
-    url,
-    docsUrl: `${url}${DOCS_PATH}`,
-    async stop() {
-      await server.stop(false); // finish in-flight requests
-    },
-  };
 }

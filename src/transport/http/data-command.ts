@@ -9,7 +9,7 @@ import type { HttpField, Session } from "../../commands/spec.ts";
 import { ByteWriter } from "../../protocol/byte-writer.ts";
 import { replyStatus, writeEnvelope } from "../../protocol/envelope.ts";
 import { utf8 } from "../../store/bytes.ts";
-import type { EnvelopeMemo } from "./envelope-memo.ts";
+import { EnvelopeMemo } from "./envelope-memo.ts";
 import { tokenFromRequest } from "./request-token.ts";
 
 export interface DataContext {
@@ -19,6 +19,10 @@ export interface DataContext {
   responseHost: string;
   /** encoded `get` answers of hot keys (absent: always encode) */
   readonly memo?: EnvelopeMemo;
+}
+
+export function newDataContext(deps: { readonly engine: Engine; readonly tokens: TokenService; readonly config: { readonly ResponseHost: string; readonly Httpport: number } }): DataContext {
+  return { engine: deps.engine, tokens: deps.tokens, responseHost: `${deps.config.ResponseHost}:${deps.config.Httpport}`, memo: new EnvelopeMemo() };
 }
 
 const JSON_HEADERS = { "content-type": "application/json; charset=utf-8", "x-content-type-options": "nosniff" } as const;

@@ -5,8 +5,8 @@ import { swagger } from "@elysiajs/swagger";
 import { Elysia } from "elysia";
 import { dirname, join } from "node:path";
 import { VERSION } from "../../version.ts";
+import { DOCS_PATH } from "./server.ts";
 
-export const DOCS_PATH = "/swagger";
 const ASSETS = `${DOCS_PATH}/assets`;
 const SWAGGER_UI_DIR = dirname(Bun.resolveSync("swagger-ui-dist/package.json", import.meta.dir));
 

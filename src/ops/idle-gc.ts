@@ -1,0 +1,48 @@
+// One full garbage collection when the node goes quiet after a burst of commands. A burst leaves
+// garbage that survived the young-generation collections it triggered (socket read buffers in
+// flight at the time, mostly: ≈5 MB after loading a million keys), and JSC collects the old
+// generation only when it grows further — on a node that has gone quiet, possibly never. With
+// the compact store the collection is short (≈5 ms at a million keys: keys and values live in
+// typed arrays, which it does not scan), and it only ever runs while no traffic is waiting.
+
+/** Commands since the last collection that make a burst worth collecting after. */
+export const IDLE_GC_AFTER_COMMANDS = 100_000;
+/** At most this many commands in the last second: the node is quiet. */
+export const IDLE_GC_QUIET_COMMANDS = 100;
+export const IDLE_GC_INTERVAL_MS = 1000;
+
+export class IdleCollector {
+  private lastTotal: number;
+  private totalAtCollection: number;
+  private timer: ReturnType<typeof setInterval> | undefined;
+  /** collections run so far */
+  collections = 0;
+
+  constructor(
+    /** running total of commands */
+    private readonly total: () => number,
+    private readonly collect: () => void = () => Bun.gc(true),
+  ) {
+    this.lastTotal = this.totalAtCollection = total();
+  }
+
+  start(): void {
+    this.timer = setInterval(() => this.tick(), IDLE_GC_INTERVAL_MS);
+    this.timer.unref?.();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  /** One look, every IDLE_GC_INTERVAL_MS: collects when a burst is over. */
+  tick(): void {
+    const total = this.total();
+    const lastSecond = total - this.lastTotal;
+    this.lastTotal = total;
+    if (total - this.totalAtCollection < IDLE_GC_AFTER_COMMANDS || lastSecond > IDLE_GC_QUIET_COMMANDS) return;
+    this.totalAtCollection = total;
+    this.collections++;
+    this.collect();
+  }
+}

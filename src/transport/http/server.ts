@@ -1,0 +1,159 @@
+// The Bun server of the HTTP/HTTPS API: records each client's socket address, limits bodies,
+// answers plain `GET /data/` itself, and hands every other request to the Elysia app (app.ts).
+// The app — Elysia, its schemas, the OpenAPI plugin and the route plugins of other modules — is
+// imported and built on the first request that needs it, so a node whose HTTP API sees only plain
+// gets, or nothing, never pays the ~20 MB of memory they take (bench/README.md, RSS).
+
+import type { Server } from "bun";
+import type { AnyElysia } from "elysia";
+import { readFileSync } from "node:fs";
+import { CommandError } from "../../commands/errors.ts";
+import type { Config } from "../../config/keys.ts";
+import type { HttpDeps } from "./app.ts";
+import { rememberClientAddress, socketAddress } from "./client-address.ts";
+import { errorResponse, newDataContext, runDataCommand } from "./data-command.ts";
+import { plainQuery } from "./fast-get.ts";
+
+/** Room for the fields and form encoding around the largest value. */
+export const BODY_OVERHEAD_BYTES = 64 * 1024;
+export const DOCS_PATH = "/swagger";
+
+/** A route plugin, or what builds it when the app is first needed (a dynamic import, say). */
+export type PluginSource = AnyElysia | (() => AnyElysia | Promise<AnyElysia>);
+
+export interface HttpServerDeps extends Omit<HttpDeps, "plugins"> {
+  readonly plugins: readonly PluginSource[];
+}
+
+export function maxBodyBytes(config: Pick<Config, "MaxValueBytes">): number {
+  return config.MaxValueBytes + BODY_OVERHEAD_BYTES;
+}
+
+export interface HttpServer {
+  readonly port: number;
+  /** http://host:port or https://host:port */
+  readonly url: string;
+  readonly docsUrl: string;
+  /** whether a request has needed the Elysia app yet (it is built on the first one that does) */
+  readonly appLoaded: boolean;
+  stop(): Promise<void>;
+}
+
+/** A start-up problem (unreadable certificate, port taken), named for the operator. */
+export class HttpStartError extends Error {}
+
+function readPem(path: string, what: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (error) {
+    const reason = error instanceof Error && "code" in error ? String(error.code) : String(error);
+    throw new HttpStartError(`cannot read ${what} ${path} (${reason})`);
+  }
+}
+
+/** Reads a chunked body up to `limit` bytes; undefined when it is larger. */
+async function readLimited(request: Request, limit: number): Promise<Uint8Array | undefined> {
+  const reader = request.body!.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.length;
+    if (size > limit) {
+      await reader.cancel();
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks);
+}
+
+export function startHttpServer(deps: HttpServerDeps): HttpServer {
+  const { config } = deps;
+  const tls = config.Open_Https ? { cert: readPem(config.Https_CertFile, "Https_CertFile"), key: readPem(config.Https_KeyFile, "Https_KeyFile") } : undefined;
+  const data = newDataContext(deps);
+  const limit = maxBodyBytes(config);
+  const tooLarge = (): Response => errorResponse(data, new CommandError(413, `request body larger than ${limit} bytes`));
+
+  // The Elysia app, built once by whichever request needs it first; the others wait for it.
+  let appHandle: ((request: Request) => Promise<Response>) | undefined;
+  let loading: Promise<(request: Request) => Promise<Response>> | undefined;
+  const loadApp = async (): Promise<(request: Request) => Promise<Response>> => {
+    const [{ buildHttpApp }, plugins] = await Promise.all([
+      import("./app.ts"),
+      Promise.all(deps.plugins.map((plugin) => (typeof plugin === "function" ? plugin() : plugin))),
+    ]);
+    const { app } = buildHttpApp({ ...deps, plugins }, data);
+    appHandle = app.handle.bind(app) as (request: Request) => Promise<Response>;
+    return appHandle;
+  };
+  const handle = (request: Request): Promise<Response> => {
+    if (appHandle) return appHandle(request);
+    loading ??= loadApp().catch((error: unknown) => {
+      loading = undefined; // the next request tries again
+      throw error;
+    });
+    return loading.then((run) => run(request));
+  };
+
+  const fetch = (request: Request, srv: Server<undefined>): Response | Promise<Response> => {
+    const client = socketAddress(request, srv);
+    rememberClientAddress(request, client);
+    if (request.body === null) return handle(request);
+    const length = request.headers.get("content-length");
+    if (length !== null) return Number(length) > limit ? tooLarge() : handle(request);
+    // Chunked: read it here, within the limit, so the 413 is ours and exact.
+    return readLimited(request, limit).then((body) => {
+      if (body === undefined) return tooLarge();
+      const copy = new Request(request, { body });
+      rememberClientAddress(copy, client);
+      return handle(copy);
+    });
+  };
+  // GET /data/ skips Elysia's per-request work (CORS needs Elysia's hooks, so only without it).
+  const fastGet = (request: Request, srv: Server<undefined>): Response | Promise<Response> => {
+    const fields = plainQuery(request.url);
+    if (fields === undefined) return fetch(request, srv);
+    return runDataCommand(data, request, () => socketAddress(request, srv), fields);
+  };
+  const routes = config.Cors ? undefined : { "/data/": { GET: fastGet }, "/data": { GET: fastGet } };
+
+  let server: Server<undefined>;
+  try {
+    server = Bun.serve({
+      hostname: config.Host,
+      port: config.Httpport,
+      tls,
+      // Bun's own cap (which answers a bare 413) is lifted: every body passes our check in
+      // `fetch` first, which refuses by Content-Length without reading and counts chunked bodies.
+      maxRequestBodySize: Number.MAX_SAFE_INTEGER,
+      routes,
+      fetch,
+      // A bug below the routes (the fast path has no Elysia around it): an envelope, not Bun's page.
+      error(error) {
+        deps.log.error("http request failed", { error });
+        return errorResponse(data, new CommandError(500, "internal error"));
+      },
+    });
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    if (tls) throw new HttpStartError(`cannot start HTTPS on ${config.Host}:${config.Httpport} with Https_CertFile ${config.Https_CertFile} and Https_KeyFile ${config.Https_KeyFile} (${reason})`);
+    throw new HttpStartError(`cannot listen on ${config.Host}:${config.Httpport} (${reason})`);
+  }
+  const port = server.port!;
+  data.responseHost = `${config.ResponseHost}:${port}`;
+  const host = config.Host.includes(":") ? `[${config.Host}]` : config.Host;
+  const url = `${tls ? "https" : "http"}://${host}:${port}`;
+  return {
+    port,
+    url,
+    docsUrl: `${url}${DOCS_PATH}`,
+    get appLoaded() {
+      return appHandle !== undefined;
+    },
+    async stop() {
+      await server.stop(false); // finish in-flight requests
+    },
+  };
+}
