@@ -11,8 +11,14 @@ import { ByteWriter } from "../protocol/byte-writer.ts";
  */
 export const MAX_BACKLOG_BYTES = 8 * 1024 * 1024;
 
+/**
+ * A connection's output buffer starts this small and grows (doubling) with its batches: ten
+ * thousand idle clients should not cost 64 KiB each.
+ */
+const INITIAL_OUT_BYTES = 4 * 1024;
+
 export class ReplyPipe {
-  readonly out = new ByteWriter();
+  readonly out = new ByteWriter(INITIAL_OUT_BYTES);
   private outbox: Uint8Array[] = [];
   private outboxBytes = 0;
 
