@@ -4,6 +4,7 @@
 
 import type { StoreSnapshot } from "../store/types.ts";
 import {
+  BLOCK_HEADER_BYTES,
   BLOCK_MARKER,
   decodeFileHeader,
   encodeFileHeader,
@@ -85,6 +86,21 @@ export class SnapshotEncoder {
     both.set(body, out.length);
     return both;
   }
+}
+
+/** Bytes at the end of a whole snapshot that hold its end block. */
+export const END_BLOCK_BYTES = BLOCK_HEADER_BYTES + 8;
+
+/**
+ * The record count a snapshot's end block states, read from the file's last END_BLOCK_BYTES with
+ * nothing else checked: a hint to size the store before loading (decodeFile checks the count).
+ */
+export function statedRecordCount(tail: Uint8Array): number | undefined {
+  if (tail.length !== END_BLOCK_BYTES) return undefined;
+  const view = new DataView(tail.buffer, tail.byteOffset, END_BLOCK_BYTES);
+  if (view.getUint32(0, true) !== END_MARKER || view.getUint32(4, true) !== 8) return undefined;
+  const count = view.getFloat64(BLOCK_HEADER_BYTES, true);
+  return Number.isSafeInteger(count) && count >= 0 ? count : undefined;
 }
 
 export interface DecodedFile {

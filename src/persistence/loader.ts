@@ -7,9 +7,9 @@ import { join } from "node:path";
 import type { Store } from "../store/types.ts";
 import { LOG_FILE } from "./append-log.ts";
 import { removeStaleTemps } from "./atomic-file.ts";
-import { decodeFile } from "./file-codec.ts";
+import { decodeFile, END_BLOCK_BYTES, statedRecordCount } from "./file-codec.ts";
 import { decodeFileHeader, FILE_HEADER_BYTES, FormatError, LOG_MAGIC, SNAPSHOT_MAGIC, UnsupportedVersionError } from "./frame.ts";
-import { decodeRecords, type RecordVisitor } from "./records.ts";
+import { decodeRecords, SET_HEAD_BYTES, type RecordVisitor } from "./records.ts";
 import type { ReplayClock } from "./replay-clock.ts";
 
 export const SNAPSHOT_FILE = "owlcache.db";
@@ -68,21 +68,36 @@ export function loadData(options: LoadOptions): LoadResult {
   removeStaleTemps(join(dir, LOG_FILE));
   const damaged: DamagedFile[] = [];
   let total = 0;
-  const counted = (): void => {
-    if (++total % PROGRESS_EVERY === 0) options.progress?.(total);
+  const counted = (records = 1): void => {
+    const before = total;
+    total += records;
+    const step = Math.floor(total / PROGRESS_EVERY);
+    if (step > Math.floor(before / PROGRESS_EVERY)) options.progress?.(step * PROGRESS_EVERY);
   };
+  // Stores with a bulk path take set records by position, a batch at a time.
+  const load = store.load?.bind(store);
 
   const snapshotPath = join(dir, SNAPSHOT_FILE);
   let snapshotGeneration = 0;
   let snapshotRecords = 0;
   if (existsSync(snapshotPath)) {
     const bytes = readBytes(snapshotPath);
+    const stated = statedRecordCount(bytes.subarray(bytes.length - END_BLOCK_BYTES));
+    // At most one record per SET_HEAD_BYTES of file, whatever a damaged end block says.
+    if (stated !== undefined) store.reserve?.(store.size + Math.min(stated, Math.floor(bytes.length / SET_HEAD_BYTES)));
     const visitor: RecordVisitor = {
       set: (key, value, expiresAt, writtenAt) => {
         store.set(key, value, expiresAt, writtenAt);
         snapshotRecords++;
         counted();
       },
+      sets:
+        load &&
+        ((batch) => {
+          load(batch);
+          snapshotRecords += batch.count;
+          counted(batch.count);
+        }),
       expire: unexpected,
       delete: unexpected,
       flush: unexpected,
@@ -114,6 +129,7 @@ export function loadData(options: LoadOptions): LoadResult {
   let logRecords = 0;
   const replay: RecordVisitor = {
     set: (key, value, expiresAt, writtenAt) => (store.set(key, value, expiresAt, writtenAt), logRecords++, counted()),
+    sets: load && ((batch) => (load(batch), (logRecords += batch.count), counted(batch.count))),
     expire: (key, expiresAt, writtenAt) => (store.setExpiry(key, expiresAt, writtenAt), logRecords++, counted()),
     delete: (key) => (store.delete(key), logRecords++, counted()),
     flush: () => (store.clear(), logRecords++, counted()),
