@@ -4,6 +4,7 @@
 
 import type { StoreSnapshot } from "../store/types.ts";
 import {
+  BLOCK_HEADER_BYTES,
   BLOCK_MARKER,
   decodeFileHeader,
   encodeFileHeader,
@@ -15,6 +16,7 @@ import {
   SNAPSHOT_MAGIC,
   type FileHeader,
 } from "./frame.ts";
+import { FileWindow, type ByteSource } from "./file-window.ts";
 import { BlockWriter } from "./records.ts";
 
 /**
@@ -87,6 +89,21 @@ export class SnapshotEncoder {
   }
 }
 
+/** Bytes at the end of a whole snapshot that hold its end block. */
+export const END_BLOCK_BYTES = BLOCK_HEADER_BYTES + 8;
+
+/**
+ * The record count a snapshot's end block states, read from the file's last END_BLOCK_BYTES with
+ * nothing else checked: a hint to size the store before loading (decodeFile checks the count).
+ */
+export function statedRecordCount(tail: Uint8Array): number | undefined {
+  if (tail.length !== END_BLOCK_BYTES) return undefined;
+  const view = new DataView(tail.buffer, tail.byteOffset, END_BLOCK_BYTES);
+  if (view.getUint32(0, true) !== END_MARKER || view.getUint32(4, true) !== 8) return undefined;
+  const count = view.getFloat64(BLOCK_HEADER_BYTES, true);
+  return Number.isSafeInteger(count) && count >= 0 ? count : undefined;
+}
+
 export interface DecodedFile {
   readonly header: FileHeader;
   /** the first damage found (repair mode only; otherwise it is thrown) */
@@ -96,12 +113,13 @@ export interface DecodedFile {
 }
 
 /**
- * Walks the blocks of a snapshot or log held in `bytes`, calling `onBlock(payload, count, base)`
- * for each intact one. Without `repair` the first damage throws a FormatError naming the offset;
- * with it, damaged blocks are skipped and the walk resumes at the next intact block.
+ * Walks the blocks of a snapshot or log — all of it in memory, or read from `source` a chunk at
+ * a time — calling `onBlock(payload, count, base)` for each intact one (`payload` is valid during
+ * the call only). Without `repair` the first damage throws a FormatError naming the offset; with
+ * it, damaged blocks are skipped and the walk resumes at the next intact block.
  */
 export function decodeFile(
-  bytes: Uint8Array,
+  source: Uint8Array | ByteSource,
   magic: string,
   repair: boolean,
   onBlock: (payload: Uint8Array, count: number, base: number) => void,
@@ -113,9 +131,12 @@ export function decodeFile(
     damage ??= error;
     skipped++;
   };
+  const file = new FileWindow(source);
+  const size = file.size;
   let header: FileHeader;
   try {
-    header = decodeFileHeader(bytes, magic);
+    file.has(0, FILE_HEADER_BYTES);
+    header = decodeFileHeader(file.bytes, magic);
   } catch (error) {
     if (!(error instanceof FormatError)) throw error;
     note(error);
@@ -125,36 +146,40 @@ export function decodeFile(
   let records = 0;
   let ended = false;
   let offset = FILE_HEADER_BYTES;
-  while (offset < bytes.length && !ended) {
-    let block;
+  while (offset < size && !ended) {
     try {
-      block = readBlock(bytes, offset, 0);
+      file.has(offset, BLOCK_HEADER_BYTES);
+      let block = readBlock(file.bytes, offset - file.start, file.start);
       if ("need" in block) {
-        note(new FormatError(offset, `block needs ${block.need} bytes, the file ends ${bytes.length - offset} bytes later`, true));
-        break;
+        if (file.has(offset, block.need)) block = readBlock(file.bytes, offset - file.start, file.start);
+        if ("need" in block) {
+          note(new FormatError(offset, `block needs ${block.need} bytes, the file ends ${file.end - offset} bytes later`, true));
+          break;
+        }
       }
+      const end = file.start + block.end;
       if (block.marker === END_MARKER) {
         if (!isSnapshot || block.payload.length !== 8) throw new FormatError(offset, "misplaced end block", false);
         const expected = new DataView(block.payload.buffer, block.payload.byteOffset, 8).getFloat64(0, true);
         if (!repair && expected !== records) throw new FormatError(offset, `end block counts ${expected} records, the file holds ${records}`, false);
-        if (!repair && block.end !== bytes.length) throw new FormatError(block.end, "bytes after the end block", false);
+        if (!repair && end !== size) throw new FormatError(end, "bytes after the end block", false);
         ended = true;
         break;
       }
       if (block.marker !== BLOCK_MARKER) throw new FormatError(offset, "unknown block", false);
-      onBlock(block.payload, block.count, offset + 16);
+      onBlock(block.payload, block.count, offset + BLOCK_HEADER_BYTES);
       records += block.count;
-      offset = block.end;
+      offset = end;
     } catch (error) {
       if (!(error instanceof FormatError)) throw error;
       note(error);
-      const resume = findNextMarker(bytes, offset + 1);
+      const resume = file.nextMarker(offset + 1, findNextMarker);
       if (resume === -1) break;
       offset = resume;
     }
   }
   if (isSnapshot && !ended && damage === undefined) {
-    note(new FormatError(bytes.length, "the end block is missing", true));
+    note(new FormatError(size, "the end block is missing", true));
   }
   return { header, damage, skippedBlocks: skipped };
 }

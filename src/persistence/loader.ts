@@ -2,14 +2,15 @@
 // Damage stops the start naming file and offset; with --repair intact blocks are kept and the
 // damaged file is linked aside (never deleted) before anything replaces it.
 
-import { closeSync, copyFileSync, existsSync, linkSync, openSync, readdirSync, readFileSync, readSync, rmSync } from "node:fs";
+import { closeSync, copyFileSync, existsSync, fstatSync, linkSync, openSync, readdirSync, readSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Store } from "../store/types.ts";
 import { LOG_FILE } from "./append-log.ts";
 import { removeStaleTemps } from "./atomic-file.ts";
-import { decodeFile } from "./file-codec.ts";
+import { decodeFile, END_BLOCK_BYTES, statedRecordCount } from "./file-codec.ts";
+import type { ByteSource } from "./file-window.ts";
 import { decodeFileHeader, FILE_HEADER_BYTES, FormatError, LOG_MAGIC, SNAPSHOT_MAGIC, UnsupportedVersionError } from "./frame.ts";
-import { decodeRecords, type RecordVisitor } from "./records.ts";
+import { decodeRecords, SET_HEAD_BYTES, type RecordVisitor } from "./records.ts";
 import type { ReplayClock } from "./replay-clock.ts";
 
 export const SNAPSHOT_FILE = "owlcache.db";
@@ -68,28 +69,46 @@ export function loadData(options: LoadOptions): LoadResult {
   removeStaleTemps(join(dir, LOG_FILE));
   const damaged: DamagedFile[] = [];
   let total = 0;
-  const counted = (): void => {
-    if (++total % PROGRESS_EVERY === 0) options.progress?.(total);
+  const counted = (records = 1): void => {
+    const before = total;
+    total += records;
+    const step = Math.floor(total / PROGRESS_EVERY);
+    if (step > Math.floor(before / PROGRESS_EVERY)) options.progress?.(step * PROGRESS_EVERY);
   };
+  // Stores with a bulk path take set records by position, a batch at a time.
+  const load = store.load?.bind(store);
 
   const snapshotPath = join(dir, SNAPSHOT_FILE);
   let snapshotGeneration = 0;
   let snapshotRecords = 0;
   if (existsSync(snapshotPath)) {
-    const bytes = readBytes(snapshotPath);
     const visitor: RecordVisitor = {
       set: (key, value, expiresAt, writtenAt) => {
         store.set(key, value, expiresAt, writtenAt);
         snapshotRecords++;
         counted();
       },
+      sets:
+        load &&
+        ((batch) => {
+          load(batch);
+          snapshotRecords += batch.count;
+          counted(batch.count);
+        }),
       expire: unexpected,
       delete: unexpected,
       flush: unexpected,
     };
-    const decoded = decodeChecked(snapshotPath, () =>
-      decodeFile(bytes, SNAPSHOT_MAGIC, repair, (payload, count, base) => decodeRecords(payload, count, base, visitor, true)),
-    );
+    const decoded = withFile(snapshotPath, (file) => {
+      if (store.reserve) {
+        // At most one record per SET_HEAD_BYTES of file, whatever a damaged end block says.
+        const stated = statedRecordCount(readTail(file, END_BLOCK_BYTES));
+        if (stated !== undefined) store.reserve(store.size + Math.min(stated, Math.floor(file.size / SET_HEAD_BYTES)));
+      }
+      return decodeChecked(snapshotPath, () =>
+        decodeFile(file, SNAPSHOT_MAGIC, repair, (payload, count, base) => decodeRecords(payload, count, base, visitor, true)),
+      );
+    });
     snapshotGeneration = decoded.header.generation;
     if (decoded.damage) damaged.push(setAside(snapshotPath, decoded.damage, decoded.skippedBlocks));
   }
@@ -114,20 +133,22 @@ export function loadData(options: LoadOptions): LoadResult {
   let logRecords = 0;
   const replay: RecordVisitor = {
     set: (key, value, expiresAt, writtenAt) => (store.set(key, value, expiresAt, writtenAt), logRecords++, counted()),
+    sets: load && ((batch) => (load(batch), (logRecords += batch.count), counted(batch.count))),
     expire: (key, expiresAt, writtenAt) => (store.setExpiry(key, expiresAt, writtenAt), logRecords++, counted()),
     delete: (key) => (store.delete(key), logRecords++, counted()),
     flush: () => (store.clear(), logRecords++, counted()),
   };
   for (const log of logs) {
-    const bytes = readBytes(log.path);
     try {
-      const decoded = decodeChecked(log.path, () =>
-        decodeFile(bytes, LOG_MAGIC, repair, (payload, count, base) => {
-          if (payload.length < 8) throw new FormatError(base, "log block without its time", false);
-          // Judge expiry as at the time of these writes, not now (see ReplayClock).
-          clock.pin(new DataView(payload.buffer, payload.byteOffset, 8).getFloat64(0, true));
-          decodeRecords(payload.subarray(8), count, base + 8, replay, false);
-        }),
+      const decoded = withFile(log.path, (file) =>
+        decodeChecked(log.path, () =>
+          decodeFile(file, LOG_MAGIC, repair, (payload, count, base) => {
+            if (payload.length < 8) throw new FormatError(base, "log block without its time", false);
+            // Judge expiry as at the time of these writes, not now (see ReplayClock).
+            clock.pin(new DataView(payload.buffer, payload.byteOffset, 8).getFloat64(0, true));
+            decodeRecords(payload.subarray(8), count, base + 8, replay, false);
+          }),
+        ),
       );
       if (decoded.damage) damaged.push(setAside(log.path, decoded.damage, decoded.skippedBlocks));
     } finally {
@@ -201,13 +222,27 @@ export function removeLogsBefore(dir: string, generation: number, keep: string |
   }
 }
 
-/**
- * The file as a plain Uint8Array: views of a Node Buffer are Buffers, whose slice() does not copy,
- * so a store copying values with slice() would keep the whole file alive.
- */
-function readBytes(path: string): Uint8Array {
-  const buffer = readFileSync(path);
-  return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.length);
+/** Runs `use` on the file as positioned reads (decodeFile reads it a chunk at a time). */
+function withFile<T>(path: string, use: (file: ByteSource) => T): T {
+  const fd = openSync(path, "r");
+  try {
+    const size = fstatSync(fd).size;
+    return use({ size, read: (into, at, length, position) => readSync(fd, into, at, length, position) });
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The last `n` bytes of a file (fewer if it is shorter). */
+function readTail(file: ByteSource, n: number): Uint8Array {
+  const tail = new Uint8Array(Math.min(n, file.size));
+  let done = 0;
+  while (done < tail.length) {
+    const read = file.read(tail, done, tail.length - done, file.size - tail.length + done);
+    if (read <= 0) break;
+    done += read;
+  }
+  return tail.subarray(0, done);
 }
 
 /** The first bytes of a file (its header), without reading the rest. */

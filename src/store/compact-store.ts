@@ -8,7 +8,7 @@ import { ExpiryTable } from "./expiry-table.ts";
 import { HashIndex, MIGRATE_STEP } from "./hash-index.ts";
 import { hashBytes, SlotTable } from "./slots.ts";
 import { CompactSnapshot } from "./compact-snapshot.ts";
-import type { Clock, EntryView, Store, StoreSnapshot, StoreStats } from "./types.ts";
+import type { Clock, EntryView, LoadBatch, Store, StoreSnapshot, StoreStats } from "./types.ts";
 
 export interface CompactStoreOptions {
   /** bytes of keys + values held before eviction; 0 = unlimited */
@@ -21,6 +21,10 @@ export interface CompactStoreOptions {
 const EVICTION_SAMPLES = 5;
 /** Buckets the expiry tick migrates when a resize is under way and traffic is quiet. */
 const IDLE_MIGRATE_STEP = 64 * 1024;
+/** `load` copies keys and values up to this long into reused arrays rather than making views. */
+const LOAD_COPY_MAX = 64;
+/** A key no stored key matches (keys are never empty): a probe with it only touches memory. */
+const NO_KEY = new Uint8Array(0);
 
 /**
  * `get` returns a fresh EntryView whose `value` is a view into the arena. It stays intact for the
@@ -41,6 +45,12 @@ export class CompactStore implements Store {
   private random = 0x9e3779b9;
   /** hash of the key `live` looked up last, so delete does not hash twice */
   private lastHash = 0;
+  /** `load`'s reused arrays, by length: keys and values of up to LOAD_COPY_MAX bytes */
+  private readonly loadKeys: Uint8Array[] = [];
+  private readonly loadValues: Uint8Array[] = [];
+  private loadHashes = new Uint32Array(64);
+  /** where `load`'s early probes leave their answers, so that they are not optimised away */
+  private probes = 0;
 
   constructor(
     private readonly clock: Clock,
@@ -99,6 +109,58 @@ export class CompactStore implements Store {
     this.bytes += size;
     this.touch(slot);
     this.applyExpiry(slot, expiresAt);
+  }
+
+  /**
+   * `set` for each record of a data file being loaded, read from positions in the file's bytes
+   * (short keys and values are copied into reused arrays: no object per key). The batch is
+   * hashed, then probed, then inserted: an insert is mostly a cache miss on the index, and
+   * probes that do not wait for one another let the misses overlap (JavaScript has no prefetch),
+   * so the inserts find their buckets in cache. With MaxMemory, records go through `set`.
+   */
+  load(batch: LoadBatch): void {
+    const { bytes, count, keyAt, keyLength, valueLength, expiresAt, writtenAt } = batch;
+    const { index, slots, loadKeys, loadValues } = this;
+    if (this.maxMemory > 0) {
+      for (let i = 0; i < count; i++) {
+        const keyEnd = keyAt[i]! + keyLength[i]!;
+        this.set(copyOrView(loadKeys, bytes, keyAt[i]!, keyEnd), copyOrView(loadValues, bytes, keyEnd, keyEnd + valueLength[i]!), expiresAt[i]!, writtenAt[i]!);
+      }
+      return;
+    }
+    if (this.loadHashes.length < count) this.loadHashes = new Uint32Array(count);
+    const hashes = this.loadHashes;
+    for (let i = 0; i < count; i++) hashes[i] = hashBytes(bytes, keyAt[i]!, keyAt[i]! + keyLength[i]!, this.seed);
+    let probes = 0;
+    for (let i = 0; i < count; i++) probes ^= index.find(NO_KEY, hashes[i]!);
+    this.probes = probes;
+    index.step(MIGRATE_STEP * count);
+    // The rest is `set` without eviction, with the hash already known.
+    for (let i = 0; i < count; i++) {
+      const keyEnd = keyAt[i]! + keyLength[i]!;
+      const key = copyOrView(loadKeys, bytes, keyAt[i]!, keyEnd);
+      const value = copyOrView(loadValues, bytes, keyEnd, keyEnd + valueLength[i]!);
+      const hash = hashes[i]!;
+      let slot = index.find(key, hash);
+      if (slot >= 0) {
+        const oldSize = slots.sizeOf(slot);
+        const oldAddress = slots.addressOf(slot);
+        slots.write(slot, key, value, hash);
+        slots.arena.free(oldAddress, oldSize);
+        this.bytes -= oldSize;
+      } else {
+        slot = slots.take();
+        slots.write(slot, key, value, hash);
+        index.insert(slot, hash);
+      }
+      slots.setWrittenAt(slot, writtenAt[i]!);
+      this.bytes += key.length + value.length;
+      this.applyExpiry(slot, expiresAt[i]!);
+    }
+  }
+
+  reserve(keys: number): void {
+    this.index.reserve(keys);
   }
 
   delete(key: Uint8Array): boolean {
@@ -284,4 +346,13 @@ export class CompactStore implements Store {
     this.random = x >>> 0;
     return this.random;
   }
+}
+
+/** bytes[start, end) in the reused array of that length, or a view when longer than LOAD_COPY_MAX. */
+function copyOrView(reused: Uint8Array[], bytes: Uint8Array, start: number, end: number): Uint8Array {
+  const n = end - start;
+  if (n > LOAD_COPY_MAX) return bytes.subarray(start, end);
+  const out = (reused[n] ??= new Uint8Array(n));
+  for (let i = 0; i < n; i++) out[i] = bytes[start + i]!;
+  return out;
 }

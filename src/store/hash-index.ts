@@ -80,6 +80,24 @@ export class HashIndex {
     this.count++;
   }
 
+  /**
+   * Grows the table at once to hold `keys` keys without another resize (a load that knows its
+   * size): each key already filed is rehashed once, instead of at every doubling on the way.
+   */
+  reserve(keys: number): void {
+    let buckets = this.table.length;
+    while (keys > buckets * MAX_LOAD) buckets *= 2;
+    if (buckets === this.table.length) return;
+    this.step(Infinity);
+    const old = this.table;
+    this.table = new Int32Array(buckets).fill(EMPTY);
+    this.mask = buckets - 1;
+    for (let i = 0; i < old.length; i++) {
+      const s = old[i]!;
+      if (s >= 0) place(this.table, this.mask, s, this.slots.hashOf(s));
+    }
+  }
+
   /** Unfiles a slot that is in the index. */
   remove(slot: number, hash: number): void {
     const table = this.table;

@@ -64,6 +64,21 @@ export interface StoreSnapshot {
   release(): void;
 }
 
+/**
+ * Set records of a data file being loaded, by position instead of as views (no object per
+ * record): record i's key is bytes[keyAt[i], keyAt[i] + keyLength[i]) and its value follows
+ * right after the key. Valid only during the `Store.load` call it is passed to.
+ */
+export interface LoadBatch {
+  readonly bytes: Uint8Array;
+  readonly count: number;
+  readonly keyAt: Uint32Array;
+  readonly keyLength: Uint32Array;
+  readonly valueLength: Uint32Array;
+  readonly expiresAt: Float64Array;
+  readonly writtenAt: Float64Array;
+}
+
 export interface Store {
   readonly size: number;
   /** The live entry, or undefined when missing or expired (an expired key is removed on sight). */
@@ -90,4 +105,8 @@ export interface Store {
    * Without it, persistence copies everything through `entries()`, which pauses longer.
    */
   snapshot?(): StoreSnapshot;
+  /** Optional fast path for loading data files at start: the same as `set` for each record, in order. */
+  load?(batch: LoadBatch): void;
+  /** Optional: room for this many keys in all, made at once, before a load of known size. */
+  reserve?(keys: number): void;
 }
