@@ -86,16 +86,16 @@ export class HashIndex {
    */
   reserve(keys: number): void {
     let buckets = this.table.length;
-    while (keys > buckets * MAX_LOAD) buckets *= 2;
+    while (keys > buckets * MAX_LOAD) buckets = Math.ceil(buckets * GROWTH);
     if (buckets === this.table.length) return;
     this.step(Infinity);
     const old = this.table;
     this.table = new Int32Array(buckets).fill(EMPTY);
-    this.mask = buckets - 1;
     for (let i = 0; i < old.length; i++) {
       const s = old[i]!;
-      if (s >= 0) place(this.table, this.mask, s, this.slots.hashOf(s));
+      if (s >= 0) place(this.table, s, this.slots.hashOf(s));
     }
+    release(old);
   }
 
   /** Unfiles a slot that is in the index. */
