@@ -1,6 +1,7 @@
 // Point-in-time capture of a store for a snapshot: the store's own fast `snapshot()` when it has
 // one, else a full copy through `entries()` (slower pause, same result).
 
+import { copyShort } from "../store/bytes.ts";
 import type { Store, StoreSnapshot } from "../store/types.ts";
 
 export function captureStore(store: Store): StoreSnapshot {
@@ -35,6 +36,14 @@ class CopiedSnapshot implements StoreSnapshot {
 
   value(i: number): Uint8Array {
     return this.values[i]!;
+  }
+
+  valueLength(i: number): number {
+    return this.values[i]!.length;
+  }
+
+  copyValue(i: number, target: Uint8Array, offset: number): void {
+    copyShort(target, offset, this.values[i]!);
   }
 
   writtenAt(i: number): number {

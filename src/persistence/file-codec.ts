@@ -69,8 +69,10 @@ export class SnapshotEncoder {
       if (expiresAt !== 0 && expiresAt <= this.takenAt) continue;
       w.beginBlock();
       const keyLength = src.keyLength(i);
-      const keyAt = w.setRecord(keyLength, src.value(i), expiresAt, src.writtenAt(i));
-      src.copyKey(i, w.bytes, keyAt);
+      const keyAt = w.setRecordSpace(keyLength, src.valueLength(i), expiresAt, src.writtenAt(i));
+      const bytes = w.bytes; // after setRecordSpace: it may have grown the buffer
+      src.copyKey(i, bytes, keyAt);
+      src.copyValue(i, bytes, keyAt + keyLength);
       this.written++;
       if (w.openRecords >= BLOCK_RECORDS || w.openPayloadBytes >= BLOCK_BYTES) w.sealBlock();
     }

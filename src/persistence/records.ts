@@ -110,17 +110,27 @@ export class BlockWriter {
    * the value follows. Split this way so a snapshot can copy keys without allocating.
    */
   setRecord(keyLength: number, value: Uint8Array, expiresAt: number, writtenAt: number): number {
-    this.ensure(SET_HEAD_BYTES + keyLength + value.length);
+    const keyAt = this.setRecordSpace(keyLength, value.length, expiresAt, writtenAt);
+    copyInto(this.buf, keyAt + keyLength, value);
+    return keyAt;
+  }
+
+  /**
+   * A set record with room for its key and value, which the caller copies in at the returned
+   * offset (key) and right after the key (value): a snapshot writes millions of records and
+   * makes no view of any of them.
+   */
+  setRecordSpace(keyLength: number, valueLength: number, expiresAt: number, writtenAt: number): number {
+    this.ensure(SET_HEAD_BYTES + keyLength + valueLength);
     const p = this.pos;
     const buf = this.buf;
     buf[p] = OP_SET;
     putU32(buf, p + 1, keyLength);
-    putU32(buf, p + 5, value.length);
+    putU32(buf, p + 5, valueLength);
     this.view.setFloat64(p + 9, writtenAt, true);
     this.view.setFloat64(p + 17, expiresAt, true);
     const keyAt = p + SET_HEAD_BYTES;
-    copyInto(buf, keyAt + keyLength, value);
-    this.pos = keyAt + keyLength + value.length;
+    this.pos = keyAt + keyLength + valueLength;
     this.count++;
     return keyAt;
   }

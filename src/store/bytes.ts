@@ -36,6 +36,16 @@ export function argumentBytes(buf: Uint8Array, start: number, end: number): Uint
   return copy;
 }
 
+/** Copies `src` into `target` at `at`: by loop when short (TypedArray#set costs more there). */
+export function copyShort(target: Uint8Array, at: number, src: Uint8Array): void {
+  const n = src.length;
+  if (n > 64) {
+    target.set(src, at);
+    return;
+  }
+  for (let i = 0; i < n; i++) target[at + i] = src[i]!;
+}
+
 export function utf8(s: string): Uint8Array {
   return utf8Encoder.encode(s);
 }

@@ -56,6 +56,25 @@ export class CompactSnapshot implements StoreSnapshot {
     return bytes.subarray(at + this.keyLengths[i]!, at + this.sizes[i]!);
   }
 
+  valueLength(i: number): number {
+    return this.sizes[i]! - this.keyLengths[i]!;
+  }
+
+  copyValue(i: number, target: Uint8Array, offset: number): void {
+    const size = this.sizes[i]!;
+    const keyLength = this.keyLengths[i]!;
+    const n = size - keyLength;
+    if (size > LARGE_BYTES) {
+      target.set(this.large.get(i)!.subarray(keyLength, size), offset);
+      return;
+    }
+    const address = this.addresses[i]!;
+    const bytes = this.pages[Arena.pageIndex(address)]!;
+    const at = Arena.pageOffset(address) + keyLength;
+    if (n > 64) target.set(bytes.subarray(at, at + n), offset);
+    else for (let j = 0; j < n; j++) target[offset + j] = bytes[at + j]!; // short values: no view object
+  }
+
   writtenAt(i: number): number {
     return this.times[2 * i]!;
   }

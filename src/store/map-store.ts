@@ -3,7 +3,7 @@
 // Entries are replaced, never changed in place (but for their timer id), so a snapshot can hold
 // on to the entry objects as a point-in-time view.
 
-import { binaryStringToBytes, bytesToBinaryString, copyBytes } from "./bytes.ts";
+import { binaryStringToBytes, bytesToBinaryString, copyBytes, copyShort } from "./bytes.ts";
 import { TimerWheel } from "./timer-wheel.ts";
 import type { Clock, EntryView, Store, StoreSnapshot, StoreStats } from "./types.ts";
 
@@ -185,6 +185,14 @@ class MapStoreSnapshot implements StoreSnapshot {
 
   value(i: number): Uint8Array {
     return this.items[i]!.value;
+  }
+
+  valueLength(i: number): number {
+    return this.items[i]!.value.length;
+  }
+
+  copyValue(i: number, target: Uint8Array, offset: number): void {
+    copyShort(target, offset, this.items[i]!.value);
   }
 
   writtenAt(i: number): number {

@@ -58,6 +58,9 @@ export interface StoreSnapshot {
   copyKey(i: number, target: Uint8Array, offset: number): void;
   /** must stay unchanged until release() */
   value(i: number): Uint8Array;
+  valueLength(i: number): number;
+  /** copies value i into target at offset (no view made per value: a snapshot of millions of keys) */
+  copyValue(i: number, target: Uint8Array, offset: number): void;
   writtenAt(i: number): number;
   expiresAt(i: number): number;
   /** the view is no longer needed: the store may drop what it kept for it */

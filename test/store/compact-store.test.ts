@@ -61,8 +61,9 @@ describe("CompactStore internals", () => {
     const big = new Uint8Array(40_000).fill(9);
     for (let i = 0; i < 2000; i++) store.set(b(`k${i}`), b(`value${i}`), i % 2 ? clock.now() + 5000 : 0, clock.now() + i);
     store.set(b("big"), big, 0, clock.now());
+    store.set(b("medium"), new Uint8Array(100).fill(5), 0, clock.now());
     const view = store.snapshot();
-    expect(view.length).toBe(2001);
+    expect(view.length).toBe(2002);
     for (let i = 0; i < 2000; i++) store.set(b(`k${i}`), b(`changed${i}`), 0, clock.now());
     store.delete(b("big"));
     await turn();
@@ -73,10 +74,15 @@ describe("CompactStore internals", () => {
       const key = new Uint8Array(view.keyLength(i));
       view.copyKey(i, key, 0);
       const value = view.value(i);
+      // copyValue (what the snapshot writer uses) gives the same bytes, wherever they land
+      const copied = new Uint8Array(view.valueLength(i) + 3);
+      view.copyValue(i, copied, 3);
+      expect(copied.subarray(3)).toEqual(value);
       seen.set(new TextDecoder().decode(key), [value.length > 100 ? `big:${value[39_999]}` : new TextDecoder().decode(value), view.writtenAt(i), view.expiresAt(i)]);
     }
     for (let i = 0; i < 2000; i++) expect(seen.get(`k${i}`)).toEqual([`value${i}`, clock.now() + i, i % 2 ? clock.now() + 5000 : 0]);
     expect(seen.get("big")![0]).toBe("big:9");
+    expect(seen.get("medium")![0]).toBe("\x05".repeat(100));
     view.release();
     view.release(); // twice is harmless
     await turn();
