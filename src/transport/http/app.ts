@@ -12,8 +12,8 @@ import type { Config } from "../../config/keys.ts";
 import type { Logger } from "../../log/logger.ts";
 import { systemClock, type Clock } from "../../store/types.ts";
 import { rememberClientAddress, socketAddress } from "./client-address.ts";
-import { errorResponse, runDataCommand, type DataContext } from "./data-command.ts";
-import { plainQuery } from "./fast-get.ts";
+import { errorResponse, type DataContext } from "./data-command.ts";
+import { answerQuery } from "./fast-get.ts";
 import { dataRoutes } from "./data-route.ts";
 import { docsRoutes, DOCS_PATH } from "./docs.ts";
 import { EnvelopeMemo } from "./envelope-memo.ts";
@@ -152,11 +152,9 @@ export function startHttpServer(deps: HttpDeps): HttpServer {
     });
   };
   // GET /data/ skips Elysia's per-request work (CORS needs Elysia's hooks, so only without it).
-  const fastGet = (request: Request, srv: Server<undefined>): Response | Promise<Response> => {
-    const fields = plainQuery(request.url);
-    if (fields === undefined) return fetch(request, srv);
-    return runDataCommand(data, request, () => socketAddress(request, srv), fields);
-  };
+  // The socket address is looked up only by commands that use it (writes, pass).
+  const addressOf = (request: Request): string => socketAddress(request, server);
+  const fastGet = (request: Request, srv: Server<undefined>): Response | Promise<Response> => answerQuery(data, request, addressOf) ?? fetch(request, srv);
   const routes = config.Cors ? undefined : { "/data/": { GET: fastGet }, "/data": { GET: fastGet } };
 
   let server: Server<undefined>;
