@@ -81,6 +81,12 @@ function valueResponse(ctx: DataContext, keyText: string, keyBytes: Uint8Array, 
 }
 
 /**
+ * The session of every runGet: a read needs no token and no address. `get` only reads it (as
+ * runDataCommand's reads, whose session is the same but for a fresh object).
+ */
+const PUBLIC_READ: Session = { dialect: "owl", transport: "http", client: "", canRead: true, canWrite: false };
+
+/**
  * `cmd=get` of a text key with the envelope as the answer (the GET fast path): the same engine
  * call and answer as runDataCommand, in functions that see only this shape of request, so the JIT
  * keeps them monomorphic whatever the Elysia routes pass through runDataCommand. A key answered
@@ -89,8 +95,7 @@ function valueResponse(ctx: DataContext, keyText: string, keyBytes: Uint8Array, 
 export function runGet(ctx: DataContext, key: string): Response | Promise<Response> {
   const entry = ctx.memo?.entry(key);
   const keyBytes = entry === undefined ? utf8(key) : entry.keyBytes;
-  const session: Session = { dialect: "owl", transport: "http", client: "", canRead: true, canWrite: false };
-  const reply = ctx.engine.execute(session, ctx.engine.lookup("owl", "get"), "get", [keyBytes]);
+  const reply = ctx.engine.execute(PUBLIC_READ, ctx.engine.lookup("owl", "get"), "get", [keyBytes]);
   if (reply instanceof Promise) return reply.then((settled) => getAnswer(ctx, key, keyBytes, entry, settled));
   return getAnswer(ctx, key, keyBytes, entry, reply);
 }

@@ -63,15 +63,25 @@ function encoded(url: string, from: number, to: number): boolean {
   return false;
 }
 
+function noFields(): QueryFields {
+  return { cmd: undefined, key: undefined, valuedata: undefined, exptime: undefined, token: undefined, owl_token: undefined, pass: undefined, format: undefined };
+}
+
 /**
  * The fields of a plain query, or undefined when the Elysia route should judge it. Other names
  * are ignored, as the route's schema allows extra fields. Names are matched in place; only the
  * values of known fields become strings.
  */
 export function plainQuery(url: string): (QueryFields & Record<string, unknown>) | undefined {
+  const fields = noFields();
+  return readQuery(url, fields) ? (fields as QueryFields & Record<string, unknown>) : undefined;
+}
+
+/** plainQuery into `fields` (every field is set); false when the Elysia route should judge it. */
+function readQuery(url: string, fields: QueryFields): boolean {
+  fields.cmd = fields.key = fields.valuedata = fields.exptime = fields.token = fields.owl_token = fields.pass = fields.format = undefined;
   const q = url.indexOf("?");
-  if (q === -1) return undefined;
-  const fields: QueryFields = { cmd: undefined, key: undefined, valuedata: undefined, exptime: undefined, token: undefined, owl_token: undefined, pass: undefined, format: undefined };
+  if (q === -1) return false;
   const end = url.length;
   let start = q + 1;
   while (start <= end) {
@@ -84,31 +94,37 @@ export function plainQuery(url: string): (QueryFields & Record<string, unknown>)
       if (name === undefined && encoded(url, start, eq)) {
         // An encoded name (rare): decode it to see whether it is one of ours.
         const decoded = decode(url, start, eq);
-        if (decoded === undefined) return undefined;
+        if (decoded === undefined) return false;
         if (FIELD_NAMES.has(decoded)) name = decoded as FieldName;
       }
       if (name !== undefined) {
-        const value = eq === amp ? "" : decode(url, eq + 1, amp);
-        if (value === undefined || fields[name] !== undefined) return undefined;
+        // `cmd=get`, the usual case, as the literal: no string is made for it.
+        const value = eq === amp ? "" : name === "cmd" && amp - eq === 4 && url.startsWith("get", eq + 1) ? "get" : decode(url, eq + 1, amp);
+        if (value === undefined || fields[name] !== undefined) return false;
         fields[name] = value;
       }
     }
     start = amp + 1;
   }
-  if (fields.cmd === undefined) return undefined;
-  if (fields.format !== undefined && fields.format !== "raw" && fields.format !== "json") return undefined;
-  return fields as QueryFields & Record<string, unknown>;
+  if (fields.cmd === undefined) return false;
+  if (fields.format !== undefined && fields.format !== "raw" && fields.format !== "json") return false;
+  return true;
 }
+
+/**
+ * The fields of the request being answered: a plain `get` only reads its key from them before
+ * anything can wait, so one object serves every request; other commands get their own copy.
+ */
+const current = noFields();
 
 /**
  * The answer to a `GET /data/` request, or undefined when the Elysia route should answer it.
  * `addressOf` gives the socket address; it is only asked by commands that use it (writes, pass).
  */
 export function answerQuery(ctx: DataContext, request: Request, addressOf: (request: Request) => string): Response | Promise<Response> | undefined {
-  const fields = plainQuery(request.url);
-  if (fields === undefined) return undefined;
-  if (fields.key !== undefined && fields.format !== "raw" && isGet(fields.cmd!)) return runGet(ctx, fields.key);
-  return runDataCommand(ctx, request, addressOf, fields);
+  if (!readQuery(request.url, current)) return undefined;
+  if (current.key !== undefined && current.format !== "raw" && isGet(current.cmd!)) return runGet(ctx, current.key);
+  return runDataCommand(ctx, request, addressOf, { ...current });
 }
 
 /** `cmd=get` in any case, as the engine looks names up. */
