@@ -6,7 +6,7 @@ import { bench, run, summary } from "mitata";
 import { makeApp } from "../test/http/app-fixture.ts";
 import { runDataCommand } from "../src/transport/http/data-command.ts";
 import { EnvelopeMemo } from "../src/transport/http/envelope-memo.ts";
-import { plainQuery } from "../src/transport/http/fast-get.ts";
+import { answerQuery, plainQuery } from "../src/transport/http/fast-get.ts";
 
 const { engine, tokens, keyspace } = makeApp();
 keyspace.set(new TextEncoder().encode("hello"), new TextEncoder().encode("world"));
@@ -20,8 +20,9 @@ const client = () => "127.0.0.1";
 
 summary(() => {
   bench("bare: constant Response", () => new Response(constant, { status: 200, headers }));
-  bench("owlcache get, envelope encoded", () => runDataCommand(plain, request, client, plainQuery(url)!));
-  bench("owlcache get, envelope memoised", () => runDataCommand(memoised, request, client, plainQuery(url)!));
+  bench("owlcache get, envelope encoded", () => answerQuery(plain, request, client));
+  bench("owlcache get, envelope memoised", () => answerQuery(memoised, request, client));
+  bench("owlcache get through runDataCommand (general path), memoised", () => runDataCommand(memoised, request, client, plainQuery(url)!));
   bench("plainQuery only", () => plainQuery(url));
 });
 await run();

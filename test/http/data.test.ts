@@ -55,6 +55,25 @@ describe("/data/", () => {
     expect(new Set(bodies).size).toBe(1);
   });
 
+  test("get - the fast path through the real server: any case of cmd, 404, a non-ASCII key, the envelope's headers, a change seen at once", async () => {
+    const key = "clé ✓ \"q\"";
+    await getData(base, { cmd: "set", key, valuedata: "v1", token });
+    for (const cmd of ["get", "GET", "Get"]) {
+      const response = await fetch(`${base}/data/?${new URLSearchParams({ cmd, key })}`);
+      expect(response.status).toBe(200);
+      expect(response.headers.get("content-type")).toBe("application/json; charset=utf-8");
+      expect(response.headers.get("x-content-type-options")).toBe("nosniff");
+      expect(await response.json()).toMatchObject({ Cmd: "get", Status: 200, Results: "SUCCESS", Key: key, Data: "v1" });
+    }
+    await getData(base, { cmd: "set", key, valuedata: "v2", token });
+    expect((await getData(base, { cmd: "get", key })).body).toMatchObject({ Key: key, Data: "v2" });
+    const missing = await getData(base, { cmd: "get", key: "never-set" });
+    expect(missing.status).toBe(404);
+    expect(missing.body).toMatchObject({ Cmd: "get", Status: 404, Results: "NOT_FOUND", Key: "never-set", Data: null });
+    expect((await getData(base, { cmd: "get", key: "" })).status).toBe(500);
+    expect((await getData(base, { cmd: "get" })).status).toBe(500);
+  });
+
   test("get - format=raw answers the bytes with nosniff", async () => {
     await getData(base, { cmd: "set", key: "html", valuedata: "<script>x</script>", token });
     const response = await fetch(`${base}/data/?cmd=get&key=html&format=raw`);

@@ -1,6 +1,9 @@
 // The hot path for `GET /data/?…` on Bun's native router: the query is split here and the command
-// goes through the same runDataCommand; anything unusual (a repeated or undecodable field, no
-// cmd, a bad format) is handed to the Elysia route so that validation answers exactly as there.
+// goes through the same runDataCommand (a plain `get` through runGet); anything unusual (a repeated
+// or undecodable field, no cmd, a bad format) is handed to the Elysia route so that validation
+// answers exactly as there.
+
+import { runDataCommand, runGet, type DataContext } from "./data-command.ts";
 
 /** The /data/ fields, in one fixed shape so that the engine path sees a single object layout. */
 export interface QueryFields {
@@ -16,15 +19,69 @@ export interface QueryFields {
 
 type FieldName = keyof QueryFields;
 const FIELD_NAMES = new Set<string>(["cmd", "key", "valuedata", "exptime", "token", "owl_token", "pass", "format"]);
+const PERCENT = 37;
+const PLUS = 43;
+
+/**
+ * The field a plain (unencoded) name at `url[from..to)` names, compared in place so that no
+ * string is made for it; undefined for any other name.
+ */
+function fieldAt(url: string, from: number, to: number): FieldName | undefined {
+  switch (to - from) {
+    case 3:
+      if (url.startsWith("cmd", from)) return "cmd";
+      if (url.startsWith("key", from)) return "key";
+      return undefined;
+    case 4:
+      return url.startsWith("pass", from) ? "pass" : undefined;
+    case 5:
+      return url.startsWith("token", from) ? "token" : undefined;
+    case 6:
+      return url.startsWith("format", from) ? "format" : undefined;
+    case 7:
+      return url.startsWith("exptime", from) ? "exptime" : undefined;
+    case 9:
+      if (url.startsWith("valuedata", from)) return "valuedata";
+      if (url.startsWith("owl_token", from)) return "owl_token";
+      return undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** True when `url[from..to)` holds a `%` or a `+`, i.e. needs decoding. */
+function encoded(url: string, from: number, to: number): boolean {
+  if (to - from > 64) {
+    const percent = url.indexOf("%", from);
+    const plus = url.indexOf("+", from);
+    return (percent !== -1 && percent < to) || (plus !== -1 && plus < to);
+  }
+  for (let i = from; i < to; i++) {
+    const c = url.charCodeAt(i);
+    if (c === PERCENT || c === PLUS) return true;
+  }
+  return false;
+}
+
+function noFields(): QueryFields {
+  return { cmd: undefined, key: undefined, valuedata: undefined, exptime: undefined, token: undefined, owl_token: undefined, pass: undefined, format: undefined };
+}
 
 /**
  * The fields of a plain query, or undefined when the Elysia route should judge it. Other names
- * are ignored, as the route's schema allows extra fields.
+ * are ignored, as the route's schema allows extra fields. Names are matched in place; only the
+ * values of known fields become strings.
  */
 export function plainQuery(url: string): (QueryFields & Record<string, unknown>) | undefined {
+  const fields = noFields();
+  return readQuery(url, fields) ? (fields as QueryFields & Record<string, unknown>) : undefined;
+}
+
+/** plainQuery into `fields` (every field is set); false when the Elysia route should judge it. */
+function readQuery(url: string, fields: QueryFields): boolean {
+  fields.cmd = fields.key = fields.valuedata = fields.exptime = fields.token = fields.owl_token = fields.pass = fields.format = undefined;
   const q = url.indexOf("?");
-  if (q === -1) return undefined;
-  const fields: QueryFields = { cmd: undefined, key: undefined, valuedata: undefined, exptime: undefined, token: undefined, owl_token: undefined, pass: undefined, format: undefined };
+  if (q === -1) return false;
   const end = url.length;
   let start = q + 1;
   while (start <= end) {
@@ -33,24 +90,51 @@ export function plainQuery(url: string): (QueryFields & Record<string, unknown>)
     if (amp > start) {
       let eq = url.indexOf("=", start);
       if (eq === -1 || eq > amp) eq = amp;
-      const name = decode(url, start, eq);
-      if (name === undefined) return undefined;
-      if (FIELD_NAMES.has(name)) {
-        const value = eq === amp ? "" : decode(url, eq + 1, amp);
-        if (value === undefined || fields[name as FieldName] !== undefined) return undefined;
-        fields[name as FieldName] = value;
+      let name = fieldAt(url, start, eq);
+      if (name === undefined && encoded(url, start, eq)) {
+        // An encoded name (rare): decode it to see whether it is one of ours.
+        const decoded = decode(url, start, eq);
+        if (decoded === undefined) return false;
+        if (FIELD_NAMES.has(decoded)) name = decoded as FieldName;
+      }
+      if (name !== undefined) {
+        // `cmd=get`, the usual case, as the literal: no string is made for it.
+        const value = eq === amp ? "" : name === "cmd" && amp - eq === 4 && url.startsWith("get", eq + 1) ? "get" : decode(url, eq + 1, amp);
+        if (value === undefined || fields[name] !== undefined) return false;
+        fields[name] = value;
       }
     }
     start = amp + 1;
   }
-  if (fields.cmd === undefined) return undefined;
-  if (fields.format !== undefined && fields.format !== "raw" && fields.format !== "json") return undefined;
-  return fields as QueryFields & Record<string, unknown>;
+  if (fields.cmd === undefined) return false;
+  if (fields.format !== undefined && fields.format !== "raw" && fields.format !== "json") return false;
+  return true;
+}
+
+/**
+ * The fields of the request being answered: a plain `get` only reads its key from them before
+ * anything can wait, so one object serves every request; other commands get their own copy.
+ */
+const current = noFields();
+
+/**
+ * The answer to a `GET /data/` request, or undefined when the Elysia route should answer it.
+ * `addressOf` gives the socket address; it is only asked by commands that use it (writes, pass).
+ */
+export function answerQuery(ctx: DataContext, request: Request, addressOf: (request: Request) => string): Response | Promise<Response> | undefined {
+  if (!readQuery(request.url, current)) return undefined;
+  if (current.key !== undefined && current.format !== "raw" && isGet(current.cmd!)) return runGet(ctx, current.key);
+  return runDataCommand(ctx, request, addressOf, { ...current });
+}
+
+/** `cmd=get` in any case, as the engine looks names up. */
+export function isGet(cmd: string): boolean {
+  return cmd === "get" || (cmd.length === 3 && cmd.toLowerCase() === "get");
 }
 
 function decode(url: string, from: number, to: number): string | undefined {
   const part = url.slice(from, to);
-  if (part.indexOf("%") === -1 && part.indexOf("+") === -1) return part;
+  if (!encoded(url, from, to)) return part;
   try {
     return decodeURIComponent(part.replaceAll("+", " "));
   } catch {

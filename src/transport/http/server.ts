@@ -11,8 +11,8 @@ import { CommandError } from "../../commands/errors.ts";
 import type { Config } from "../../config/keys.ts";
 import type { HttpDeps } from "./app.ts";
 import { rememberClientAddress, socketAddress } from "./client-address.ts";
-import { errorResponse, newDataContext, runDataCommand } from "./data-command.ts";
-import { plainQuery } from "./fast-get.ts";
+import { errorResponse, newDataContext } from "./data-command.ts";
+import { answerQuery } from "./fast-get.ts";
 
 /** Room for the fields and form encoding around the largest value. */
 export const BODY_OVERHEAD_BYTES = 64 * 1024;
@@ -112,11 +112,9 @@ export function startHttpServer(deps: HttpServerDeps): HttpServer {
     });
   };
   // GET /data/ skips Elysia's per-request work (CORS needs Elysia's hooks, so only without it).
-  const fastGet = (request: Request, srv: Server<undefined>): Response | Promise<Response> => {
-    const fields = plainQuery(request.url);
-    if (fields === undefined) return fetch(request, srv);
-    return runDataCommand(data, request, () => socketAddress(request, srv), fields);
-  };
+  // The socket address is looked up only by commands that use it (writes, pass).
+  const addressOf = (request: Request): string => socketAddress(request, server);
+  const fastGet = (request: Request, srv: Server<undefined>): Response | Promise<Response> => answerQuery(data, request, addressOf) ?? fetch(request, srv);
   const routes = config.Cors ? undefined : { "/data/": { GET: fastGet }, "/data": { GET: fastGet } };
 
   let server: Server<undefined>;
