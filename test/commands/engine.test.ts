@@ -36,6 +36,22 @@ const run = (s: Session, name: string, ...args: string[]) =>
 const status = (r: Reply) => (r.kind === "error" ? r.error.status : r.kind === "nil" ? 404 : 200);
 
 describe("engine", () => {
+  test("engine - a session shared by two engines reads each engine's own keyspace", () => {
+    const other = new Engine({
+      table: commandTable.filter((s) => s.dialects.includes("owl")),
+      db: new Keyspace(new MapStore(clock), clock),
+      limits: { maxKeyBytes: 64, maxValueBytes: 64 },
+      auth: { verifyPassword: () => false, issueToken: () => "token" },
+    });
+    const shared = session();
+    const get = (e: Engine) => e.execute(shared, e.lookup("owl", "get"), "get", [enc.encode("shared-key")]) as Reply;
+    expect(status(run(shared, "set", "shared-key", "one"))).toBe(200);
+    expect(status(get(engine))).toBe(200);
+    expect(status(get(other))).toBe(404); // not the first engine's keyspace, though the session has run there
+    expect(status(other.execute(shared, other.lookup("owl", "set"), "set", [enc.encode("shared-key"), enc.encode("two".repeat(5))]) as Reply)).toBe(200); // other's limits
+    expect(status(get(other))).toBe(200);
+    expect(status(run(shared, "set", "shared-key", "two".repeat(5)))).toBe(500); // and back to the first's limits
+  });
   test("engine - arity is checked before the handler", () => {
     expect(status(run(session(), "expire", "k"))).toBe(500);
     expect(status(run(session(), "delete", "a", "b"))).toBe(500);
