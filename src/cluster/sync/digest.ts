@@ -54,6 +54,11 @@ export class DigestState {
     return packed === undefined ? undefined : this.origins[packed % ORIGIN_SLOTS];
   }
 
+  /** Whether a bucket may hold tombstones (false means certainly none). */
+  mayHaveTombs(bucket: number): boolean {
+    return this.tombs[bucket] !== undefined;
+  }
+
   tombOf(bucket: number, key: string): Tombstone | undefined {
     const t = this.tombs[bucket]?.get(key);
     return t && { at: t.at, origin: this.origins[t.origin]! };
