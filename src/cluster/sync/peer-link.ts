@@ -31,12 +31,13 @@ export const DEFAULT_LINK_LIMITS: LinkLimits = {
   // Each request costs the sender ~0.1 ms of CPU (Bun fetch, signing) whatever its size: 5 ms
   // lets a node send batches of tens of records instead of one, for a few ms of extra lag.
   batchDelayMs: 5,
-  // A batch of 128 records in 5 ms is ≥ 25k writes/s: the node is busy, and a request every
-  // 5 ms per peer would cost it several per cent of a core. Spacing them 20 ms apart makes
-  // each carry ~4× as many (e.g. 800 at 40k writes/s) for 15 ms more lag; the stream drops
-  // back to 5 ms once a batch carries fewer than 128 (< 6.4k writes/s).
+  // A batch of 32 records in 5 ms is ≥ 6.4k writes/s: a steady stream, where a request every
+  // 5 ms per peer costs the node more than the records themselves (measured at 10–20k sets/s on
+  // a loaded 2-core machine: ~40 % more CPU per set with 50-record batches). Spacing them 20 ms
+  // apart makes each carry 4× as many (200 at 10k writes/s, 800 at 40k) for 15 ms more lag;
+  // the stream drops back to 5 ms once a batch carries fewer than 32 (< 1.6k writes/s).
   busyDelayMs: 20,
-  busyBatchRecords: 128,
+  busyBatchRecords: 32,
   queueRecords: 100_000,
   queueBytes: 64 * 1024 * 1024,
   retryMinMs: 100,
