@@ -37,19 +37,18 @@ export function createSync(config: SyncConfig, keyspace: Keyspace, peers: SyncPe
   // Known now when the port is fixed (production); with port 0 it is set once the server listens.
   let self = `${config.ResponseHost}:${config.Httpport}`;
   const clock = keyspace.clock;
-  const transport = fetchTransport({
-    authKey: key,
-    timeoutMs: config.HttpClientRequestTimeout,
-    insecure: config.HttpsClient_InsecureSkipVerify,
-    https: config.Open_Https,
-    self: () => self,
-    clock,
-  });
   const node = new SyncNode({
     keyspace,
     self: () => self,
     peers,
-    transport,
+    transport: fetchTransport({
+      authKey: key,
+      timeoutMs: config.HttpClientRequestTimeout,
+      insecure: config.HttpsClient_InsecureSkipVerify,
+      https: config.Open_Https,
+      self: () => self,
+      clock,
+    }),
     log,
     antiEntropyMs: config.GossipAntiEntropyInterval * 1000,
     tombstoneTtlMs: config.GossipTombstoneTTL * 1000,
@@ -65,10 +64,7 @@ export function createSync(config: SyncConfig, keyspace: Keyspace, peers: SyncPe
       node.start();
       log.info("sync started", { node: self, antiEntropySeconds: config.GossipAntiEntropyInterval });
     },
-    stop() {
-      node.stop();
-      transport.close();
-    },
+    stop: () => node.stop(),
     health: () => node.health(),
   };
 }
