@@ -44,10 +44,13 @@ describe("sync batch codec", () => {
     expect(() => decodeBatch(empty)).toThrow("empty key");
   });
 
-  test("codec - decoded keys and values are views of the body (no copy per record)", () => {
-    const body = encodeBatch(records.slice(0, 1), false);
-    const r = decodeBatch(body).records[0]!;
-    expect(r.kind === "put" && r.value.buffer).toBe(body.buffer);
-    expect(r.kind === "put" && new TextDecoder().decode(r.value)).toBe("hello world");
+  test("codec - large values are views of the body (no copy per record); short ones are copies", () => {
+    const big = new Uint8Array(1000).fill(7);
+    const body = encodeBatch([records[0]!, { kind: "put", key: new TextEncoder().encode("big"), value: big, writtenAt: 5, expiresAt: 0, origin: "a" }], false);
+    const [small, large] = decodeBatch(body).records;
+    expect(large!.kind === "put" && large!.value.buffer).toBe(body.buffer);
+    expect(large!.kind === "put" && large!.value).toEqual(big);
+    expect(small!.kind === "put" && small!.value.buffer).not.toBe(body.buffer);
+    expect(small!.kind === "put" && new TextDecoder().decode(small!.value)).toBe("hello world");
   });
 });

@@ -14,10 +14,14 @@ function put(i: number, size = 1): SyncRecord {
 /** A peer whose answers the test releases by hand. */
 class HeldPeer {
   batches: SyncRecord[][] = [];
+  /** when each batch was sent */
+  sentAt: number[] = [];
   private waiting: { ok: () => void; fail: (e: Error) => void }[] = [];
+  constructor(private readonly clock: ManualClock) {}
   readonly transport: PeerTransport = {
     request: (_peer, _path, body) => {
       this.batches.push(decodeBatch(body).records);
+      this.sentAt.push(this.clock.now());
       return new Promise<Uint8Array>((resolve, reject) => this.waiting.push({ ok: () => resolve(new Uint8Array()), fail: reject }));
     },
   };
@@ -35,7 +39,7 @@ class HeldPeer {
 function setup(limits: Partial<LinkLimits> = {}) {
   const clock = new ManualClock();
   const timers = new ManualTimers(clock);
-  const peer = new HeldPeer();
+  const peer = new HeldPeer(clock);
   const outbox = new Outbox();
   const events = { up: 0, down: 0, overflow: 0 };
   const peerLink = new PeerLink("127.0.0.1:1", outbox, () => "a", peer.transport, timers, clock, {
@@ -71,17 +75,78 @@ function setup(limits: Partial<LinkLimits> = {}) {
 }
 
 describe("sync peer link", () => {
-  test("link - records wait a few milliseconds and leave as one batch", async () => {
+  test("link - records of one turn leave as one batch; the next batch waits for the spacing", async () => {
     const { timers, peer, link } = setup({ batchDelayMs: 2 });
     for (let i = 0; i < 10; i++) link.enqueue(put(i));
-    expect(peer.batches.length).toBe(0);
-    await timers.advance(2);
+    expect(peer.batches.length).toBe(0); // not inside the write itself: on a timer
+    await timers.advance(0); // an idle stream does not make the first write wait
     expect(peer.batches.map((b) => b.length)).toEqual([10]);
     expect(link.depth).toBe(10); // in flight until answered
     peer.answer();
     await timers.advance(0);
     expect(link.depth).toBe(0);
     expect(peer.batches[0]!.map((r) => r.kind === "put" && r.value[0])).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    link.enqueue(put(10));
+    link.enqueue(put(11));
+    await timers.advance(1);
+    expect(peer.batches.length).toBe(1); // 2 ms after the previous batch started, not before
+    await timers.advance(1);
+    expect(peer.batches.map((b) => b.length)).toEqual([10, 2]);
+  });
+
+  test("link - behind a slow peer, everything queued while a batch is in flight leaves as the next batch", async () => {
+    const { timers, peer, link } = setup();
+    link.enqueue(put(0));
+    await timers.advance(0);
+    expect(peer.inFlight).toBe(1);
+    for (let i = 1; i <= 3000; i++) {
+      link.enqueue(put(i));
+      if (i % 100 === 0) await timers.advance(1); // 100 writes a millisecond, a 30 ms round trip
+    }
+    expect(peer.batches.length).toBe(1); // never a second request while one is in flight
+    expect(link.depth).toBe(3001);
+    peer.answer();
+    await timers.advance(0);
+    expect(peer.batches.map((b) => b.length)).toEqual([1, 3000]); // one request for all of them
+    peer.answer();
+    await timers.advance(100);
+    expect(link.depth).toBe(0);
+    expect(link.sentRecords).toBe(3001);
+    expect(peer.batches.flat().map((r) => r.writtenAt)).toEqual(Array.from({ length: 3001 }, (_, i) => i));
+  });
+
+  test("link - a busy stream spaces batches by busyDelayMs; a light one goes back to batchDelayMs", async () => {
+    const { timers, peer, link } = setup({ batchDelayMs: 5, busyDelayMs: 20, busyBatchRecords: 10 });
+    const answerAll = async (): Promise<void> => {
+      while (peer.inFlight > 0) peer.answer();
+      await timers.advance(0);
+    };
+    const step = async (ms: number, writes: number): Promise<void> => {
+      for (let t = 0; t < ms; t++) {
+        for (let i = 0; i < writes; i++) link.enqueue(put(t));
+        await timers.advance(1);
+        await answerAll(); // a fast peer: answers at once
+      }
+    };
+    await step(60, 4); // 4 writes a millisecond: batches of ≥ 10 records
+    expect(peer.batches.slice(1, -1).every((b) => b.length >= 10)).toBe(true);
+    const sentAt = peer.sentAt;
+    const busyGaps = sentAt.slice(2).map((t, i) => t - sentAt[i + 1]!);
+    expect(sentAt[1]! - sentAt[0]!).toBe(5); // 4 records, then 20: busy from here on
+    expect(busyGaps.length).toBeGreaterThanOrEqual(2);
+    expect(busyGaps.every((g) => g === 20)).toBe(true);
+    await step(100, 0); // the last busy batch leaves; then the stream is idle
+    expect(link.depth).toBe(0);
+    const before = peer.batches.length;
+    link.enqueue(put(1)); // light: one write now and then
+    await timers.advance(0);
+    expect(peer.batches.length).toBe(before + 1); // the last busy batch's spacing has long passed
+    await answerAll();
+    link.enqueue(put(2));
+    await timers.advance(4);
+    expect(peer.batches.length).toBe(before + 1); // after a small batch: 5 ms spacing again
+    await timers.advance(1);
+    expect(peer.batches.length).toBe(before + 2);
   });
 
   test("link - a full batch leaves at once; one request in flight; the rest follows as the next batch", async () => {

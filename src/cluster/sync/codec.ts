@@ -76,8 +76,19 @@ export function encodeBatch(records: readonly SyncRecord[], inOrder: boolean): U
   return out;
 }
 
+/** below this, a key or value is copied rather than viewed: in JSC a `subarray` view costs more
+ * than copying a few dozen bytes by loop into an array of its own */
+const COPY_BELOW = 64;
+
+function piece(bytes: Uint8Array, from: number, to: number): Uint8Array {
+  if (to - from >= COPY_BELOW) return bytes.subarray(from, to);
+  const out = new Uint8Array(to - from);
+  for (let i = from; i < to; i++) out[i - from] = bytes[i]!;
+  return out;
+}
+
 /**
- * Decodes a batch. Keys and values are views into `bytes` (the store copies what it keeps, and a
+ * Decodes a batch. Keys and values (those of 64 bytes or more) are views into `bytes` (the store copies what it keeps, and a
  * peer applies a batch at once), so keep `bytes` unchanged while using them. Throws CodecError on
  * any malformed input.
  */
@@ -126,12 +137,12 @@ export function decodeBatch(bytes: Uint8Array): Batch {
       const keyLen = view.getUint32(at + 8, true);
       at += 12;
       need(keyLen + 4);
-      const key = bytes.subarray(at, at + keyLen);
+      const key = piece(bytes, at, at + keyLen);
       at += keyLen;
       const valueLen = view.getUint32(at, true);
       at += 4;
       need(valueLen);
-      const value = bytes.subarray(at, at + valueLen);
+      const value = piece(bytes, at, at + valueLen);
       at += valueLen;
       if (key.length === 0) throw new CodecError(`record ${i} has an empty key`);
       records.push({ kind: "put", key, value, writtenAt, expiresAt, origin });
@@ -140,7 +151,7 @@ export function decodeBatch(bytes: Uint8Array): Batch {
       const keyLen = view.getUint32(at, true);
       at += 4;
       need(keyLen);
-      const key = bytes.subarray(at, at + keyLen);
+      const key = piece(bytes, at, at + keyLen);
       at += keyLen;
       if (key.length === 0) throw new CodecError(`record ${i} has an empty key`);
       records.push({ kind: "del", key, writtenAt, origin });

@@ -31,16 +31,19 @@ export function bucketOf(key: Uint8Array): number {
 
 export class DigestState {
   readonly buckets = new Uint32Array(BUCKETS);
-  /** per bucket: key (binary string) → packed share, TTL flag and origin index */
-  private readonly live: (Map<string, number> | undefined)[] = new Array(BUCKETS);
+  /** per bucket: key (binary string) → packed share, TTL flag and origin index (filled with
+   * undefined rather than left holey: JSC reads a hole through a slow path, on every write) */
+  private readonly live: (Map<string, number> | undefined)[] = new Array(BUCKETS).fill(undefined);
   /** per bucket: live keys with a time to live (only those buckets need an expiry sweep) */
   readonly ttlKeys = new Uint32Array(BUCKETS);
-  private readonly tombs: (Map<string, TombEntry> | undefined)[] = new Array(BUCKETS);
+  private readonly tombs: (Map<string, TombEntry> | undefined)[] = new Array(BUCKETS).fill(undefined);
   /** tombstones in the order they were laid, for expiry without a scan */
   private tombQueue: { bucket: number; key: string; at: number }[] = [];
   private tombHead = 0;
   private readonly origins: string[] = [];
   private readonly originIds = new Map<string, number>();
+  private lastOrigin: string | undefined;
+  private lastOriginId = 0;
   watermark: Watermark = NO_WATERMARK;
   liveCount = 0;
   tombCount = 0;
@@ -51,21 +54,33 @@ export class DigestState {
     return packed === undefined ? undefined : this.origins[packed % ORIGIN_SLOTS];
   }
 
+  /** Whether a bucket may hold tombstones (false means certainly none). */
+  mayHaveTombs(bucket: number): boolean {
+    return this.tombs[bucket] !== undefined;
+  }
+
   tombOf(bucket: number, key: string): Tombstone | undefined {
     const t = this.tombs[bucket]?.get(key);
     return t && { at: t.at, origin: this.origins[t.origin]! };
   }
 
   setLive(bucket: number, key: string, keyBytes: Uint8Array, v: KeyVersion): void {
-    this.forget(bucket, key);
-    const share = this.share(keyBytes, v);
-    this.buckets[bucket]! ^= share;
+    // The hot path of every write with sync on: an existing entry is overwritten in place (a Map
+    // delete and re-insert costs about twice as much), and tombstones are looked at only when the
+    // bucket has any.
+    if (this.tombs[bucket] !== undefined) this.forgetTomb(bucket, key);
     let map = this.live[bucket];
     if (!map) map = this.live[bucket] = new Map();
+    const old = map.get(key);
+    if (old !== undefined) {
+      this.buckets[bucket]! ^= Math.floor(old / SHARE_UNIT);
+      if (old % SHARE_UNIT >= ORIGIN_SLOTS) this.ttlKeys[bucket]!--;
+    } else this.liveCount++;
+    const share = this.share(keyBytes, v);
+    this.buckets[bucket]! ^= share;
     const ttl = v.expiresAt !== 0 ? 1 : 0;
     map.set(key, share * SHARE_UNIT + ttl * ORIGIN_SLOTS + this.originId(v.origin));
     this.ttlKeys[bucket]! += ttl;
-    this.liveCount++;
   }
 
   setTomb(bucket: number, key: string, keyBytes: Uint8Array, at: number, origin: string): void {
@@ -89,11 +104,15 @@ export class DigestState {
       live!.delete(key);
       this.liveCount--;
     }
-    const tombs = this.tombs[bucket];
-    const tomb = tombs?.get(key);
+    if (this.tombs[bucket] !== undefined) this.forgetTomb(bucket, key);
+  }
+
+  private forgetTomb(bucket: number, key: string): void {
+    const tombs = this.tombs[bucket]!;
+    const tomb = tombs.get(key);
     if (tomb !== undefined) {
       this.buckets[bucket]! ^= tomb.share;
-      tombs!.delete(key);
+      tombs.delete(key);
       this.tombCount--;
     }
   }
@@ -148,6 +167,8 @@ export class DigestState {
   }
 
   private originId(origin: string): number {
+    // Nearly every write carries this node's own address: skip the Map for a repeat.
+    if (origin === this.lastOrigin) return this.lastOriginId;
     let id = this.originIds.get(origin);
     if (id === undefined) {
       // Addresses are few (the cluster's nodes); the cap only guards against a flood of fakes,
@@ -157,6 +178,8 @@ export class DigestState {
       this.origins.push(origin);
       this.originIds.set(origin, id);
     }
+    this.lastOrigin = origin;
+    this.lastOriginId = id;
     return id;
   }
 

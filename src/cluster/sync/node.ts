@@ -78,6 +78,8 @@ export class SyncNode {
   readonly replica: Replica;
   readonly responder: SyncResponder;
   private readonly links = new Map<string, PeerLink>();
+  /** the links' values as an array, for the per-write loop (no iterator per write) */
+  private linkList: PeerLink[] = [];
   private readonly outbox = new Outbox();
   private readonly rounds = new Map<string, PeerRounds>();
   private readonly timers: Timers;
@@ -108,15 +110,17 @@ export class SyncNode {
     for (const link of this.links.values()) link.close();
     for (const r of this.rounds.values()) this.timers.clear(r.timer);
     this.links.clear();
+    this.linkList = [];
     this.rounds.clear();
     this.replica.close();
   }
 
   /** A local write: encoded once into the outbox (its byte views die after this call). */
   private send(record: SyncRecord): void {
-    if (this.links.size === 0) return;
+    const links = this.linkList;
+    if (links.length === 0) return;
     this.outbox.append(record);
-    for (const link of this.links.values()) link.appended();
+    for (let i = 0; i < links.length; i++) links[i]!.appended();
   }
 
   private trimOutbox(): void {
@@ -133,10 +137,12 @@ export class SyncNode {
       const key = peerKey(address);
       if (key && key !== self) wanted.set(key, address);
     }
+    let changed = false;
     for (const [key, link] of this.links) {
       if (!wanted.has(key)) {
         link.close();
         this.links.delete(key);
+        changed = true;
         this.trimOutbox();
         this.timers.clear(this.rounds.get(key)?.timer);
         this.rounds.delete(key);
@@ -144,6 +150,7 @@ export class SyncNode {
     }
     for (const [key, address] of wanted) {
       if (this.links.has(key)) continue;
+      changed = true;
       this.links.set(key, new PeerLink(address, this.outbox, this.options.self, this.options.transport, this.timers, this.options.keyspace.clock, {
         up: (link) => {
           this.options.log.info("sync peer up", { peer: link.address });
@@ -157,6 +164,7 @@ export class SyncNode {
       this.rounds.set(key, { timer: undefined, running: false, again: false, lastRoundAt: 0, lastOkAt: 0, state: "pending", lastResult: undefined, lastError: "" });
       this.scheduleRound(key, FIRST_ROUND_MS);
     }
+    if (changed) this.linkList = [...this.links.values()];
   }
 
   private scheduleRound(key: string, delayMs: number): void {

@@ -107,12 +107,25 @@ export class Replica {
     return counts;
   }
 
+  /**
+   * The local version when it could beat a record written at `writtenAt`; undefined when nothing
+   * local can (no entry, or one written earlier). The replication stream mostly brings newer
+   * writes, and this answers those with one store lookup: no origin lookup, no value hash.
+   */
+  private rivalOf(bucket: number, k: string, key: Uint8Array, writtenAt: number): KeyVersion | undefined {
+    if (this.digest.mayHaveTombs(bucket)) return this.versionOf(bucket, k, key);
+    const entry = this.keyspace.store.get(key);
+    // (an entry missing here but still in the digest is overwritten or forgotten by the caller)
+    if (entry === undefined || entry.writtenAt < writtenAt) return undefined;
+    return this.versionOf(bucket, k, key);
+  }
+
   private applyOne(r: SyncRecord, inOrder: boolean): boolean {
     if (r.kind === "flush") return this.applyFlush({ at: r.writtenAt, origin: r.origin });
     if (coveredBy(this.digest.watermark, r.writtenAt, r.origin)) return false;
     const bucket = bucketOf(r.key);
     const k = bytesToBinaryString(r.key);
-    const local = this.versionOf(bucket, k, r.key);
+    const local = this.rivalOf(bucket, k, r.key, r.writtenAt);
     const now = this.keyspace.now();
     if (r.kind === "del") {
       if (r.writtenAt + this.tombstoneTtlMs <= now) return false;
