@@ -55,6 +55,7 @@ function sameName(lower: string, buf: Uint8Array, start: number, end: number): b
 export class Engine {
   private readonly specs: Record<Dialect, Map<string, CommandSpec>> = { owl: new Map(), resp: new Map() };
   private readonly beforeReplyHooks: (() => void)[] = [];
+  private readonly pendingChecks: (() => boolean)[] = [];
   private readonly callCounts = new Map<CommandSpec, CallCounts>();
   /** reads of a key by a `readThrough` command that found it locally / did not (before import) */
   hits = 0;
@@ -166,9 +167,20 @@ export class Engine {
     }
   }
 
-  /** Registers work that must finish before replies leave (the append log's group commit). */
-  onBeforeReply(hook: () => void): void {
+  /**
+   * Registers work that must finish before replies leave (the append log's group commit);
+   * `pending` tells whether there is any, so that transports can gather the replies of several
+   * connections behind one run of it.
+   */
+  onBeforeReply(hook: () => void, pending?: () => boolean): void {
     this.beforeReplyHooks.push(hook);
+    if (pending) this.pendingChecks.push(pending);
+  }
+
+  /** Whether a `beforeReply` hook has work waiting (replies sent now would have to wait for it). */
+  get replyWorkPending(): boolean {
+    for (const pending of this.pendingChecks) if (pending()) return true;
+    return false;
   }
 
   /** Transports call this once per batch of replies, just before writing them. */

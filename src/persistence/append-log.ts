@@ -55,6 +55,9 @@ export class AppendLog {
     return this.currentPath;
   }
 
+  /** Writes are gathered that have not reached the file yet (replies must wait for `flush`). */
+  readonly pending = (): boolean => this.writer.length > 0;
+
   get generation(): number {
     return this.currentGeneration;
   }
@@ -65,11 +68,12 @@ export class AppendLog {
     const w = this.writer;
     if (!w.isBlockOpen) {
       w.beginBlock(this.clock.now());
-      // A write that no transport answers (e.g. a background task) still reaches the file at the
-      // end of the task that made it.
+      // A write that no transport answers (e.g. a background task) still reaches the file in
+      // this turn of the event loop. (Not a microtask: the stream servers gather the writes of
+      // every connection served in the turn and flush them in one write before any reply.)
       if (!this.flushQueued) {
         this.flushQueued = true;
-        queueMicrotask(this.flush);
+        setImmediate(this.flush);
       }
     }
     if (m.type === "set") w.set(m.key, m.value, m.expiresAt, m.writtenAt);

@@ -18,7 +18,7 @@ export interface PersistenceOptions {
   readonly keyspace: Keyspace;
   /** the same clock the store was built with, so replay can judge expiry at write time */
   readonly clock: ReplayClock;
-  readonly engine: { onBeforeReply(hook: () => void): void };
+  readonly engine: { onBeforeReply(hook: () => void, pending?: () => boolean): void };
   readonly log: Logger;
   readonly appendonly: boolean;
   readonly appendfsync: FsyncPolicy;
@@ -108,7 +108,7 @@ export class Persistence {
       ? AppendLog.reopen(last.path, last.generation, appendfsync, clock, onError)
       : AppendLog.create(join(dir, LOG_FILE), this.generation, appendfsync, clock, onError);
     keyspace.onMutation(this.appendLog.record);
-    engine.onBeforeReply(this.appendLog.flush);
+    engine.onBeforeReply(this.appendLog.flush, this.appendLog.pending);
   }
 
   /**

@@ -88,13 +88,13 @@ export interface StreamConnection {
  */
 export function streamPump<C extends StreamConnection>(engine: Engine) {
   /**
-   * Runs `chunk` (or, when null, the input held while paused) and writes what it produced. The
-   * connection is passed along: `socket.data` is a native getter, dear on a per-request path.
+   * Writes what a batch produced, after the engine's group commit (`logged`: it already ran for
+   * this batch), then decides whether to keep reading.
    */
-  const pump = (socket: Socket<C>, c: C, chunk: Uint8Array | null): void => {
-    let more = chunk === null ? c.input.resume() : c.input.push(chunk);
+  const settle = (socket: Socket<C>, c: C, more: boolean, logged: boolean): void => {
     for (;;) {
-      engine.beforeReply();
+      if (!logged) engine.beforeReply();
+      logged = false;
       const flushed = c.pipe.flush(socket);
       if (c.session.closing) {
         if (c.pipe.idle) socket.end();
@@ -115,6 +115,31 @@ export function streamPump<C extends StreamConnection>(engine: Engine) {
       return;
     }
   };
+
+  // Connections whose replies wait for the group commit of this turn of the event loop: as
+  // redis-server does, the writes of every connection served in the turn reach the append log
+  // in one write (and, with Appendfsync always, one fsync) before any of their replies leave.
+  let waiting: { socket: Socket<C>; c: C; more: boolean }[] = [];
+  const settleWaiting = (): void => {
+    const batch = waiting;
+    waiting = [];
+    engine.beforeReply();
+    for (const { socket, c, more } of batch) settle(socket, c, more, true);
+  };
+
+  /**
+   * Runs `chunk` (or, when null, the input held while paused) and writes what it produced. The
+   * connection is passed along: `socket.data` is a native getter, dear on a per-request path.
+   */
+  const pump = (socket: Socket<C>, c: C, chunk: Uint8Array | null): void => {
+    const more = chunk === null ? c.input.resume() : c.input.push(chunk);
+    if (engine.replyWorkPending) {
+      if (waiting.length === 0) setImmediate(settleWaiting);
+      waiting.push({ socket, c, more });
+      return;
+    }
+    settle(socket, c, more, false);
+  };
   return {
     pump,
     data(socket: Socket<C>, chunk: Uint8Array): void {
@@ -129,6 +154,8 @@ export function streamPump<C extends StreamConnection>(engine: Engine) {
     /** Returns true when everything owed has been sent. */
     drain(socket: Socket<C>): boolean {
       const c = socket.data;
+      // Replies of this connection may be waiting for the turn's group commit: it comes first.
+      engine.beforeReply();
       if (!c.pipe.flush(socket)) return false;
       if (c.session.closing) {
         socket.end();

@@ -75,6 +75,19 @@ describe("append log", () => {
     expect(await again.stop()).toBe(0);
   });
 
+  test("Appendfsync always - writes of many connections at once, gathered into one log write per turn, all survive kill -9", async () => {
+    const node = await start({ set: { Appendonly: 1, Appendfsync: "always" } });
+    // 20 connections pipelining at the same time: their writes share group commits.
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, c) => pipeline(node.tcpPort, Array.from({ length: 500 }, (_, i) => `set conn${c}:${i} v${c}-${i}`))),
+    );
+    for (const result of results) expect(result.failures).toBe(0);
+    await killHard(node);
+    const { store } = readDataDir(node.dataDir);
+    expect(store.size).toBe(20 * 500);
+    for (let c = 0; c < 20; c++) for (const i of [0, 250, 499]) expect(dec(store.get(enc(`conn${c}:${i}`))!.value)).toBe(`v${c}-${i}`);
+  });
+
   test("Appendfsync everysec - writes acknowledged before kill -9 are there (the OS holds the last second)", async () => {
     const node = await start({ set: { Appendonly: 1, Appendfsync: "everysec", Task_DataBackupSeconds: 1 } });
     const client = await OwlClient.connect(node.tcpPort);
