@@ -43,8 +43,6 @@ export interface Session {
   name?: string;
   /** QUIT: close after this reply */
   closing?: boolean;
-  /** the engine's context for this session's commands, made on its first command */
-  context?: CommandContext;
 }
 
 export interface Limits {
