@@ -1,6 +1,7 @@
 // Record encoding inside blocks (pure): a snapshot holds `set` records, the append log holds every
 // kind of write. BlockWriter builds sealed blocks in one growing buffer; decodeRecords reads them.
 
+import { copyShort } from "../store/bytes.ts";
 import type { LoadBatch } from "../store/types.ts";
 import { BLOCK_HEADER_BYTES, END_MARKER, FormatError, putU32, sealBlock } from "./frame.ts";
 
@@ -111,7 +112,7 @@ export class BlockWriter {
    */
   setRecord(keyLength: number, value: Uint8Array, expiresAt: number, writtenAt: number): number {
     const keyAt = this.setRecordSpace(keyLength, value.length, expiresAt, writtenAt);
-    copyInto(this.buf, keyAt + keyLength, value);
+    copyShort(this.buf, keyAt + keyLength, value);
     return keyAt;
   }
 
@@ -142,7 +143,7 @@ export class BlockWriter {
 
   set(key: Uint8Array, value: Uint8Array, expiresAt: number, writtenAt: number): void {
     const keyAt = this.setRecord(key.length, value, expiresAt, writtenAt);
-    copyInto(this.buf, keyAt, key);
+    copyShort(this.buf, keyAt, key);
   }
 
   expire(key: Uint8Array, expiresAt: number, writtenAt: number): void {
@@ -199,15 +200,6 @@ export class BlockWriter {
   }
 }
 
-/** TypedArray.set costs more than a loop for the short keys and values a cache mostly holds. */
-function copyInto(buf: Uint8Array, at: number, src: Uint8Array): void {
-  const n = src.length;
-  if (n > 48) {
-    buf.set(src, at);
-    return;
-  }
-  for (let i = 0; i < n; i++) buf[at + i] = src[i]!;
-}
 
 /**
  * Reads the records of one block payload (for a log block, the part after its time). `base` is

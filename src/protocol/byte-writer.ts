@@ -1,6 +1,8 @@
 // A growable output buffer. Encoders append a whole batch of replies here so that a transport
 // makes one `write` per batch, straight from this buffer.
 
+import { copyShort } from "../store/bytes.ts";
+
 const encoder = new TextEncoder();
 
 export class ByteWriter {
@@ -27,17 +29,9 @@ export class ByteWriter {
   }
 
   bytes(b: Uint8Array): void {
-    const n = b.length;
-    this.ensure(n);
-    // TypedArray#set costs more than a short loop for the small runs replies are made of.
-    if (n <= 64) {
-      const buf = this.buf;
-      const at = this.length;
-      for (let i = 0; i < n; i++) buf[at + i] = b[i]!;
-    } else {
-      this.buf.set(b, this.length);
-    }
-    this.length += n;
+    this.ensure(b.length);
+    copyShort(this.buf, this.length, b); // replies are made of short runs
+    this.length += b.length;
   }
 
   /** Appends a string as UTF-8 (a plain loop for short ASCII, the encoder otherwise). */

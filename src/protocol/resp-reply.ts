@@ -3,12 +3,11 @@
 
 import { exactInteger, isMapReply } from "../commands/redis-reply.ts";
 import type { Reply } from "../commands/reply.ts";
+import { copyShort } from "../store/bytes.ts";
 import type { ByteWriter } from "./byte-writer.ts";
 
 const CR = 13;
 const LF = 10;
-/** Up to this size a loop copies faster than TypedArray#set, whose fixed cost dominates. */
-const SMALL_COPY_BYTES = 64;
 
 export function writeRespReply(w: ByteWriter, reply: Reply, resp3: boolean): void {
   switch (reply.kind) {
@@ -26,14 +25,8 @@ export function writeRespReply(w: ByteWriter, reply: Reply, resp3: boolean): voi
       w.ensure(value.length + 24);
       w.buf[w.length++] = 36; // $
       writeInteger(w, value.length);
-      const n = value.length;
-      if (n <= SMALL_COPY_BYTES) {
-        const buf = w.buf;
-        for (let i = 0, o = w.length; i < n; i++, o++) buf[o] = value[i]!;
-      } else {
-        w.buf.set(value, w.length);
-      }
-      w.length += n;
+      copyShort(w.buf, w.length, value);
+      w.length += value.length;
       w.buf[w.length++] = CR;
       w.buf[w.length++] = LF;
       return;

@@ -36,14 +36,21 @@ export function argumentBytes(buf: Uint8Array, start: number, end: number): Uint
   return copy;
 }
 
-/** Copies `src` into `target` at `at`: by loop when short (TypedArray#set costs more there). */
+/** Up to this many bytes a loop copies faster than TypedArray#set, whose fixed cost dominates. */
+export const SHORT_COPY_BYTES = 64;
+
+/** Copies `src` into `target` at `at` (by loop when short). */
 export function copyShort(target: Uint8Array, at: number, src: Uint8Array): void {
-  const n = src.length;
-  if (n > 64) {
-    target.set(src, at);
+  copyRange(target, at, src, 0, src.length);
+}
+
+/** Copies bytes `start..end` of `src` into `target` at `at`, making no view when the run is short. */
+export function copyRange(target: Uint8Array, at: number, src: Uint8Array, start: number, end: number): void {
+  if (end - start > SHORT_COPY_BYTES) {
+    target.set(src.subarray(start, end), at);
     return;
   }
-  for (let i = 0; i < n; i++) target[at + i] = src[i]!;
+  for (let i = start; i < end; i++) target[at + i - start] = src[i]!;
 }
 
 export function utf8(s: string): Uint8Array {

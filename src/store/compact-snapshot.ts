@@ -3,6 +3,7 @@
 // bytes are read in place later while the store keeps changing (no copy of the data itself).
 
 import { Arena, LARGE_BYTES } from "./arena.ts";
+import { copyRange } from "./bytes.ts";
 import type { StoreSnapshot } from "./types.ts";
 
 export class CompactSnapshot implements StoreSnapshot {
@@ -42,13 +43,7 @@ export class CompactSnapshot implements StoreSnapshot {
   }
 
   copyKey(i: number, target: Uint8Array, offset: number): void {
-    const n = this.keyLengths[i]!;
-    const large = this.sizes[i]! > LARGE_BYTES ? this.large.get(i) : undefined;
-    const address = this.addresses[i]!;
-    const bytes = large ?? this.pages[Arena.pageIndex(address)]!;
-    const at = large ? 0 : Arena.pageOffset(address);
-    if (n > 64) target.set(bytes.subarray(at, at + n), offset);
-    else for (let j = 0; j < n; j++) target[offset + j] = bytes[at + j]!; // short keys: no view object
+    this.copyOut(i, 0, this.keyLengths[i]!, target, offset);
   }
 
   value(i: number): Uint8Array {
@@ -61,18 +56,7 @@ export class CompactSnapshot implements StoreSnapshot {
   }
 
   copyValue(i: number, target: Uint8Array, offset: number): void {
-    const size = this.sizes[i]!;
-    const keyLength = this.keyLengths[i]!;
-    const n = size - keyLength;
-    if (size > LARGE_BYTES) {
-      target.set(this.large.get(i)!.subarray(keyLength, size), offset);
-      return;
-    }
-    const address = this.addresses[i]!;
-    const bytes = this.pages[Arena.pageIndex(address)]!;
-    const at = Arena.pageOffset(address) + keyLength;
-    if (n > 64) target.set(bytes.subarray(at, at + n), offset);
-    else for (let j = 0; j < n; j++) target[offset + j] = bytes[at + j]!; // short values: no view object
+    this.copyOut(i, this.keyLengths[i]!, this.sizes[i]!, target, offset);
   }
 
   writtenAt(i: number): number {
@@ -89,6 +73,15 @@ export class CompactSnapshot implements StoreSnapshot {
     this.pages = [];
     this.large.clear();
     this.arena.unhold();
+  }
+
+  /** Copies bytes `from..to` of entry i's block (key, then value) into target: no view when short. */
+  private copyOut(i: number, from: number, to: number, target: Uint8Array, offset: number): void {
+    const large = this.sizes[i]! > LARGE_BYTES ? this.large.get(i) : undefined;
+    const address = this.addresses[i]!;
+    const bytes = large ?? this.pages[Arena.pageIndex(address)]!;
+    const at = large ? 0 : Arena.pageOffset(address);
+    copyRange(target, offset, bytes, at + from, at + to);
   }
 
   private block(i: number): [Uint8Array, number] {
