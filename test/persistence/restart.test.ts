@@ -88,6 +88,26 @@ describe("append log", () => {
     for (let c = 0; c < 20; c++) for (const i of [0, 250, 499]) expect(dec(store.get(enc(`conn${c}:${i}`))!.value)).toBe(`v${c}-${i}`);
   });
 
+  test("append log - clients that vanish while their replies wait for the group commit do not stop the others", async () => {
+    const node = await start({ set: { Appendonly: 1, Appendfsync: "always" } });
+    // Ten clients send writes and close at once, without reading a reply.
+    await Promise.all(
+      Array.from({ length: 10 }, async (_, c) => {
+        const socket = await Bun.connect({ hostname: "127.0.0.1", port: node.tcpPort, socket: { data() {} } });
+        socket.write(Array.from({ length: 200 }, (_, i) => `set gone${c}:${i} v\n`).join(""));
+        socket.end();
+      }),
+    );
+    const results = await Promise.all(Array.from({ length: 5 }, (_, c) => pipeline(node.tcpPort, Array.from({ length: 300 }, (_, i) => `set kept${c}:${i} v${i}`))));
+    for (const result of results) expect(result.failures).toBe(0);
+    const client = await OwlClient.connect(node.tcpPort);
+    expect((await client.call("get kept4:299")).Data).toBe("v299");
+    client.close();
+    await killHard(node);
+    const { store } = readDataDir(node.dataDir);
+    for (let c = 0; c < 5; c++) expect(dec(store.get(enc(`kept${c}:0`))!.value)).toBe("v0");
+  });
+
   test("Appendfsync everysec - writes acknowledged before kill -9 are there (the OS holds the last second)", async () => {
     const node = await start({ set: { Appendonly: 1, Appendfsync: "everysec", Task_DataBackupSeconds: 1 } });
     const client = await OwlClient.connect(node.tcpPort);
