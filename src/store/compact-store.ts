@@ -58,7 +58,7 @@ export class CompactStore implements Store {
   ) {
     this.maxMemory = options.maxMemory ?? 0;
     this.seed = options.seed ?? (Math.random() * 0x100000000) >>> 0;
-    this.slots = new SlotTable(this.seed, this.maxMemory > 0);
+    this.slots = new SlotTable(this.seed, this.maxMemory > 0, clock.now());
     this.index = new HashIndex(this.slots);
     this.expiry = new ExpiryTable(clock.now());
   }
@@ -96,13 +96,13 @@ export class CompactStore implements Store {
       // A new block, never the old one in place: a view of the old value may still be in use.
       // Written before the old one is freed, so a full arena leaves the old value in place.
       const oldAddress = slots.addressOf(slot);
-      slots.write(slot, key, value, hash);
+      slots.write(slot, key, value);
       slots.arena.free(oldAddress, oldSize);
       this.bytes -= oldSize;
     } else {
       if (this.maxMemory > 0) this.makeRoom(size, -1);
       slot = slots.take();
-      slots.write(slot, key, value, hash);
+      slots.write(slot, key, value);
       this.index.insert(slot, hash);
     }
     slots.setWrittenAt(slot, writtenAt);
@@ -145,12 +145,12 @@ export class CompactStore implements Store {
       if (slot >= 0) {
         const oldSize = slots.sizeOf(slot);
         const oldAddress = slots.addressOf(slot);
-        slots.write(slot, key, value, hash);
+        slots.write(slot, key, value);
         slots.arena.free(oldAddress, oldSize);
         this.bytes -= oldSize;
       } else {
         slot = slots.take();
-        slots.write(slot, key, value, hash);
+        slots.write(slot, key, value);
         index.insert(slot, hash);
       }
       slots.setWrittenAt(slot, writtenAt[i]!);

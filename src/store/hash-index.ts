@@ -1,9 +1,11 @@
 // The compact store's hash index: an open-addressing (linear probing) table of slot ids over an
 // Int32Array. Keys are hashed and compared as bytes in the arena, never turned into strings.
+// Each bucket also holds a tag of its key's hash in the bits its slot id does not need, so a
+// probe rules out a wrong key without touching the slot's memory.
 // Growing allocates a table 1.5 times the size and migrates the old one a few buckets per
 // operation (Redis's incremental rehash), so no single call pays for millions of keys.
 
-import { tagOf, type SlotTable } from "./slots.ts";
+import type { SlotTable } from "./slots.ts";
 import { release } from "./typed-arrays.ts";
 
 const EMPTY = -1;
@@ -22,18 +24,25 @@ const GROWTH = 1.5;
 export const MIGRATE_STEP = 64;
 const TWO_32 = 0x100000000;
 
-/**
- * The bucket a hash starts probing at: its low 24 bits on top (the top 8 are the slot's tag, so
- * neighbouring buckets do not share tags), scaled to the table's size.
- */
+/** The bucket a hash starts probing at: its top bits, scaled to the table's size. */
 function home(hash: number, size: number): number {
-  return Math.floor((((hash << 8) | (hash >>> 24)) >>> 0) * size / TWO_32);
+  return Math.floor((hash * size) / TWO_32);
 }
+
+/**
+ * How a table of `size` buckets splits a bucket's 31 bits: the slot id in the low `shift` bits
+ * (slot ids stay below the table's size: the table grows before its keys reach 3/4 of it), the
+ * hash's low bits above them as the tag (`home` uses the top bits, so the two do not overlap).
+ */
+const shiftFor = (size: number): number => 32 - Math.clz32(size - 1);
+const tagOf = (hash: number, shift: number): number => hash & ((1 << (31 - shift)) - 1);
 
 export class HashIndex {
   private table = new Int32Array(FIRST_BUCKETS).fill(EMPTY);
-  /** the table being migrated away from, or null */
+  private shift = shiftFor(FIRST_BUCKETS);
+  /** the table being migrated away from, or null, and its shift */
   private old: Int32Array<ArrayBuffer> | null = null;
+  private oldShift = 0;
   private cursor = 0;
   /** keys in both tables */
   count = 0;
@@ -51,20 +60,30 @@ export class HashIndex {
   /** The slot holding `key`, or -1. */
   find(key: Uint8Array, hash: number): number {
     const slots = this.slots;
-    const tag = tagOf(hash);
     let table = this.table;
     let size = table.length;
+    let shift = this.shift;
+    let tag = tagOf(hash, shift);
     let i = home(hash, size);
-    for (let s = table[i]!; s !== EMPTY; s = table[i]!) {
-      if (slots.tagAt(s) === tag && slots.matches(s, key)) return s;
+    for (let e = table[i]!; e !== EMPTY; e = table[i]!) {
+      if (e >>> shift === tag) {
+        const s = e & ((1 << shift) - 1);
+        if (slots.matches(s, key)) return s;
+      }
       if (++i === size) i = 0;
     }
     if (this.old === null) return -1;
     table = this.old;
     size = table.length;
+    shift = this.oldShift;
+    tag = tagOf(hash, shift);
     i = home(hash, size);
-    for (let s = table[i]!; s !== EMPTY; s = table[i]!) {
-      if (s >= 0 && slots.tagAt(s) === tag && slots.matches(s, key)) return s;
+    // MOVED (negative) never passes the tag test: its top bits are all ones.
+    for (let e = table[i]!; e !== EMPTY; e = table[i]!) {
+      if (e >>> shift === tag) {
+        const s = e & ((1 << shift) - 1);
+        if (slots.matches(s, key)) return s;
+      }
       if (++i === size) i = 0;
     }
     return -1;
@@ -76,7 +95,7 @@ export class HashIndex {
       this.step(Infinity); // a resize still under way (only under a pathological rate) ends first
       this.startResize();
     }
-    place(this.table, slot, hash);
+    place(this.table, this.shift, slot, hash);
     this.count++;
   }
 
@@ -90,10 +109,12 @@ export class HashIndex {
     if (buckets === this.table.length) return;
     this.step(Infinity);
     const old = this.table;
+    const oldMask = (1 << this.shift) - 1;
     this.table = new Int32Array(buckets).fill(EMPTY);
+    this.shift = shiftFor(buckets);
     for (let i = 0; i < old.length; i++) {
-      const s = old[i]!;
-      if (s >= 0) place(this.table, s, this.slots.hashOf(s));
+      const e = old[i]!;
+      if (e >= 0) place(this.table, this.shift, e & oldMask, this.slots.hashOf(e & oldMask));
     }
     release(old);
   }
@@ -102,9 +123,10 @@ export class HashIndex {
   remove(slot: number, hash: number): void {
     const table = this.table;
     const size = table.length;
+    const mask = (1 << this.shift) - 1;
     let i = home(hash, size);
-    for (let s = table[i]!; s !== EMPTY; s = table[i]!) {
-      if (s === slot) {
+    for (let e = table[i]!; e !== EMPTY; e = table[i]!) {
+      if ((e & mask) === slot) {
         this.shiftBack(i);
         this.count--;
         return;
@@ -113,8 +135,9 @@ export class HashIndex {
     }
     // Not migrated yet: mark its old bucket so probes for later keys of the cluster go on.
     const old = this.old!;
+    const oldMask = (1 << this.oldShift) - 1;
     i = home(hash, old.length);
-    while (old[i] !== slot) if (++i === old.length) i = 0;
+    while (old[i]! < 0 || (old[i]! & oldMask) !== slot) if (++i === old.length) i = 0;
     old[i] = MOVED;
     this.count--;
   }
@@ -124,10 +147,11 @@ export class HashIndex {
     const old = this.old;
     if (old === null) return;
     const end = Math.min(old.length, this.cursor + buckets);
+    const oldMask = (1 << this.oldShift) - 1;
     for (let i = this.cursor; i < end; i++) {
-      const s = old[i]!;
-      if (s >= 0) {
-        place(this.table, s, this.slots.hashOf(s));
+      const e = old[i]!;
+      if (e >= 0) {
+        place(this.table, this.shift, e & oldMask, this.slots.hashOf(e & oldMask));
         old[i] = MOVED;
       }
     }
@@ -142,30 +166,34 @@ export class HashIndex {
     release(this.table);
     if (this.old !== null) release(this.old);
     this.table = new Int32Array(FIRST_BUCKETS).fill(EMPTY);
+    this.shift = shiftFor(FIRST_BUCKETS);
     this.old = null;
     this.count = 0;
   }
 
   private startResize(): void {
     this.old = this.table;
+    this.oldShift = this.shift;
     this.cursor = 0;
     this.table = new Int32Array(Math.ceil(this.table.length * GROWTH)).fill(EMPTY);
+    this.shift = shiftFor(this.table.length);
   }
 
   /** Deletion without tombstones: pull later members of the cluster back over the hole. */
   private shiftBack(hole: number): void {
     const table = this.table;
     const size = table.length;
+    const mask = (1 << this.shift) - 1;
     let j = hole;
     for (;;) {
       if (++j === size) j = 0;
-      const s = table[j]!;
-      if (s === EMPTY) break;
-      const at = home(this.slots.hashOf(s), size);
-      // Move s into the hole unless its home lies cyclically in (hole, j].
+      const e = table[j]!;
+      if (e === EMPTY) break;
+      const at = home(this.slots.hashOf(e & mask), size);
+      // Move e into the hole unless its home lies cyclically in (hole, j].
       const stays = hole <= j ? hole < at && at <= j : hole < at || at <= j;
       if (!stays) {
-        table[hole] = s;
+        table[hole] = e;
         hole = j;
       }
     }
@@ -173,9 +201,10 @@ export class HashIndex {
   }
 }
 
-function place(table: Int32Array, slot: number, hash: number): void {
+function place(table: Int32Array, shift: number, slot: number, hash: number): void {
+  if (slot >>> shift !== 0) throw new RangeError(`slot ${slot} does not fit a table of ${table.length}`);
   const size = table.length;
   let i = home(hash, size);
   while (table[i] !== EMPTY) if (++i === size) i = 0;
-  table[i] = slot;
+  table[i] = slot | (tagOf(hash, shift) << shift);
 }

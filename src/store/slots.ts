@@ -1,7 +1,7 @@
-// The compact store's per-entry records: one 16-byte row ("slot") per key plus a 1-byte hash
-// tag and the 2 top bytes of its write time. Slot ids never move while a key lives, so the hash index, the timer table, SCAN cursors
-// and eviction samples all refer to entries by a plain integer. Key and value bytes live
-// together in one arena block.
+// The compact store's per-entry records: one 16-byte row ("slot") per key plus one byte of the
+// top bits of its write time. Slot ids never move while a key lives, so the hash index, the
+// timer table, SCAN cursors and eviction samples all refer to entries by a plain integer. Key
+// and value bytes live together in one arena block.
 
 import { Arena, LARGE_BYTES } from "./arena.ts";
 import { grown, release } from "./typed-arrays.ts";
@@ -35,22 +35,20 @@ export function hashBytes(bytes: Uint8Array, start: number, end: number, seed: n
   return h >>> 0;
 }
 
-/** The top 8 bits of a hash, kept per slot: rules out 255 of 256 wrong probes without the arena. */
-export const tagOf = (hash: number): number => hash >>> 24;
-
 /**
  * Words in a row: address, key length | size << 16, timer id, time of write (low 32 bits). The
- * time's next 16 bits are in a column of their own: that reaches the year 10889; a later time
- * (FAR in the column) is kept aside whole.
+ * time's higher bits are a byte in a column of their own: 0 for 0, else 1 + (high - base), up
+ * to 254, with base 64 units of 2^32 ms (≈ 8.7 years) before the store was made, so the byte
+ * covers about 26 years after it; any other time (FAR in the column) is kept aside whole.
  */
 const STRIDE = 4;
 const TWO_32 = 0x100000000;
-const FAR = 0xffff;
+const FAR = 0xff;
+const HIGH_SPAN = FAR - 1;
+const HIGH_BACK = 64;
 
 export class SlotTable {
   readonly arena = new Arena();
-  /** the hash tag of each slot, apart from the rows: probes read only this dense column */
-  private tags: Uint8Array<ArrayBuffer>[] = [new Uint8Array(FIRST_ROWS)];
   /**
    * One row of STRIDE uint32 words per slot, so that a hit reads one or two cache lines rather
    * than one per field: the arena address (FREE when the slot is unused), key length and block
@@ -58,8 +56,9 @@ export class SlotTable {
    * bits of the time of the last write in integer milliseconds.
    */
   private rowWords: Uint32Array<ArrayBuffer>[] = [newRows(FIRST_ROWS)];
-  /** bits 32–47 of each slot's time of write */
-  private writtenHigh: Uint16Array<ArrayBuffer>[] = [new Uint16Array(FIRST_ROWS)];
+  /** the higher bits of each slot's time of write (see FAR) */
+  private writtenHigh: Uint8Array<ArrayBuffer>[] = [new Uint8Array(FIRST_ROWS)];
+  private readonly highBase: number;
   /** access clock of the last read or write; only kept when eviction needs it */
   private accesses: Uint32Array<ArrayBuffer>[] = [new Uint32Array(0)];
   private rows = FIRST_ROWS;
@@ -73,7 +72,10 @@ export class SlotTable {
   constructor(
     readonly seed: number,
     readonly trackAccess: boolean,
+    /** the clock's time now: the write times of the store's life are near it */
+    now = 0,
   ) {
+    this.highBase = Math.max(0, Math.floor(now / TWO_32) - HIGH_BACK);
     if (trackAccess) this.accesses = [new Uint32Array(FIRST_ROWS)];
   }
 
@@ -85,10 +87,6 @@ export class SlotTable {
     return this.rowWords[slot >>> SEGMENT_BITS]![(slot & ROW_MASK) * STRIDE] !== FREE;
   }
 
-  tagAt(slot: number): number {
-    return this.tags[slot >>> SEGMENT_BITS]![slot & ROW_MASK]!;
-  }
-
   addressOf(slot: number): number {
     return this.rowWords[slot >>> SEGMENT_BITS]![(slot & ROW_MASK) * STRIDE]!;
   }
@@ -98,14 +96,18 @@ export class SlotTable {
     const segment = slot >>> SEGMENT_BITS;
     const row = slot & ROW_MASK;
     const high = this.writtenHigh[segment]![row]!;
-    return high === FAR ? this.farTimes.get(slot)! : high * TWO_32 + this.rowWords[segment]![row * STRIDE + 3]!;
+    const low = this.rowWords[segment]![row * STRIDE + 3]!;
+    if (high === 0) return low;
+    return high === FAR ? this.farTimes.get(slot)! : (this.highBase + high - 1) * TWO_32 + low;
   }
 
   setWrittenAt(slot: number, writtenAt: number): void {
     const segment = slot >>> SEGMENT_BITS;
     const row = slot & ROW_MASK;
     const ms = writtenAt > 0 ? Math.floor(writtenAt) : 0;
-    const high = Math.min(Math.floor(ms / TWO_32), FAR);
+    const top = Math.floor(ms / TWO_32);
+    let high = top === 0 ? 0 : top - this.highBase + 1;
+    if (high < 1 || high > HIGH_SPAN) high = top === 0 ? 0 : FAR;
     if (high === FAR) this.farTimes.set(slot, ms);
     else if (this.writtenHigh[segment]![row] === FAR) this.farTimes.delete(slot);
     this.writtenHigh[segment]![row] = high;
@@ -140,7 +142,7 @@ export class SlotTable {
   }
 
   /** Puts key and value in a new block of `slot` (the caller frees any old one afterwards). */
-  write(slot: number, key: Uint8Array, value: Uint8Array, hash: number): void {
+  write(slot: number, key: Uint8Array, value: Uint8Array): void {
     const size = key.length + value.length;
     const arena = this.arena;
     const address = arena.alloc(size);
@@ -155,7 +157,6 @@ export class SlotTable {
     if (key.length >= LONG) this.longKeys.set(slot, key.length);
     else if ((words[row + 1]! & 0xffff) === LONG) this.longKeys.delete(slot);
     words[row + 1] = Math.min(key.length, LONG) | ((size > LARGE_BYTES ? LARGE : size) << 16);
-    this.tags[segment]![slot & ROW_MASK] = tagOf(hash);
   }
 
   /** Gives the block back to the arena (reused from the next turn). */
@@ -233,16 +234,14 @@ export class SlotTable {
   private grow(): void {
     if (this.rows < SEGMENT_ROWS) {
       const rows = this.rows * 2;
-      this.tags[0] = grown(this.tags[0]!, rows);
       this.rowWords[0] = widen(this.rowWords[0]!, newRows(rows));
       this.writtenHigh[0] = grown(this.writtenHigh[0]!, rows);
       if (this.trackAccess) this.accesses[0] = grown(this.accesses[0]!, rows);
       this.rows = rows;
       return;
     }
-    this.tags.push(new Uint8Array(SEGMENT_ROWS));
     this.rowWords.push(newRows(SEGMENT_ROWS));
-    this.writtenHigh.push(new Uint16Array(SEGMENT_ROWS));
+    this.writtenHigh.push(new Uint8Array(SEGMENT_ROWS));
     if (this.trackAccess) this.accesses.push(new Uint32Array(SEGMENT_ROWS));
     this.rows += SEGMENT_ROWS;
   }

@@ -15,26 +15,36 @@ const SLOTS = 1 << SLOT_BITS; // 256 slots a level
 const LEVELS = 4; // 256^4 ticks of 10 ms ≈ 497 days; later deadlines are parked and re-filed
 const MASK = SLOTS - 1;
 const NONE = -1;
-/** `bucketOf` of an id that is not filed (buckets number LEVELS*SLOTS + 1, well below it) */
-const UNFILED = 0xffff;
+/**
+ * `prev` of an id says where it is filed, so no column of buckets is needed: NONE when it is not
+ * filed; for the head of a bucket, HEAD - bucket (≤ -2); otherwise the id before it, with the
+ * bucket's level in the top bits (ids stay below 2^ID_BITS), for the per-level counts.
+ */
+const HEAD = -2;
+const ID_BITS = 29;
+const ID_MASK = (1 << ID_BITS) - 1;
 const TWO_32 = 0x100000000;
-/** `dueHigh` of a due time kept aside whole: not a whole number of ms in [0, 0xffff * 2^32) */
-const ASIDE = 0xffff;
+/**
+ * `dueHigh` holds bits 32 and up of a due time in one byte: 0 for 0, 1 + (high - base) up to
+ * 254, where base is the construction time's (≈ 34 years ahead). ASIDE: kept whole in a Map (a
+ * later, negative or fractional time).
+ */
+const ASIDE = 0xff;
+const HIGH_SPAN = ASIDE - 1;
 
 export class TimerWheel {
   /** tick most recently processed */
   private current: number;
   private next = new Int32Array(1024).fill(NONE);
+  /** where the id is filed (see HEAD): an id costs 13 bytes in all */
   private prev = new Int32Array(1024).fill(NONE);
-  /** bucket index the id is filed in, or UNFILED (16 bits: an id costs 16 bytes in all) */
-  private bucketOf = new Uint16Array(1024).fill(UNFILED);
   /**
-   * Exact due time in ms, as given (its tick is the ceiling of dueMs / TICK_MS), in 48 bits:
-   * the low 32 and the next 16, which reach the year 10889; any other value (later, negative,
-   * fractional) is kept aside whole.
+   * Exact due time in ms, as given (its tick is the ceiling of dueMs / TICK_MS): the low 32 bits
+   * and one byte for the rest (see ASIDE); any other value is kept aside whole.
    */
   private dueLow = new Uint32Array(1024);
-  private dueHigh = new Uint16Array(1024);
+  private dueHigh = new Uint8Array(1024);
+  private readonly highBase: number;
   private dueAside = new Map<number, number>();
   /** head id of each bucket: LEVELS*SLOTS buckets plus one "due now" bucket */
   private heads = new Int32Array(LEVELS * SLOTS + 1).fill(NONE);
@@ -45,6 +55,7 @@ export class TimerWheel {
 
   constructor(now: number) {
     this.current = Math.floor(now / TICK_MS);
+    this.highBase = Math.max(0, Math.floor(now / TWO_32));
   }
 
   get size(): number {
@@ -54,7 +65,8 @@ export class TimerWheel {
   /** Files `id` to fire at `dueMs` (never earlier), replacing any earlier schedule of it. */
   schedule(id: number, dueMs: number): void {
     if (id >= this.next.length) this.grow(id);
-    if (this.bucketOf[id] !== UNFILED) this.unlink(id);
+    if (id > ID_MASK) throw new RangeError(`timer id ${id} past ${ID_MASK}`);
+    if (this.prev[id] !== NONE) this.unlink(id);
     this.setDue(id, dueMs);
     this.file(id, this.dueTick(id));
     this.count++;
@@ -63,18 +75,19 @@ export class TimerWheel {
   /** The due time `id` was last scheduled for, in ms (kept while it is filed, and after). */
   dueOf(id: number): number {
     const high = this.dueHigh[id]!;
-    return high === ASIDE ? this.dueAside.get(id)! : high * TWO_32 + this.dueLow[id]!;
+    if (high === 0) return this.dueLow[id]!;
+    return high === ASIDE ? this.dueAside.get(id)! : (this.highBase + high - 1) * TWO_32 + this.dueLow[id]!;
   }
 
   cancel(id: number): void {
-    if (id < this.next.length && this.bucketOf[id] !== UNFILED) {
+    if (id < this.next.length && this.prev[id] !== NONE) {
       this.unlink(id);
       this.count--;
     }
   }
 
   isScheduled(id: number): boolean {
-    return id < this.next.length && this.bucketOf[id] !== UNFILED;
+    return id < this.next.length && this.prev[id] !== NONE;
   }
 
   /** Moves time to `now`; calls `fire(id)` for every id whose due time has passed, once. */
@@ -134,7 +147,6 @@ export class TimerWheel {
       const following = this.next[id]!;
       this.next[id] = NONE;
       this.prev[id] = NONE;
-      this.bucketOf[id] = UNFILED;
       this.levelCount[0]!--;
       if (this.dueTick(id) <= this.current) {
         this.count--;
@@ -171,24 +183,28 @@ export class TimerWheel {
     }
     const head = this.heads[bucket]!;
     this.next[id] = head;
-    this.prev[id] = NONE;
-    if (head !== NONE) this.prev[head] = id;
+    this.prev[id] = HEAD - bucket;
+    if (head !== NONE) this.prev[head] = id | (level << ID_BITS);
     this.heads[bucket] = id;
-    this.bucketOf[id] = bucket;
     this.levelCount[level]!++;
   }
 
   private unlink(id: number): void {
-    const bucket = this.bucketOf[id]!;
-    this.levelCount[bucket >= this.dueNow ? 0 : bucket >> SLOT_BITS]!--;
-    const before = this.prev[id]!;
+    const where = this.prev[id]!;
     const after = this.next[id]!;
-    if (before !== NONE) this.next[before] = after;
-    else this.heads[bucket] = after;
-    if (after !== NONE) this.prev[after] = before;
+    if (where <= HEAD) {
+      // the head of its bucket: the next id (if any) becomes the head
+      const bucket = HEAD - where;
+      this.levelCount[bucket >= this.dueNow ? 0 : bucket >> SLOT_BITS]!--;
+      this.heads[bucket] = after;
+      if (after !== NONE) this.prev[after] = where;
+    } else {
+      this.levelCount[where >>> ID_BITS]!--;
+      this.next[where & ID_MASK] = after;
+      if (after !== NONE) this.prev[after] = where;
+    }
     this.next[id] = NONE;
     this.prev[id] = NONE;
-    this.bucketOf[id] = UNFILED;
   }
 
   private dueTick(id: number): number {
@@ -197,9 +213,10 @@ export class TimerWheel {
 
   private setDue(id: number, dueMs: number): void {
     const high = Math.floor(dueMs / TWO_32);
-    if (Number.isInteger(dueMs) && high >= 0 && high < ASIDE) {
+    const stored = high === 0 ? 0 : high - this.highBase + 1;
+    if (Number.isInteger(dueMs) && high >= 0 && stored >= 0 && stored <= HIGH_SPAN && (stored > 0 || high === 0)) {
       if (this.dueHigh[id] === ASIDE) this.dueAside.delete(id);
-      this.dueHigh[id] = high;
+      this.dueHigh[id] = stored;
       this.dueLow[id] = dueMs >>> 0;
     } else {
       this.dueHigh[id] = ASIDE;
@@ -212,7 +229,6 @@ export class TimerWheel {
     while (size <= id) size *= 2;
     this.next = grown(this.next, size, NONE);
     this.prev = grown(this.prev, size, NONE);
-    this.bucketOf = grown(this.bucketOf, size, UNFILED);
     this.dueLow = grown(this.dueLow, size);
     this.dueHigh = grown(this.dueHigh, size);
   }

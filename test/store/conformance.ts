@@ -51,7 +51,8 @@ export function storeConformance(name: string, make: StoreFactory): void {
 
     test("set - times of write are kept to the millisecond across the whole Date range", () => {
       const { store } = setup(make);
-      const times = [0, 1, 2 ** 32 - 1, 2 ** 32, 2 ** 32 + 1, 1_800_000_000_123, 8.64e15];
+      // around the clock's time (2027) too: 9 years back, 25 and 31 years ahead
+      const times = [0, 1, 2 ** 32 - 1, 2 ** 32, 2 ** 32 + 1, 1_800_000_000_123, 8.64e15, 1.5e12 + 7, 2.6e12 + 9, 2.8e12 + 11];
       times.forEach((t, i) => store.set(b(`t${i}`), b("v"), 0, t));
       times.forEach((t, i) => expect(store.get(b(`t${i}`))?.writtenAt).toBe(t));
     });

@@ -15,9 +15,9 @@ describe("TimerWheel", () => {
     expect(wheel.size).toBe(0);
   });
 
-  test("wheel - due times are kept exactly, packed or kept aside (fractional, negative, past 10889)", () => {
+  test("wheel - due times are kept exactly, packed or kept aside (fractional, negative, decades ahead, before the start)", () => {
     const wheel = new TimerWheel(T0);
-    const times = [T0 + 1, 2 ** 32 - 1, 2 ** 32, T0 + 0.5, -3, 8.64e15, 2 ** 48 + 7];
+    const times = [T0 + 1, 2 ** 32 - 1, 2 ** 32, T0 + 0.5, -3, 8.64e15, 2 ** 48 + 7, T0 + 1e12 + 3, T0 + 1.2e12 + 5, T0 - 2 ** 32];
     times.forEach((t, id) => wheel.schedule(id, t));
     times.forEach((t, id) => expect(wheel.dueOf(id)).toBe(t));
     wheel.schedule(5, T0 + 20); // from aside back to packed
@@ -25,7 +25,7 @@ describe("TimerWheel", () => {
     expect([wheel.dueOf(5), wheel.dueOf(3)]).toEqual([T0 + 20, T0 + 20.25]);
     const fired: number[] = [];
     wheel.advance(T0 + 10 * TICK_MS, (id) => fired.push(id));
-    expect(fired.sort()).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(fired.sort()).toEqual([0, 1, 2, 3, 4, 5, 9]);
   });
 
   test("wheel - reschedule replaces the earlier time, cancel removes it", () => {
@@ -39,6 +39,23 @@ describe("TimerWheel", () => {
     expect(fired).toEqual([]);
     wheel.advance(T0 + 5000 + TICK_MS, (id) => fired.push(id));
     expect(fired).toEqual([1]);
+  });
+
+  test("wheel - cancelling the head, middle and tail of a bucket at each level leaves the rest to fire on time", () => {
+    // ids 0..4 share a bucket at each level (same due tick); cancel 4 (head), 2 (middle), 0 (tail)
+    for (const ahead of [50 * TICK_MS, 300 * TICK_MS, 70_000 * TICK_MS, 17_000_000 * TICK_MS]) {
+      const wheel = new TimerWheel(T0);
+      for (let id = 0; id < 5; id++) wheel.schedule(id, T0 + ahead);
+      for (const id of [4, 2, 0]) wheel.cancel(id);
+      expect([wheel.size, wheel.isScheduled(2), wheel.isScheduled(3)]).toEqual([2, false, true]);
+      wheel.schedule(2, T0 + ahead); // filed again after the cancel
+      const fired: number[] = [];
+      wheel.advance(T0 + ahead - TICK_MS, (id) => fired.push(id));
+      expect(fired).toEqual([]);
+      wheel.advance(T0 + ahead, (id) => fired.push(id));
+      expect(fired.sort()).toEqual([1, 2, 3]);
+      expect(wheel.size).toBe(0);
+    }
   });
 
   test("wheel - a time already past fires on the next advance", () => {
