@@ -127,6 +127,11 @@ export class Arena {
     return size > LARGE_BYTES ? this.large[address]! : this.pages[address >>> PAGE_UNIT_BITS]!;
   }
 
+  /** The page holding a small block (≤ LARGE_BYTES). */
+  page(address: number): Uint8Array {
+    return this.pages[address >>> PAGE_UNIT_BITS]!;
+  }
+
   /** The page (of a list from `hold`) holding a small block, and the block's offset in it. */
   static pageIndex(address: number): number {
     return address >>> PAGE_UNIT_BITS;

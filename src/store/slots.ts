@@ -172,14 +172,24 @@ export class SlotTable {
     return hashBytes(this.arena.bytesOf(address, size), at, at + this.keyLengthOf(slot), this.seed);
   }
 
-  /** Whether the key in `slot` is `key`, compared byte for byte from the end (shared prefixes are common). */
+  /**
+   * Whether the key in `slot` is `key`, compared byte for byte from the end (shared prefixes are
+   * common). The lookup path: one read of the row, then the key's bytes.
+   */
   matches(slot: number, key: Uint8Array): boolean {
+    const words = this.rowWords[slot >>> SEGMENT_BITS]!;
+    const row = (slot & ROW_MASK) * STRIDE;
+    const meta = words[row + 1]!;
     const n = key.length;
-    if (this.keyLengthOf(slot) !== n) return false;
-    const address = this.addressOf(slot);
-    const size = this.sizeOf(slot);
-    const bytes = this.arena.bytesOf(address, size);
-    const at = this.arena.offsetOf(address, size);
+    if ((meta & 0xffff) !== (n < LONG ? n : LONG) || (n >= LONG && this.longKeys.get(slot) !== n)) return false;
+    const address = words[row]!;
+    let bytes: Uint8Array;
+    let at = 0;
+    if (meta >>> 16 === LARGE) bytes = this.arena.bytesOf(address, LARGE_BYTES + 1);
+    else {
+      bytes = this.arena.page(address);
+      at = Arena.pageOffset(address);
+    }
     for (let i = n - 1; i >= 0; i--) if (bytes[at + i] !== key[i]) return false;
     return true;
   }
@@ -193,10 +203,18 @@ export class SlotTable {
 
   /** A view of the value inside the arena (see CompactStore on how long it stays valid). */
   valueOf(slot: number): Uint8Array {
-    const address = this.addressOf(slot);
-    const size = this.sizeOf(slot);
-    const at = this.arena.offsetOf(address, size);
-    return this.arena.bytesOf(address, size).subarray(at + this.keyLengthOf(slot), at + size);
+    const words = this.rowWords[slot >>> SEGMENT_BITS]!;
+    const row = (slot & ROW_MASK) * STRIDE;
+    const meta = words[row + 1]!;
+    const address = words[row]!;
+    let keyLength = meta & 0xffff;
+    if (keyLength === LONG) keyLength = this.longKeys.get(slot)!;
+    if (meta >>> 16 === LARGE) {
+      const own = this.arena.bytesOf(address, LARGE_BYTES + 1);
+      return own.subarray(keyLength);
+    }
+    const at = Arena.pageOffset(address);
+    return this.arena.page(address).subarray(at + keyLength, at + (meta >>> 16));
   }
 
   /** A free id (the most recently freed first, it is likely still in cache). */
