@@ -1,5 +1,5 @@
 // Times to live for the compact store: only keys that have one get a timer id (so the other keys
-// pay 4 bytes, not the 20 of a wheel entry with its exact deadline and the slot it belongs to).
+// pay 4 bytes, not the 17 of a wheel entry with its exact deadline and the slot it belongs to).
 // Ids are filed in the timer wheel; `slotOf` maps a fired id back to the store's slot.
 
 import { TimerWheel } from "./timer-wheel.ts";
