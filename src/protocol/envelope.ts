@@ -67,7 +67,7 @@ const encoder = new TextEncoder();
  * Constant runs of the envelope, encoded once: `{"Cmd":…,"Key":` per command and status, and the
  * host run. Keyed by the pre-quoted strings the transports keep, so a lookup hashes no new string.
  */
-const prefixes = new Map<string, Partial<Record<Status, Uint8Array>>>();
+const prefixes = new Map<string, Map<Status, Uint8Array>>();
 const hostRuns = new Map<string, Uint8Array>();
 const MAX_CACHED = 4096;
 const DATA_RUN = encoder.encode(',"Data":');
@@ -76,23 +76,30 @@ const EMPTY_STRING_RUN = encoder.encode('""');
 const ZERO_TIME_RUN = encoder.encode(ZERO_TIME + '"');
 const MESSAGE_RUN = encoder.encode(',"Message":');
 
-/** The last command's runs: replies of a pipeline mostly repeat one command. */
+/**
+ * The last prefix asked for: replies of a pipeline mostly repeat one command and status. (Runs
+ * by status are in a Map: statuses such as 200 as keys of a plain object make it a sparse
+ * array, whose reads take a slow path.)
+ */
 let lastCmdJson = "";
-let lastByStatus: Partial<Record<Status, Uint8Array>> = {};
+let lastStatus = -1;
+let lastPrefix: Uint8Array = new Uint8Array(0);
 
 function prefixOf(cmdJson: string, status: Status): Uint8Array {
-  let byStatus = lastByStatus;
-  if (cmdJson !== lastCmdJson) {
-    byStatus = prefixes.get(cmdJson) ?? {};
+  if (status === lastStatus && cmdJson === lastCmdJson) return lastPrefix;
+  let byStatus = prefixes.get(cmdJson);
+  if (byStatus === undefined) {
+    byStatus = new Map();
     if (prefixes.size < MAX_CACHED) prefixes.set(cmdJson, byStatus);
-    lastCmdJson = cmdJson;
-    lastByStatus = byStatus;
   }
-  let bytes = byStatus[status];
+  let bytes = byStatus.get(status);
   if (bytes === undefined) {
     bytes = encoder.encode(`{"Cmd":${cmdJson},"Status":${status},"Results":"${RESULTS[status]}","Key":`);
-    byStatus[status] = bytes;
+    byStatus.set(status, bytes);
   }
+  lastCmdJson = cmdJson;
+  lastStatus = status;
+  lastPrefix = bytes;
   return bytes;
 }
 
