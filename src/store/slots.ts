@@ -1,5 +1,4 @@
-// The compact store's per-entry records: one 16-byte row ("slot") per key plus one byte of the
-// top bits of its write time. Slot ids never move while a key lives, so the hash index, the
+// The compact store's per-entry records: one 16-byte row ("slot") per key. Slot ids never move while a key lives, so the hash index, the
 // timer table, SCAN cursors and eviction samples all refer to entries by a plain integer. Key
 // and value bytes live together in one arena block.
 
@@ -10,8 +9,8 @@ import { grown, release } from "./typed-arrays.ts";
 export const FREE = 0xffffffff;
 /** `size` of a block with an allocation of its own: its length is the allocation's */
 const LARGE = 0xffff;
-/** `keyLength` of a key of 65535 bytes or more: the length is kept aside */
-const LONG = 0xffff;
+/** `keyLength` of a key of 255 bytes or more: the length is kept aside */
+const LONG = 0xff;
 /**
  * Columns come in segments of 16 Ki rows: growing adds a segment (≈300 KB) instead of copying
  * every column, so no write ever pays for a copy of millions of rows, and at most one segment's
@@ -36,10 +35,10 @@ export function hashBytes(bytes: Uint8Array, start: number, end: number, seed: n
 }
 
 /**
- * Words in a row: address, key length | size << 16, timer id, time of write (low 32 bits). The
- * time's higher bits are a byte in a column of their own: 0 for 0, else 1 + (high - base), up
- * to 254, with base 64 units of 2^32 ms (≈ 8.7 years) before the store was made, so the byte
- * covers about 26 years after it; any other time (FAR in the column) is kept aside whole.
+ * Words in a row: address; key length (8 bits) | size (16 bits) << 8 | the time of write's high
+ * byte << 24; timer id; time of write (low 32 bits). The high byte is 0 for 0, else
+ * 1 + (high - base), up to 254, with base 64 units of 2^32 ms (≈ 8.7 years) before the store was
+ * made, so it covers about 26 years after it; any other time (FAR) is kept aside whole.
  */
 const STRIDE = 4;
 const TWO_32 = 0x100000000;
@@ -50,14 +49,12 @@ const HIGH_BACK = 64;
 export class SlotTable {
   readonly arena = new Arena();
   /**
-   * One row of STRIDE uint32 words per slot, so that a hit reads one or two cache lines rather
-   * than one per field: the arena address (FREE when the slot is unused), key length and block
-   * size (16 bits each: LONG / LARGE mean "look aside"), timer id (-1: no TTL) and the low 32
-   * bits of the time of the last write in integer milliseconds.
+   * One row of STRIDE uint32 words per slot, so that a hit reads one cache line rather than one
+   * per field: the arena address (FREE when the slot is unused), key length, block size and the
+   * write time's high byte (LONG / LARGE / FAR mean "look aside"), timer id (-1: no TTL) and the
+   * low 32 bits of the time of the last write in integer milliseconds.
    */
   private rowWords: Uint32Array<ArrayBuffer>[] = [newRows(FIRST_ROWS)];
-  /** the higher bits of each slot's time of write (see FAR) */
-  private writtenHigh: Uint8Array<ArrayBuffer>[] = [new Uint8Array(FIRST_ROWS)];
   private readonly highBase: number;
   /** access clock of the last read or write; only kept when eviction needs it */
   private accesses: Uint32Array<ArrayBuffer>[] = [new Uint32Array(0)];
@@ -93,25 +90,26 @@ export class SlotTable {
 
   /** Milliseconds; stored as an integer (times are Date.now() values). */
   writtenAtOf(slot: number): number {
-    const segment = slot >>> SEGMENT_BITS;
-    const row = slot & ROW_MASK;
-    const high = this.writtenHigh[segment]![row]!;
-    const low = this.rowWords[segment]![row * STRIDE + 3]!;
+    const words = this.rowWords[slot >>> SEGMENT_BITS]!;
+    const row = (slot & ROW_MASK) * STRIDE;
+    const high = words[row + 1]! >>> 24;
+    const low = words[row + 3]!;
     if (high === 0) return low;
     return high === FAR ? this.farTimes.get(slot)! : (this.highBase + high - 1) * TWO_32 + low;
   }
 
   setWrittenAt(slot: number, writtenAt: number): void {
-    const segment = slot >>> SEGMENT_BITS;
-    const row = slot & ROW_MASK;
+    const words = this.rowWords[slot >>> SEGMENT_BITS]!;
+    const row = (slot & ROW_MASK) * STRIDE;
     const ms = writtenAt > 0 ? Math.floor(writtenAt) : 0;
     const top = Math.floor(ms / TWO_32);
     let high = top === 0 ? 0 : top - this.highBase + 1;
     if (high < 1 || high > HIGH_SPAN) high = top === 0 ? 0 : FAR;
+    const meta = words[row + 1]!;
     if (high === FAR) this.farTimes.set(slot, ms);
-    else if (this.writtenHigh[segment]![row] === FAR) this.farTimes.delete(slot);
-    this.writtenHigh[segment]![row] = high;
-    this.rowWords[segment]![row * STRIDE + 3] = ms >>> 0;
+    else if (meta >>> 24 === FAR) this.farTimes.delete(slot);
+    words[row + 1] = (meta & 0xffffff) | (high << 24);
+    words[row + 3] = ms >>> 0;
   }
 
   timerOf(slot: number): number {
@@ -132,12 +130,12 @@ export class SlotTable {
 
   /** Key + value bytes of a live slot. */
   sizeOf(slot: number): number {
-    const size = this.rowWords[slot >>> SEGMENT_BITS]![(slot & ROW_MASK) * STRIDE + 1]! >>> 16;
+    const size = (this.rowWords[slot >>> SEGMENT_BITS]![(slot & ROW_MASK) * STRIDE + 1]! >>> 8) & 0xffff;
     return size === LARGE ? this.arena.bytesOf(this.addressOf(slot), LARGE_BYTES + 1).length : size;
   }
 
   keyLengthOf(slot: number): number {
-    const n = this.rowWords[slot >>> SEGMENT_BITS]![(slot & ROW_MASK) * STRIDE + 1]! & 0xffff;
+    const n = this.rowWords[slot >>> SEGMENT_BITS]![(slot & ROW_MASK) * STRIDE + 1]! & LONG;
     return n === LONG ? this.longKeys.get(slot)! : n;
   }
 
@@ -154,9 +152,11 @@ export class SlotTable {
     const words = this.rowWords[segment]!;
     const row = (slot & ROW_MASK) * STRIDE;
     words[row] = address;
+    const meta = words[row + 1]!;
     if (key.length >= LONG) this.longKeys.set(slot, key.length);
-    else if ((words[row + 1]! & 0xffff) === LONG) this.longKeys.delete(slot);
-    words[row + 1] = Math.min(key.length, LONG) | ((size > LARGE_BYTES ? LARGE : size) << 16);
+    else if ((meta & LONG) === LONG) this.longKeys.delete(slot);
+    // the time's high byte stays: the caller sets the time next
+    words[row + 1] = (meta & 0xff000000) | Math.min(key.length, LONG) | ((size > LARGE_BYTES ? LARGE : size) << 8);
   }
 
   /** Gives the block back to the arena (reused from the next turn). */
@@ -181,11 +181,11 @@ export class SlotTable {
     const row = (slot & ROW_MASK) * STRIDE;
     const meta = words[row + 1]!;
     const n = key.length;
-    if ((meta & 0xffff) !== (n < LONG ? n : LONG) || (n >= LONG && this.longKeys.get(slot) !== n)) return false;
+    if ((meta & LONG) !== (n < LONG ? n : LONG) || (n >= LONG && this.longKeys.get(slot) !== n)) return false;
     const address = words[row]!;
     let bytes: Uint8Array;
     let at = 0;
-    if (meta >>> 16 === LARGE) bytes = this.arena.bytesOf(address, LARGE_BYTES + 1);
+    if (((meta >>> 8) & 0xffff) === LARGE) bytes = this.arena.bytesOf(address, LARGE_BYTES + 1);
     else {
       bytes = this.arena.page(address);
       at = Arena.pageOffset(address);
@@ -207,14 +207,15 @@ export class SlotTable {
     const row = (slot & ROW_MASK) * STRIDE;
     const meta = words[row + 1]!;
     const address = words[row]!;
-    let keyLength = meta & 0xffff;
+    let keyLength = meta & LONG;
     if (keyLength === LONG) keyLength = this.longKeys.get(slot)!;
-    if (meta >>> 16 === LARGE) {
+    const size = (meta >>> 8) & 0xffff;
+    if (size === LARGE) {
       const own = this.arena.bytesOf(address, LARGE_BYTES + 1);
       return own.subarray(keyLength);
     }
     const at = Arena.pageOffset(address);
-    return this.arena.page(address).subarray(at + keyLength, at + (meta >>> 16));
+    return this.arena.page(address).subarray(at + keyLength, at + size);
   }
 
   /** A free id (the most recently freed first, it is likely still in cache). */
@@ -227,9 +228,9 @@ export class SlotTable {
   release(slot: number): void {
     const words = this.rowWords[slot >>> SEGMENT_BITS]!;
     const row = (slot & ROW_MASK) * STRIDE;
-    if ((words[row + 1]! & 0xffff) === LONG) this.longKeys.delete(slot);
-    if (this.writtenHigh[slot >>> SEGMENT_BITS]![slot & ROW_MASK] === FAR) this.farTimes.delete(slot);
-    this.writtenHigh[slot >>> SEGMENT_BITS]![slot & ROW_MASK] = 0;
+    const meta = words[row + 1]!;
+    if ((meta & LONG) === LONG) this.longKeys.delete(slot);
+    if (meta >>> 24 === FAR) this.farTimes.delete(slot);
     words[row] = FREE;
     words[row + 1] = 0;
     words[row + 2] = -1;
@@ -241,7 +242,6 @@ export class SlotTable {
   clear(): void {
     this.arena.clear();
     for (const words of this.rowWords) freeRows(words);
-    for (const high of this.writtenHigh) high.fill(0);
     this.longKeys.clear();
     this.farTimes.clear();
     this.highWater = 0;
@@ -253,13 +253,11 @@ export class SlotTable {
     if (this.rows < SEGMENT_ROWS) {
       const rows = this.rows * 2;
       this.rowWords[0] = widen(this.rowWords[0]!, newRows(rows));
-      this.writtenHigh[0] = grown(this.writtenHigh[0]!, rows);
       if (this.trackAccess) this.accesses[0] = grown(this.accesses[0]!, rows);
       this.rows = rows;
       return;
     }
     this.rowWords.push(newRows(SEGMENT_ROWS));
-    this.writtenHigh.push(new Uint8Array(SEGMENT_ROWS));
     if (this.trackAccess) this.accesses.push(new Uint32Array(SEGMENT_ROWS));
     this.rows += SEGMENT_ROWS;
   }

@@ -99,14 +99,21 @@ export function storeConformance(name: string, make: StoreFactory): void {
       }
     });
 
-    test("set - keys around 64 KiB and beyond are kept whole", () => {
+    test("set - keys around 255 bytes, 64 KiB and beyond are kept whole", () => {
       const { clock, store } = setup(make);
-      const lengths = [65534, 65535, 65536, 70_000];
+      const lengths = [254, 255, 256, 1000, 65534, 65535, 65536, 70_000];
       const keyOf = (n: number): Uint8Array => new Uint8Array(n).fill(n & 255).fill(1, n - 1);
       for (const n of lengths) store.set(keyOf(n), b(`len${n}`), 0, clock.now());
       for (const n of lengths) expect(text(store.get(keyOf(n))?.value)).toBe(`len${n}`);
       store.set(keyOf(70_000), b("again"), 0, clock.now());
       expect(text(store.get(keyOf(70_000))?.value)).toBe("again");
+      // a long key and a short one with the same leading bytes are different keys
+      expect(store.get(keyOf(255).subarray(0, 254))).toBeUndefined();
+      store.set(keyOf(256), b("x".repeat(300)), 0, 8.64e15); // long key, far time, bigger value
+      expect(store.get(keyOf(256))).toMatchObject({ writtenAt: 8.64e15 });
+      expect(text(store.get(keyOf(256))?.value)).toBe("x".repeat(300));
+      store.set(keyOf(256), b("short"), 0, clock.now());
+      expect(store.get(keyOf(256))).toMatchObject({ writtenAt: clock.now() });
       const seen = [...store.entries()].map(([key]) => key.length).sort((x, y) => x - y);
       expect(seen).toEqual(lengths);
       for (const n of lengths) expect(store.delete(keyOf(n))).toBe(true);
