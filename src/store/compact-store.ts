@@ -1,7 +1,7 @@
 // The default store: byte keys in an open-addressing index over typed arrays, key and value bytes
 // in a paged arena, times to live in the timer wheel by id, and MaxMemory eviction by sampling
-// (approximate LRU, as Redis does). A 16-byte key with a 32-byte value costs ~71 bytes of RSS
-// (~88 with a TTL).
+// (approximate LRU, as Redis does). A 16-byte key with a 32-byte value costs ~70 bytes of RSS
+// (~87 with a TTL).
 
 import { ValueTooLargeError } from "./errors.ts";
 import { ExpiryTable } from "./expiry-table.ts";
