@@ -161,6 +161,26 @@ describe("CompactStore internals", () => {
     expect(store.get(b("c"))!.writtenAt).toBe(far);
   });
 
+  test("delete - keys deleted and overwritten while a resize migrates stay deleted and overwritten", () => {
+    const clock = new ManualClock();
+    const store = new CompactStore(clock);
+    const first = store.footprint().indexBuckets;
+    let n = 0;
+    while (store.footprint().indexBuckets === first) store.set(b(`d${n++}`), b(`${n}`), 0, clock.now());
+    // Mid-migration: every third key goes, every third+1 gets a new value (both tables are hit:
+    // early keys of the old table migrate first, later ones are still in it).
+    for (let i = n - 1; i >= 0; i -= 3) expect(store.delete(b(`d${i}`))).toBe(true);
+    for (let i = n - 2; i >= 0; i -= 3) store.set(b(`d${i}`), b(`new${i}`), 0, clock.now());
+    let ok = true;
+    for (let i = 0; i < n; i++) {
+      const value = store.get(b(`d${i}`))?.value;
+      const want = (n - 1 - i) % 3 === 0 ? undefined : (n - 2 - i) % 3 === 0 ? `new${i}` : `${i + 1}`;
+      if ((value && new TextDecoder().decode(value)) !== want) ok = false;
+    }
+    expect(ok).toBe(true);
+    expect(store.size).toBe(n - Math.ceil(n / 3));
+  });
+
   test("set - growing past a resize keeps every key reachable while the old table drains", () => {
     const clock = new ManualClock();
     const store = new CompactStore(clock);
