@@ -25,9 +25,9 @@ const ID_BITS = 29;
 const ID_MASK = (1 << ID_BITS) - 1;
 const TWO_32 = 0x100000000;
 /**
- * `dueHigh` holds bits 32 and up of a due time in one byte: 0 for 0, 1 + (high - base) up to
- * 254, where base is the construction time's (≈ 34 years ahead). ASIDE: kept whole in a Map (a
- * later, negative or fractional time).
+ * `dueHigh` holds bits 32 and up of a due time in one byte: 0 for 0, else 1 + (high - base) up
+ * to 254, where base is the construction time's high bits, so due times up to ≈ 34 years after
+ * it fit. ASIDE: kept whole in a Map (a later, earlier, negative or fractional time).
  */
 const ASIDE = 0xff;
 const HIGH_SPAN = ASIDE - 1;
@@ -64,8 +64,8 @@ export class TimerWheel {
 
   /** Files `id` to fire at `dueMs` (never earlier), replacing any earlier schedule of it. */
   schedule(id: number, dueMs: number): void {
-    if (id >= this.next.length) this.grow(id);
     if (id > ID_MASK) throw new RangeError(`timer id ${id} past ${ID_MASK}`);
+    if (id >= this.next.length) this.grow(id);
     if (this.prev[id] !== NONE) this.unlink(id);
     this.setDue(id, dueMs);
     this.file(id, this.dueTick(id));
