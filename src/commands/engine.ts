@@ -57,6 +57,9 @@ export class Engine {
   private readonly beforeReplyHooks: (() => void)[] = [];
   private readonly pendingChecks: (() => boolean)[] = [];
   private readonly callCounts = new Map<CommandSpec, CallCounts>();
+  /** the counts of the command executed last: a pipeline mostly repeats one command */
+  private lastCounted: CommandSpec | undefined;
+  private lastCounts: CallCounts | undefined;
   /** reads of a key by a `readThrough` command that found it locally / did not (before import) */
   hits = 0;
   misses = 0;
@@ -141,7 +144,12 @@ export class Engine {
     if (spec === undefined) return errorReply(new UnknownCommandError(name, args.slice(0, 3).map(fromUtf8)));
     if (args.length < spec.minArgs || args.length > spec.maxArgs) return errorReply(new ArityError(spec.name));
     if (!spec.public && !(spec.write ? session.canWrite : session.canRead)) return errorReply(new NotAuthenticatedError());
-    const counts = this.callCounts.get(spec);
+    let counts = this.lastCounts;
+    if (spec !== this.lastCounted) {
+      counts = this.callCounts.get(spec);
+      this.lastCounted = spec;
+      this.lastCounts = counts;
+    }
     if (counts) counts[session.transport]++;
     // A fresh context per command: a small object is cheaper in JavaScriptCore than keeping one on
     // the session and checking it still belongs to this engine (measured, bench/README.md).
