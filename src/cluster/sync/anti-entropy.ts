@@ -113,7 +113,7 @@ export async function antiEntropyRound(replica: Replica, transport: PeerTranspor
       sizes.set(e[0], e[6] + e[0].length);
     }
     const local = new Map<string, KeyVersion>();
-    for (const b of chunk) replica.listBucket(b, local);
+    replica.listBuckets(chunk, local);
 
     const pull: string[] = [];
     for (const [k, v] of remote) {

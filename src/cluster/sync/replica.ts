@@ -4,7 +4,7 @@
 
 import { binaryStringToBytes, bytesToBinaryString } from "../../store/bytes.ts";
 import type { Keyspace, Mutation } from "../../store/keyspace.ts";
-import { bucketOf, DigestState, type KeyVersion } from "./digest.ts";
+import { BUCKETS, bucketOf, DigestState, keyHashOf, type KeyVersion } from "./digest.ts";
 import type { SyncRecord } from "./records.ts";
 import { coveredBy, newerWatermark, replaces, valueHash, type Watermark } from "./version.ts";
 
@@ -13,11 +13,26 @@ export interface ApplyCounts {
   ignored: number;
 }
 
+/** What the key of the write under way held just before it (see `capture`). */
+const NONE = 0;
+const IMPLICIT = 1;
+const TRACKED = 2;
+
 export class Replica {
   readonly digest = new DigestState();
   /** set while a remote record is being written, so the feed does not send it back out */
   private applying = false;
   private readonly unsubscribe: () => void;
+  private readonly unsubscribeBefore: () => void;
+  // The key of the write under way, read just before the store changes (Keyspace.onBeforeWrite).
+  private capBucket = 0;
+  private capHash = 0;
+  /** NONE, IMPLICIT (capShare/capWrittenAt are its share and write time) or TRACKED */
+  private capState = NONE;
+  private capShare = 0;
+  private capWrittenAt = 0;
+  /** the key as a binary string when capture needed it, else undefined */
+  private capK: string | undefined = undefined;
 
   constructor(
     readonly keyspace: Keyspace,
@@ -25,13 +40,77 @@ export class Replica {
     private readonly tombstoneTtlMs: number,
     /** receives every record of a local write, in write order; its byte views die after the call */
     private readonly emit: (record: SyncRecord) => void,
+    /** the store may evict keys without a TTL (MaxMemory): track every key in the digest's Maps */
+    trackAll = false,
   ) {
+    this.digest.trackAll = trackAll;
     this.seed();
+    this.unsubscribeBefore = keyspace.onBeforeWrite((key) => this.capture(key));
     this.unsubscribe = keyspace.onMutation((m) => this.onLocal(m));
   }
 
   close(): void {
     this.unsubscribe();
+    this.unsubscribeBefore();
+  }
+
+  /**
+   * Runs just before every set, expire and delete (local or remote): notes what the key holds
+   * now, so the write's digest update can take the old share out. An implicit key's share is
+   * recomputed from the store's entry; nothing is looked up in a Map unless the bucket has
+   * tracked keys, and the store is not read unless the bucket has implicit ones.
+   */
+  private capture(key: Uint8Array): void {
+    const digest = this.digest;
+    const bucket = bucketOf(key);
+    this.capBucket = bucket;
+    this.capHash = keyHashOf(key);
+    this.capK = undefined;
+    this.capState = NONE;
+    if (digest.hasTracked(bucket)) {
+      const k = bytesToBinaryString(key);
+      this.capK = k;
+      if (digest.isTracked(bucket, k)) {
+        this.capState = TRACKED;
+        return;
+      }
+    }
+    if (digest.implicit[bucket] === 0) return;
+    const entry = this.keyspace.store.get(key);
+    if (entry === undefined) return;
+    this.capState = IMPLICIT;
+    this.capWrittenAt = entry.writtenAt;
+    this.capShare = digest.shareOf(this.capHash, entry.writtenAt, entry.expiresAt, valueHash(entry.value), false);
+  }
+
+  /** The captured key as a binary string. */
+  private capKey(key: Uint8Array): string {
+    return (this.capK ??= bytesToBinaryString(key));
+  }
+
+  /** After the write: the key's old live state leaves the digest (tombstones stay). */
+  private dropCaptured(key: Uint8Array): void {
+    if (this.capState === IMPLICIT) this.digest.dropImplicit(this.capBucket, this.capShare, this.capWrittenAt);
+    else if (this.capState === TRACKED) this.digest.forget(this.capBucket, this.capKey(key));
+    this.capState = NONE;
+  }
+
+  /** After a write that left the key live with version `v`: the digest follows. */
+  private placeCaptured(key: Uint8Array, v: KeyVersion): void {
+    const digest = this.digest;
+    const bucket = this.capBucket;
+    if (this.capState === IMPLICIT) {
+      digest.dropImplicit(bucket, this.capShare, this.capWrittenAt);
+      this.capState = NONE;
+    }
+    if (digest.wantsImplicit(bucket, v)) {
+      if (this.capState === TRACKED || digest.mayHaveTombs(bucket)) digest.forget(bucket, this.capKey(key));
+      digest.addImplicit(bucket, this.capHash, v);
+    } else {
+      // (setLive replaces a tracked entry or tombstone itself)
+      digest.setLive(bucket, this.capKey(key), key, v);
+    }
+    this.capState = NONE;
   }
 
   /**
@@ -39,15 +118,17 @@ export class Replica {
    * origin (""), which loses every tie: a peer holding the same write keeps its own label.
    */
   private seed(): void {
+    const digest = this.digest;
+    let latest = -1;
+    digest.seededBefore = Infinity;
     for (const [key, entry] of this.keyspace.store.entries()) {
-      this.digest.setLive(bucketOf(key), bytesToBinaryString(key), key, {
-        writtenAt: entry.writtenAt,
-        expiresAt: entry.expiresAt,
-        origin: "",
-        tomb: false,
-        valueHash: valueHash(entry.value),
-      });
+      const bucket = bucketOf(key);
+      const v = { writtenAt: entry.writtenAt, expiresAt: entry.expiresAt, origin: "", tomb: false, valueHash: valueHash(entry.value) };
+      if (digest.wantsImplicit(bucket, v)) digest.addImplicit(bucket, keyHashOf(key), v);
+      else digest.setLive(bucket, bytesToBinaryString(key), key, v);
+      if (entry.writtenAt > latest) latest = entry.writtenAt;
     }
+    digest.seededBefore = latest;
   }
 
   private onLocal(m: Mutation): void {
@@ -58,17 +139,16 @@ export class Replica {
       this.emit({ kind: "flush", writtenAt: m.writtenAt, origin });
       return;
     }
-    const bucket = bucketOf(m.key);
-    const k = bytesToBinaryString(m.key);
     if (m.type === "delete") {
-      this.digest.setTomb(bucket, k, m.key, m.writtenAt, origin);
+      this.dropCaptured(m.key);
+      this.digest.setTomb(this.capBucket, this.capKey(m.key), m.key, m.writtenAt, origin);
       this.emit({ kind: "del", key: m.key, writtenAt: m.writtenAt, origin });
       return;
     }
     // An expire changes the version but carries no value: the record takes the stored one.
     const value = m.type === "set" ? m.value : this.keyspace.store.get(m.key)?.value;
     if (value === undefined) return;
-    this.digest.setLive(bucket, k, m.key, {
+    this.placeCaptured(m.key, {
       writtenAt: m.writtenAt,
       expiresAt: m.expiresAt,
       origin,
@@ -91,10 +171,8 @@ export class Replica {
       this.digest.forget(bucket, k);
       return undefined;
     }
-    let origin = this.digest.originOf(bucket, k);
-    const version = { writtenAt: entry.writtenAt, expiresAt: entry.expiresAt, origin: origin ?? "", tomb: false, valueHash: valueHash(entry.value) };
-    if (origin === undefined) this.digest.setLive(bucket, k, key, version);
-    return version;
+    const origin = this.digest.originOf(bucket, k) ?? this.digest.implicitOrigin(bucket, entry.writtenAt);
+    return { writtenAt: entry.writtenAt, expiresAt: entry.expiresAt, origin, tomb: false, valueHash: valueHash(entry.value) };
   }
 
   /** Applies remote records; `inOrder` for the live stream of one origin (see `replaces`). */
@@ -112,26 +190,26 @@ export class Replica {
    * local can (no entry, or one written earlier). The replication stream mostly brings newer
    * writes, and this answers those with one store lookup: no origin lookup, no value hash.
    */
-  private rivalOf(bucket: number, k: string, key: Uint8Array, writtenAt: number): KeyVersion | undefined {
-    if (this.digest.mayHaveTombs(bucket)) return this.versionOf(bucket, k, key);
+  private rivalOf(bucket: number, key: Uint8Array, writtenAt: number): KeyVersion | undefined {
+    if (this.digest.mayHaveTombs(bucket)) return this.versionOf(bucket, bytesToBinaryString(key), key);
     const entry = this.keyspace.store.get(key);
     // (an entry missing here but still in the digest is overwritten or forgotten by the caller)
     if (entry === undefined || entry.writtenAt < writtenAt) return undefined;
-    return this.versionOf(bucket, k, key);
+    return this.versionOf(bucket, bytesToBinaryString(key), key);
   }
 
   private applyOne(r: SyncRecord, inOrder: boolean): boolean {
     if (r.kind === "flush") return this.applyFlush({ at: r.writtenAt, origin: r.origin });
     if (coveredBy(this.digest.watermark, r.writtenAt, r.origin)) return false;
-    const bucket = bucketOf(r.key);
-    const k = bytesToBinaryString(r.key);
-    const local = this.rivalOf(bucket, k, r.key, r.writtenAt);
+    const local = this.rivalOf(bucketOf(r.key), r.key, r.writtenAt);
     const now = this.keyspace.now();
+    // Each write below runs `capture` first (Keyspace.onBeforeWrite): cap* describe the old state.
     if (r.kind === "del") {
       if (r.writtenAt + this.tombstoneTtlMs <= now) return false;
       if (!replaces({ writtenAt: r.writtenAt, origin: r.origin, tomb: true, valueHash: 0, expiresAt: 0 }, local, inOrder)) return false;
       this.write(() => this.keyspace.delete(r.key, r.writtenAt));
-      this.digest.setTomb(bucket, k, r.key, r.writtenAt, r.origin);
+      this.dropCaptured(r.key);
+      this.digest.setTomb(this.capBucket, this.capKey(r.key), r.key, r.writtenAt, r.origin);
       return true;
     }
     const version = { writtenAt: r.writtenAt, expiresAt: r.expiresAt, origin: r.origin, tomb: false, valueHash: valueHash(r.value) };
@@ -139,12 +217,14 @@ export class Replica {
     if (r.expiresAt !== 0 && r.expiresAt <= now) {
       // The newer write has already expired: the key is gone, and an older value must not stay.
       this.write(() => this.keyspace.delete(r.key, r.writtenAt));
-      if (r.writtenAt + this.tombstoneTtlMs > now) this.digest.setTomb(bucket, k, r.key, r.writtenAt, r.origin);
-      else this.digest.forget(bucket, k);
+      this.dropCaptured(r.key);
+      const k = this.capKey(r.key);
+      if (r.writtenAt + this.tombstoneTtlMs > now) this.digest.setTomb(this.capBucket, k, r.key, r.writtenAt, r.origin);
+      else this.digest.forget(this.capBucket, k);
       return true;
     }
     this.write(() => this.keyspace.set(r.key, r.value, r.expiresAt, r.writtenAt));
-    this.digest.setLive(bucket, k, r.key, version);
+    this.placeCaptured(r.key, version);
     return true;
   }
 
@@ -152,6 +232,17 @@ export class Replica {
   applyFlush(watermark: Watermark): boolean {
     if (!newerWatermark(watermark, this.digest.watermark)) return false;
     this.digest.watermark = watermark;
+    // implicit keys: found in the store (collected first: no writes while iterating it)
+    const covered: Uint8Array[] = [];
+    for (const [key, entry] of this.keyspace.store.entries()) {
+      const bucket = bucketOf(key);
+      if (this.digest.implicit[bucket] === 0 || (this.digest.hasTracked(bucket) && this.digest.isTracked(bucket, bytesToBinaryString(key)))) continue;
+      if (coveredBy(watermark, entry.writtenAt, this.digest.implicitOrigin(bucket, entry.writtenAt))) covered.push(key);
+    }
+    for (const key of covered) {
+      this.write(() => this.keyspace.delete(key, watermark.at));
+      this.dropCaptured(key);
+    }
     for (let bucket = 0; bucket < this.digest.buckets.length; bucket++) {
       for (const k of [...this.digest.liveKeys(bucket)]) {
         const key = binaryStringToBytes(k);
@@ -208,9 +299,35 @@ export class Replica {
 
   /** Every version held in a bucket (keys as binary strings). */
   listBucket(bucket: number, out: Map<string, KeyVersion>): void {
-    for (const k of [...this.digest.liveKeys(bucket), ...this.digest.tombKeys(bucket)]) {
-      const v = this.versionOf(bucket, k, binaryStringToBytes(k));
-      if (v) out.set(k, v);
+    this.listBuckets([bucket], out);
+  }
+
+  /**
+   * Every version held in these buckets (keys as binary strings). Tracked keys and tombstones
+   * come from the digest; implicit keys from one pass over the store (O(keys), but only for
+   * buckets that differ from a peer's twice in a row).
+   */
+  listBuckets(buckets: readonly number[], out: Map<string, KeyVersion>): void {
+    const digest = this.digest;
+    const wanted = new Uint8Array(BUCKETS);
+    let implicit = 0;
+    for (const bucket of buckets) {
+      if (wanted[bucket]) continue;
+      wanted[bucket] = 1;
+      implicit += digest.implicit[bucket]!;
+      for (const k of [...digest.liveKeys(bucket), ...digest.tombKeys(bucket)]) {
+        const v = this.versionOf(bucket, k, binaryStringToBytes(k));
+        if (v) out.set(k, v);
+      }
+    }
+    if (implicit === 0) return;
+    for (const [key, entry] of this.keyspace.store.entries()) {
+      const bucket = bucketOf(key);
+      if (wanted[bucket] === 0 || digest.implicit[bucket] === 0) continue;
+      const k = bytesToBinaryString(key);
+      if (digest.isTracked(bucket, k)) continue;
+      const origin = digest.implicitOrigin(bucket, entry.writtenAt);
+      out.set(k, { writtenAt: entry.writtenAt, expiresAt: entry.expiresAt, origin, tomb: false, valueHash: valueHash(entry.value) });
     }
   }
 

@@ -129,7 +129,7 @@ export class SyncResponder {
 
   list(buckets: readonly number[]): ListedKey[] {
     const versions = new Map<string, KeyVersion>();
-    for (const b of buckets) this.replica.listBucket(b, versions);
+    this.replica.listBuckets(buckets, versions);
     const out: ListedKey[] = [];
     for (const [k, v] of versions) {
       const key = Buffer.from(k, "latin1");
