@@ -13,6 +13,20 @@ export interface ApplyCounts {
   ignored: number;
 }
 
+/** how long a round's index of implicit keys serves listings (a round takes well under this) */
+const LISTING_INDEX_MS = 30_000;
+
+/** at most this many round indexes are kept (this node's rounds and its peers') */
+const MAX_INDEXES = 4;
+
+export interface ListingIndex {
+  readonly at: number;
+  /** 1 for each bucket the index covers */
+  readonly covered: Uint8Array;
+  /** bucket → its implicit keys (binary strings) when the index was made */
+  readonly keys: Map<number, string[]>;
+}
+
 /** What the key of the write under way held just before it (see `capture`). */
 const NONE = 0;
 const IMPLICIT = 1;
@@ -283,6 +297,7 @@ export class Replica {
 
   /** Frees tombstones past the grace period. */
   expireTombstones(): number {
+    this.pruneIndexes();
     return this.digest.expireTombs(this.keyspace.now() - this.tombstoneTtlMs);
   }
 
@@ -304,31 +319,91 @@ export class Replica {
 
   /**
    * Every version held in these buckets (keys as binary strings). Tracked keys and tombstones
-   * come from the digest; implicit keys from one pass over the store (O(keys), but only for
+   * come from the digest; implicit keys from the store: from the index `indexImplicit` made for
+   * this round when it covers the bucket, else from one pass over the store (O(keys), but only for
    * buckets that differ from a peer's twice in a row).
    */
   listBuckets(buckets: readonly number[], out: Map<string, KeyVersion>): void {
     const digest = this.digest;
-    const wanted = new Uint8Array(BUCKETS);
-    let implicit = 0;
+    this.pruneIndexes();
+    const unindexed: number[] = [];
     for (const bucket of buckets) {
-      if (wanted[bucket]) continue;
-      wanted[bucket] = 1;
-      implicit += digest.implicit[bucket]!;
       for (const k of [...digest.liveKeys(bucket), ...digest.tombKeys(bucket)]) {
         const v = this.versionOf(bucket, k, binaryStringToBytes(k));
         if (v) out.set(k, v);
       }
+      if (digest.implicit[bucket] === 0) continue;
+      const index = this.indexes.find((i) => i.covered[bucket] === 1);
+      if (index === undefined) {
+        unindexed.push(bucket);
+        continue;
+      }
+      // keys set since the index was made are missed: harmless, the next round lists them
+      for (const k of index.keys.get(bucket) ?? []) {
+        const v = this.versionOf(bucket, k, binaryStringToBytes(k));
+        if (v) out.set(k, v);
+      }
     }
-    if (implicit === 0) return;
-    for (const [key, entry] of this.keyspace.store.entries()) {
+    if (unindexed.length === 0) return;
+    for (const [bucket, keys] of this.scanImplicit(unindexed)) {
+      for (const k of keys) {
+        const v = this.versionOf(bucket, k, binaryStringToBytes(k));
+        if (v) out.set(k, v);
+      }
+    }
+  }
+
+  /** the implicit keys of rounds' differing buckets (this node's and peers'), each from one pass */
+  private indexes: ListingIndex[] = [];
+
+  /**
+   * One pass over the store for all the buckets a round will list, kept for LISTING_INDEX_MS so
+   * the round's listings (128 buckets each, on both sides) do not each pass over the store.
+   */
+  indexImplicit(buckets: readonly number[]): ListingIndex {
+    this.pruneIndexes();
+    const covered = new Uint8Array(BUCKETS);
+    for (const b of buckets) covered[b] = 1;
+    const index = { at: this.keyspace.now(), covered, keys: this.scanImplicit(buckets) };
+    this.indexes.push(index);
+    if (this.indexes.length > MAX_INDEXES) this.indexes.shift();
+    return index;
+  }
+
+  /** Drops a round's index (its memory: a string per listed key). */
+  dropIndex(index: ListingIndex): void {
+    this.indexes = this.indexes.filter((i) => i !== index);
+  }
+
+  /** Drops indexes older than LISTING_INDEX_MS (a peer's round that ended or failed). */
+  pruneIndexes(): void {
+    if (this.indexes.length === 0) return;
+    const now = this.keyspace.now();
+    this.indexes = this.indexes.filter((i) => now - i.at < LISTING_INDEX_MS);
+  }
+
+  /** The implicit keys of these buckets, by bucket: one pass over the store. */
+  private scanImplicit(buckets: readonly number[]): Map<number, string[]> {
+    const digest = this.digest;
+    const wanted = new Uint8Array(BUCKETS);
+    let any = false;
+    for (const b of buckets) {
+      if (digest.implicit[b] === 0) continue;
+      wanted[b] = 1;
+      any = true;
+    }
+    const out = new Map<number, string[]>();
+    if (!any) return out;
+    for (const [key] of this.keyspace.store.entries()) {
       const bucket = bucketOf(key);
-      if (wanted[bucket] === 0 || digest.implicit[bucket] === 0) continue;
+      if (wanted[bucket] === 0) continue;
       const k = bytesToBinaryString(key);
-      if (digest.isTracked(bucket, k)) continue;
-      const origin = digest.implicitOrigin(bucket, entry.writtenAt);
-      out.set(k, { writtenAt: entry.writtenAt, expiresAt: entry.expiresAt, origin, tomb: false, valueHash: valueHash(entry.value) });
+      if (digest.hasTracked(bucket) && digest.isTracked(bucket, k)) continue;
+      let list = out.get(bucket);
+      if (list === undefined) out.set(bucket, (list = []));
+      list.push(k);
     }
+    return out;
   }
 
   private write(fn: () => void): void {

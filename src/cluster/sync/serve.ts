@@ -105,11 +105,15 @@ export class SyncResponder {
         return json(answer);
       }
       case "/sync/keys": {
-        const buckets = (parseJson(body) as { buckets?: unknown }).buckets;
-        if (!Array.isArray(buckets) || buckets.length > BUCKETS || !buckets.every((b) => Number.isInteger(b) && b >= 0 && b < BUCKETS)) {
+        const request = parseJson(body) as { buckets?: unknown; round?: unknown };
+        const isBuckets = (list: unknown): list is number[] =>
+          Array.isArray(list) && list.length <= BUCKETS && list.every((b) => Number.isInteger(b) && b >= 0 && b < BUCKETS);
+        if (!isBuckets(request.buckets) || (request.round !== undefined && !isBuckets(request.round))) {
           throw new BadSyncRequest(`buckets must be a list of integers below ${BUCKETS}`);
         }
-        return json({ entries: this.list(buckets as number[]) });
+        // The first listing of a round names all its buckets: one pass over the store for them all.
+        if (request.round !== undefined) this.replica.indexImplicit(request.round);
+        return json({ entries: this.list(request.buckets) });
       }
       case "/sync/fetch": {
         const keys = (parseJson(body) as { keys?: unknown }).keys;
