@@ -98,7 +98,8 @@ function run(seed: number, makeStore: (clock: ManualClock) => Store, evicts: boo
     } else {
       // a remote record: same, older or newer write time, any origin
       const origin = remotes[Math.floor(rnd() * remotes.length)]!;
-      const writtenAt = clock.now() - Math.floor(rnd() * 3);
+      // (now and then older than the tombstone grace: a delete that old is not applied)
+      const writtenAt = rnd() < 0.05 ? clock.now() - 70_000 : clock.now() - Math.floor(rnd() * 3);
       const record: SyncRecord =
         rnd() < 0.15
           ? { kind: "del", key, writtenAt, origin }
@@ -131,6 +132,25 @@ describe("sync digest with implicit keys", () => {
       expect(mixed).toBeGreaterThan(1000);
     }, 30_000);
   }
+  test("digest - a remote record that is not written leaves the next local write's bookkeeping intact", () => {
+    const clock = new ManualClock();
+    const keyspace = new Keyspace(new CompactStore(clock), clock);
+    const node = new SyncNode({ keyspace, self: () => "n-self", peers: { list: () => [] }, transport: new LoopNet().transport(), log: silentLogger, antiEntropyMs: 1000, tombstoneTtlMs: 60_000 });
+    const origins = new Map<string, string>();
+    for (const k of ["a", "b", "c"]) {
+      keyspace.set(utf8(k), utf8("v1"));
+      origins.set(k, "n-self");
+    }
+    clock.tick(100_000);
+    // a delete older than the tombstone grace, of a key with an older entry: looked up, not applied
+    keyspace.set(utf8("old"), utf8("x"), 0, clock.now() - 80_000);
+    origins.set("old", "n-self");
+    expect(node.replica.apply([{ kind: "del", key: utf8("old"), writtenAt: clock.now() - 70_000, origin: "n-a" }], false).applied).toBe(0);
+    keyspace.set(utf8("b"), utf8("v2"));
+    check(node, keyspace, origins);
+    node.stop();
+  });
+
   test("digest - the same with every key tracked (a store that evicts)", () => {
     run(4, (c) => new MapStore(c), true);
   }, 30_000);

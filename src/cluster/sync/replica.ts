@@ -4,6 +4,7 @@
 
 import { binaryStringToBytes, bytesToBinaryString } from "../../store/bytes.ts";
 import type { Keyspace, Mutation } from "../../store/keyspace.ts";
+import type { EntryView } from "../../store/types.ts";
 import { BUCKETS, bucketOf, DigestState, keyHashOf, type KeyVersion } from "./digest.ts";
 import type { SyncRecord } from "./records.ts";
 import { coveredBy, newerWatermark, replaces, valueHash, type Watermark } from "./version.ts";
@@ -47,6 +48,8 @@ export class Replica {
   private capWrittenAt = 0;
   /** the key as a binary string when capture needed it, else undefined */
   private capK: string | undefined = undefined;
+  /** the next write's capture is done already (applyOne, from its own lookup) */
+  private held = false;
 
   constructor(
     readonly keyspace: Keyspace,
@@ -75,8 +78,19 @@ export class Replica {
    * tracked keys, and the store is not read unless the bucket has implicit ones.
    */
   private capture(key: Uint8Array): void {
-    const digest = this.digest;
+    if (this.held) {
+      // applyOne captured this write already, from the entry it had looked up
+      this.held = false;
+      return;
+    }
     const bucket = bucketOf(key);
+    if (this.captureTracked(bucket, key) || this.digest.implicit[bucket] === 0) return;
+    this.captureEntry(this.keyspace.store.get(key));
+  }
+
+  /** Starts a capture; true when the key is tracked (nothing more to read). */
+  private captureTracked(bucket: number, key: Uint8Array): boolean {
+    const digest = this.digest;
     this.capBucket = bucket;
     this.capHash = keyHashOf(key);
     this.capK = undefined;
@@ -86,15 +100,18 @@ export class Replica {
       this.capK = k;
       if (digest.isTracked(bucket, k)) {
         this.capState = TRACKED;
-        return;
+        return true;
       }
     }
-    if (digest.implicit[bucket] === 0) return;
-    const entry = this.keyspace.store.get(key);
-    if (entry === undefined) return;
+    return false;
+  }
+
+  /** Ends a capture of an untracked key with the store's entry for it (read just now). */
+  private captureEntry(entry: EntryView | undefined): void {
+    if (entry === undefined || this.digest.implicit[this.capBucket] === 0) return;
     this.capState = IMPLICIT;
     this.capWrittenAt = entry.writtenAt;
-    this.capShare = digest.shareOf(this.capHash, entry.writtenAt, entry.expiresAt, valueHash(entry.value), false);
+    this.capShare = this.digest.shareOf(this.capHash, entry.writtenAt, entry.expiresAt, valueHash(entry.value), false);
   }
 
   /** The captured key as a binary string. */
@@ -205,19 +222,35 @@ export class Replica {
    * writes, and this answers those with one store lookup: no origin lookup, no value hash.
    */
   private rivalOf(bucket: number, key: Uint8Array, writtenAt: number): KeyVersion | undefined {
+    this.held = false;
     if (this.digest.mayHaveTombs(bucket)) return this.versionOf(bucket, bytesToBinaryString(key), key);
     const entry = this.keyspace.store.get(key);
     // (an entry missing here but still in the digest is overwritten or forgotten by the caller)
-    if (entry === undefined || entry.writtenAt < writtenAt) return undefined;
+    if (entry === undefined || entry.writtenAt < writtenAt) {
+      // Nothing local can win: the record will be written (unless it is too old to matter), and
+      // the entry just read is what it replaces — capture from it, no second lookup.
+      if (!this.captureTracked(bucket, key)) this.captureEntry(entry);
+      this.held = true;
+      return undefined;
+    }
     return this.versionOf(bucket, bytesToBinaryString(key), key);
   }
 
   private applyOne(r: SyncRecord, inOrder: boolean): boolean {
+    try {
+      return this.applyRecord(r, inOrder);
+    } finally {
+      this.held = false; // a record that was not written leaves no capture behind for the next write
+    }
+  }
+
+  private applyRecord(r: SyncRecord, inOrder: boolean): boolean {
     if (r.kind === "flush") return this.applyFlush({ at: r.writtenAt, origin: r.origin });
     if (coveredBy(this.digest.watermark, r.writtenAt, r.origin)) return false;
     const local = this.rivalOf(bucketOf(r.key), r.key, r.writtenAt);
     const now = this.keyspace.now();
-    // Each write below runs `capture` first (Keyspace.onBeforeWrite): cap* describe the old state.
+    // Each write below runs `capture` first (Keyspace.onBeforeWrite), unless rivalOf captured
+    // already (`held`): cap* describe the old state.
     if (r.kind === "del") {
       if (r.writtenAt + this.tombstoneTtlMs <= now) return false;
       if (!replaces({ writtenAt: r.writtenAt, origin: r.origin, tomb: true, valueHash: 0, expiresAt: 0 }, local, inOrder)) return false;
