@@ -5,6 +5,7 @@
 import { binaryStringToBytes, bytesToBinaryString } from "../../store/bytes.ts";
 import type { Keyspace, Mutation } from "../../store/keyspace.ts";
 import type { EntryView } from "../../store/types.ts";
+import { forEachRecord } from "./codec.ts";
 import { BUCKETS, bucketOf, DigestState, keyHashOf, type KeyVersion } from "./digest.ts";
 import type { SyncRecord } from "./records.ts";
 import { coveredBy, newerWatermark, replaces, valueHash, type Watermark } from "./version.ts";
@@ -209,6 +210,20 @@ export class Replica {
     return { writtenAt: entry.writtenAt, expiresAt: entry.expiresAt, origin, tomb: false, valueHash: valueHash(entry.value) };
   }
 
+  /**
+   * Applies a replication batch (the body of /sync/batch) record by record as it is read, with no
+   * object per record; throws CodecError, applying nothing, when the batch is malformed.
+   */
+  applyBatch(body: Uint8Array): ApplyCounts {
+    const counts = { applied: 0, ignored: 0 };
+    forEachRecord(body, (r, inOrder) => {
+      // (a ScratchRecord has every field a SyncRecord of its kind reads; none is kept past this call)
+      if (this.applyOne(r as unknown as SyncRecord, inOrder)) counts.applied++;
+      else counts.ignored++;
+    });
+    return counts;
+  }
+
   /** Applies remote records; `inOrder` for the live stream of one origin (see `replaces`). */
   apply(records: readonly SyncRecord[], inOrder: boolean): ApplyCounts {
     const counts = { applied: 0, ignored: 0 };
@@ -273,7 +288,12 @@ export class Replica {
       else this.digest.forget(this.capBucket, k);
       return true;
     }
-    this.write(() => this.keyspace.set(r.key, r.value, r.expiresAt, r.writtenAt));
+    this.applying = true;
+    try {
+      this.keyspace.set(r.key, r.value, r.expiresAt, r.writtenAt);
+    } finally {
+      this.applying = false;
+    }
     this.placeCaptured(r.key, version);
     return true;
   }

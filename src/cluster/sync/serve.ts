@@ -2,7 +2,7 @@
 // digest, key-listing and fetch requests. Pure request → answer over the Replica; no HTTP here.
 
 import { BUCKETS, type KeyVersion } from "./digest.ts";
-import { decodeBatch, encodeBatch } from "./codec.ts";
+import { encodeBatch } from "./codec.ts";
 import type { Replica } from "./replica.ts";
 import type { SyncRecord } from "./records.ts";
 import type { SyncPath } from "./types.ts";
@@ -92,10 +92,8 @@ export class SyncResponder {
   /** Throws BadSyncRequest or CodecError (codec.ts) for malformed input; nothing is applied then. */
   answer(path: SyncPath, body: Uint8Array): Uint8Array {
     switch (path) {
-      case "/sync/batch": {
-        const batch = decodeBatch(body);
-        return json(this.replica.apply(batch.records, batch.inOrder));
-      }
+      case "/sync/batch":
+        return json(this.replica.applyBatch(body));
       case "/sync/digest": {
         const request = parseDigest(parseJson(body));
         const digest = this.replica.digest;
