@@ -2,7 +2,8 @@
 // with one peer — plus a round where one key differs, the housekeeping sweep, and the memory the
 // digest adds per key. In-process (two real Keyspaces + SyncNodes joined by a loop transport), so
 // the bytes are request + answer bodies; HTTP adds ~400 bytes of headers per request.
-// Usage: bun run bench/sync-digest.ts [keys=1000000]
+// Usage: bun run bench/sync-digest.ts [keys=1000000]   (STORE=compact for the server's CompactStore;
+// the default is the reference MapStore)
 
 import { antiEntropyRound } from "../src/cluster/sync/anti-entropy.ts";
 import { SyncNode } from "../src/cluster/sync/node.ts";
@@ -10,6 +11,7 @@ import type { PeerTransport } from "../src/cluster/sync/types.ts";
 import { silentLogger } from "../src/log/logger.ts";
 import { utf8 } from "../src/store/bytes.ts";
 import { Keyspace } from "../src/store/keyspace.ts";
+import { CompactStore } from "../src/store/compact-store.ts";
 import { MapStore } from "../src/store/map-store.ts";
 import { systemClock } from "../src/store/types.ts";
 
@@ -48,7 +50,7 @@ const value = utf8("v".repeat(32));
 const now = Date.now();
 const rss0 = rss();
 const stores = [0, 1].map(() => {
-  const keyspace = new Keyspace(new MapStore(systemClock), systemClock);
+  const keyspace = new Keyspace(process.env.STORE === "compact" ? new CompactStore(systemClock) : new MapStore(systemClock), systemClock);
   for (let i = 0; i < KEYS; i++) keyspace.set(utf8(`key:${String(i).padStart(7, "0")}`), value, 0, now);
   return keyspace;
 });
@@ -58,7 +60,7 @@ const a = { keyspace: stores[0]!, node: member("127.0.0.1:7001", stores[0]!) };
 const seedMs = performance.now() - t;
 const rss2 = rss();
 const b = { keyspace: stores[1]!, node: member("127.0.0.1:7002", stores[1]!) };
-console.log(`${KEYS} keys (32-byte values) on each of two nodes`);
+console.log(`${KEYS} keys (32-byte values) on each of two nodes, ${process.env.STORE === "compact" ? "CompactStore" : "MapStore"}`);
 console.log(
   `memory: store ${((rss1 - rss0) / 2 / KEYS).toFixed(0)} B/key RSS; the sync digest adds ${((rss2 - rss1) / KEYS).toFixed(0)} B/key; seeding it from the store took ${(seedMs / 1000).toFixed(2)} s`,
 );
@@ -86,6 +88,18 @@ t = performance.now();
 const repaired = await antiEntropyRound(b.node.replica, transport, "127.0.0.1:7001", limits);
 console.log(
   `one key differs: ${bytes} bytes in ${requests} requests (differing buckets ${repaired.differingBuckets}, pulled ${repaired.pulled}), CPU ${(cpuMs() - c0).toFixed(1)} ms, wall ${(performance.now() - t).toFixed(1)} ms`,
+);
+
+// many keys differ (1 in 100, every bucket): all 4096 buckets listed in 32 listings per side
+const changed = Math.floor(KEYS / 100);
+for (let i = 0; i < changed; i++) a.keyspace.set(utf8(`key:${String(i * 100).padStart(7, "0")}`), utf8("changed again"));
+bytes = 0;
+requests = 0;
+c0 = cpuMs();
+t = performance.now();
+const many = await antiEntropyRound(b.node.replica, transport, "127.0.0.1:7001", limits);
+console.log(
+  `${changed} keys differ: ${(bytes / 1e6).toFixed(1)} MB in ${requests} requests (differing buckets ${many.differingBuckets}, pulled ${many.pulled}), CPU ${(cpuMs() - c0).toFixed(0)} ms, wall ${(performance.now() - t).toFixed(0)} ms`,
 );
 
 // housekeeping: the expired-key sweep of 16 buckets every 250 ms

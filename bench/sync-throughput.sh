@@ -16,10 +16,12 @@ gossip() { # DIR ADDR... : writes the gossip list file
   printf '[%s]' "$(for a in "$@"; do printf '{"Cmd":"","Address":"%s","Pass":"","Token":""},' "$a"; done | sed 's/,$//')" > "$dir/server_group_gossip_config.json"
 }
 
-# start_sync_node CORE NICE TCP HTTP DIR → pid in NODE_PID
+# start_sync_node CORE NICE TCP HTTP DIR [PROFILE-DIR] → pid in NODE_PID
+# (SYNC_PROF=dir / PEER_PROF=dir: `bun --cpu-prof` profiles of the sync node / the peers, written at exit)
 start_sync_node() {
-  local core=$1 niceness=$2 tcp=$3 http=$4 dir=$5
-  (cd "$dir" && exec nice -n "$niceness" taskset -c "$core" bun run "$ROOT/src/main.ts" -config /dev/null --set Tcpport="$tcp" --set Respport=0 --set Httpport="$http" \
+  local core=$1 niceness=$2 tcp=$3 http=$4 dir=$5 prof=${6:-}
+  local flags=(); [ -n "$prof" ] && flags=(--cpu-prof "--cpu-prof-dir=$prof")
+  (cd "$dir" && exec nice -n "$niceness" taskset -c "$core" bun "${flags[@]}" run "$ROOT/src/main.ts" -config /dev/null --set Tcpport="$tcp" --set Respport=0 --set Httpport="$http" \
      --set Pass=bench-password-1 --set DBfile=./db --set Logfile=./log --set GroupDataSync=1 --set GossipDataSyncAuthKey=$KEY \
      > "$dir/out" 2>&1) &
   NODE_PID=$!; PIDS+=("$NODE_PID"); wait_port "$tcp"
@@ -30,12 +32,12 @@ P1_TCP=$(free_port); P1_HTTP=$(free_port); P2_TCP=$(free_port); P2_HTTP=$(free_p
 ALL=("127.0.0.1:$S_HTTP" "127.0.0.1:$P1_HTTP" "127.0.0.1:$P2_HTTP")
 for d in sync p1 p2; do gossip "$WORK/$d/db" "${ALL[@]}"; done
 start_owl "$PLAIN" 0; PLAIN_PID=$OWL_PID
-start_sync_node 0 0 "$S_TCP" "$S_HTTP" "$WORK/sync"; SYNC_PID=$NODE_PID
+start_sync_node 0 0 "$S_TCP" "$S_HTTP" "$WORK/sync" "${SYNC_PROF:-}"; SYNC_PID=$NODE_PID
 # The peers share core 1 with the load tool (PEER_NICE=19 keeps them from slowing it, but then
 # they fall behind at full load, the sync node drops their backlog and anti-entropy repairs them,
 # which costs the sync node more than the stream would).
-start_sync_node 1 "${PEER_NICE:-0}" "$P1_TCP" "$P1_HTTP" "$WORK/p1"
-start_sync_node 1 "${PEER_NICE:-0}" "$P2_TCP" "$P2_HTTP" "$WORK/p2"
+start_sync_node 1 "${PEER_NICE:-0}" "$P1_TCP" "$P1_HTTP" "$WORK/p1" "${PEER_PROF:-}"; P1_PID=$NODE_PID
+start_sync_node 1 "${PEER_NICE:-0}" "$P2_TCP" "$P2_HTTP" "$WORK/p2" "${PEER_PROF:-}"; P2_PID=$NODE_PID
 sleep 1.5 # peers link (gossip file re-read) and run their first digest round
 
 common=(--proto owl --skip-banner --check --get-ratio 0 --keys 100000 --conns 50 --pipeline "$PIPE" --seconds "$SECS" --warmup 1)
@@ -51,9 +53,12 @@ run() {
   echo "$(ops "$out") $(awk -v o="$total" -v t=$((after - before)) -v s="$SECS" 'BEGIN { printf "%.0f", o * (s + 1) / s / (t / 100) }') $(p99 "$out")"
 }
 p=(); s=(); pc=(); sc=(); pp=(); sp=()
+peer_ticks=0
 for r in $(seq "$RUNS"); do
   read -r a b c <<<"$(run "$PLAIN" "$PLAIN_PID")"; p+=("$a"); pc+=("$b"); pp+=("$c")
+  before=$(( $(cpu_ticks "$P1_PID") + $(cpu_ticks "$P2_PID") ))
   read -r a b c <<<"$(run "$S_TCP" "$SYNC_PID")"; s+=("$a"); sc+=("$b"); sp+=("$c")
+  peer_ticks=$(( peer_ticks + $(cpu_ticks "$P1_PID") + $(cpu_ticks "$P2_PID") - before ))
 done
 P=$(median "${p[@]}"); S=$(median "${s[@]}"); PC=$(median "${pc[@]}"); SC=$(median "${sc[@]}")
 echo "pipeline $PIPE: set without sync ${P} ops/s (p99 $(median "${pp[@]}") us), with sync to 2 peers ${S} ops/s (p99 $(median "${sp[@]}") us), sync/plain = $(ratio "$S" "$P")  [runs: plain ${p[*]} | sync ${s[*]}]"
@@ -61,3 +66,6 @@ echo "server CPU efficiency: without sync ${PC} sets per CPU-second, with sync $
 status=$(curl -s "http://127.0.0.1:$S_HTTP/sync/status")
 echo "sync node after the runs: $(echo "$status" | grep -Eo '"(keys|queueDepth|dropped|sent|batches)":[0-9]+' | tr '\n' ' ')"
 for h in "$P1_HTTP" "$P2_HTTP"; do echo "peer $h keys: $(curl -s "http://127.0.0.1:$h/sync/status" | grep -Eo '"keys":[0-9]+' | head -1)"; done
+sent=$(echo "$status" | grep -Eo '"sent":[0-9]+' | cut -d: -f2 | paste -sd+ | bc)
+# (records sent during the plain runs' gaps are few: the stream follows the sync runs closely)
+echo "peers' CPU during the sync runs: $(awk -v t="$peer_ticks" -v n="$sent" 'BEGIN { printf "%.2f", t * 10000 / n }') µs per applied record (both peers, $sent records)"

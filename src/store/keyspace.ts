@@ -12,8 +12,17 @@ export type Mutation =
 /** Listeners run synchronously; the byte views in a mutation are only valid during the call. */
 export type MutationListener = (mutation: Mutation) => void;
 
+/**
+ * Runs synchronously just before a set, expire or delete reaches the store, with the key's byte
+ * view (valid during the call), so a listener can read the entry about to be replaced (sync's
+ * digest takes the old version's share out of its bucket hash without keeping a map per key).
+ * It runs even when the write then changes nothing (a delete or expire of a missing key).
+ */
+export type BeforeWriteListener = (key: Uint8Array) => void;
+
 export class Keyspace {
   private listeners: MutationListener[] = [];
+  private before: BeforeWriteListener[] = [];
   /** bumped on every change; persistence snapshots only when it moved */
   version = 0;
 
@@ -26,6 +35,13 @@ export class Keyspace {
     this.listeners.push(listener);
     return () => {
       this.listeners = this.listeners.filter((l) => l !== listener);
+    };
+  }
+
+  onBeforeWrite(listener: BeforeWriteListener): () => void {
+    this.before.push(listener);
+    return () => {
+      this.before = this.before.filter((l) => l !== listener);
     };
   }
 
@@ -42,11 +58,13 @@ export class Keyspace {
   }
 
   set(key: Uint8Array, value: Uint8Array, expiresAt = 0, writtenAt = this.clock.now()): void {
+    this.beforeWrite(key);
     this.store.set(key, value, expiresAt, writtenAt);
     this.emit({ type: "set", key, value, expiresAt, writtenAt });
   }
 
   delete(key: Uint8Array, writtenAt = this.clock.now()): boolean {
+    this.beforeWrite(key);
     if (!this.store.delete(key)) return false;
     this.emit({ type: "delete", key, writtenAt });
     return true;
@@ -54,6 +72,7 @@ export class Keyspace {
 
   /** expiresAt 0 removes the time to live. */
   expire(key: Uint8Array, expiresAt: number, writtenAt = this.clock.now()): boolean {
+    this.beforeWrite(key);
     if (!this.store.setExpiry(key, expiresAt, writtenAt)) return false;
     this.emit({ type: "expire", key, expiresAt, writtenAt });
     return true;
@@ -62,6 +81,11 @@ export class Keyspace {
   flush(writtenAt = this.clock.now()): void {
     this.store.clear();
     this.emit({ type: "flush", writtenAt });
+  }
+
+  private beforeWrite(key: Uint8Array): void {
+    const before = this.before;
+    for (let i = 0; i < before.length; i++) before[i]!(key);
   }
 
   private emit(mutation: Mutation): void {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { CodecError, decodeBatch, encodeBatch } from "../../src/cluster/sync/codec.ts";
+import { CodecError, decodeBatch, encodeBatch, forEachRecord } from "../../src/cluster/sync/codec.ts";
 import type { SyncRecord } from "../../src/cluster/sync/records.ts";
 
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -11,7 +11,34 @@ const records: SyncRecord[] = [
   { kind: "flush", writtenAt: 7, origin: "https://node-ü:1" },
 ];
 
+/** forEachRecord's records, copied out of its reused object and buffers */
+function visited(body: Uint8Array): { inOrder: boolean; records: SyncRecord[] } {
+  const out: SyncRecord[] = [];
+  const inOrder = forEachRecord(body, (r) => {
+    if (r.kind === "put") out.push({ kind: "put", key: r.key.slice(), value: r.value.slice(), writtenAt: r.writtenAt, expiresAt: r.expiresAt, origin: r.origin });
+    else if (r.kind === "del") out.push({ kind: "del", key: r.key.slice(), writtenAt: r.writtenAt, origin: r.origin });
+    else out.push({ kind: "flush", writtenAt: r.writtenAt, origin: r.origin });
+  });
+  return { inOrder, records: out };
+}
+
 describe("sync batch codec", () => {
+  test("codec - forEachRecord visits what decodeBatch decodes (short and long keys and values)", () => {
+    const long = new Uint8Array(300).map((_, i) => i & 255);
+    const mixed: SyncRecord[] = [...records, { kind: "put", key: long, value: long.subarray(7), writtenAt: 9, expiresAt: 0, origin: "127.0.0.1:7721" }, records[0]!];
+    expect(visited(encodeBatch(mixed, true))).toEqual({ inOrder: true, records: mixed });
+    expect(visited(encodeBatch(mixed, false)).inOrder).toBe(false);
+  });
+
+  test("codec - forEachRecord refuses a malformed batch before visiting any record", () => {
+    const full = encodeBatch(records, true);
+    for (let n = 0; n < full.length; n++) {
+      let calls = 0;
+      expect(() => forEachRecord(full.subarray(0, n), () => calls++)).toThrow(CodecError);
+      expect(calls).toBe(0);
+    }
+  });
+
   test("codec - records round-trip byte for byte, with the in-order flag", () => {
     const decoded = decodeBatch(encodeBatch(records, true));
     expect(decoded.inOrder).toBe(true);

@@ -98,47 +98,59 @@ export async function antiEntropyRound(replica: Replica, transport: PeerTranspor
   const differing = [...second].filter((b) => first.has(b));
   result.differingBuckets = differing.length;
 
-  for (let i = 0; i < differing.length; i += BUCKETS_PER_LISTING) {
-    const chunk = differing.slice(i, i + BUCKETS_PER_LISTING);
-    const listed = parseListed(parseJson(await call("/sync/keys", json({ buckets: chunk }))));
-    const now = replica.keyspace.now();
-    const remote = new Map<string, KeyVersion>();
-    const sizes = new Map<string, number>();
-    for (const e of listed) {
-      const v = listedToVersion(e);
-      // Expired values and tombstones past their grace count as absent on both sides.
-      if (!v.tomb && v.expiresAt !== 0 && v.expiresAt <= now) continue;
-      if (v.tomb && v.writtenAt + limits.tombTtlMs <= now) continue;
-      remote.set(Buffer.from(e[0], "base64").toString("latin1"), v);
-      sizes.set(e[0], e[6] + e[0].length);
-    }
-    const local = new Map<string, KeyVersion>();
-    for (const b of chunk) replica.listBucket(b, local);
-
-    const pull: string[] = [];
-    for (const [k, v] of remote) {
-      const mine = local.get(k);
-      if (coveredBy(digest.watermark, v.writtenAt, v.origin)) continue;
-      if (!mine || compareVersions(v, mine) > 0) pull.push(Buffer.from(k, "latin1").toString("base64"));
-    }
-    const push: SyncRecord[] = [];
-    for (const [k, v] of local) {
-      const theirsV = remote.get(k);
-      if (theirsV && compareVersions(v, theirsV) <= 0) continue;
-      const record = replica.recordOf(binaryStringToBytes(k));
-      if (record) push.push(record);
-    }
-    const pullBytes = (k: string): number => sizes.get(k) ?? 0;
-    for (const keys of chunks(pull, (k) => k.length, Math.min(RECORDS_PER_REQUEST, MAX_FETCH_KEYS), FETCH_KEY_BYTES)) {
-      for (const part of chunks(keys, pullBytes, RECORDS_PER_REQUEST, PULL_BYTES)) {
-        const batch = decodeBatch(await call("/sync/fetch", json({ keys: part })));
-        result.pulled += replica.apply(batch.records, false).applied;
-      }
-    }
-    for (const records of chunks(push, recordSize, RECORDS_PER_REQUEST, limits.pushBytes)) {
-      await call("/sync/batch", encodeBatch(records, false));
-      result.pushed += records.length;
-    }
+  // Both sides find the implicit keys of all differing buckets in one pass over their store (the
+  // first listing request names them all), not one pass per listing.
+  const index = differing.length > 0 ? replica.indexImplicit(differing) : undefined;
+  try {
+    await listAndRepair();
+  } finally {
+    if (index) replica.dropIndex(index);
   }
   return result;
+
+  async function listAndRepair(): Promise<void> {
+    for (let i = 0; i < differing.length; i += BUCKETS_PER_LISTING) {
+      const chunk = differing.slice(i, i + BUCKETS_PER_LISTING);
+      const request = i === 0 && differing.length > BUCKETS_PER_LISTING ? { buckets: chunk, round: differing } : { buckets: chunk };
+      const listed = parseListed(parseJson(await call("/sync/keys", json(request))));
+      const now = replica.keyspace.now();
+      const remote = new Map<string, KeyVersion>();
+      const sizes = new Map<string, number>();
+      for (const e of listed) {
+        const v = listedToVersion(e);
+        // Expired values and tombstones past their grace count as absent on both sides.
+        if (!v.tomb && v.expiresAt !== 0 && v.expiresAt <= now) continue;
+        if (v.tomb && v.writtenAt + limits.tombTtlMs <= now) continue;
+        remote.set(Buffer.from(e[0], "base64").toString("latin1"), v);
+        sizes.set(e[0], e[6] + e[0].length);
+      }
+      const local = new Map<string, KeyVersion>();
+      replica.listBuckets(chunk, local);
+
+      const pull: string[] = [];
+      for (const [k, v] of remote) {
+        const mine = local.get(k);
+        if (coveredBy(digest.watermark, v.writtenAt, v.origin)) continue;
+        if (!mine || compareVersions(v, mine) > 0) pull.push(Buffer.from(k, "latin1").toString("base64"));
+      }
+      const push: SyncRecord[] = [];
+      for (const [k, v] of local) {
+        const theirsV = remote.get(k);
+        if (theirsV && compareVersions(v, theirsV) <= 0) continue;
+        const record = replica.recordOf(binaryStringToBytes(k));
+        if (record) push.push(record);
+      }
+      const pullBytes = (k: string): number => sizes.get(k) ?? 0;
+      for (const keys of chunks(pull, (k) => k.length, Math.min(RECORDS_PER_REQUEST, MAX_FETCH_KEYS), FETCH_KEY_BYTES)) {
+        for (const part of chunks(keys, pullBytes, RECORDS_PER_REQUEST, PULL_BYTES)) {
+          const batch = decodeBatch(await call("/sync/fetch", json({ keys: part })));
+          result.pulled += replica.apply(batch.records, false).applied;
+        }
+      }
+      for (const records of chunks(push, recordSize, RECORDS_PER_REQUEST, limits.pushBytes)) {
+        await call("/sync/batch", encodeBatch(records, false));
+        result.pushed += records.length;
+      }
+    }
+  }
 }

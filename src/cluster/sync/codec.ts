@@ -87,12 +87,97 @@ function piece(bytes: Uint8Array, from: number, to: number): Uint8Array {
   return out;
 }
 
+/** A record of `forEachRecord`: one object, refilled for every record of the batch. */
+export interface ScratchRecord {
+  kind: "put" | "del" | "flush";
+  /** valid until the next record (a shared buffer or a view into the batch) */
+  key: Uint8Array;
+  value: Uint8Array;
+  writtenAt: number;
+  expiresAt: number;
+  origin: string;
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** Shared buffers for short keys and values: one view per length, made once. */
+class Scratch {
+  private readonly buffer = new Uint8Array(COPY_BELOW);
+  private readonly views: Uint8Array[] = [];
+  take(bytes: Uint8Array, from: number, to: number): Uint8Array {
+    const n = to - from;
+    if (n >= COPY_BELOW) return bytes.subarray(from, to);
+    const out = (this.views[n] ??= this.buffer.subarray(0, n));
+    for (let i = 0; i < n; i++) out[i] = bytes[from + i]!;
+    return out;
+  }
+}
+
+const keyScratch = new Scratch();
+const valueScratch = new Scratch();
+
+/**
+ * Checks a whole batch, then calls `fn` for each record with one reused object whose key and
+ * value are valid only during the call (no allocation per record: a peer applies the replication
+ * stream this way), and whether the batch is of the in-order stream. Throws CodecError before
+ * the first call when the batch is malformed. Returns the in-order flag.
+ */
+export function forEachRecord(bytes: Uint8Array, fn: (record: ScratchRecord, inOrder: boolean) => void): boolean {
+  decodeBatch(bytes, true); // validation only: nothing is applied from a malformed batch
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const inOrder = (bytes[4]! & FLAG_IN_ORDER) !== 0;
+  const originCount = view.getUint16(5, true);
+  let at = 7;
+  const origins: string[] = [];
+  for (let i = 0; i < originCount; i++) {
+    const len = view.getUint16(at, true);
+    origins.push(decoder.decode(bytes.subarray(at + 2, at + 2 + len)));
+    at += 2 + len;
+  }
+  const count = view.getUint32(at, true);
+  at += 4;
+  const r: ScratchRecord = { kind: "flush", key: EMPTY, value: EMPTY, writtenAt: 0, expiresAt: 0, origin: "" };
+  for (let i = 0; i < count; i++) {
+    const kind = bytes[at]!;
+    r.origin = origins[view.getUint16(at + 1, true)]!;
+    r.writtenAt = view.getFloat64(at + 3, true);
+    at += 11;
+    if (kind === KIND_PUT) {
+      r.kind = "put";
+      r.expiresAt = view.getFloat64(at, true);
+      const keyLen = view.getUint32(at + 8, true);
+      at += 12;
+      r.key = keyScratch.take(bytes, at, at + keyLen);
+      at += keyLen;
+      const valueLen = view.getUint32(at, true);
+      at += 4;
+      r.value = valueScratch.take(bytes, at, at + valueLen);
+      at += valueLen;
+    } else if (kind === KIND_DEL) {
+      r.kind = "del";
+      r.expiresAt = 0;
+      r.value = EMPTY;
+      const keyLen = view.getUint32(at, true);
+      at += 4;
+      r.key = keyScratch.take(bytes, at, at + keyLen);
+      at += keyLen;
+    } else {
+      r.kind = "flush";
+      r.key = EMPTY;
+      r.value = EMPTY;
+      r.expiresAt = 0;
+    }
+    fn(r, inOrder);
+  }
+  return inOrder;
+}
+
 /**
  * Decodes a batch. Keys and values (those of 64 bytes or more) are views into `bytes` (the store copies what it keeps, and a
  * peer applies a batch at once), so keep `bytes` unchanged while using them. Throws CodecError on
- * any malformed input.
+ * any malformed input. `validateOnly`: only the checks, no records (forEachRecord's first pass).
  */
-export function decodeBatch(bytes: Uint8Array): Batch {
+export function decodeBatch(bytes: Uint8Array, validateOnly = false): Batch {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let at = 0;
   const need = (n: number): void => {
@@ -137,26 +222,30 @@ export function decodeBatch(bytes: Uint8Array): Batch {
       const keyLen = view.getUint32(at + 8, true);
       at += 12;
       need(keyLen + 4);
-      const key = piece(bytes, at, at + keyLen);
+      const keyAt = at;
       at += keyLen;
       const valueLen = view.getUint32(at, true);
       at += 4;
       need(valueLen);
-      const value = piece(bytes, at, at + valueLen);
+      const valueAt = at;
       at += valueLen;
-      if (key.length === 0) throw new CodecError(`record ${i} has an empty key`);
+      if (keyLen === 0) throw new CodecError(`record ${i} has an empty key`);
+      if (validateOnly) continue;
+      const key = piece(bytes, keyAt, keyAt + keyLen);
+      const value = piece(bytes, valueAt, valueAt + valueLen);
       records.push({ kind: "put", key, value, writtenAt, expiresAt, origin });
     } else if (kind === KIND_DEL) {
       need(4);
       const keyLen = view.getUint32(at, true);
       at += 4;
       need(keyLen);
-      const key = piece(bytes, at, at + keyLen);
+      const keyAt = at;
       at += keyLen;
-      if (key.length === 0) throw new CodecError(`record ${i} has an empty key`);
-      records.push({ kind: "del", key, writtenAt, origin });
+      if (keyLen === 0) throw new CodecError(`record ${i} has an empty key`);
+      if (validateOnly) continue;
+      records.push({ kind: "del", key: piece(bytes, keyAt, keyAt + keyLen), writtenAt, origin });
     } else if (kind === KIND_FLUSH) {
-      records.push({ kind: "flush", writtenAt, origin });
+      if (!validateOnly) records.push({ kind: "flush", writtenAt, origin });
     } else {
       throw new CodecError(`record ${i} has unknown kind ${kind}`);
     }

@@ -1,8 +1,15 @@
-// What sync knows about every key, kept up to date from the mutation feed: per key the origin of
-// its version and its share of a bucket hash; tombstones of deleted keys; the flush watermark.
-// Bucket hashes are XORs of per-key hashes, so a change costs O(1) and comparing two nodes costs
-// one array of BUCKETS numbers — never a scan of the keyspace.
-
+// What sync knows about every key, kept up to date from the mutation feed: each key's share of a
+// bucket hash; tombstones of deleted keys; the flush watermark. Bucket hashes are XORs of per-key
+// hashes, so a change costs O(1) and comparing two nodes costs one array of BUCKETS numbers —
+// never a scan of the keyspace.
+//
+// Most live keys are "implicit": nothing is kept per key. Their version is the store's entry
+// (write time, expiry, value) and their origin is their bucket's default origin (or unknown for
+// keys that were in the store before sync started), so a write takes the old share out by
+// recomputing it from the entry it replaces (read just before the write) and only counts per
+// bucket change. A key is "tracked" in a per-bucket Map (share, origin) when that is not enough:
+// it has a time to live (it can vanish behind sync's back; the sweep must find it), its origin
+// differs from its bucket's default, or the store may evict keys (`trackAll`).
 import { NO_WATERMARK, type Version, type Watermark } from "./version.ts";
 
 /** 4096 buckets: 16 KiB of hashes; with a million keys a differing bucket lists ~250 keys. */
@@ -29,6 +36,11 @@ export function bucketOf(key: Uint8Array): number {
   return Bun.hash.murmur32v3(key, 0) & (BUCKETS - 1);
 }
 
+/** The key's part of its share (see DigestState.share): hashed once per write, used twice. */
+export function keyHashOf(key: Uint8Array): number {
+  return Bun.hash.murmur32v3(key, 0x5eed);
+}
+
 export class DigestState {
   readonly buckets = new Uint32Array(BUCKETS);
   /** per bucket: key (binary string) → packed share, TTL flag and origin index (filled with
@@ -36,6 +48,19 @@ export class DigestState {
   private readonly live: (Map<string, number> | undefined)[] = new Array(BUCKETS).fill(undefined);
   /** per bucket: live keys with a time to live (only those buckets need an expiry sweep) */
   readonly ttlKeys = new Uint32Array(BUCKETS);
+  /** per bucket: implicit live keys (not in `live`; their share is recomputed from the store) */
+  readonly implicit = new Uint32Array(BUCKETS);
+  /** per bucket: implicit keys written after `seededBefore`, whose origin is the bucket's default */
+  private readonly onDefault = new Uint32Array(BUCKETS);
+  /** per bucket: origin index of its implicit keys written after `seededBefore` (-1: none yet) */
+  private readonly defaultOrigin = new Int32Array(BUCKETS).fill(-1);
+  /**
+   * Implicit keys written at or before this time came from the store before sync started and have
+   * an unknown origin (""); any later-labelled version that old is tracked. -1 when none.
+   */
+  seededBefore = -1;
+  /** every live key goes into `live` (a store that evicts: keys may vanish without a TTL) */
+  trackAll = false;
   private readonly tombs: (Map<string, TombEntry> | undefined)[] = new Array(BUCKETS).fill(undefined);
   /** tombstones in the order they were laid, for expiry without a scan */
   private tombQueue: { bucket: number; key: string; at: number }[] = [];
@@ -54,6 +79,49 @@ export class DigestState {
     return packed === undefined ? undefined : this.origins[packed % ORIGIN_SLOTS];
   }
 
+  /** The origin of an implicit key of this bucket written at `writtenAt`. */
+  implicitOrigin(bucket: number, writtenAt: number): string {
+    if (writtenAt <= this.seededBefore) return "";
+    const id = this.defaultOrigin[bucket]!;
+    return id < 0 ? "" : this.origins[id]!;
+  }
+
+  /** Whether a bucket has tracked live keys (false means every live key in it is implicit). */
+  hasTracked(bucket: number): boolean {
+    const map = this.live[bucket];
+    return map !== undefined && map.size > 0;
+  }
+
+  isTracked(bucket: number, key: string): boolean {
+    return this.live[bucket]?.has(key) ?? false;
+  }
+
+  /** Whether a live version can be implicit (its origin follows from bucket and write time). */
+  wantsImplicit(bucket: number, v: KeyVersion): boolean {
+    if (v.expiresAt !== 0 || this.trackAll) return false;
+    if (v.writtenAt <= this.seededBefore) return v.origin === "";
+    return this.onDefault[bucket] === 0 || this.defaultOrigin[bucket] === this.originId(v.origin);
+  }
+
+  /** Adds an implicit key (call only when `wantsImplicit` said so and the key is in no Map). */
+  addImplicit(bucket: number, keyHash: number, v: KeyVersion): void {
+    this.buckets[bucket]! ^= this.shareOf(keyHash, v.writtenAt, v.expiresAt, v.valueHash, false);
+    this.implicit[bucket]!++;
+    if (v.writtenAt > this.seededBefore) {
+      if (this.onDefault[bucket] === 0) this.defaultOrigin[bucket] = this.originId(v.origin);
+      this.onDefault[bucket]!++;
+    }
+    this.liveCount++;
+  }
+
+  /** Removes an implicit key whose share and write time were read from the store. */
+  dropImplicit(bucket: number, share: number, writtenAt: number): void {
+    this.buckets[bucket]! ^= share;
+    this.implicit[bucket]!--;
+    if (writtenAt > this.seededBefore) this.onDefault[bucket]!--;
+    this.liveCount--;
+  }
+
   /** Whether a bucket may hold tombstones (false means certainly none). */
   mayHaveTombs(bucket: number): boolean {
     return this.tombs[bucket] !== undefined;
@@ -64,10 +132,10 @@ export class DigestState {
     return t && { at: t.at, origin: this.origins[t.origin]! };
   }
 
+  /** Puts a tracked live key (replacing its tracked entry or tombstone; never an implicit one). */
   setLive(bucket: number, key: string, keyBytes: Uint8Array, v: KeyVersion): void {
-    // The hot path of every write with sync on: an existing entry is overwritten in place (a Map
-    // delete and re-insert costs about twice as much), and tombstones are looked at only when the
-    // bucket has any.
+    // An existing entry is overwritten in place (a Map delete and re-insert costs about twice as
+    // much), and tombstones are looked at only when the bucket has any.
     if (this.tombs[bucket] !== undefined) this.forgetTomb(bucket, key);
     let map = this.live[bucket];
     if (!map) map = this.live[bucket] = new Map();
@@ -94,7 +162,7 @@ export class DigestState {
     this.tombCount++;
   }
 
-  /** Drops whatever is known about a key (expired, evicted, or about to be replaced). */
+  /** Drops whatever is tracked about a key (expired, evicted, or about to be replaced). */
   forget(bucket: number, key: string): void {
     const live = this.live[bucket];
     const packed = live?.get(key);
@@ -107,7 +175,7 @@ export class DigestState {
     if (this.tombs[bucket] !== undefined) this.forgetTomb(bucket, key);
   }
 
-  private forgetTomb(bucket: number, key: string): void {
+  forgetTomb(bucket: number, key: string): void {
     const tombs = this.tombs[bucket]!;
     const tomb = tombs.get(key);
     if (tomb !== undefined) {
@@ -121,6 +189,10 @@ export class DigestState {
   flush(watermark: Watermark): void {
     this.buckets.fill(0);
     this.ttlKeys.fill(0);
+    this.implicit.fill(0);
+    this.onDefault.fill(0);
+    this.defaultOrigin.fill(-1);
+    this.seededBefore = -1;
     this.live.fill(undefined);
     this.tombs.fill(undefined);
     this.tombQueue = [];
@@ -130,6 +202,7 @@ export class DigestState {
     this.watermark = watermark;
   }
 
+  /** The tracked live keys of a bucket (implicit ones are found in the store). */
   liveKeys(bucket: number): IterableIterator<string> {
     return (this.live[bucket] ?? new Map<string, number>()).keys();
   }
@@ -190,14 +263,18 @@ export class DigestState {
    * each has for it (keys loaded from a snapshot have none), so a restart costs no listing.
    */
   private share(key: Uint8Array, v: KeyVersion): number {
-    let h = Bun.hash.murmur32v3(key, 0x5eed);
-    h = mix(h ^ (v.writtenAt % 0x100000000));
-    h = mix(h ^ Math.floor(v.writtenAt / 0x100000000));
-    const expiresAt = v.tomb ? 0 : v.expiresAt;
-    h = mix(h ^ (expiresAt % 0x100000000));
-    h = mix(h ^ Math.floor(expiresAt / 0x100000000));
-    h = mix(h ^ v.valueHash);
-    return mix(h ^ (v.tomb ? 0x7f4a7c15 : 0x1b873593)) >>> 0;
+    return this.shareOf(keyHashOf(key), v.writtenAt, v.expiresAt, v.valueHash, v.tomb);
+  }
+
+  /** `share` from the key's hash (keyHashOf) and the version's fields. */
+  shareOf(keyHash: number, writtenAt: number, expiresAt: number, valueHash: number, tomb: boolean): number {
+    let h = mix(keyHash ^ (writtenAt % 0x100000000));
+    h = mix(h ^ Math.floor(writtenAt / 0x100000000));
+    const expiry = tomb ? 0 : expiresAt;
+    h = mix(h ^ (expiry % 0x100000000));
+    h = mix(h ^ Math.floor(expiry / 0x100000000));
+    h = mix(h ^ valueHash);
+    return mix(h ^ (tomb ? 0x7f4a7c15 : 0x1b873593)) >>> 0;
   }
 }
 

@@ -88,7 +88,7 @@ export class SyncNode {
 
   constructor(private readonly options: SyncNodeOptions) {
     this.timers = options.timers ?? realTimers;
-    this.replica = new Replica(options.keyspace, options.self, options.tombstoneTtlMs, (r) => this.send(r));
+    this.replica = new Replica(options.keyspace, options.self, options.tombstoneTtlMs, (r) => this.send(r), options.evicts ?? false);
     this.responder = new SyncResponder(this.replica);
   }
 

@@ -4,7 +4,9 @@
 
 import { binaryStringToBytes, bytesToBinaryString } from "../../store/bytes.ts";
 import type { Keyspace, Mutation } from "../../store/keyspace.ts";
-import { bucketOf, DigestState, type KeyVersion } from "./digest.ts";
+import type { EntryView } from "../../store/types.ts";
+import { forEachRecord } from "./codec.ts";
+import { BUCKETS, bucketOf, DigestState, keyHashOf, type KeyVersion } from "./digest.ts";
 import type { SyncRecord } from "./records.ts";
 import { coveredBy, newerWatermark, replaces, valueHash, type Watermark } from "./version.ts";
 
@@ -13,11 +15,45 @@ export interface ApplyCounts {
   ignored: number;
 }
 
+/** how long a round's index of implicit keys serves listings (a round takes well under this) */
+const LISTING_INDEX_MS = 30_000;
+
+/** keys up to this long are hashed in place when listing from a store snapshot */
+const SCRATCH_KEY_BYTES = 512;
+
+/** at most this many round indexes are kept (this node's rounds and its peers') */
+const MAX_INDEXES = 4;
+
+export interface ListingIndex {
+  readonly at: number;
+  /** 1 for each bucket the index covers */
+  readonly covered: Uint8Array;
+  /** bucket → its implicit keys (binary strings) when the index was made */
+  readonly keys: Map<number, string[]>;
+}
+
+/** What the key of the write under way held just before it (see `capture`). */
+const NONE = 0;
+const IMPLICIT = 1;
+const TRACKED = 2;
+
 export class Replica {
   readonly digest = new DigestState();
   /** set while a remote record is being written, so the feed does not send it back out */
   private applying = false;
   private readonly unsubscribe: () => void;
+  private readonly unsubscribeBefore: () => void;
+  // The key of the write under way, read just before the store changes (Keyspace.onBeforeWrite).
+  private capBucket = 0;
+  private capHash = 0;
+  /** NONE, IMPLICIT (capShare/capWrittenAt are its share and write time) or TRACKED */
+  private capState = NONE;
+  private capShare = 0;
+  private capWrittenAt = 0;
+  /** the key as a binary string when capture needed it, else undefined */
+  private capK: string | undefined = undefined;
+  /** the next write's capture is done already (applyOne, from its own lookup) */
+  private held = false;
 
   constructor(
     readonly keyspace: Keyspace,
@@ -25,13 +61,91 @@ export class Replica {
     private readonly tombstoneTtlMs: number,
     /** receives every record of a local write, in write order; its byte views die after the call */
     private readonly emit: (record: SyncRecord) => void,
+    /** the store may evict keys without a TTL (MaxMemory): track every key in the digest's Maps */
+    trackAll = false,
   ) {
+    this.digest.trackAll = trackAll;
     this.seed();
+    this.unsubscribeBefore = keyspace.onBeforeWrite((key) => this.capture(key));
     this.unsubscribe = keyspace.onMutation((m) => this.onLocal(m));
   }
 
   close(): void {
     this.unsubscribe();
+    this.unsubscribeBefore();
+  }
+
+  /**
+   * Runs just before every set, expire and delete (local or remote): notes what the key holds
+   * now, so the write's digest update can take the old share out. An implicit key's share is
+   * recomputed from the store's entry; nothing is looked up in a Map unless the bucket has
+   * tracked keys, and the store is not read unless the bucket has implicit ones.
+   */
+  private capture(key: Uint8Array): void {
+    if (this.held) {
+      // applyOne captured this write already, from the entry it had looked up
+      this.held = false;
+      return;
+    }
+    const bucket = bucketOf(key);
+    if (this.captureTracked(bucket, key) || this.digest.implicit[bucket] === 0) return;
+    this.captureEntry(this.keyspace.store.get(key));
+  }
+
+  /** Starts a capture; true when the key is tracked (nothing more to read). */
+  private captureTracked(bucket: number, key: Uint8Array): boolean {
+    const digest = this.digest;
+    this.capBucket = bucket;
+    this.capHash = keyHashOf(key);
+    this.capK = undefined;
+    this.capState = NONE;
+    if (digest.hasTracked(bucket)) {
+      const k = bytesToBinaryString(key);
+      this.capK = k;
+      if (digest.isTracked(bucket, k)) {
+        this.capState = TRACKED;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Ends a capture of an untracked key with the store's entry for it (read just now). */
+  private captureEntry(entry: EntryView | undefined): void {
+    if (entry === undefined || this.digest.implicit[this.capBucket] === 0) return;
+    this.capState = IMPLICIT;
+    this.capWrittenAt = entry.writtenAt;
+    this.capShare = this.digest.shareOf(this.capHash, entry.writtenAt, entry.expiresAt, valueHash(entry.value), false);
+  }
+
+  /** The captured key as a binary string. */
+  private capKey(key: Uint8Array): string {
+    return (this.capK ??= bytesToBinaryString(key));
+  }
+
+  /** After the write: the key's old live state leaves the digest (tombstones stay). */
+  private dropCaptured(key: Uint8Array): void {
+    if (this.capState === IMPLICIT) this.digest.dropImplicit(this.capBucket, this.capShare, this.capWrittenAt);
+    else if (this.capState === TRACKED) this.digest.forget(this.capBucket, this.capKey(key));
+    this.capState = NONE;
+  }
+
+  /** After a write that left the key live with version `v`: the digest follows. */
+  private placeCaptured(key: Uint8Array, v: KeyVersion): void {
+    const digest = this.digest;
+    const bucket = this.capBucket;
+    if (this.capState === IMPLICIT) {
+      digest.dropImplicit(bucket, this.capShare, this.capWrittenAt);
+      this.capState = NONE;
+    }
+    if (digest.wantsImplicit(bucket, v)) {
+      if (this.capState === TRACKED || digest.mayHaveTombs(bucket)) digest.forget(bucket, this.capKey(key));
+      digest.addImplicit(bucket, this.capHash, v);
+    } else {
+      // (setLive replaces a tracked entry or tombstone itself)
+      digest.setLive(bucket, this.capKey(key), key, v);
+    }
+    this.capState = NONE;
   }
 
   /**
@@ -39,15 +153,17 @@ export class Replica {
    * origin (""), which loses every tie: a peer holding the same write keeps its own label.
    */
   private seed(): void {
+    const digest = this.digest;
+    let latest = -1;
+    digest.seededBefore = Infinity;
     for (const [key, entry] of this.keyspace.store.entries()) {
-      this.digest.setLive(bucketOf(key), bytesToBinaryString(key), key, {
-        writtenAt: entry.writtenAt,
-        expiresAt: entry.expiresAt,
-        origin: "",
-        tomb: false,
-        valueHash: valueHash(entry.value),
-      });
+      const bucket = bucketOf(key);
+      const v = { writtenAt: entry.writtenAt, expiresAt: entry.expiresAt, origin: "", tomb: false, valueHash: valueHash(entry.value) };
+      if (digest.wantsImplicit(bucket, v)) digest.addImplicit(bucket, keyHashOf(key), v);
+      else digest.setLive(bucket, bytesToBinaryString(key), key, v);
+      if (entry.writtenAt > latest) latest = entry.writtenAt;
     }
+    digest.seededBefore = latest;
   }
 
   private onLocal(m: Mutation): void {
@@ -58,17 +174,16 @@ export class Replica {
       this.emit({ kind: "flush", writtenAt: m.writtenAt, origin });
       return;
     }
-    const bucket = bucketOf(m.key);
-    const k = bytesToBinaryString(m.key);
     if (m.type === "delete") {
-      this.digest.setTomb(bucket, k, m.key, m.writtenAt, origin);
+      this.dropCaptured(m.key);
+      this.digest.setTomb(this.capBucket, this.capKey(m.key), m.key, m.writtenAt, origin);
       this.emit({ kind: "del", key: m.key, writtenAt: m.writtenAt, origin });
       return;
     }
     // An expire changes the version but carries no value: the record takes the stored one.
     const value = m.type === "set" ? m.value : this.keyspace.store.get(m.key)?.value;
     if (value === undefined) return;
-    this.digest.setLive(bucket, k, m.key, {
+    this.placeCaptured(m.key, {
       writtenAt: m.writtenAt,
       expiresAt: m.expiresAt,
       origin,
@@ -91,10 +206,22 @@ export class Replica {
       this.digest.forget(bucket, k);
       return undefined;
     }
-    let origin = this.digest.originOf(bucket, k);
-    const version = { writtenAt: entry.writtenAt, expiresAt: entry.expiresAt, origin: origin ?? "", tomb: false, valueHash: valueHash(entry.value) };
-    if (origin === undefined) this.digest.setLive(bucket, k, key, version);
-    return version;
+    const origin = this.digest.originOf(bucket, k) ?? this.digest.implicitOrigin(bucket, entry.writtenAt);
+    return { writtenAt: entry.writtenAt, expiresAt: entry.expiresAt, origin, tomb: false, valueHash: valueHash(entry.value) };
+  }
+
+  /**
+   * Applies a replication batch (the body of /sync/batch) record by record as it is read, with no
+   * object per record; throws CodecError, applying nothing, when the batch is malformed.
+   */
+  applyBatch(body: Uint8Array): ApplyCounts {
+    const counts = { applied: 0, ignored: 0 };
+    forEachRecord(body, (r, inOrder) => {
+      // (a ScratchRecord has every field a SyncRecord of its kind reads; none is kept past this call)
+      if (this.applyOne(r as unknown as SyncRecord, inOrder)) counts.applied++;
+      else counts.ignored++;
+    });
+    return counts;
   }
 
   /** Applies remote records; `inOrder` for the live stream of one origin (see `replaces`). */
@@ -112,26 +239,42 @@ export class Replica {
    * local can (no entry, or one written earlier). The replication stream mostly brings newer
    * writes, and this answers those with one store lookup: no origin lookup, no value hash.
    */
-  private rivalOf(bucket: number, k: string, key: Uint8Array, writtenAt: number): KeyVersion | undefined {
-    if (this.digest.mayHaveTombs(bucket)) return this.versionOf(bucket, k, key);
+  private rivalOf(bucket: number, key: Uint8Array, writtenAt: number): KeyVersion | undefined {
+    this.held = false;
+    if (this.digest.mayHaveTombs(bucket)) return this.versionOf(bucket, bytesToBinaryString(key), key);
     const entry = this.keyspace.store.get(key);
     // (an entry missing here but still in the digest is overwritten or forgotten by the caller)
-    if (entry === undefined || entry.writtenAt < writtenAt) return undefined;
-    return this.versionOf(bucket, k, key);
+    if (entry === undefined || entry.writtenAt < writtenAt) {
+      // Nothing local can win: the record will be written (unless it is too old to matter), and
+      // the entry just read is what it replaces — capture from it, no second lookup.
+      if (!this.captureTracked(bucket, key)) this.captureEntry(entry);
+      this.held = true;
+      return undefined;
+    }
+    return this.versionOf(bucket, bytesToBinaryString(key), key);
   }
 
   private applyOne(r: SyncRecord, inOrder: boolean): boolean {
+    try {
+      return this.applyRecord(r, inOrder);
+    } finally {
+      this.held = false; // a record that was not written leaves no capture behind for the next write
+    }
+  }
+
+  private applyRecord(r: SyncRecord, inOrder: boolean): boolean {
     if (r.kind === "flush") return this.applyFlush({ at: r.writtenAt, origin: r.origin });
     if (coveredBy(this.digest.watermark, r.writtenAt, r.origin)) return false;
-    const bucket = bucketOf(r.key);
-    const k = bytesToBinaryString(r.key);
-    const local = this.rivalOf(bucket, k, r.key, r.writtenAt);
+    const local = this.rivalOf(bucketOf(r.key), r.key, r.writtenAt);
     const now = this.keyspace.now();
+    // Each write below runs `capture` first (Keyspace.onBeforeWrite), unless rivalOf captured
+    // already (`held`): cap* describe the old state.
     if (r.kind === "del") {
       if (r.writtenAt + this.tombstoneTtlMs <= now) return false;
       if (!replaces({ writtenAt: r.writtenAt, origin: r.origin, tomb: true, valueHash: 0, expiresAt: 0 }, local, inOrder)) return false;
       this.write(() => this.keyspace.delete(r.key, r.writtenAt));
-      this.digest.setTomb(bucket, k, r.key, r.writtenAt, r.origin);
+      this.dropCaptured(r.key);
+      this.digest.setTomb(this.capBucket, this.capKey(r.key), r.key, r.writtenAt, r.origin);
       return true;
     }
     const version = { writtenAt: r.writtenAt, expiresAt: r.expiresAt, origin: r.origin, tomb: false, valueHash: valueHash(r.value) };
@@ -139,12 +282,19 @@ export class Replica {
     if (r.expiresAt !== 0 && r.expiresAt <= now) {
       // The newer write has already expired: the key is gone, and an older value must not stay.
       this.write(() => this.keyspace.delete(r.key, r.writtenAt));
-      if (r.writtenAt + this.tombstoneTtlMs > now) this.digest.setTomb(bucket, k, r.key, r.writtenAt, r.origin);
-      else this.digest.forget(bucket, k);
+      this.dropCaptured(r.key);
+      const k = this.capKey(r.key);
+      if (r.writtenAt + this.tombstoneTtlMs > now) this.digest.setTomb(this.capBucket, k, r.key, r.writtenAt, r.origin);
+      else this.digest.forget(this.capBucket, k);
       return true;
     }
-    this.write(() => this.keyspace.set(r.key, r.value, r.expiresAt, r.writtenAt));
-    this.digest.setLive(bucket, k, r.key, version);
+    this.applying = true;
+    try {
+      this.keyspace.set(r.key, r.value, r.expiresAt, r.writtenAt);
+    } finally {
+      this.applying = false;
+    }
+    this.placeCaptured(r.key, version);
     return true;
   }
 
@@ -152,6 +302,17 @@ export class Replica {
   applyFlush(watermark: Watermark): boolean {
     if (!newerWatermark(watermark, this.digest.watermark)) return false;
     this.digest.watermark = watermark;
+    // implicit keys: found in the store (collected first: no writes while iterating it)
+    const covered: Uint8Array[] = [];
+    for (const [key, entry] of this.keyspace.store.entries()) {
+      const bucket = bucketOf(key);
+      if (this.digest.implicit[bucket] === 0 || (this.digest.hasTracked(bucket) && this.digest.isTracked(bucket, bytesToBinaryString(key)))) continue;
+      if (coveredBy(watermark, entry.writtenAt, this.digest.implicitOrigin(bucket, entry.writtenAt))) covered.push(key);
+    }
+    for (const key of covered) {
+      this.write(() => this.keyspace.delete(key, watermark.at));
+      this.dropCaptured(key);
+    }
     for (let bucket = 0; bucket < this.digest.buckets.length; bucket++) {
       for (const k of [...this.digest.liveKeys(bucket)]) {
         const key = binaryStringToBytes(k);
@@ -192,6 +353,7 @@ export class Replica {
 
   /** Frees tombstones past the grace period. */
   expireTombstones(): number {
+    this.pruneIndexes();
     return this.digest.expireTombs(this.keyspace.now() - this.tombstoneTtlMs);
   }
 
@@ -208,10 +370,126 @@ export class Replica {
 
   /** Every version held in a bucket (keys as binary strings). */
   listBucket(bucket: number, out: Map<string, KeyVersion>): void {
-    for (const k of [...this.digest.liveKeys(bucket), ...this.digest.tombKeys(bucket)]) {
-      const v = this.versionOf(bucket, k, binaryStringToBytes(k));
-      if (v) out.set(k, v);
+    this.listBuckets([bucket], out);
+  }
+
+  /**
+   * Every version held in these buckets (keys as binary strings). Tracked keys and tombstones
+   * come from the digest; implicit keys from the store: from the index `indexImplicit` made for
+   * this round when it covers the bucket, else from one pass over the store (O(keys), but only for
+   * buckets that differ from a peer's twice in a row).
+   */
+  listBuckets(buckets: readonly number[], out: Map<string, KeyVersion>): void {
+    const digest = this.digest;
+    this.pruneIndexes();
+    const unindexed: number[] = [];
+    for (const bucket of buckets) {
+      for (const k of [...digest.liveKeys(bucket), ...digest.tombKeys(bucket)]) {
+        const v = this.versionOf(bucket, k, binaryStringToBytes(k));
+        if (v) out.set(k, v);
+      }
+      if (digest.implicit[bucket] === 0) continue;
+      const index = this.indexes.find((i) => i.covered[bucket] === 1);
+      if (index === undefined) {
+        unindexed.push(bucket);
+        continue;
+      }
+      // keys set since the index was made are missed: harmless, the next round lists them
+      for (const k of index.keys.get(bucket) ?? []) {
+        const v = this.versionOf(bucket, k, binaryStringToBytes(k));
+        if (v) out.set(k, v);
+      }
     }
+    if (unindexed.length === 0) return;
+    for (const [bucket, keys] of this.scanImplicit(unindexed)) {
+      for (const k of keys) {
+        const v = this.versionOf(bucket, k, binaryStringToBytes(k));
+        if (v) out.set(k, v);
+      }
+    }
+  }
+
+  /** the implicit keys of rounds' differing buckets (this node's and peers'), each from one pass */
+  private indexes: ListingIndex[] = [];
+
+  /**
+   * One pass over the store for all the buckets a round will list, kept for LISTING_INDEX_MS so
+   * the round's listings (128 buckets each, on both sides) do not each pass over the store.
+   */
+  indexImplicit(buckets: readonly number[]): ListingIndex {
+    this.pruneIndexes();
+    const covered = new Uint8Array(BUCKETS);
+    for (const b of buckets) covered[b] = 1;
+    const index = { at: this.keyspace.now(), covered, keys: this.scanImplicit(buckets) };
+    this.indexes.push(index);
+    if (this.indexes.length > MAX_INDEXES) this.indexes.shift();
+    return index;
+  }
+
+  /** Drops a round's index (its memory: a string per listed key). */
+  dropIndex(index: ListingIndex): void {
+    this.indexes = this.indexes.filter((i) => i !== index);
+  }
+
+  /** Drops indexes older than LISTING_INDEX_MS (a peer's round that ended or failed). */
+  pruneIndexes(): void {
+    if (this.indexes.length === 0) return;
+    const now = this.keyspace.now();
+    this.indexes = this.indexes.filter((i) => now - i.at < LISTING_INDEX_MS);
+  }
+
+  /** The implicit keys of these buckets, by bucket: one pass over the store. */
+  private scanImplicit(buckets: readonly number[]): Map<number, string[]> {
+    const digest = this.digest;
+    const wanted = new Uint8Array(BUCKETS);
+    let any = false;
+    for (const b of buckets) {
+      if (digest.implicit[b] === 0) continue;
+      wanted[b] = 1;
+      any = true;
+    }
+    const out = new Map<number, string[]>();
+    if (!any) return out;
+    const found = (bucket: number, key: Uint8Array): void => {
+      const k = bytesToBinaryString(key);
+      if (digest.hasTracked(bucket) && digest.isTracked(bucket, k)) return;
+      let list = out.get(bucket);
+      if (list === undefined) out.set(bucket, (list = []));
+      list.push(k);
+    };
+    const store = this.keyspace.store;
+    const snapshot = store.snapshot?.();
+    if (snapshot === undefined) {
+      for (const [key] of store.entries()) {
+        const bucket = bucketOf(key);
+        if (wanted[bucket] !== 0) found(bucket, key);
+      }
+      return out;
+    }
+    // A snapshot's keys are copied into one scratch buffer (no allocation per key; about half
+    // the time of entries() on the CompactStore). Implicit keys have no time to live, so entries
+    // with one are skipped (expired or tracked).
+    try {
+      const scratch = new Uint8Array(SCRATCH_KEY_BYTES);
+      const views: Uint8Array[] = [];
+      for (let i = 0; i < snapshot.length; i++) {
+        if (snapshot.expiresAt(i) !== 0) continue;
+        const length = snapshot.keyLength(i);
+        let key: Uint8Array;
+        if (length <= SCRATCH_KEY_BYTES) {
+          snapshot.copyKey(i, scratch, 0);
+          key = views[length] ??= scratch.subarray(0, length);
+        } else {
+          key = new Uint8Array(length);
+          snapshot.copyKey(i, key, 0);
+        }
+        const bucket = bucketOf(key);
+        if (wanted[bucket] !== 0) found(bucket, key);
+      }
+    } finally {
+      snapshot.release();
+    }
+    return out;
   }
 
   private write(fn: () => void): void {

@@ -2,7 +2,7 @@
 // digest, key-listing and fetch requests. Pure request → answer over the Replica; no HTTP here.
 
 import { BUCKETS, type KeyVersion } from "./digest.ts";
-import { decodeBatch, encodeBatch } from "./codec.ts";
+import { encodeBatch } from "./codec.ts";
 import type { Replica } from "./replica.ts";
 import type { SyncRecord } from "./records.ts";
 import type { SyncPath } from "./types.ts";
@@ -92,10 +92,8 @@ export class SyncResponder {
   /** Throws BadSyncRequest or CodecError (codec.ts) for malformed input; nothing is applied then. */
   answer(path: SyncPath, body: Uint8Array): Uint8Array {
     switch (path) {
-      case "/sync/batch": {
-        const batch = decodeBatch(body);
-        return json(this.replica.apply(batch.records, batch.inOrder));
-      }
+      case "/sync/batch":
+        return json(this.replica.applyBatch(body));
       case "/sync/digest": {
         const request = parseDigest(parseJson(body));
         const digest = this.replica.digest;
@@ -105,11 +103,15 @@ export class SyncResponder {
         return json(answer);
       }
       case "/sync/keys": {
-        const buckets = (parseJson(body) as { buckets?: unknown }).buckets;
-        if (!Array.isArray(buckets) || buckets.length > BUCKETS || !buckets.every((b) => Number.isInteger(b) && b >= 0 && b < BUCKETS)) {
+        const request = parseJson(body) as { buckets?: unknown; round?: unknown };
+        const isBuckets = (list: unknown): list is number[] =>
+          Array.isArray(list) && list.length <= BUCKETS && list.every((b) => Number.isInteger(b) && b >= 0 && b < BUCKETS);
+        if (!isBuckets(request.buckets) || (request.round !== undefined && !isBuckets(request.round))) {
           throw new BadSyncRequest(`buckets must be a list of integers below ${BUCKETS}`);
         }
-        return json({ entries: this.list(buckets as number[]) });
+        // The first listing of a round names all its buckets: one pass over the store for them all.
+        if (request.round !== undefined) this.replica.indexImplicit(request.round);
+        return json({ entries: this.list(request.buckets) });
       }
       case "/sync/fetch": {
         const keys = (parseJson(body) as { keys?: unknown }).keys;
@@ -129,7 +131,7 @@ export class SyncResponder {
 
   list(buckets: readonly number[]): ListedKey[] {
     const versions = new Map<string, KeyVersion>();
-    for (const b of buckets) this.replica.listBucket(b, versions);
+    this.replica.listBuckets(buckets, versions);
     const out: ListedKey[] = [];
     for (const [k, v] of versions) {
       const key = Buffer.from(k, "latin1");
