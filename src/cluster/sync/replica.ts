@@ -6,30 +6,14 @@ import { binaryStringToBytes, bytesToBinaryString } from "../../store/bytes.ts";
 import type { Keyspace, Mutation } from "../../store/keyspace.ts";
 import type { EntryView } from "../../store/types.ts";
 import { forEachRecord } from "./codec.ts";
-import { BUCKETS, bucketOf, DigestState, keyHashOf, type KeyVersion } from "./digest.ts";
+import { bucketOf, DigestState, keyHashOf, type KeyVersion } from "./digest.ts";
+import { ImplicitKeys, type ListingIndex } from "./listing.ts";
 import type { SyncRecord } from "./records.ts";
 import { coveredBy, newerWatermark, replaces, valueHash, type Watermark } from "./version.ts";
 
 export interface ApplyCounts {
   applied: number;
   ignored: number;
-}
-
-/** how long a round's index of implicit keys serves listings (a round takes well under this) */
-const LISTING_INDEX_MS = 30_000;
-
-/** keys up to this long are hashed in place when listing from a store snapshot */
-const SCRATCH_KEY_BYTES = 512;
-
-/** at most this many round indexes are kept (this node's rounds and its peers') */
-const MAX_INDEXES = 4;
-
-export interface ListingIndex {
-  readonly at: number;
-  /** 1 for each bucket the index covers */
-  readonly covered: Uint8Array;
-  /** bucket → its implicit keys (binary strings) when the index was made */
-  readonly keys: Map<number, string[]>;
 }
 
 /** What the key of the write under way held just before it (see `capture`). */
@@ -39,6 +23,8 @@ const TRACKED = 2;
 
 export class Replica {
   readonly digest = new DigestState();
+  /** the live keys the digest keeps no entry for, found in the store when a round lists them */
+  private readonly implicitKeys: ImplicitKeys;
   /** set while a remote record is being written, so the feed does not send it back out */
   private applying = false;
   private readonly unsubscribe: () => void;
@@ -65,6 +51,7 @@ export class Replica {
     trackAll = false,
   ) {
     this.digest.trackAll = trackAll;
+    this.implicitKeys = new ImplicitKeys(keyspace, this.digest);
     this.seed();
     this.unsubscribeBefore = keyspace.onBeforeWrite((key) => this.capture(key));
     this.unsubscribe = keyspace.onMutation((m) => this.onLocal(m));
@@ -353,7 +340,7 @@ export class Replica {
 
   /** Frees tombstones past the grace period. */
   expireTombstones(): number {
-    this.pruneIndexes();
+    this.implicitKeys.prune();
     return this.digest.expireTombs(this.keyspace.now() - this.tombstoneTtlMs);
   }
 
@@ -381,7 +368,8 @@ export class Replica {
    */
   listBuckets(buckets: readonly number[], out: Map<string, KeyVersion>): void {
     const digest = this.digest;
-    this.pruneIndexes();
+    const implicitKeys = this.implicitKeys;
+    implicitKeys.prune();
     const unindexed: number[] = [];
     for (const bucket of buckets) {
       for (const k of [...digest.liveKeys(bucket), ...digest.tombKeys(bucket)]) {
@@ -389,7 +377,7 @@ export class Replica {
         if (v) out.set(k, v);
       }
       if (digest.implicit[bucket] === 0) continue;
-      const index = this.indexes.find((i) => i.covered[bucket] === 1);
+      const index = implicitKeys.indexFor(bucket);
       if (index === undefined) {
         unindexed.push(bucket);
         continue;
@@ -401,7 +389,7 @@ export class Replica {
       }
     }
     if (unindexed.length === 0) return;
-    for (const [bucket, keys] of this.scanImplicit(unindexed)) {
+    for (const [bucket, keys] of implicitKeys.scan(unindexed)) {
       for (const k of keys) {
         const v = this.versionOf(bucket, k, binaryStringToBytes(k));
         if (v) out.set(k, v);
@@ -409,87 +397,13 @@ export class Replica {
     }
   }
 
-  /** the implicit keys of rounds' differing buckets (this node's and peers'), each from one pass */
-  private indexes: ListingIndex[] = [];
-
-  /**
-   * One pass over the store for all the buckets a round will list, kept for LISTING_INDEX_MS so
-   * the round's listings (128 buckets each, on both sides) do not each pass over the store.
-   */
+  /** A round's index of implicit keys: one pass over the store for all the buckets it lists. */
   indexImplicit(buckets: readonly number[]): ListingIndex {
-    this.pruneIndexes();
-    const covered = new Uint8Array(BUCKETS);
-    for (const b of buckets) covered[b] = 1;
-    const index = { at: this.keyspace.now(), covered, keys: this.scanImplicit(buckets) };
-    this.indexes.push(index);
-    if (this.indexes.length > MAX_INDEXES) this.indexes.shift();
-    return index;
+    return this.implicitKeys.index(buckets);
   }
 
-  /** Drops a round's index (its memory: a string per listed key). */
   dropIndex(index: ListingIndex): void {
-    this.indexes = this.indexes.filter((i) => i !== index);
-  }
-
-  /** Drops indexes older than LISTING_INDEX_MS (a peer's round that ended or failed). */
-  pruneIndexes(): void {
-    if (this.indexes.length === 0) return;
-    const now = this.keyspace.now();
-    this.indexes = this.indexes.filter((i) => now - i.at < LISTING_INDEX_MS);
-  }
-
-  /** The implicit keys of these buckets, by bucket: one pass over the store. */
-  private scanImplicit(buckets: readonly number[]): Map<number, string[]> {
-    const digest = this.digest;
-    const wanted = new Uint8Array(BUCKETS);
-    let any = false;
-    for (const b of buckets) {
-      if (digest.implicit[b] === 0) continue;
-      wanted[b] = 1;
-      any = true;
-    }
-    const out = new Map<number, string[]>();
-    if (!any) return out;
-    const found = (bucket: number, key: Uint8Array): void => {
-      const k = bytesToBinaryString(key);
-      if (digest.hasTracked(bucket) && digest.isTracked(bucket, k)) return;
-      let list = out.get(bucket);
-      if (list === undefined) out.set(bucket, (list = []));
-      list.push(k);
-    };
-    const store = this.keyspace.store;
-    const snapshot = store.snapshot?.();
-    if (snapshot === undefined) {
-      for (const [key] of store.entries()) {
-        const bucket = bucketOf(key);
-        if (wanted[bucket] !== 0) found(bucket, key);
-      }
-      return out;
-    }
-    // A snapshot's keys are copied into one scratch buffer (no allocation per key; about half
-    // the time of entries() on the CompactStore). Implicit keys have no time to live, so entries
-    // with one are skipped (expired or tracked).
-    try {
-      const scratch = new Uint8Array(SCRATCH_KEY_BYTES);
-      const views: Uint8Array[] = [];
-      for (let i = 0; i < snapshot.length; i++) {
-        if (snapshot.expiresAt(i) !== 0) continue;
-        const length = snapshot.keyLength(i);
-        let key: Uint8Array;
-        if (length <= SCRATCH_KEY_BYTES) {
-          snapshot.copyKey(i, scratch, 0);
-          key = views[length] ??= scratch.subarray(0, length);
-        } else {
-          key = new Uint8Array(length);
-          snapshot.copyKey(i, key, 0);
-        }
-        const bucket = bucketOf(key);
-        if (wanted[bucket] !== 0) found(bucket, key);
-      }
-    } finally {
-      snapshot.release();
-    }
-    return out;
+    this.implicitKeys.drop(index);
   }
 
   private write(fn: () => void): void {
