@@ -15,17 +15,8 @@ import { Keyspace } from "../../src/store/keyspace.ts";
 import { MapStore } from "../../src/store/map-store.ts";
 import { ManualClock, type Store } from "../../src/store/types.ts";
 import { LoopNet } from "./loop.ts";
+import { seededRandom } from "../helpers/random.ts";
 
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** keys crowded into three buckets, so buckets mix implicit and tracked keys and origins */
 function crowdedKeys(): string[] {
@@ -68,7 +59,7 @@ function check(node: SyncNode, keyspace: Keyspace, origins: Map<string, string>)
 }
 
 function run(seed: number, makeStore: (clock: ManualClock) => Store, evicts: boolean): void {
-  const rnd = random(seed);
+  const rnd = seededRandom(seed);
   const clock = new ManualClock();
   const keyspace = new Keyspace(makeStore(clock), clock);
   const keys = crowdedKeys();

@@ -4,6 +4,7 @@
 
 import { afterAll, expect, test } from "bun:test";
 import { dumpKeys, startSyncCluster, syncStatus, waitConverged, waitLinked, type SyncCluster } from "./sync-cluster.ts";
+import { seededRandom } from "../helpers/random.ts";
 
 /** how long random traffic runs (the whole test stays near 30 s on this machine) */
 const TRAFFIC_MS = 16_000;
@@ -14,22 +15,11 @@ afterAll(async () => {
   await cluster?.stopAll();
 });
 
-/** a small seeded generator, so a failure can be replayed with the printed seed */
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 test("sync - random writes, deletes, freezes and a restart converge to last-writer-wins", async () => {
   const seed = Number(process.env.SYNC_SEED ?? Math.floor(Math.random() * 2 ** 31));
   console.log(`sync random test seed ${seed} (SYNC_SEED=${seed} to replay)`);
-  const rand = random(seed);
+  const rand = seededRandom(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(rand() * items.length)]!;
 
   cluster = await startSyncCluster(3, { set: { HttpClientRequestTimeout: 400 } });

@@ -275,6 +275,7 @@ export class Replica {
       else this.digest.forget(this.capBucket, k);
       return true;
     }
+    // `write` without its closure: this is the path of nearly every applied record
     this.applying = true;
     try {
       this.keyspace.set(r.key, r.value, r.expiresAt, r.writtenAt);
