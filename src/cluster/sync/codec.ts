@@ -117,67 +117,16 @@ const keyScratch = new Scratch();
 const valueScratch = new Scratch();
 
 /**
- * Checks a whole batch, then calls `fn` for each record with one reused object whose key and
- * value are valid only during the call (no allocation per record: a peer applies the replication
- * stream this way), and whether the batch is of the in-order stream. Throws CodecError before
- * the first call when the batch is malformed. Returns the in-order flag.
+ * One record as `walkBatch` finds it: the key and the value are `bytes[keyAt, keyEnd)` and
+ * `bytes[valueAt, valueEnd)` (empty ranges where the kind has none).
  */
-export function forEachRecord(bytes: Uint8Array, fn: (record: ScratchRecord, inOrder: boolean) => void): boolean {
-  decodeBatch(bytes, true); // validation only: nothing is applied from a malformed batch
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const inOrder = (bytes[4]! & FLAG_IN_ORDER) !== 0;
-  const originCount = view.getUint16(5, true);
-  let at = 7;
-  const origins: string[] = [];
-  for (let i = 0; i < originCount; i++) {
-    const len = view.getUint16(at, true);
-    origins.push(decoder.decode(bytes.subarray(at + 2, at + 2 + len)));
-    at += 2 + len;
-  }
-  const count = view.getUint32(at, true);
-  at += 4;
-  const r: ScratchRecord = { kind: "flush", key: EMPTY, value: EMPTY, writtenAt: 0, expiresAt: 0, origin: "" };
-  for (let i = 0; i < count; i++) {
-    const kind = bytes[at]!;
-    r.origin = origins[view.getUint16(at + 1, true)]!;
-    r.writtenAt = view.getFloat64(at + 3, true);
-    at += 11;
-    if (kind === KIND_PUT) {
-      r.kind = "put";
-      r.expiresAt = view.getFloat64(at, true);
-      const keyLen = view.getUint32(at + 8, true);
-      at += 12;
-      r.key = keyScratch.take(bytes, at, at + keyLen);
-      at += keyLen;
-      const valueLen = view.getUint32(at, true);
-      at += 4;
-      r.value = valueScratch.take(bytes, at, at + valueLen);
-      at += valueLen;
-    } else if (kind === KIND_DEL) {
-      r.kind = "del";
-      r.expiresAt = 0;
-      r.value = EMPTY;
-      const keyLen = view.getUint32(at, true);
-      at += 4;
-      r.key = keyScratch.take(bytes, at, at + keyLen);
-      at += keyLen;
-    } else {
-      r.kind = "flush";
-      r.key = EMPTY;
-      r.value = EMPTY;
-      r.expiresAt = 0;
-    }
-    fn(r, inOrder);
-  }
-  return inOrder;
-}
+type Visit = (kind: number, origin: string, writtenAt: number, expiresAt: number, keyAt: number, keyEnd: number, valueAt: number, valueEnd: number) => void;
 
 /**
- * Decodes a batch. Keys and values (those of 64 bytes or more) are views into `bytes` (the store copies what it keeps, and a
- * peer applies a batch at once), so keep `bytes` unchanged while using them. Throws CodecError on
- * any malformed input. `validateOnly`: only the checks, no records (forEachRecord's first pass).
+ * Checks a batch from end to end, calling `visit` (if given) for each record as it is read;
+ * returns the in-order flag. Throws CodecError on any malformed input.
  */
-export function decodeBatch(bytes: Uint8Array, validateOnly = false): Batch {
+function walkBatch(bytes: Uint8Array, visit: Visit | undefined): boolean {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let at = 0;
   const need = (n: number): void => {
@@ -204,7 +153,6 @@ export function decodeBatch(bytes: Uint8Array, validateOnly = false): Batch {
   need(4);
   const count = view.getUint32(at, true);
   at += 4;
-  const records: SyncRecord[] = [];
   const time = (n: number): number => {
     if (!Number.isSafeInteger(n) || n < 0) throw new CodecError(`bad time at offset ${at}`);
     return n;
@@ -230,10 +178,7 @@ export function decodeBatch(bytes: Uint8Array, validateOnly = false): Batch {
       const valueAt = at;
       at += valueLen;
       if (keyLen === 0) throw new CodecError(`record ${i} has an empty key`);
-      if (validateOnly) continue;
-      const key = piece(bytes, keyAt, keyAt + keyLen);
-      const value = piece(bytes, valueAt, valueAt + valueLen);
-      records.push({ kind: "put", key, value, writtenAt, expiresAt, origin });
+      visit?.(kind, origin, writtenAt, expiresAt, keyAt, keyAt + keyLen, valueAt, valueAt + valueLen);
     } else if (kind === KIND_DEL) {
       need(4);
       const keyLen = view.getUint32(at, true);
@@ -242,14 +187,49 @@ export function decodeBatch(bytes: Uint8Array, validateOnly = false): Batch {
       const keyAt = at;
       at += keyLen;
       if (keyLen === 0) throw new CodecError(`record ${i} has an empty key`);
-      if (validateOnly) continue;
-      records.push({ kind: "del", key: piece(bytes, keyAt, keyAt + keyLen), writtenAt, origin });
+      visit?.(kind, origin, writtenAt, 0, keyAt, keyAt + keyLen, at, at);
     } else if (kind === KIND_FLUSH) {
-      if (!validateOnly) records.push({ kind: "flush", writtenAt, origin });
+      visit?.(kind, origin, writtenAt, 0, at, at, at, at);
     } else {
       throw new CodecError(`record ${i} has unknown kind ${kind}`);
     }
   }
   if (at !== bytes.length) throw new CodecError(`${bytes.length - at} trailing bytes`);
+  return inOrder;
+}
+
+/**
+ * Checks a whole batch, then calls `fn` for each record with one reused object whose key and
+ * value are valid only during the call (no allocation per record: a peer applies the replication
+ * stream this way), and whether the batch is of the in-order stream. Throws CodecError before
+ * the first call when the batch is malformed. Returns the in-order flag.
+ */
+export function forEachRecord(bytes: Uint8Array, fn: (record: ScratchRecord, inOrder: boolean) => void): boolean {
+  const inOrder = walkBatch(bytes, undefined); // nothing is applied from a malformed batch
+  const r: ScratchRecord = { kind: "flush", key: EMPTY, value: EMPTY, writtenAt: 0, expiresAt: 0, origin: "" };
+  walkBatch(bytes, (kind, origin, writtenAt, expiresAt, keyAt, keyEnd, valueAt, valueEnd) => {
+    r.kind = kind === KIND_PUT ? "put" : kind === KIND_DEL ? "del" : "flush";
+    r.origin = origin;
+    r.writtenAt = writtenAt;
+    r.expiresAt = expiresAt;
+    r.key = keyEnd > keyAt ? keyScratch.take(bytes, keyAt, keyEnd) : EMPTY;
+    r.value = valueEnd > valueAt ? valueScratch.take(bytes, valueAt, valueEnd) : EMPTY;
+    fn(r, inOrder);
+  });
+  return inOrder;
+}
+
+/**
+ * Decodes a batch. Keys and values (those of 64 bytes or more) are views into `bytes` (the store
+ * copies what it keeps, and a peer applies a batch at once), so keep `bytes` unchanged while
+ * using them. Throws CodecError on any malformed input.
+ */
+export function decodeBatch(bytes: Uint8Array): Batch {
+  const records: SyncRecord[] = [];
+  const inOrder = walkBatch(bytes, (kind, origin, writtenAt, expiresAt, keyAt, keyEnd, valueAt, valueEnd) => {
+    if (kind === KIND_PUT) records.push({ kind: "put", key: piece(bytes, keyAt, keyEnd), value: piece(bytes, valueAt, valueEnd), writtenAt, expiresAt, origin });
+    else if (kind === KIND_DEL) records.push({ kind: "del", key: piece(bytes, keyAt, keyEnd), writtenAt, origin });
+    else records.push({ kind: "flush", writtenAt, origin });
+  });
   return { inOrder, records };
 }
