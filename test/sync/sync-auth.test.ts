@@ -107,6 +107,24 @@ describe("sync authentication (real node)", () => {
     const json = new TextEncoder().encode('{"buckets":[99999]}');
     const bad = await post("/sync/keys", json, headers(sign(AUTH_KEY, "/sync/keys", json, Date.now())));
     expect(bad.status).toBe(400);
+    // a round naming buckets that do not exist, or not a list, is refused the same way
+    for (const text of ['{"buckets":[1],"round":[1,4096]}', '{"buckets":[1],"round":"all"}', '{"buckets":[1],"round":[-1]}']) {
+      const round = new TextEncoder().encode(text);
+      const refused = await post("/sync/keys", round, headers(sign(AUTH_KEY, "/sync/keys", round, Date.now())));
+      expect(refused.status).toBe(400);
+    }
+    // a well-formed round answers the listing as without it
+    const listing = async (text: string): Promise<unknown> => {
+      const body = new TextEncoder().encode(text);
+      const r = await post("/sync/keys", body, headers(sign(AUTH_KEY, "/sync/keys", body, Date.now())));
+      expect(r.status).toBe(200);
+      return r.json();
+    };
+    for (let i = 0; i < 50; i++) expect((await cluster.members[0]!.client.call(`set listed${i} v${i}`)).Status).toBe(200);
+    const all = JSON.stringify([...Array(4096).keys()]);
+    const withRound = (await listing(`{"buckets":${all},"round":${all}}`)) as { entries: unknown[] };
+    expect(withRound.entries.length).toBeGreaterThanOrEqual(50);
+    expect(withRound).toEqual(await listing(`{"buckets":${all}}`));
     expect((await cluster.members[0]!.client.call("ping")).Status).toBe(200);
   });
 
