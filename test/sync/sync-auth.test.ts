@@ -114,15 +114,15 @@ describe("sync authentication (real node)", () => {
       expect(refused.status).toBe(400);
     }
     // a well-formed round answers the listing as without it
-    const listing = async (text: string): Promise<unknown> => {
+    const listing = async (text: string): Promise<{ entries: unknown[] }> => {
       const body = new TextEncoder().encode(text);
       const r = await post("/sync/keys", body, headers(sign(AUTH_KEY, "/sync/keys", body, Date.now())));
       expect(r.status).toBe(200);
-      return r.json();
+      return (await r.json()) as { entries: unknown[] };
     };
     for (let i = 0; i < 50; i++) expect((await cluster.members[0]!.client.call(`set listed${i} v${i}`)).Status).toBe(200);
     const all = JSON.stringify([...Array(4096).keys()]);
-    const withRound = (await listing(`{"buckets":${all},"round":${all}}`)) as { entries: unknown[] };
+    const withRound = await listing(`{"buckets":${all},"round":${all}}`);
     expect(withRound.entries.length).toBeGreaterThanOrEqual(50);
     expect(withRound).toEqual(await listing(`{"buckets":${all}}`));
     expect((await cluster.members[0]!.client.call("ping")).Status).toBe(200);
