@@ -188,6 +188,14 @@ export class Engine {
     return false;
   }
 
+  /**
+   * A hint from a transport before it runs a pipelined chunk: the first argument (mostly the key)
+   * of each request in it, as [start, end) pairs into `buf`. The store may warm its caches.
+   */
+  prefetch(buf: Uint8Array, at: Int32Array, count: number): void {
+    this.options.db.prefetch(buf, at, count);
+  }
+
   /** Transports call this once per batch of replies, just before writing them. */
   beforeReply(): void {
     for (const hook of this.beforeReplyHooks) hook();

@@ -161,3 +161,26 @@ export function splitArgs(buf: Uint8Array, nameEnd: number, end: number, limit =
   args.push(argumentBytes(buf, from, end));
   return args;
 }
+
+/**
+ * Looks ahead in a chunk for the store's prefetch: the first argument (mostly the key) of each
+ * complete line from `from` on, as [start, end) pairs in `at`, up to at.length / 2 of them.
+ * Stops at the first line without one. Returns how many it found.
+ */
+export function lineFirstArguments(buf: Uint8Array, from: number, at: Int32Array): number {
+  const max = at.length >>> 1;
+  let count = 0;
+  let start = from;
+  while (count < max) {
+    const nl = buf.indexOf(LF, start);
+    if (nl === -1) break;
+    const end = nl > start && buf[nl - 1] === CR ? nl - 1 : nl;
+    const nameEnd = wordEnd(buf, start, end);
+    if (nameEnd + 1 >= end) break;
+    at[2 * count] = nameEnd + 1;
+    at[2 * count + 1] = wordEnd(buf, nameEnd + 1, end);
+    count++;
+    start = nl + 1;
+  }
+  return count;
+}

@@ -325,3 +325,41 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   joined.set(b, a.length);
   return joined;
 }
+
+/** Requests with more elements than this end `firstArguments`' look-ahead (it is only a hint). */
+const LOOKAHEAD_MAX_ARGS = 64;
+
+/**
+ * Looks ahead in a chunk for the store's prefetch: the first argument (mostly the key) of each
+ * complete array request from `from` on, as [start, end) pairs in `at`, up to at.length / 2 of
+ * them. Reads headers only, without checking what the parser checks; stops at the first thing
+ * that is not a plain complete request of 2 to 64 elements. Returns how many it found.
+ */
+export function firstArguments(buf: Uint8Array, from: number, at: Int32Array): number {
+  const max = at.length >>> 1;
+  let count = 0;
+  let i = from;
+  while (count < max && buf[i] === STAR) {
+    let cr = findCR(buf, i + 1);
+    if (cr < 0) break;
+    const n = decimal(buf, i + 1, cr);
+    if (!(n >= 2 && n <= LOOKAHEAD_MAX_ARGS)) break;
+    i = cr + 2;
+    for (let j = 0; j < n; j++) {
+      if (buf[i] !== DOLLAR) return count;
+      cr = findCR(buf, i + 1);
+      if (cr < 0) return count;
+      const length = decimal(buf, i + 1, cr);
+      if (!(length >= 0)) return count;
+      const start = cr + 2;
+      i = start + length + 2;
+      if (i > buf.length) return count;
+      if (j === 1) {
+        at[2 * count] = start;
+        at[2 * count + 1] = start + length;
+      }
+    }
+    count++;
+  }
+  return count;
+}

@@ -23,6 +23,8 @@ const EVICTION_SAMPLES = 5;
 const IDLE_MIGRATE_STEP = 64 * 1024;
 /** `load` copies keys and values up to this long into reused arrays rather than making views. */
 const LOAD_COPY_MAX = 64;
+/** Most keys one `prefetch` call warms: about a pipelined chunk's worth. */
+const PREFETCH_KEYS = 64;
 /** A key no stored key matches (keys are never empty): a probe with it only touches memory. */
 const NO_KEY = new Uint8Array(0);
 
@@ -49,8 +51,11 @@ export class CompactStore implements Store {
   private readonly loadKeys: Uint8Array[] = [];
   private readonly loadValues: Uint8Array[] = [];
   private loadHashes = new Uint32Array(64);
-  /** where `load`'s early probes leave their answers, so that they are not optimised away */
+  /** where `load`'s early probes and `prefetch`'s loads leave their answers, so that they are not optimised away */
   private probes = 0;
+  /** `prefetch`'s stages: hashes, then key addresses; slots */
+  private readonly warmWords = new Uint32Array(PREFETCH_KEYS);
+  private readonly warmSlots = new Int32Array(PREFETCH_KEYS);
 
   constructor(
     private readonly clock: Clock,
@@ -77,6 +82,29 @@ export class CompactStore implements Store {
       writtenAt: slots.writtenAtOf(slot),
       expiresAt: timer < 0 ? 0 : this.expiry.deadlineOf(timer),
     };
+  }
+
+  /**
+   * Pulls into the CPU cache what lookups of the keys at buf[at[2i], at[2i+1]) (i < count, up to
+   * PREFETCH_KEYS) will read. A lookup is three dependent cache misses (index bucket, slot row,
+   * key bytes); with keys spread over memory they are most of a pipelined GET's time, and one
+   * request after another they are waited for one at a time. Here each stage runs over all keys
+   * before the next, so the misses of different keys overlap (JavaScript has no prefetch
+   * instruction: plain loads whose results are kept). Only a hint: nothing changes, a wrong or
+   * missing key just warms the wrong lines.
+   */
+  prefetch(buf: Uint8Array, at: Int32Array, count: number): void {
+    const n = Math.min(count, PREFETCH_KEYS);
+    const { index, slots, warmWords, warmSlots } = this;
+    let sink = 0;
+    // Hashing first, apart: the loads of each stage then sit close enough together for the
+    // processor to have many in flight.
+    for (let i = 0; i < n; i++) warmWords[i] = hashBytes(buf, at[2 * i]!, at[2 * i + 1]!, this.seed);
+    for (let i = 0; i < n; i++) sink ^= index.homeEntry(warmWords[i]!);
+    for (let i = 0; i < n; i++) warmSlots[i] = index.probe(warmWords[i]!);
+    for (let i = 0; i < n; i++) if (warmSlots[i]! >= 0) warmWords[i] = slots.addressOf(warmSlots[i]!);
+    for (let i = 0; i < n; i++) if (warmSlots[i]! >= 0) sink ^= slots.keyByte(warmSlots[i]!, warmWords[i]!);
+    this.probes = sink;
   }
 
   has(key: Uint8Array): boolean {

@@ -57,6 +57,29 @@ export class HashIndex {
     return this.old !== null;
   }
 
+  /** The entry in a hash's home bucket of the current table: one load, to start a prefetch early. */
+  homeEntry(hash: number): number {
+    const table = this.table;
+    return table[home(hash, table.length)]!;
+  }
+
+  /**
+   * The first slot in the current table whose tag matches the hash, or -1: most likely the key's
+   * slot, without comparing keys (a prefetch's guess; a key still in the old table is not found).
+   */
+  probe(hash: number): number {
+    const table = this.table;
+    const size = table.length;
+    const shift = this.shift;
+    const tag = tagOf(hash, shift);
+    let i = home(hash, size);
+    for (let e = table[i]!; e !== EMPTY; e = table[i]!) {
+      if (e >>> shift === tag) return e & ((1 << shift) - 1);
+      if (++i === size) i = 0;
+    }
+    return -1;
+  }
+
   /** The slot holding `key`, or -1. */
   find(key: Uint8Array, hash: number): number {
     const slots = this.slots;

@@ -53,6 +53,11 @@ export class Keyspace {
     return this.store.get(key);
   }
 
+  /** A hint that these keys are looked up next (see Store.prefetch). */
+  prefetch(buf: Uint8Array, at: Int32Array, count: number): void {
+    if (count > 1) this.store.prefetch?.(buf, at, count);
+  }
+
   has(key: Uint8Array): boolean {
     return this.store.has(key);
   }

@@ -88,6 +88,16 @@ export class SlotTable {
     return this.rowWords[slot >>> SEGMENT_BITS]![(slot & ROW_MASK) * STRIDE]!;
   }
 
+  /**
+   * The first byte of a live slot's key, given the address just read from its row: a load that
+   * pulls the key's block into cache ahead of a lookup (CompactStore.prefetch).
+   */
+  keyByte(slot: number, address: number): number {
+    const meta = this.rowWords[slot >>> SEGMENT_BITS]![(slot & ROW_MASK) * STRIDE + 1]!;
+    if (((meta >>> 8) & 0xffff) === LARGE) return this.arena.bytesOf(address, LARGE_BYTES + 1)[0] ?? 0;
+    return this.arena.page(address)[Arena.pageOffset(address)]!;
+  }
+
   /** Milliseconds; stored as an integer (times are Date.now() values). */
   writtenAtOf(slot: number): number {
     const words = this.rowWords[slot >>> SEGMENT_BITS]!;

@@ -110,6 +110,11 @@ export interface Store {
   snapshot?(): StoreSnapshot;
   /** Optional fast path for loading data files at start: the same as `set` for each record, in order. */
   load?(batch: LoadBatch): void;
+  /**
+   * Optional hint, called before a pipelined batch runs: the keys at buf[at[2i], at[2i+1]) for
+   * i < count are about to be looked up. Changes nothing; an implementation may warm its caches.
+   */
+  prefetch?(buf: Uint8Array, at: Int32Array, count: number): void;
   /** Optional: room for this many keys in all, made at once, before a load of known size. */
   reserve?(keys: number): void;
 }

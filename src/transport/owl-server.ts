@@ -7,10 +7,10 @@ import { CommandError } from "../commands/errors.ts";
 import { errorReply, type Reply } from "../commands/reply.ts";
 import type { CommandSpec, Session } from "../commands/spec.ts";
 import { writeEnvelope } from "../protocol/envelope.ts";
-import { BANNER, commandEnd, LineFramer, splitArgs, type LineSink } from "../protocol/owl-text.ts";
+import { BANNER, commandEnd, LineFramer, lineFirstArguments, splitArgs, type LineSink } from "../protocol/owl-text.ts";
 import { asciiLower, fromUtf8 } from "../store/bytes.ts";
 import { MAX_BACKLOG_BYTES, ReplyPipe } from "./reply-pipe.ts";
-import { streamPump, sharedHandlers, trackConnections, type StreamConnection, type StreamInput, type StreamServer } from "./stream-server.ts";
+import { prefetchChunk, streamPump, sharedHandlers, trackConnections, type StreamConnection, type StreamInput, type StreamServer } from "./stream-server.ts";
 import { copyBytes } from "../store/bytes.ts";
 
 export interface OwlServerOptions {
@@ -103,7 +103,10 @@ export function startOwlServer(options: OwlServerOptions): StreamServer {
         let c: Connection; // set below: the sink needs the connection it is part of
         const sink = makeSink(socket, () => c);
         const input: StreamInput = {
-          push: (chunk) => framer.push(chunk, sink),
+          push: (chunk) => {
+            prefetchChunk(engine, chunk, lineFirstArguments);
+            return framer.push(chunk, sink);
+          },
           hold: (chunk) => framer.hold(chunk),
           resume: () => framer.resume(sink),
         };

@@ -6,11 +6,11 @@ import type { Engine } from "../commands/engine.ts";
 import { UnknownCommandError } from "../commands/errors.ts";
 import type { RespSession } from "../commands/redis-connection.ts";
 import { errorReply, type Reply } from "../commands/reply.ts";
-import { DEFAULT_RESP_LIMITS, RespParser, type RespLimits, type RespSink } from "../protocol/resp.ts";
+import { DEFAULT_RESP_LIMITS, firstArguments, RespParser, type RespLimits, type RespSink } from "../protocol/resp.ts";
 import { protocolErrorLine, writeRespReply } from "../protocol/resp-reply.ts";
 import { fromUtf8 } from "../store/bytes.ts";
 import { MAX_BACKLOG_BYTES, ReplyPipe } from "./reply-pipe.ts";
-import { streamPump, sharedHandlers, trackConnections, type StreamConnection, type StreamInput, type StreamServer } from "./stream-server.ts";
+import { prefetchChunk, streamPump, sharedHandlers, trackConnections, type StreamConnection, type StreamInput, type StreamServer } from "./stream-server.ts";
 
 export interface RespServerOptions {
   readonly engine: Engine;
@@ -90,7 +90,10 @@ export function startRespServer(options: RespServerOptions): StreamServer {
         let c: Connection; // set below: the sink needs the connection it is part of
         const sink = makeSink(socket, () => c);
         const input: StreamInput = {
-          push: (chunk) => parser.push(chunk, sink),
+          push: (chunk) => {
+            prefetchChunk(engine, chunk, firstArguments);
+            return parser.push(chunk, sink);
+          },
           hold: (chunk) => parser.hold(chunk),
           resume: () => parser.resume(sink),
         };

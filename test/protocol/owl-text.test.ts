@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { commandEnd, LineFramer, splitArgs, type LineSink } from "../../src/protocol/owl-text.ts";
+import { commandEnd, LineFramer, lineFirstArguments, splitArgs, type LineSink } from "../../src/protocol/owl-text.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -97,5 +97,32 @@ describe("splitArgs", () => {
   });
   test("split - limit 1 keeps spaces in the only argument", () => {
     expect(split("ping hello there", 1)).toEqual(["ping", "hello there"]);
+  });
+});
+
+describe("look-ahead for prefetch (lineFirstArguments)", () => {
+  const look = (text: string, slots = 64): string[] => {
+    const buf = enc.encode(text);
+    const at = new Int32Array(2 * slots);
+    const n = lineFirstArguments(buf, 0, at);
+    return Array.from({ length: n }, (_, i) => dec.decode(buf.subarray(at[2 * i]!, at[2 * i + 1]!)));
+  };
+
+  test("look-ahead - the first argument of each complete line, as splitArgs splits it", () => {
+    expect(look("get k1\nset k2 a value\r\nexpire k3 10\nget k4\r\n")).toEqual(["k1", "k2", "k3", "k4"]);
+    const line = enc.encode("set k2 a value");
+    expect(dec.decode(splitArgs(line, commandEnd(line, 0, line.length), line.length)[0]!)).toBe("k2");
+  });
+
+  test("look-ahead - stops at a line without an argument; an unfinished line is not read", () => {
+    expect(look("get k1\nping\nget k3\n")).toEqual(["k1"]);
+    expect(look("get k1\n\nget k3\n")).toEqual(["k1"]);
+    expect(look("get k1\nget k2")).toEqual(["k1"]);
+    expect(look("get \n")).toEqual([]);
+    expect(look("")).toEqual([]);
+  });
+
+  test("look-ahead - never more than the table holds", () => {
+    expect(look("get a\nget b\nget c\n", 2)).toEqual(["a", "b"]);
   });
 });

@@ -1,7 +1,8 @@
 // The RESP request parser: whole and split input, inline commands, limits and every malformation.
 
 import { describe, expect, test } from "bun:test";
-import { DEFAULT_RESP_LIMITS, RespParser, RespProtocolError, type RespSink } from "../../src/protocol/resp.ts";
+import { DEFAULT_RESP_LIMITS, firstArguments, RespParser, RespProtocolError, type RespSink } from "../../src/protocol/resp.ts";
+import { seededRandom } from "../helpers/random.ts";
 import { splitInline } from "../../src/protocol/resp-inline.ts";
 
 const enc = new TextEncoder();
@@ -184,6 +185,55 @@ describe("resp parser", () => {
         at += n;
       }
       expect(sink.commands.length).toBeLessThanOrEqual(bytes.length);
+    }
+  });
+});
+
+describe("look-ahead for prefetch (firstArguments)", () => {
+  /** The ranges found, as text. */
+  const look = (text: string | Uint8Array, slots = 64): string[] => {
+    const buf = typeof text === "string" ? enc.encode(text) : text;
+    const at = new Int32Array(2 * slots);
+    const n = firstArguments(buf, 0, at);
+    return Array.from({ length: n }, (_, i) => dec.decode(buf.subarray(at[2 * i]!, at[2 * i + 1]!)));
+  };
+  const req = (...words: string[]): string => `*${words.length}\r\n` + words.map((w) => `$${enc.encode(w).length}\r\n${w}\r\n`).join("");
+
+  test("look-ahead - the first argument of each complete request, in order", () => {
+    expect(look(req("GET", "k1") + req("SET", "k2", "v a\r\nl") + req("MGET", "k3", "k4") + req("GET", ""))).toEqual(["k1", "k2", "k3", ""]);
+  });
+
+  test("look-ahead - stops at an incomplete request, an inline command, a one-element request or a malformed header", () => {
+    expect(look(req("GET", "k1") + req("GET", "k2").slice(0, -3))).toEqual(["k1"]);
+    expect(look(req("GET", "k1") + "GET k2\r\n" + req("GET", "k3"))).toEqual(["k1"]);
+    expect(look(req("GET", "k1") + req("PING") + req("GET", "k3"))).toEqual(["k1"]);
+    expect(look(req("GET", "k1") + "*2\r\n$x\r\nGET\r\n")).toEqual(["k1"]);
+    expect(look(req("GET", "k1") + "*2\r\n$-1\r\n")).toEqual(["k1"]);
+    expect(look("")).toEqual([]);
+  });
+
+  test("look-ahead - never more than the table holds", () => {
+    expect(look(Array.from({ length: 10 }, (_, i) => req("GET", `k${i}`)).join(""), 4)).toEqual(["k0", "k1", "k2", "k3"]);
+  });
+
+  test("look-ahead - agrees with the parser on random pipelines, and stays inside the buffer on random bytes", () => {
+    const seed = 20261130;
+    const random = seededRandom(seed);
+    const word = (): string => String.fromCharCode(...Array.from({ length: Math.floor(random() * 12) }, () => Math.floor(random() * 256)));
+    for (let round = 0; round < 300; round++) {
+      const requests = Array.from({ length: 1 + Math.floor(random() * 20) }, () => req("SET", ...Array.from({ length: 1 + Math.floor(random() * 3) }, word)));
+      const bytes = enc.encode(requests.join(""));
+      const parsed = parseAll([bytes]).commands.map((c) => c[1]!);
+      expect(look(bytes), `seed ${seed} round ${round}`).toEqual(parsed.slice(0, 64));
+    }
+    const at = new Int32Array(128);
+    const alphabet = enc.encode("*$\r\n0123456789-2");
+    for (let round = 0; round < 2000; round++) {
+      const bytes = new Uint8Array(1 + Math.floor(random() * 80)).map(() => alphabet[Math.floor(random() * alphabet.length)]!);
+      const n = firstArguments(bytes, 0, at);
+      for (let i = 0; i < n; i++) {
+        expect(0 <= at[2 * i]! && at[2 * i]! <= at[2 * i + 1]! && at[2 * i + 1]! <= bytes.length, `seed ${seed} round ${round}`).toBe(true);
+      }
     }
   });
 });

@@ -107,6 +107,25 @@ describe("big values and backpressure", () => {
     c.close();
   });
 
+  test("pipelining - one write of GETs and SETs over present, missing and large keys (the store's look-ahead) answers each in order", async () => {
+    const c = await RawClient.connect(node.respPort);
+    const large = "L".repeat(20 * 1024);
+    await c.send(encodeCommand(["SET", "look-large", large]));
+    expect(await c.readReply()).toBe("+OK\r\n");
+    const requests: (string | Uint8Array)[][] = [];
+    const expected: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      requests.push(["GET", "look-large"], ["SET", `look-${i}`, `v${i}`], ["GET", `look-${i}`], ["GET", `look-missing-${i}`], ["GET", `look-${i - 1}`]);
+      expected.push(`$${large.length}\r\n${large}\r\n`, "+OK\r\n", `$${`v${i}`.length}\r\nv${i}\r\n`, "$-1\r\n", i === 0 ? "$-1\r\n" : `$${`v${i - 1}`.length}\r\nv${i - 1}\r\n`);
+    }
+    const parts = requests.map(encodeCommand);
+    const batch = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    parts.reduce((at, p) => (batch.set(p, at), at + p.length), 0);
+    await c.send(batch);
+    for (const want of expected) expect(await c.readReply()).toBe(want);
+    c.close();
+  });
+
   test("pipelining - a client that stops reading is paused, then gets every reply in order", async () => {
     const value = "v".repeat(60 * 1024);
     const setup = await RawClient.connect(node.respPort);

@@ -196,4 +196,41 @@ describe("CompactStore internals", () => {
     for (let i = 0; i < n; i++) expect(new TextDecoder().decode(store.get(b(`r${i}`))!.value)).toBe(`${i}`);
     expect(store.footprint().indexBuckets).toBe(grown); // migration done
   });
+
+  test("prefetch - a hint over present, missing and large-valued keys, in any state, changes nothing", () => {
+    const clock = new ManualClock();
+    const store = new CompactStore(clock);
+    const keys = [b("big-1"), b("big-2"), b("missing"), b("")];
+    const chunk = (list: Uint8Array[]): [Uint8Array, Int32Array] => {
+      const buf = new Uint8Array(list.reduce((n, k) => n + k.length, 0));
+      const at = new Int32Array(2 * list.length);
+      let offset = 0;
+      list.forEach((key, i) => {
+        buf.set(key, offset);
+        at.set([offset, offset + key.length], 2 * i);
+        offset += key.length;
+      });
+      return [buf, at];
+    };
+    const hint = (list: Uint8Array[]): void => store.prefetch(...chunk(list), list.length);
+    hint(keys); // an empty store
+    // Only values past LARGE_BYTES: their blocks live outside the arena's pages (there are none).
+    const big = new Uint8Array(LARGE_BYTES + 100).fill(7);
+    store.set(keys[0]!, big, 0, clock.now());
+    store.set(keys[1]!, big, clock.now() + 60_000, clock.now());
+    hint(keys);
+    // Mid-resize (keys still in the old table) and more keys than one call takes.
+    const first = store.footprint().indexBuckets;
+    const many: Uint8Array[] = [];
+    for (let n = 0; store.footprint().indexBuckets === first; n++) {
+      many.push(b(`m${n}`));
+      store.set(many[many.length - 1]!, b(`${n}`), 0, clock.now());
+    }
+    hint([...keys, ...many.slice(0, 100)]);
+    expect(store.get(keys[0]!)!.value).toEqual(big);
+    expect(store.get(keys[1]!)!.expiresAt).toBe(clock.now() + 60_000);
+    expect(store.get(keys[2]!)).toBeUndefined();
+    expect(store.size).toBe(2 + many.length);
+    many.forEach((key, n) => expect(new TextDecoder().decode(store.get(key)!.value)).toBe(`${n}`));
+  });
 });

@@ -4,7 +4,7 @@
 
 import { describe, expect, test } from "bun:test";
 import { TICK_MS } from "../../src/store/timer-wheel.ts";
-import { ManualClock } from "../../src/store/types.ts";
+import { ManualClock, type Store } from "../../src/store/types.ts";
 import type { StoreFactory } from "./conformance.ts";
 
 /** Freed arena blocks are reused from the next turn of the event loop. */
@@ -56,6 +56,20 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
+}
+
+/** Calls the store's prefetch hint with keys laid out back to back in one buffer, as in a chunk. */
+function prefetch(store: Store, keys: Uint8Array[]): void {
+  const buf = new Uint8Array(keys.reduce((n, k) => n + k.length + 2, 0));
+  const at = new Int32Array(2 * keys.length);
+  let offset = 0;
+  keys.forEach((key, i) => {
+    buf.set(key, offset);
+    at[2 * i] = offset;
+    at[2 * i + 1] = offset + key.length;
+    offset += key.length + 2;
+  });
+  store.prefetch?.(buf, at, keys.length);
 }
 
 interface RunOptions {
@@ -122,6 +136,9 @@ async function run(make: StoreFactory, seed: number, options: RunOptions): Promi
       // Let freed blocks be reused: the store hands them back only after the current task.
       await nextTurn();
     }
+    // A prefetch hint for a pipeline's worth of keys (present, missing, empty, with large
+    // values, during resizes, sometimes more than a call takes) changes nothing the model sees.
+    if (step % 7 === 0) prefetch(store, Array.from({ length: 1 + Math.floor(random() * 80) }, anyKey));
     if (step % 64 === 0) await nextTurn();
   }
   clock.tick(10_000);
