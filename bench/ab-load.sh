@@ -2,7 +2,8 @@
 # Two source trees side by side with redis-server in one run: RESP GET and owl `get` (loadgen,
 # 50 connections, 100k keys) at pipeline 16 and 1, the three servers taking turns, medians.
 # For before/after of a change: git worktree add /tmp/before <commit> && bash bench/ab-load.sh /tmp/before
-# Usage: bash bench/ab-load.sh BASE_TREE [seconds=3] [runs=3]
+# Usage: [LOADGEN_FLAGS=--random] bash bench/ab-load.sh BASE_TREE [seconds=3] [runs=3]
+# (loadgen's keys are sequential unless LOADGEN_FLAGS=--random; resp-vs-redis.ts uses random keys)
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 BASE=$(cd "${1:?usage: bash bench/ab-load.sh BASE_TREE [seconds] [runs]}" && pwd); SECS=${2:-3}; RUNS=${3:-3}
@@ -17,7 +18,7 @@ start_tree() { # TREE TCP RESP
 }
 start_tree "$BASE" "$BT" "$BR"
 start_tree "$ROOT" "$NT" "$NR"
-common=(--keys 100000 --conns 50 --seconds "$SECS" --warmup 1)
+common=(--keys 100000 --conns 50 --seconds "$SECS" --warmup 1 ${LOADGEN_FLAGS:-})
 for p in "$RPORT" "$BR" "$NR"; do taskset -c 1 "$LG" --proto resp --port "$p" --preload "${common[@]}" --requests 1 >/dev/null 2>&1; done
 resp() { ops "$(taskset -c 1 "$LG" --proto resp --port "$1" --pipeline "$2" "${common[@]}")"; }
 owl() { ops "$(taskset -c 1 "$LG" --proto owl --skip-banner --check --port "$1" --pipeline "$2" "${common[@]}")"; }

@@ -188,6 +188,11 @@ export class Engine {
     return false;
   }
 
+  /** Whether the store takes `prefetch` hints now: a transport looks ahead in its chunks only then. */
+  get wantsPrefetch(): boolean {
+    return this.options.db.wantsPrefetch;
+  }
+
   /**
    * A hint from a transport before it runs a pipelined chunk: the first argument (mostly the key)
    * of each request in it, as [start, end) pairs into `buf`. The store may warm its caches.

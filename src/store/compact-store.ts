@@ -25,6 +25,11 @@ const IDLE_MIGRATE_STEP = 64 * 1024;
 const LOAD_COPY_MAX = 64;
 /** Most keys one `prefetch` call warms: about a pipelined chunk's worth. */
 const PREFETCH_KEYS = 64;
+/**
+ * Below this many keys the store's tables and blocks mostly stay in the CPU's caches, and a
+ * prefetch would only add its own work (~50 ns a request; bench/prefetch.ts).
+ */
+const PREFETCH_MIN_KEYS = 32 * 1024;
 /** A key no stored key matches (keys are never empty): a probe with it only touches memory. */
 const NO_KEY = new Uint8Array(0);
 
@@ -93,6 +98,10 @@ export class CompactStore implements Store {
    * instruction: plain loads whose results are kept). Only a hint: nothing changes, a wrong or
    * missing key just warms the wrong lines.
    */
+  get wantsPrefetch(): boolean {
+    return this.index.count >= PREFETCH_MIN_KEYS;
+  }
+
   prefetch(buf: Uint8Array, at: Int32Array, count: number): void {
     const n = Math.min(count, PREFETCH_KEYS);
     const { index, slots, warmWords, warmSlots } = this;

@@ -53,6 +53,10 @@ export class Keyspace {
     return this.store.get(key);
   }
 
+  get wantsPrefetch(): boolean {
+    return this.store.wantsPrefetch === true;
+  }
+
   /** A hint that these keys are looked up next (see Store.prefetch). */
   prefetch(buf: Uint8Array, at: Int32Array, count: number): void {
     if (count > 1) this.store.prefetch?.(buf, at, count);

@@ -115,6 +115,8 @@ export interface Store {
    * i < count are about to be looked up. Changes nothing; an implementation may warm its caches.
    */
   prefetch?(buf: Uint8Array, at: Int32Array, count: number): void;
+  /** Whether `prefetch` hints are worth their cost now (e.g. the store has outgrown the CPU caches). */
+  readonly wantsPrefetch?: boolean;
   /** Optional: room for this many keys in all, made at once, before a load of known size. */
   reserve?(keys: number): void;
 }

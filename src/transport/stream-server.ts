@@ -194,7 +194,7 @@ const LOOKAHEAD_MIN_BYTES = 32;
  * pipeline overlap instead of coming one request at a time.
  */
 export function prefetchChunk(engine: Engine, chunk: Uint8Array, find: (buf: Uint8Array, from: number, at: Int32Array) => number): void {
-  if (chunk.length < LOOKAHEAD_MIN_BYTES) return;
+  if (chunk.length < LOOKAHEAD_MIN_BYTES || !engine.wantsPrefetch) return;
   const count = find(chunk, 0, lookahead);
   if (count > 1) engine.prefetch(chunk, lookahead, count);
 }

@@ -233,4 +233,13 @@ describe("CompactStore internals", () => {
     expect(store.size).toBe(2 + many.length);
     many.forEach((key, n) => expect(new TextDecoder().decode(store.get(key)!.value)).toBe(`${n}`));
   });
+
+  test("wantsPrefetch - only once the store outgrows the CPU caches (tens of thousands of keys)", () => {
+    const clock = new ManualClock();
+    const store = new CompactStore(clock);
+    for (let n = 0; n < 1000; n++) store.set(b(`w${n}`), b("v"), 0, clock.now());
+    expect(store.wantsPrefetch).toBe(false);
+    for (let n = 1000; n < 40_000; n++) store.set(b(`w${n}`), b("v"), 0, clock.now());
+    expect(store.wantsPrefetch).toBe(true);
+  });
 });
