@@ -95,7 +95,11 @@ export class SlotTable {
   keyByte(slot: number, address: number): number {
     const meta = this.rowWords[slot >>> SEGMENT_BITS]![(slot & ROW_MASK) * STRIDE + 1]!;
     if (((meta >>> 8) & 0xffff) === LARGE) return this.arena.bytesOf(address, LARGE_BYTES + 1)[0] ?? 0;
-    return this.arena.page(address)[Arena.pageOffset(address)]!;
+    const size = (meta >>> 8) & 0xffff;
+    const page = this.arena.page(address);
+    const at = Arena.pageOffset(address);
+    // first and last byte: a block of key and value may span two cache lines
+    return page[at]! ^ (size > 0 ? page[at + size - 1]! : 0);
   }
 
   /** Milliseconds; stored as an integer (times are Date.now() values). */
