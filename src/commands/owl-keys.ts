@@ -3,7 +3,7 @@
 
 import { checkKey, checkValue, EMPTY, parseInteger } from "./args.ts";
 import { InvalidArgumentError } from "./errors.ts";
-import { bulk, NIL, OK } from "./reply.ts";
+import { bulk, NIL, OK, StoredBulk } from "./reply.ts";
 import type { CommandSpec } from "./spec.ts";
 
 const MAX_TTL_SECONDS = 100 * 365 * 24 * 3600; // a century: beyond it, a typo rather than a TTL
@@ -27,9 +27,10 @@ export const owlKeyCommands: readonly CommandSpec[] = [
     usage: "<key> [info]",
     httpArgs: ["key"],
     readThrough: true,
-    run: ({ db, limits }, [key]) => {
-      const entry = db.get(checkKey(key!, limits));
-      return entry ? bulk(entry.value, entry.writtenAt) : NIL;
+    // (arguments indexed: destructuring goes through the iterator protocol)
+    run: (ctx, args) => {
+      const stored = new StoredBulk();
+      return ctx.db.read(checkKey(args[0]!, ctx.limits), stored) ? stored : NIL;
     },
   },
   {

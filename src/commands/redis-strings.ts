@@ -7,7 +7,7 @@ import { int64Arg, isWord, LLONG_MAX, LLONG_MIN, notInteger, parseInt64, syntaxE
 import { expiryTime, isPositive } from "./redis-expiry.ts";
 import { int64Reply } from "./redis-reply.ts";
 import { invalidExpireTime } from "./redis-args.ts";
-import { array, bulk, int, NIL, OK, type Reply } from "./reply.ts";
+import { array, bulk, int, NIL, OK, StoredBulk, type Reply } from "./reply.ts";
 import type { CommandContext, CommandSpec } from "./spec.ts";
 import { utf8 } from "../store/bytes.ts";
 
@@ -104,8 +104,8 @@ export const redisStringCommands: readonly CommandSpec[] = [
   // Hot handlers index their arguments: array destructuring goes through the iterator protocol.
   {
     ...spec("get", 1, 1, false, "key", "The value of a key, or nil; a miss may be imported (SPEC §8).", (ctx, args) => {
-      const entry = ctx.db.get(args[0]!);
-      return entry ? bulk(entry.value, entry.writtenAt) : NIL;
+      const stored = new StoredBulk();
+      return ctx.db.read(args[0]!, stored) ? stored : NIL;
     }),
     readThrough: true,
   },

@@ -2,7 +2,7 @@
 // Field order is fixed: Cmd, Status, Results, Key, Data, ResponseHost, KeyCreateTime[, Message].
 
 import { RESULTS, type Status } from "../commands/errors.ts";
-import type { Reply } from "../commands/reply.ts";
+import { StoredBulk, type Reply } from "../commands/reply.ts";
 import { fromUtf8 } from "../store/bytes.ts";
 import { ByteWriter } from "./byte-writer.ts";
 
@@ -168,7 +168,9 @@ export function writeEnvelope(w: ByteWriter, cmdJson: string, key: Uint8Array | 
   w.bytes(DATA_RUN);
   switch (reply.kind) {
     case "bulk":
-      writeJsonString(w, reply.value);
+      // A value read in place (StoredBulk) is escaped straight from the store's bytes.
+      if (reply instanceof StoredBulk) writeJsonString(w, reply.bytes, reply.start, reply.start + reply.length);
+      else writeJsonString(w, reply.value);
       break;
     case "simple":
       w.text(JSON.stringify(reply.text));
@@ -196,8 +198,8 @@ export function writeEnvelope(w: ByteWriter, cmdJson: string, key: Uint8Array | 
  * Appends bytes (UTF-8; invalid sequences become U+FFFD) as a JSON string literal. Plain ASCII is
  * copied while it is checked; anything needing escapes goes through JSON.stringify.
  */
-export function writeJsonString(w: ByteWriter, bytes: Uint8Array): void {
-  const n = bytes.length;
+export function writeJsonString(w: ByteWriter, bytes: Uint8Array, from = 0, to = bytes.length): void {
+  const n = to - from;
   w.ensure(n + 2);
   const buf = w.buf;
   const start = w.length;
@@ -205,17 +207,17 @@ export function writeJsonString(w: ByteWriter, bytes: Uint8Array): void {
   buf[at++] = 34;
   if (n <= 64) {
     // Short (keys, small values): check and copy in one pass.
-    for (let i = 0; i < n; i++) {
+    for (let i = from; i < to; i++) {
       const c = bytes[i]!;
-      if (c < 0x20 || c > 0x7e || c === 34 || c === 92) return escaped(w, start, bytes);
+      if (c < 0x20 || c > 0x7e || c === 34 || c === 92) return escaped(w, start, bytes.subarray(from, to));
       buf[at++] = c;
     }
   } else {
-    for (let i = 0; i < n; i++) {
+    for (let i = from; i < to; i++) {
       const c = bytes[i]!;
-      if (c < 0x20 || c > 0x7e || c === 34 || c === 92) return escaped(w, start, bytes);
+      if (c < 0x20 || c > 0x7e || c === 34 || c === 92) return escaped(w, start, bytes.subarray(from, to));
     }
-    buf.set(bytes, at);
+    buf.set(from === 0 && to === bytes.length ? bytes : bytes.subarray(from, to), at);
     at += n;
   }
   buf[at++] = 34;

@@ -2,8 +2,8 @@
 // for a connection that said HELLO 3 (there nil is "_" and maps are maps).
 
 import { exactInteger, isMapReply } from "../commands/redis-reply.ts";
-import type { Reply } from "../commands/reply.ts";
-import { copyShort } from "../store/bytes.ts";
+import { StoredBulk, type Reply } from "../commands/reply.ts";
+import { copyRange } from "../store/bytes.ts";
 import type { ByteWriter } from "./byte-writer.ts";
 
 const CR = 13;
@@ -21,12 +21,16 @@ export function writeRespReply(w: ByteWriter, reply: Reply, resp3: boolean): voi
       w.length += 5;
       return;
     case "bulk": {
-      const value = reply.value;
-      w.ensure(value.length + 24);
+      // A value read in place (StoredBulk) is copied from the store's bytes without a view.
+      const stored = reply instanceof StoredBulk;
+      const bytes = stored ? reply.bytes : reply.value;
+      const start = stored ? reply.start : 0;
+      const length = stored ? reply.length : bytes.length;
+      w.ensure(length + 24);
       w.buf[w.length++] = 36; // $
-      writeInteger(w, value.length);
-      copyShort(w.buf, w.length, value);
-      w.length += value.length;
+      writeInteger(w, length);
+      copyRange(w.buf, w.length, bytes, start, start + length);
+      w.length += length;
       w.buf[w.length++] = CR;
       w.buf[w.length++] = LF;
       return;

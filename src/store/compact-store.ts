@@ -8,7 +8,7 @@ import { ExpiryTable } from "./expiry-table.ts";
 import { HashIndex, MIGRATE_STEP } from "./hash-index.ts";
 import { hashBytes, SlotTable } from "./slots.ts";
 import { CompactSnapshot } from "./compact-snapshot.ts";
-import type { Clock, EntryView, LoadBatch, Store, StoreSnapshot, StoreStats } from "./types.ts";
+import type { Clock, EntryView, LoadBatch, Store, StoreSnapshot, StoreStats, ValueRef } from "./types.ts";
 
 export interface CompactStoreOptions {
   /** bytes of keys + values held before eviction; 0 = unlimited */
@@ -114,6 +114,17 @@ export class CompactStore implements Store {
     for (let i = 0; i < n; i++) if (warmSlots[i]! >= 0) warmWords[i] = slots.addressOf(warmSlots[i]!);
     for (let i = 0; i < n; i++) if (warmSlots[i]! >= 0) sink ^= slots.keyByte(warmSlots[i]!, warmWords[i]!);
     this.probes = sink;
+  }
+
+  read(key: Uint8Array, into: ValueRef): boolean {
+    const slot = this.live(key);
+    if (slot < 0) return false;
+    const slots = this.slots;
+    slots.valueRange(slot, into);
+    into.writtenAt = slots.writtenAtOf(slot);
+    const timer = slots.timerOf(slot);
+    into.expiresAt = timer < 0 ? 0 : this.expiry.deadlineOf(timer);
+    return true;
   }
 
   has(key: Uint8Array): boolean {

@@ -1,7 +1,7 @@
 // The keyspace the commands see: a Store plus the clock and a change feed. Every accepted write
 // goes through here, so the append log and replication subscribe in one place.
 
-import type { Clock, EntryView, Store } from "./types.ts";
+import type { Clock, EntryView, Store, ValueRef } from "./types.ts";
 
 export type Mutation =
   | { readonly type: "set"; readonly key: Uint8Array; readonly value: Uint8Array; readonly expiresAt: number; readonly writtenAt: number }
@@ -60,6 +60,20 @@ export class Keyspace {
   /** A hint that these keys are looked up next (see Store.prefetch). */
   prefetch(buf: Uint8Array, at: Int32Array, count: number): void {
     if (count > 1) this.store.prefetch?.(buf, at, count);
+  }
+
+  /** `get` into `into` (see ValueRef); false when the key is missing or expired. */
+  read(key: Uint8Array, into: ValueRef): boolean {
+    const store = this.store;
+    if (store.read !== undefined) return store.read(key, into);
+    const entry = store.get(key);
+    if (entry === undefined) return false;
+    into.bytes = entry.value;
+    into.start = 0;
+    into.length = entry.value.length;
+    into.writtenAt = entry.writtenAt;
+    into.expiresAt = entry.expiresAt;
+    return true;
   }
 
   has(key: Uint8Array): boolean {

@@ -4,6 +4,7 @@
 
 import { Arena, LARGE_BYTES } from "./arena.ts";
 import { grown, release } from "./typed-arrays.ts";
+import type { ValueRef } from "./types.ts";
 
 /** `address` of a slot that holds no key. */
 export const FREE = 0xffffffff;
@@ -230,6 +231,27 @@ export class SlotTable {
     }
     const at = Arena.pageOffset(address);
     return this.arena.page(address).subarray(at + keyLength, at + size);
+  }
+
+  /** Where the value is inside the arena, into `into` (valueOf without a view). */
+  valueRange(slot: number, into: ValueRef): void {
+    const words = this.rowWords[slot >>> SEGMENT_BITS]!;
+    const row = (slot & ROW_MASK) * STRIDE;
+    const meta = words[row + 1]!;
+    const address = words[row]!;
+    let keyLength = meta & LONG;
+    if (keyLength === LONG) keyLength = this.longKeys.get(slot)!;
+    const size = (meta >>> 8) & 0xffff;
+    if (size === LARGE) {
+      const own = this.arena.bytesOf(address, LARGE_BYTES + 1);
+      into.bytes = own;
+      into.start = keyLength;
+      into.length = own.length - keyLength;
+      return;
+    }
+    into.bytes = this.arena.page(address);
+    into.start = Arena.pageOffset(address) + keyLength;
+    into.length = size - keyLength;
   }
 
   /** A free id (the most recently freed first, it is likely still in cache). */

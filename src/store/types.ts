@@ -35,6 +35,20 @@ export interface EntryView {
   readonly expiresAt: number;
 }
 
+/**
+ * Where a stored value is, for readers that copy it out at once (reply encoders): bytes
+ * [start, start + length) of `bytes`, valid as long as a view from `get` is. Filled by
+ * `Store.read`, which so makes no view object per read (a typed-array view costs JavaScriptCore
+ * about as much as the rest of a lookup).
+ */
+export interface ValueRef {
+  bytes: Uint8Array;
+  start: number;
+  length: number;
+  writtenAt: number;
+  expiresAt: number;
+}
+
 export interface StoreStats {
   /** live keys */
   keys: number;
@@ -87,6 +101,8 @@ export interface Store {
   /** The live entry, or undefined when missing or expired (an expired key is removed on sight). */
   get(key: Uint8Array): EntryView | undefined;
   has(key: Uint8Array): boolean;
+  /** Optional: `get` into a caller's ValueRef, without making a view; false when missing or expired. */
+  read?(key: Uint8Array, into: ValueRef): boolean;
   /** Stores copies of key and value. */
   set(key: Uint8Array, value: Uint8Array, expiresAt: number, writtenAt: number): void;
   delete(key: Uint8Array): boolean;

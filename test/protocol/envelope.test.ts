@@ -1,6 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { CommandError } from "../../src/commands/errors.ts";
-import { bulk, errorReply, int, NIL, OK, simple } from "../../src/commands/reply.ts";
+import { bulk, errorReply, int, NIL, OK, simple, StoredBulk } from "../../src/commands/reply.ts";
+import { ByteWriter } from "../../src/protocol/byte-writer.ts";
+import { writeRespReply } from "../../src/protocol/resp-reply.ts";
 import { encodeEnvelopeLine, envelopeFields } from "../../src/protocol/envelope.ts";
 
 const enc = new TextEncoder();
@@ -49,6 +51,30 @@ describe("envelope", () => {
   test("envelope - envelopeFields matches the streamed encoding", () => {
     const reply = bulk(enc.encode('a"b'), Date.UTC(2026, 0, 1));
     expect(envelopeFields("get", "k", reply, "h:1")).toEqual(JSON.parse(line("get", enc.encode("k"), reply, "h:1")));
+  });
+});
+
+describe("a value read in place (StoredBulk)", () => {
+  /** The value inside a larger buffer, as the store's arena holds it. */
+  const stored = (value: Uint8Array, writtenAt: number): StoredBulk => {
+    const page = new Uint8Array(value.length + 40).fill(0x22); // quotes around it: must not leak
+    page.set(value, 17);
+    return Object.assign(new StoredBulk(), { bytes: page, start: 17, length: value.length, writtenAt });
+  };
+  const resp = (reply: Parameters<typeof writeRespReply>[1]): string => {
+    const w = new ByteWriter(16);
+    writeRespReply(w, reply, false);
+    return new TextDecoder().decode(w.view());
+  };
+  const values = ["world", "", '100% "sure"', "日本語 ✓", "tab\tnew\nline", "x".repeat(65), "y".repeat(20_000)].map((v) => enc.encode(v));
+  values.push(new Uint8Array([0xc3, 0x28]));
+
+  test("StoredBulk - envelope and RESP bytes are those of a plain bulk of the same value", () => {
+    for (const value of values) {
+      expect(line("get", enc.encode("k"), stored(value, 1_800_000_000_000), "h:1")).toBe(line("get", enc.encode("k"), bulk(value, 1_800_000_000_000), "h:1"));
+      expect(resp(stored(value, 1))).toBe(resp(bulk(value, 1)));
+      expect(stored(value, 1).value).toEqual(value);
+    }
   });
 });
 

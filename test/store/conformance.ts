@@ -2,7 +2,8 @@
 // model): each implementation's test file calls `storeConformance` with a factory.
 
 import { describe, expect, test } from "bun:test";
-import { ManualClock, type Store } from "../../src/store/types.ts";
+import { Keyspace } from "../../src/store/keyspace.ts";
+import { ManualClock, type Store, type ValueRef } from "../../src/store/types.ts";
 
 export type StoreFactory = (clock: ManualClock) => Store;
 
@@ -21,6 +22,27 @@ export function storeConformance(name: string, make: StoreFactory): void {
       const { store } = setup(make);
       expect(store.get(b("nope"))).toBeUndefined();
       expect(store.has(b("nope"))).toBe(false);
+    });
+
+    test("read - fills a ValueRef as get would (through the Keyspace, with or without Store.read)", () => {
+      const { clock, store } = setup(make);
+      const keyspace = new Keyspace(store, clock);
+      const big = new Uint8Array(70_000).map((_, i) => i % 251);
+      store.set(b("small"), b("hello"), clock.now() + 5000, clock.now());
+      store.set(b("big"), big, 0, clock.now() - 7);
+      store.set(b("k".repeat(300)), b("long key"), 0, clock.now());
+      store.set(b("gone"), b("x"), clock.now() + 10, clock.now());
+      clock.tick(10);
+      const ref: ValueRef = { bytes: new Uint8Array(0), start: 0, length: 0, writtenAt: 0, expiresAt: 0 };
+      const valueOf = (r: ValueRef): Uint8Array => r.bytes.subarray(r.start, r.start + r.length);
+      for (const key of [b("small"), b("big"), b("k".repeat(300))]) {
+        const entry = store.get(key)!;
+        expect(keyspace.read(key, ref)).toBe(true);
+        expect(valueOf(ref)).toEqual(entry.value);
+        expect([ref.writtenAt, ref.expiresAt]).toEqual([entry.writtenAt, entry.expiresAt]);
+      }
+      expect(keyspace.read(b("gone"), ref)).toBe(false);
+      expect(keyspace.read(b("never"), ref)).toBe(false);
     });
 
     test("set - stores copies of key and value", () => {
