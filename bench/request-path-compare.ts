@@ -1,6 +1,9 @@
 // The owl and RESP request paths without sockets (frame/parse + engine + compact store + encode),
 // for one or more source trees side by side, e.g. before/after a change:
 //   git worktree add /tmp/before <commit> && bun bench/request-path-compare.ts /tmp/before .
+// RANDOM_KEYS=1 shuffles the keys (as redis-benchmark -r and real traffic do) instead of walking
+// them in write order. Trees with the pipeline prefetch (stream-server's prefetchChunk) do it per
+// chunk as their servers do.
 // Timing is the best of 40 batches (after warm-up) rather than a mean: on a shared machine other
 // load only ever adds time, so the minimum is the figure that compares. Nanoseconds per request.
 // Trees older than the offset-based owl framer (5282861) are driven through their older API.
@@ -14,6 +17,13 @@ const keyOf = (i: number) => `key:${String(i).padStart(12, "0")}`; // 16 bytes
 // Chunks walk the whole key space in order (as loadgen's sequential keys do), so the store's
 // lookups miss the CPU caches as they do under load rather than hitting 16 hot keys.
 const CHUNKS = KEYS / 16;
+const order = Array.from({ length: KEYS }, (_, i) => i);
+if (process.env.RANDOM_KEYS) {
+  for (let i = KEYS - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+}
 const owlBatches: Uint8Array[] = [];
 const respBatches: Uint8Array[] = [];
 const owlOnes: Uint8Array[] = [];
@@ -22,7 +32,7 @@ for (let c = 0; c < CHUNKS; c++) {
   let owl = "";
   let resp = "";
   for (let i = 0; i < 16; i++) {
-    const k = keyOf(c * 16 + i);
+    const k = keyOf(order[c * 16 + i]!);
     owl += `get ${k}\n`;
     resp += `*2\r\n$3\r\nGET\r\n$${k.length}\r\n${k}\r\n`;
   }
@@ -50,7 +60,12 @@ for (const root of roots) {
   const { Engine } = await import(`${root}/src/commands/engine.ts`);
   const { commandTable } = await import(`${root}/src/commands/table.ts`);
   const { ByteWriter } = await import(`${root}/src/protocol/byte-writer.ts`);
-  const { RespParser } = await import(`${root}/src/protocol/resp.ts`);
+  const resp = await import(`${root}/src/protocol/resp.ts`);
+  const { RespParser } = resp;
+  const streamServer = await import(`${root}/src/transport/stream-server.ts`);
+  const prefetch = (chunk: Uint8Array, find: unknown): void => {
+    if (streamServer.prefetchChunk && find) streamServer.prefetchChunk(engine, chunk, find);
+  };
   const { writeRespReply } = await import(`${root}/src/protocol/resp-reply.ts`);
   const owlText = await import(`${root}/src/protocol/owl-text.ts`);
   const { writeEnvelope } = await import(`${root}/src/protocol/envelope.ts`);
@@ -102,9 +117,19 @@ for (const root of roots) {
   const framer = new owlText.LineFramer();
 
   const figures = {
-    "owl get, 16 per chunk": best(16, () => (framer.push(next(owlBatches), owlSink), out.reset())),
+    "owl get, 16 per chunk": best(16, () => {
+      const chunk = next(owlBatches);
+      prefetch(chunk, owlText.lineFirstArguments);
+      framer.push(chunk, owlSink);
+      out.reset();
+    }),
     "owl get, 1 per chunk": best(1, () => (framer.push(next(owlOnes), owlSink), out.reset())),
-    "RESP GET, 16 per chunk": best(16, () => (parser.push(next(respBatches), respSink), out.reset())),
+    "RESP GET, 16 per chunk": best(16, () => {
+      const chunk = next(respBatches);
+      prefetch(chunk, resp.firstArguments);
+      parser.push(chunk, respSink);
+      out.reset();
+    }),
     "RESP GET, 1 per chunk": best(1, () => (parser.push(next(respOnes), respSink), out.reset())),
   };
   for (const [what, ns] of Object.entries(figures)) console.log(`${root}  ${what}: ${ns.toFixed(0)} ns/request`);
