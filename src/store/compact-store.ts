@@ -98,10 +98,6 @@ export class CompactStore implements Store {
    * instruction: plain loads whose results are kept). Only a hint: nothing changes, a wrong or
    * missing key just warms the wrong lines.
    */
-  get wantsPrefetch(): boolean {
-    return this.index.count >= PREFETCH_MIN_KEYS;
-  }
-
   prefetch(buf: Uint8Array, at: Int32Array, count: number): void {
     const n = Math.min(count, PREFETCH_KEYS);
     const { index, slots, warmWords, warmSlots } = this;
@@ -114,6 +110,11 @@ export class CompactStore implements Store {
     for (let i = 0; i < n; i++) if (warmSlots[i]! >= 0) warmWords[i] = slots.addressOf(warmSlots[i]!);
     for (let i = 0; i < n; i++) if (warmSlots[i]! >= 0) sink ^= slots.keyByte(warmSlots[i]!, warmWords[i]!);
     this.probes = sink;
+  }
+
+  /** Whether prefetch hints pay: only once the store has outgrown the CPU caches. */
+  get wantsPrefetch(): boolean {
+    return this.index.count >= PREFETCH_MIN_KEYS;
   }
 
   read(key: Uint8Array, into: ValueRef): boolean {

@@ -65,6 +65,8 @@ export class SlotTable {
   private longKeys = new Map<number, number>();
   private farTimes = new Map<number, number>();
   private freeIds = new Int32Array(64);
+  /** valueOf's reused ValueRef */
+  private readonly range: ValueRef = { bytes: new Uint8Array(0), start: 0, length: 0, writtenAt: 0, expiresAt: 0 };
   private freeCount = 0;
 
   constructor(
@@ -90,16 +92,15 @@ export class SlotTable {
   }
 
   /**
-   * The first byte of a live slot's key, given the address just read from its row: a load that
-   * pulls the key's block into cache ahead of a lookup (CompactStore.prefetch).
+   * The first and last byte of a live slot's block (key, then value), given the address just read
+   * from its row: loads that pull the block into cache ahead of a lookup (CompactStore.prefetch);
+   * a block may span two cache lines.
    */
   keyByte(slot: number, address: number): number {
-    const meta = this.rowWords[slot >>> SEGMENT_BITS]![(slot & ROW_MASK) * STRIDE + 1]!;
-    if (((meta >>> 8) & 0xffff) === LARGE) return this.arena.bytesOf(address, LARGE_BYTES + 1)[0] ?? 0;
-    const size = (meta >>> 8) & 0xffff;
+    const size = (this.rowWords[slot >>> SEGMENT_BITS]![(slot & ROW_MASK) * STRIDE + 1]! >>> 8) & 0xffff;
+    if (size === LARGE) return this.arena.bytesOf(address, LARGE_BYTES + 1)[0] ?? 0;
     const page = this.arena.page(address);
     const at = Arena.pageOffset(address);
-    // first and last byte: a block of key and value may span two cache lines
     return page[at]! ^ (size > 0 ? page[at + size - 1]! : 0);
   }
 
@@ -218,19 +219,9 @@ export class SlotTable {
 
   /** A view of the value inside the arena (see CompactStore on how long it stays valid). */
   valueOf(slot: number): Uint8Array {
-    const words = this.rowWords[slot >>> SEGMENT_BITS]!;
-    const row = (slot & ROW_MASK) * STRIDE;
-    const meta = words[row + 1]!;
-    const address = words[row]!;
-    let keyLength = meta & LONG;
-    if (keyLength === LONG) keyLength = this.longKeys.get(slot)!;
-    const size = (meta >>> 8) & 0xffff;
-    if (size === LARGE) {
-      const own = this.arena.bytesOf(address, LARGE_BYTES + 1);
-      return own.subarray(keyLength);
-    }
-    const at = Arena.pageOffset(address);
-    return this.arena.page(address).subarray(at + keyLength, at + size);
+    const range = this.range;
+    this.valueRange(slot, range);
+    return range.bytes.subarray(range.start, range.start + range.length);
   }
 
   /** Where the value is inside the arena, into `into` (valueOf without a view). */
