@@ -3,6 +3,7 @@
 // and value bytes live together in one arena block.
 
 import { Arena, LARGE_BYTES } from "./arena.ts";
+import { copyShort } from "./bytes.ts";
 import { grown, release } from "./typed-arrays.ts";
 import type { ValueRef } from "./types.ts";
 
@@ -162,8 +163,9 @@ export class SlotTable {
     const address = arena.alloc(size);
     const bytes = arena.bytesOf(address, size);
     const at = arena.offsetOf(address, size);
-    bytes.set(key, at);
-    bytes.set(value, at + key.length);
+    // by loop when short: TypedArray#set's fixed cost is more than a key's or small value's copy
+    copyShort(bytes, at, key);
+    copyShort(bytes, at + key.length, value);
     const segment = slot >>> SEGMENT_BITS;
     const words = this.rowWords[segment]!;
     const row = (slot & ROW_MASK) * STRIDE;
