@@ -99,6 +99,30 @@ group("delete (then re-insert, as a pair)", () => {
   });
 });
 
+// A pipelined chunk's lookups: 16 shuffled keys laid out back to back, looked up one after
+// another as the servers do, without and with CompactStore.prefetch first (ns per 16 lookups).
+group("16 pipelined lookups (shuffled keys), CompactStore", () => {
+  summary(() => {
+    const store = filled(() => new CompactStore(clock)) as CompactStore;
+    const chunks: Uint8Array[] = [];
+    for (let c = 0; c + 16 <= KEYS; c += 16) {
+      const chunk = new Uint8Array(16 * 16);
+      for (let j = 0; j < 16; j++) chunk.set(hits[order[c + j]!]!, 16 * j);
+      chunks.push(chunk);
+    }
+    const at = Int32Array.from({ length: 32 }, (_, i) => 16 * (i >> 1) + (i & 1) * 16);
+    for (const prefetch of [false, true]) {
+      let c = 0;
+      bench(prefetch ? "with prefetch" : "without prefetch", () => {
+        const chunk = chunks[c]!;
+        if (prefetch) store.prefetch(chunk, at, 16);
+        for (let j = 0; j < 16; j++) do_not_optimize(store.get(chunk.subarray(16 * j, 16 * j + 16)));
+        c = c + 1 === chunks.length ? 0 : c + 1;
+      });
+    }
+  });
+});
+
 // The machine is shared and noisy: the table uses medians (p50), which preemption skews least.
 const { benchmarks } = await run();
 console.log("\n| operation | MapStore p50 | CompactStore p50 | ratio |\n|---|---|---|---|");
@@ -109,6 +133,9 @@ for (let g = 0; g < groups.length; g++) {
   const after = p50s[2 * g + 1]?.[1] ?? NaN;
   console.log(`| ${groups[g]} | ${before.toFixed(0)} ns | ${after.toFixed(0)} ns | ${(before / after).toFixed(2)}× |`);
 }
+
+const pipelined = p50s.slice(2 * groups.length);
+console.log(`\n16 pipelined lookups (shuffled): ${pipelined[0]?.[1].toFixed(0)} ns without prefetch, ${pipelined[1]?.[1].toFixed(0)} ns with`);
 
 // Growth: the longest single `set` while each store grows to 1.5 M keys (the Map rehashes all at
 // once; the compact index migrates 64 buckets per operation, its slot columns copy once per doubling).
