@@ -10,6 +10,7 @@
 // bucket change. A key is "tracked" in a per-bucket Map (share, origin) when that is not enough:
 // it has a time to live (it can vanish behind sync's back; the sweep must find it), its origin
 // differs from its bucket's default, or the store may evict keys (`trackAll`).
+import { murmur3 } from "../../common/murmur3.ts";
 import { NO_WATERMARK, type Version, type Watermark } from "./version.ts";
 
 /** 4096 buckets: 16 KiB of hashes; with a million keys a differing bucket lists ~250 keys. */
@@ -33,12 +34,12 @@ interface TombEntry {
 export type KeyVersion = Version;
 
 export function bucketOf(key: Uint8Array): number {
-  return Bun.hash.murmur32v3(key, 0) & (BUCKETS - 1);
+  return murmur3(key, 0, key.length, 0) & (BUCKETS - 1);
 }
 
 /** The key's part of its share (see DigestState.share): hashed once per write, used twice. */
 export function keyHashOf(key: Uint8Array): number {
-  return Bun.hash.murmur32v3(key, 0x5eed);
+  return murmur3(key, 0, key.length, 0x5eed);
 }
 
 export class DigestState {

@@ -4,12 +4,12 @@
 
 import { binaryStringToBytes, bytesToBinaryString } from "../../store/bytes.ts";
 import type { Keyspace, Mutation } from "../../store/keyspace.ts";
-import type { EntryView } from "../../store/types.ts";
+import type { ValueRef } from "../../store/types.ts";
 import { forEachRecord } from "./codec.ts";
 import { bucketOf, DigestState, keyHashOf, type KeyVersion } from "./digest.ts";
 import { ImplicitKeys, type ListingIndex } from "./listing.ts";
 import type { SyncRecord } from "./records.ts";
-import { coveredBy, newerWatermark, replaces, valueHash, type Watermark } from "./version.ts";
+import { coveredBy, newerWatermark, replaces, valueHash, valueHashOf, type Watermark } from "./version.ts";
 
 export interface ApplyCounts {
   applied: number;
@@ -30,6 +30,8 @@ export class Replica {
   private readonly unsubscribe: () => void;
   private readonly unsubscribeBefore: () => void;
   // The key of the write under way, read just before the store changes (Keyspace.onBeforeWrite).
+  /** where captures and rivalOf read the store's entry in place (no view, no object per read) */
+  private readonly entry: ValueRef = { bytes: new Uint8Array(0), start: 0, length: 0, writtenAt: 0, expiresAt: 0 };
   private capBucket = 0;
   private capHash = 0;
   /** NONE, IMPLICIT (capShare/capWrittenAt are its share and write time) or TRACKED */
@@ -76,7 +78,7 @@ export class Replica {
     }
     const bucket = bucketOf(key);
     if (this.captureTracked(bucket, key) || this.digest.implicit[bucket] === 0) return;
-    this.captureEntry(this.keyspace.store.get(key));
+    if (this.keyspace.read(key, this.entry)) this.captureEntry(this.entry);
   }
 
   /** Starts a capture; true when the key is tracked (nothing more to read). */
@@ -97,12 +99,13 @@ export class Replica {
     return false;
   }
 
-  /** Ends a capture of an untracked key with the store's entry for it (read just now). */
-  private captureEntry(entry: EntryView | undefined): void {
-    if (entry === undefined || this.digest.implicit[this.capBucket] === 0) return;
+  /** Ends a capture of an untracked key with the store's entry for it (read just now, in place). */
+  private captureEntry(entry: ValueRef): void {
+    if (this.digest.implicit[this.capBucket] === 0) return;
     this.capState = IMPLICIT;
     this.capWrittenAt = entry.writtenAt;
-    this.capShare = this.digest.shareOf(this.capHash, entry.writtenAt, entry.expiresAt, valueHash(entry.value), false);
+    const hash = valueHashOf(entry.bytes, entry.start, entry.start + entry.length);
+    this.capShare = this.digest.shareOf(this.capHash, entry.writtenAt, entry.expiresAt, hash, false);
   }
 
   /** The captured key as a binary string. */
@@ -229,12 +232,13 @@ export class Replica {
   private rivalOf(bucket: number, key: Uint8Array, writtenAt: number): KeyVersion | undefined {
     this.held = false;
     if (this.digest.mayHaveTombs(bucket)) return this.versionOf(bucket, bytesToBinaryString(key), key);
-    const entry = this.keyspace.store.get(key);
+    const entry = this.entry;
+    const found = this.keyspace.read(key, entry);
     // (an entry missing here but still in the digest is overwritten or forgotten by the caller)
-    if (entry === undefined || entry.writtenAt < writtenAt) {
+    if (!found || entry.writtenAt < writtenAt) {
       // Nothing local can win: the record will be written (unless it is too old to matter), and
       // the entry just read is what it replaces — capture from it, no second lookup.
-      if (!this.captureTracked(bucket, key)) this.captureEntry(entry);
+      if (!this.captureTracked(bucket, key) && found) this.captureEntry(entry);
       this.held = true;
       return undefined;
     }

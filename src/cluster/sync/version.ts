@@ -2,6 +2,8 @@
 // with a delete beating a set at the same instant and the value's hash, then its expiry, as the
 // final tie-breaks, so every node picks the same winner whatever order records arrive in.
 
+import { murmur3 } from "../../common/murmur3.ts";
+
 export interface Version {
   readonly writtenAt: number;
   readonly origin: string;
@@ -64,5 +66,12 @@ export function newerWatermark(a: Watermark, b: Watermark): boolean {
 
 /** Hash of a value for tie-breaks and digests (murmur3: fixed algorithm, same on every node). */
 export function valueHash(value: Uint8Array): number {
-  return Bun.hash.murmur32v3(value, 0x0b1) >>> 0;
+  return murmur3(value, 0, value.length, VALUE_SEED);
 }
+
+/** valueHash of bytes [start, end) of `bytes` (a value read in place: no view made). */
+export function valueHashOf(bytes: Uint8Array, start: number, end: number): number {
+  return murmur3(bytes, start, end, VALUE_SEED);
+}
+
+const VALUE_SEED = 0x0b1;
