@@ -3,7 +3,9 @@
 // checking the HMAC), on a CompactStore holding 100,000 keys, with records that are all newer
 // (the steady stream). In-process, one core; process CPU per record, alternating nothing (run the
 // base and the branch one after the other and compare).
-// Usage: taskset -c 0 bun run bench/sync-apply.ts [seconds=3] [runs=3]
+// Keys come in write order (as loadgen's sequential keys), or shuffled with SHUFFLED=1 (real
+// traffic: a peer's lookups then miss the CPU caches unless the batch's keys are prefetched).
+// Usage: [SHUFFLED=1] taskset -c 0 bun run bench/sync-apply.ts [seconds=3] [runs=3]
 
 import { cpuUsage } from "node:process";
 import { encodeBatch } from "../src/cluster/sync/codec.ts";
@@ -23,6 +25,14 @@ const keys = Array.from({ length: N }, (_, i) => enc.encode(`key:${String(i).pad
 const value = enc.encode("v".repeat(32));
 
 const keyspace = new Keyspace(new CompactStore(systemClock), systemClock);
+if (process.env.SHUFFLED) {
+  // written in key order first, so that the store's memory is in that order, then read shuffled
+  for (const key of keys) keyspace.set(key, value, 0, Date.now() - 60_000);
+  for (let i = N - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [keys[i], keys[j]] = [keys[j]!, keys[i]!];
+  }
+}
 const node = new SyncNode({ keyspace, self: () => "127.0.0.1:7002", peers: { list: () => [] }, transport: { request: async () => new Uint8Array() }, log: silentLogger, antiEntropyMs: 1e9, tombstoneTtlMs: 86_400_000 });
 
 let writtenAt = Date.now();

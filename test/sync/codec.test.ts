@@ -39,6 +39,32 @@ describe("sync batch codec", () => {
     }
   });
 
+  test("codec - forEachRecord hands each next 64 records' keys to prefetch before applying them", () => {
+    // 3,000 records: past the size of its first table of key ranges, so that it grows too
+    const many: SyncRecord[] = Array.from({ length: 3000 }, (_, i) =>
+      i % 7 === 3 ? { kind: "del", key: bytes(`key-${i}`), writtenAt: i, origin: "o" } : { kind: "put", key: bytes(`key-${i}`), value: bytes(`v${i}`), writtenAt: i, expiresAt: 0, origin: "o" },
+    );
+    const body = encodeBatch(many, true);
+    const events: string[] = [];
+    forEachRecord(
+      body,
+      (r) => events.push(`apply ${new TextDecoder().decode(r.key)}`),
+      (buf, at, count) => {
+        const keys = Array.from({ length: count }, (_, i) => new TextDecoder().decode(buf.subarray(at[2 * i]!, at[2 * i + 1]!)));
+        events.push(`prefetch ${keys.join(",")}`);
+      },
+    );
+    const expected: string[] = [];
+    for (let i = 0; i < many.length; i++) {
+      if (i % 64 === 0) expected.push(`prefetch ${many.slice(i, i + 64).map((_, j) => `key-${i + j}`).join(",")}`);
+      expected.push(`apply key-${i}`);
+    }
+    expect(events).toEqual(expected);
+    // a malformed batch reaches neither
+    expect(() => forEachRecord(body.subarray(0, body.length - 1), () => events.push("x"), () => events.push("y"))).toThrow(CodecError);
+    expect(events.length).toBe(expected.length);
+  });
+
   test("codec - records round-trip byte for byte, with the in-order flag", () => {
     const decoded = decodeBatch(encodeBatch(records, true));
     expect(decoded.inOrder).toBe(true);

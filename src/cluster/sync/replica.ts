@@ -5,7 +5,7 @@
 import { binaryStringToBytes, bytesToBinaryString } from "../../store/bytes.ts";
 import type { Keyspace, Mutation } from "../../store/keyspace.ts";
 import type { ValueRef } from "../../store/types.ts";
-import { forEachRecord } from "./codec.ts";
+import { forEachRecord, type KeyPrefetch } from "./codec.ts";
 import { bucketOf, DigestState, keyHashOf, type KeyVersion } from "./digest.ts";
 import { ImplicitKeys, type ListingIndex } from "./listing.ts";
 import type { SyncRecord } from "./records.ts";
@@ -206,13 +206,20 @@ export class Replica {
    */
   applyBatch(body: Uint8Array): ApplyCounts {
     const counts = { applied: 0, ignored: 0 };
-    forEachRecord(body, (r, inOrder) => {
-      // (a ScratchRecord has every field a SyncRecord of its kind reads; none is kept past this call)
-      if (this.applyOne(r as unknown as SyncRecord, inOrder)) counts.applied++;
-      else counts.ignored++;
-    });
+    const keyspace = this.keyspace;
+    forEachRecord(
+      body,
+      (r, inOrder) => {
+        // (a ScratchRecord has every field a SyncRecord of its kind reads; none is kept past this call)
+        if (this.applyOne(r as unknown as SyncRecord, inOrder)) counts.applied++;
+        else counts.ignored++;
+      },
+      keyspace.wantsPrefetch ? this.prefetch : undefined,
+    );
     return counts;
   }
+
+  private readonly prefetch: KeyPrefetch = (bytes, at, count) => this.keyspace.prefetch(bytes, at, count);
 
   /** Applies remote records; `inOrder` for the live stream of one origin (see `replaces`). */
   apply(records: readonly SyncRecord[], inOrder: boolean): ApplyCounts {
