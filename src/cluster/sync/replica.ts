@@ -29,9 +29,9 @@ export class Replica {
   private applying = false;
   private readonly unsubscribe: () => void;
   private readonly unsubscribeBefore: () => void;
-  // The key of the write under way, read just before the store changes (Keyspace.onBeforeWrite).
   /** where captures and rivalOf read the store's entry in place (no view, no object per read) */
   private readonly entry: ValueRef = { bytes: new Uint8Array(0), start: 0, length: 0, writtenAt: 0, expiresAt: 0 };
+  // The key of the write under way, read just before the store changes (Keyspace.onBeforeWrite).
   private capBucket = 0;
   private capHash = 0;
   /** NONE, IMPLICIT (capShare/capWrittenAt are its share and write time) or TRACKED */
