@@ -29,11 +29,16 @@ export function murmur3(bytes: Uint8Array, start: number, end: number, seed: num
     k = (k << 15) | (k >>> 17);
     h ^= Math.imul(k, 0x1b873593);
   }
-  h ^= n;
+  return fmix32(h ^ n) >>> 0;
+}
+
+/** murmur3's 32-bit finaliser: every input bit affects every output bit (a signed int32). */
+export function fmix32(x: number): number {
+  let h = x | 0;
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
-  return h >>> 0;
+  return h;
 }

@@ -4,6 +4,7 @@
 
 import { Arena, LARGE_BYTES } from "./arena.ts";
 import { copyShort } from "./bytes.ts";
+import { fmix32 } from "../common/murmur3.ts";
 import { grown, release } from "./typed-arrays.ts";
 import type { ValueRef } from "./types.ts";
 
@@ -28,12 +29,7 @@ const FIRST_ROWS = 1024;
 export function hashBytes(bytes: Uint8Array, start: number, end: number, seed: number): number {
   let h = (0x811c9dc5 ^ seed) | 0;
   for (let i = start; i < end; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return fmix32(h) >>> 0;
 }
 
 /**

@@ -10,7 +10,7 @@
 // bucket change. A key is "tracked" in a per-bucket Map (share, origin) when that is not enough:
 // it has a time to live (it can vanish behind sync's back; the sweep must find it), its origin
 // differs from its bucket's default, or the store may evict keys (`trackAll`).
-import { murmur3 } from "../../common/murmur3.ts";
+import { fmix32 as mix, murmur3 } from "../../common/murmur3.ts";
 import { NO_WATERMARK, type Version, type Watermark } from "./version.ts";
 
 /** 4096 buckets: 16 KiB of hashes; with a million keys a differing bucket lists ~250 keys. */
@@ -279,13 +279,3 @@ export class DigestState {
   }
 }
 
-/** murmur3's 32-bit finaliser: every input bit affects every output bit. */
-function mix(x: number): number {
-  let h = x | 0;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h;
-}
