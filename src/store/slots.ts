@@ -4,6 +4,7 @@
 
 import { Arena, LARGE_BYTES } from "./arena.ts";
 import { copyShort } from "./bytes.ts";
+import { FAR, fromHighByte, highByte } from "./high-byte.ts";
 import { fmix32 } from "../common/murmur3.ts";
 import { grown, release } from "./typed-arrays.ts";
 import type { ValueRef } from "./types.ts";
@@ -40,8 +41,6 @@ export function hashBytes(bytes: Uint8Array, start: number, end: number, seed: n
  */
 const STRIDE = 4;
 const TWO_32 = 0x100000000;
-const FAR = 0xff;
-const HIGH_SPAN = FAR - 1;
 const HIGH_BACK = 64;
 
 export class SlotTable {
@@ -106,18 +105,14 @@ export class SlotTable {
     const words = this.rowWords[slot >>> SEGMENT_BITS]!;
     const row = (slot & ROW_MASK) * STRIDE;
     const high = words[row + 1]! >>> 24;
-    const low = words[row + 3]!;
-    if (high === 0) return low;
-    return high === FAR ? this.farTimes.get(slot)! : (this.highBase + high - 1) * TWO_32 + low;
+    return high === FAR ? this.farTimes.get(slot)! : fromHighByte(high, this.highBase, words[row + 3]!);
   }
 
   setWrittenAt(slot: number, writtenAt: number): void {
     const words = this.rowWords[slot >>> SEGMENT_BITS]!;
     const row = (slot & ROW_MASK) * STRIDE;
     const ms = writtenAt > 0 ? Math.floor(writtenAt) : 0;
-    const top = Math.floor(ms / TWO_32);
-    let high = top === 0 ? 0 : top - this.highBase + 1;
-    if (high < 1 || high > HIGH_SPAN) high = top === 0 ? 0 : FAR;
+    const high = highByte(Math.floor(ms / TWO_32), this.highBase);
     const meta = words[row + 1]!;
     if (high === FAR) this.farTimes.set(slot, ms);
     else if (meta >>> 24 === FAR) this.farTimes.delete(slot);

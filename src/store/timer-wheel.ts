@@ -2,6 +2,7 @@
 // Stores schedule their entries by slot id, so set, reset, cancel and expiry are O(1) each and
 // nothing ever scans the keyspace. Time is injected: `advance(now)` fires whatever is due.
 
+import { FAR, fromHighByte, highByte } from "./high-byte.ts";
 import { grown } from "./typed-arrays.ts";
 
 /**
@@ -27,10 +28,9 @@ const TWO_32 = 0x100000000;
 /**
  * `dueHigh` holds bits 32 and up of a due time in one byte: 0 for 0, else 1 + (high - base) up
  * to 254, where base is the construction time's high bits, so due times up to ≈ 34 years after
- * it fit. ASIDE: kept whole in a Map (a later, earlier, negative or fractional time).
+ * it fit (high-byte.ts). ASIDE: kept whole in a Map (a later, earlier, negative or fractional time).
  */
-const ASIDE = 0xff;
-const HIGH_SPAN = ASIDE - 1;
+const ASIDE = FAR;
 
 export class TimerWheel {
   /** tick most recently processed */
@@ -75,8 +75,7 @@ export class TimerWheel {
   /** The due time `id` was last scheduled for, in ms (kept while it is filed, and after). */
   dueOf(id: number): number {
     const high = this.dueHigh[id]!;
-    if (high === 0) return this.dueLow[id]!;
-    return high === ASIDE ? this.dueAside.get(id)! : (this.highBase + high - 1) * TWO_32 + this.dueLow[id]!;
+    return high === ASIDE ? this.dueAside.get(id)! : fromHighByte(high, this.highBase, this.dueLow[id]!);
   }
 
   cancel(id: number): void {
@@ -212,11 +211,10 @@ export class TimerWheel {
   }
 
   private setDue(id: number, dueMs: number): void {
-    const high = Math.floor(dueMs / TWO_32);
-    const stored = high === 0 ? 0 : high - this.highBase + 1;
-    if (Number.isInteger(dueMs) && high >= 0 && stored >= 0 && stored <= HIGH_SPAN && (stored > 0 || high === 0)) {
+    const high = Number.isInteger(dueMs) && dueMs >= 0 ? highByte(Math.floor(dueMs / TWO_32), this.highBase) : ASIDE;
+    if (high !== ASIDE) {
       if (this.dueHigh[id] === ASIDE) this.dueAside.delete(id);
-      this.dueHigh[id] = stored;
+      this.dueHigh[id] = high;
       this.dueLow[id] = dueMs >>> 0;
     } else {
       this.dueHigh[id] = ASIDE;
