@@ -57,7 +57,7 @@ export class Keyspace {
     return this.store.wantsPrefetch === true;
   }
 
-  /** A hint that these keys are looked up next (see Store.prefetch). */
+  /** A hint that these keys are looked up next (see Store.prefetch); fewer than two are ignored. */
   prefetch(buf: Uint8Array, at: Int32Array, count: number): void {
     if (count > 1) this.store.prefetch?.(buf, at, count);
   }

@@ -1,6 +1,6 @@
-// The compact store's per-entry records: one 16-byte row ("slot") per key. Slot ids never move while a key lives, so the hash index, the
-// timer table, SCAN cursors and eviction samples all refer to entries by a plain integer. Key
-// and value bytes live together in one arena block.
+// The compact store's per-entry records: one 16-byte row ("slot") per key. Slot ids never move
+// while a key lives, so the hash index, the timer table, SCAN cursors and eviction samples all
+// refer to entries by a plain integer. Key and value bytes live together in one arena block.
 
 import { Arena, LARGE_BYTES } from "./arena.ts";
 import { copyShort } from "./bytes.ts";

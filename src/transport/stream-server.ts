@@ -195,8 +195,7 @@ const LOOKAHEAD_MIN_BYTES = 32;
  */
 export function prefetchChunk(engine: Engine, chunk: Uint8Array, find: (buf: Uint8Array, from: number, at: Int32Array) => number): void {
   if (chunk.length < LOOKAHEAD_MIN_BYTES || !engine.wantsPrefetch) return;
-  const count = find(chunk, 0, lookahead);
-  if (count > 1) engine.prefetch(chunk, lookahead, count);
+  engine.prefetch(chunk, lookahead, find(chunk, 0, lookahead)); // (fewer than two keys: nothing to overlap, ignored)
 }
 
 /** The socket handlers both stream servers share; `open` (banner, parser) is each protocol's own. */

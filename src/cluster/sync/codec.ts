@@ -5,6 +5,7 @@
 // records u32 | records × (kind u8, origin u16, writtenAt f64,
 //   put: expiresAt f64, keyLen u32, key, valueLen u32, value | del: keyLen u32, key | flush: —)
 
+import { grown } from "../../store/typed-arrays.ts";
 import type { SyncRecord } from "./records.ts";
 
 const MAGIC = [0x4f, 0x57, 0x53, 0x31]; // "OWS1"
@@ -203,12 +204,7 @@ export type KeyPrefetch = (bytes: Uint8Array, at: Int32Array, count: number) => 
 /** Records whose keys `forEachRecord` prefetches at a time, just before applying them. */
 const PREFETCH_GROUP = 64;
 /** Where `forEachRecord` notes each record's key range (grown for larger batches, then kept). */
-let keyRanges: Int32Array = new Int32Array(2 * 1024);
-const grownRanges = (ranges: Int32Array): Int32Array => {
-  const bigger = new Int32Array(ranges.length * 2);
-  bigger.set(ranges);
-  return bigger;
-};
+let keyRanges = new Int32Array(2 * 1024);
 
 /**
  * Checks a whole batch, then calls `fn` for each record with one reused object whose key and
@@ -226,7 +222,7 @@ export function forEachRecord(bytes: Uint8Array, fn: (record: ScratchRecord, inO
     bytes,
     prefetch &&
       ((_kind, _origin, _writtenAt, _expiresAt, keyAt, keyEnd) => {
-        if (2 * count + 2 > keyRanges.length) keyRanges = grownRanges(keyRanges);
+        if (2 * count + 2 > keyRanges.length) keyRanges = grown(keyRanges, keyRanges.length * 2);
         keyRanges[2 * count] = keyAt;
         keyRanges[2 * count + 1] = keyEnd;
         count++;

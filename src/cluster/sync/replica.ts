@@ -384,10 +384,7 @@ export class Replica {
     implicitKeys.prune();
     const unindexed: number[] = [];
     for (const bucket of buckets) {
-      for (const k of [...digest.liveKeys(bucket), ...digest.tombKeys(bucket)]) {
-        const v = this.versionOf(bucket, k, binaryStringToBytes(k));
-        if (v) out.set(k, v);
-      }
+      this.listKeys(bucket, [...digest.liveKeys(bucket), ...digest.tombKeys(bucket)], out);
       if (digest.implicit[bucket] === 0) continue;
       const index = implicitKeys.indexFor(bucket);
       if (index === undefined) {
@@ -395,17 +392,17 @@ export class Replica {
         continue;
       }
       // keys set since the index was made are missed: harmless, the next round lists them
-      for (const k of index.keys.get(bucket) ?? []) {
-        const v = this.versionOf(bucket, k, binaryStringToBytes(k));
-        if (v) out.set(k, v);
-      }
+      this.listKeys(bucket, index.keys.get(bucket) ?? [], out);
     }
     if (unindexed.length === 0) return;
-    for (const [bucket, keys] of implicitKeys.scan(unindexed)) {
-      for (const k of keys) {
-        const v = this.versionOf(bucket, k, binaryStringToBytes(k));
-        if (v) out.set(k, v);
-      }
+    for (const [bucket, keys] of implicitKeys.scan(unindexed)) this.listKeys(bucket, keys, out);
+  }
+
+  /** The versions of these keys of a bucket (binary strings) that this node holds, into `out`. */
+  private listKeys(bucket: number, keys: readonly string[], out: Map<string, KeyVersion>): void {
+    for (const k of keys) {
+      const v = this.versionOf(bucket, k, binaryStringToBytes(k));
+      if (v) out.set(k, v);
     }
   }
 
