@@ -56,9 +56,9 @@ export class CompactStore implements Store {
   private readonly loadKeys: Uint8Array[] = [];
   private readonly loadValues: Uint8Array[] = [];
   private loadHashes = new Uint32Array(64);
-  /** where `load`'s early probes and `prefetch`'s loads leave their answers, so that they are not optimised away */
+  /** where `load`'s early probes and `prefetch`'s loads leave their answers (not optimised away) */
   private probes = 0;
-  /** `prefetch`'s stages: hashes, then key addresses; slots */
+  /** `prefetch`'s stages: the keys' hashes, then their blocks' addresses; their slot ids */
   private readonly warmWords = new Uint32Array(PREFETCH_KEYS);
   private readonly warmSlots = new Int32Array(PREFETCH_KEYS);
 
