@@ -7,7 +7,7 @@ import type { Keyspace } from "../../store/keyspace.ts";
 import { antiEntropyRound, type RoundResult } from "./anti-entropy.ts";
 import { Outbox } from "./outbox.ts";
 import { DEFAULT_LINK_LIMITS, PeerLink, type LinkLimits } from "./peer-link.ts";
-import type { SyncRecord } from "./records.ts";
+import type { RecordSink } from "./records.ts";
 import { Replica } from "./replica.ts";
 import { SyncResponder } from "./serve.ts";
 import { peerKey, realTimers, type PeerTransport, type SyncPeers, type Timers } from "./types.ts";
@@ -88,7 +88,7 @@ export class SyncNode {
 
   constructor(private readonly options: SyncNodeOptions) {
     this.timers = options.timers ?? realTimers;
-    this.replica = new Replica(options.keyspace, options.self, options.tombstoneTtlMs, (r) => this.send(r), options.evicts ?? false);
+    this.replica = new Replica(options.keyspace, options.self, options.tombstoneTtlMs, this.sink, options.evicts ?? false);
     this.responder = new SyncResponder(this.replica);
   }
 
@@ -115,11 +115,27 @@ export class SyncNode {
     this.replica.close();
   }
 
-  /** A local write: encoded once into the outbox (its byte views die after this call). */
-  private send(record: SyncRecord): void {
+  /** Local writes: each encoded once into the outbox (its byte views die after the call). */
+  private readonly sink: RecordSink = {
+    put: (key, value, writtenAt, expiresAt) => {
+      if (this.linkList.length === 0) return;
+      this.outbox.put(key, value, writtenAt, expiresAt);
+      this.appended();
+    },
+    del: (key, writtenAt) => {
+      if (this.linkList.length === 0) return;
+      this.outbox.del(key, writtenAt);
+      this.appended();
+    },
+    flush: (writtenAt) => {
+      if (this.linkList.length === 0) return;
+      this.outbox.flush(writtenAt);
+      this.appended();
+    },
+  };
+
+  private appended(): void {
     const links = this.linkList;
-    if (links.length === 0) return;
-    this.outbox.append(record);
     for (let i = 0; i < links.length; i++) links[i]!.appended();
   }
 

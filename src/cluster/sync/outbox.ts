@@ -41,29 +41,48 @@ export class Outbox {
 
   /** Encodes a record (origin index 0: the stream carries only this node's writes). */
   append(r: SyncRecord): void {
-    const need = 11 + (r.kind === "put" ? 16 + r.key.length + r.value.length : r.kind === "del" ? 4 + r.key.length : 0);
-    this.ensure(need);
+    if (r.kind === "put") this.put(r.key, r.value, r.writtenAt, r.expiresAt);
+    else if (r.kind === "del") this.del(r.key, r.writtenAt);
+    else this.flush(r.writtenAt);
+  }
+
+  put(key: Uint8Array, value: Uint8Array, writtenAt: number, expiresAt: number): void {
+    const at = this.head(KIND.put, writtenAt, 16 + key.length + value.length);
     const v = this.view;
-    let at = this.used;
-    this.buf[at] = KIND[r.kind];
-    v.setUint16(at + 1, 0, true);
-    v.setFloat64(at + 3, r.writtenAt, true);
-    at += 11;
-    if (r.kind === "put") {
-      v.setFloat64(at, r.expiresAt, true);
-      v.setUint32(at + 8, r.key.length, true);
-      copyInto(this.buf, r.key, at + 12);
-      at += 12 + r.key.length;
-      v.setUint32(at, r.value.length, true);
-      copyInto(this.buf, r.value, at + 4);
-      at += 4 + r.value.length;
-    } else if (r.kind === "del") {
-      v.setUint32(at, r.key.length, true);
-      copyInto(this.buf, r.key, at + 4);
-      at += 4 + r.key.length;
-    }
-    this.used = at;
-    this.starts.push(this.base + at);
+    v.setFloat64(at, expiresAt, true);
+    v.setUint32(at + 8, key.length, true);
+    copyInto(this.buf, key, at + 12);
+    const next = at + 12 + key.length;
+    v.setUint32(next, value.length, true);
+    copyInto(this.buf, value, next + 4);
+    this.close(next + 4 + value.length);
+  }
+
+  del(key: Uint8Array, writtenAt: number): void {
+    const at = this.head(KIND.del, writtenAt, 4 + key.length);
+    this.view.setUint32(at, key.length, true);
+    copyInto(this.buf, key, at + 4);
+    this.close(at + 4 + key.length);
+  }
+
+  flush(writtenAt: number): void {
+    this.close(this.head(KIND.flush, writtenAt, 0));
+  }
+
+  /** Makes room for a record with `body` bytes after its header, writes the header; → body start. */
+  private head(kind: number, writtenAt: number, body: number): number {
+    this.ensure(11 + body);
+    const at = this.used;
+    this.buf[at] = kind;
+    this.view.setUint16(at + 1, 0, true);
+    this.view.setFloat64(at + 3, writtenAt, true);
+    return at + 11;
+  }
+
+  /** Ends the record being written at `end`. */
+  private close(end: number): void {
+    this.used = end;
+    this.starts.push(this.base + end);
   }
 
   /** Bytes of records [from, to). */

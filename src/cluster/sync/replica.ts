@@ -8,13 +8,16 @@ import type { ValueRef } from "../../store/types.ts";
 import { forEachRecord, type KeyPrefetch } from "./codec.ts";
 import { bucketOf, DigestState, keyHashOf, type KeyVersion } from "./digest.ts";
 import { ImplicitKeys, type ListingIndex } from "./listing.ts";
-import type { SyncRecord } from "./records.ts";
+import type { RecordSink, SyncRecord } from "./records.ts";
 import { coveredBy, newerWatermark, replaces, valueHash, valueHashOf, type Watermark } from "./version.ts";
 
 export interface ApplyCounts {
   applied: number;
   ignored: number;
 }
+
+/** A Version the replica fills in place for each write: the digest reads it and keeps none. */
+type ScratchVersion = { -readonly [K in keyof KeyVersion]: KeyVersion[K] };
 
 /** What the key of the write under way held just before it (see `capture`). */
 const NONE = 0;
@@ -42,13 +45,15 @@ export class Replica {
   private capK: string | undefined = undefined;
   /** the next write's capture is done already (applyOne, from its own lookup) */
   private held = false;
+  /** the version of the write under way (onLocal, applyRecord): one object, refilled per write */
+  private readonly version: ScratchVersion = { writtenAt: 0, expiresAt: 0, origin: "", tomb: false, valueHash: 0 };
 
   constructor(
     readonly keyspace: Keyspace,
     private readonly self: () => string,
     private readonly tombstoneTtlMs: number,
-    /** receives every record of a local write, in write order; its byte views die after the call */
-    private readonly emit: (record: SyncRecord) => void,
+    /** receives every local write, in write order; its byte views die after the call */
+    private readonly sink: RecordSink,
     /** the store may evict keys without a TTL (MaxMemory): track every key in the digest's Maps */
     trackAll = false,
   ) {
@@ -161,26 +166,31 @@ export class Replica {
     const origin = this.self();
     if (m.type === "flush") {
       this.digest.flush({ at: m.writtenAt, origin });
-      this.emit({ kind: "flush", writtenAt: m.writtenAt, origin });
+      this.sink.flush(m.writtenAt);
       return;
     }
     if (m.type === "delete") {
       this.dropCaptured(m.key);
       this.digest.setTomb(this.capBucket, this.capKey(m.key), m.key, m.writtenAt, origin);
-      this.emit({ kind: "del", key: m.key, writtenAt: m.writtenAt, origin });
+      this.sink.del(m.key, m.writtenAt);
       return;
     }
     // An expire changes the version but carries no value: the record takes the stored one.
     const value = m.type === "set" ? m.value : this.keyspace.store.get(m.key)?.value;
     if (value === undefined) return;
-    this.placeCaptured(m.key, {
-      writtenAt: m.writtenAt,
-      expiresAt: m.expiresAt,
-      origin,
-      tomb: false,
-      valueHash: valueHash(value),
-    });
-    this.emit({ kind: "put", key: m.key, value, writtenAt: m.writtenAt, expiresAt: m.expiresAt, origin });
+    this.placeCaptured(m.key, this.versionFor(m.writtenAt, m.expiresAt, origin, value));
+    this.sink.put(m.key, value, m.writtenAt, m.expiresAt);
+  }
+
+  /** The scratch version, filled for a live write. */
+  private versionFor(writtenAt: number, expiresAt: number, origin: string, value: Uint8Array): KeyVersion {
+    const v = this.version;
+    v.writtenAt = writtenAt;
+    v.expiresAt = expiresAt;
+    v.origin = origin;
+    v.tomb = false;
+    v.valueHash = valueHash(value);
+    return v;
   }
 
   /** The version this node holds for a key, or undefined (never seen, expired or GC'd). */
@@ -264,27 +274,29 @@ export class Replica {
     if (r.kind === "flush") return this.applyFlush({ at: r.writtenAt, origin: r.origin });
     if (coveredBy(this.digest.watermark, r.writtenAt, r.origin)) return false;
     const local = this.rivalOf(bucketOf(r.key), r.key, r.writtenAt);
-    const now = this.keyspace.now();
     // Each write below runs `capture` first (Keyspace.onBeforeWrite), unless rivalOf captured
     // already (`held`): cap* describe the old state.
     if (r.kind === "del") {
-      if (r.writtenAt + this.tombstoneTtlMs <= now) return false;
+      if (r.writtenAt + this.tombstoneTtlMs <= this.keyspace.now()) return false;
       if (!replaces({ writtenAt: r.writtenAt, origin: r.origin, tomb: true, valueHash: 0, expiresAt: 0 }, local, inOrder)) return false;
       this.write(() => this.keyspace.delete(r.key, r.writtenAt));
       this.dropCaptured(r.key);
       this.digest.setTomb(this.capBucket, this.capKey(r.key), r.key, r.writtenAt, r.origin);
       return true;
     }
-    const version = { writtenAt: r.writtenAt, expiresAt: r.expiresAt, origin: r.origin, tomb: false, valueHash: valueHash(r.value) };
+    const version = this.versionFor(r.writtenAt, r.expiresAt, r.origin, r.value);
     if (!replaces(version, local, inOrder)) return false;
-    if (r.expiresAt !== 0 && r.expiresAt <= now) {
-      // The newer write has already expired: the key is gone, and an older value must not stay.
-      this.write(() => this.keyspace.delete(r.key, r.writtenAt));
-      this.dropCaptured(r.key);
-      const k = this.capKey(r.key);
-      if (r.writtenAt + this.tombstoneTtlMs > now) this.digest.setTomb(this.capBucket, k, r.key, r.writtenAt, r.origin);
-      else this.digest.forget(this.capBucket, k);
-      return true;
+    if (r.expiresAt !== 0) {
+      const now = this.keyspace.now();
+      if (r.expiresAt <= now) {
+        // The newer write has already expired: the key is gone, and an older value must not stay.
+        this.write(() => this.keyspace.delete(r.key, r.writtenAt));
+        this.dropCaptured(r.key);
+        const k = this.capKey(r.key);
+        if (r.writtenAt + this.tombstoneTtlMs > now) this.digest.setTomb(this.capBucket, k, r.key, r.writtenAt, r.origin);
+        else this.digest.forget(this.capBucket, k);
+        return true;
+      }
     }
     // `write` without its closure: this is the path of nearly every applied record
     this.applying = true;
