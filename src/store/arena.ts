@@ -167,7 +167,7 @@ export class Arena {
     this.pendingCount = 0;
   }
 
-  /** Files the blocks freed since the last reclaim into their free lists. */
+  /** Files the blocks freed since the last reclaim on their free stacks. */
   private reclaim(): void {
     this.reclaimQueued = false;
     if (this.holds > 0) return; // unhold() queues the reclaim again
