@@ -4,7 +4,9 @@
 # alternating runs, medians. The peers take real batches over HTTP and apply them.
 # The machine is shared, so besides ops/s it reports ops per CPU-second of the server under
 # test (from /proc/PID/stat), which other processes on the core do not distort.
-# Usage: [WARMUP_SECS=5] bash bench/sync-throughput.sh [seconds=5] [runs=3] [pipeline=1]
+# LONE=1 adds a third node with sync on and no peers (its gossip list holds only itself): what the
+# digest upkeep alone costs a write, apart from streaming it to peers.
+# Usage: [WARMUP_SECS=5] [LONE=1] bash bench/sync-throughput.sh [seconds=5] [runs=3] [pipeline=1]
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 SECS=${1:-5}; RUNS=${2:-3}; PIPE=${3:-1}
@@ -32,6 +34,10 @@ P1_TCP=$(free_port); P1_HTTP=$(free_port); P2_TCP=$(free_port); P2_HTTP=$(free_p
 ALL=("127.0.0.1:$S_HTTP" "127.0.0.1:$P1_HTTP" "127.0.0.1:$P2_HTTP")
 for d in sync p1 p2; do gossip "$WORK/$d/db" "${ALL[@]}"; done
 start_owl "$PLAIN" 0; PLAIN_PID=$OWL_PID
+if [ -n "${LONE:-}" ]; then
+  L_TCP=$(free_port); L_HTTP=$(free_port); gossip "$WORK/lone/db" "127.0.0.1:$L_HTTP"
+  start_sync_node 0 0 "$L_TCP" "$L_HTTP" "$WORK/lone"; LONE_PID=$NODE_PID
+fi
 start_sync_node 0 0 "$S_TCP" "$S_HTTP" "$WORK/sync" "${SYNC_PROF:-}"; SYNC_PID=$NODE_PID
 # The peers share core 1 with the load tool (PEER_NICE=19 keeps them from slowing it, but then
 # they fall behind at full load, the sync node drops their backlog and anti-entropy repairs them,
@@ -62,13 +68,15 @@ if [ "$WARM" != 0 ]; then
   warm=(--proto owl --skip-banner --get-ratio 0 --keys 100000 --conns 50 --pipeline "$PIPE" --seconds "$WARM" --warmup 0)
   taskset -c 1 "$LG" --port "$PLAIN" "${warm[@]}" >/dev/null
   taskset -c 1 "$LG" --port "$S_TCP" "${warm[@]}" >/dev/null
+  if [ -n "${LONE:-}" ]; then taskset -c 1 "$LG" --port "$L_TCP" "${warm[@]}" >/dev/null; fi
   sleep 1 # the peers catch up with the warm-up's stream
 fi
 sent_before=$(sent_total)
-p=(); s=(); pc=(); sc=(); pp=(); sp=()
+p=(); s=(); pc=(); sc=(); pp=(); sp=(); l=(); lc=()
 peer_ticks=0
 for r in $(seq "$RUNS"); do
   read -r a b c <<<"$(run "$PLAIN" "$PLAIN_PID")"; p+=("$a"); pc+=("$b"); pp+=("$c")
+  if [ -n "${LONE:-}" ]; then read -r a b c <<<"$(run "$L_TCP" "$LONE_PID")"; l+=("$a"); lc+=("$b"); fi
   before=$(( $(cpu_ticks "$P1_PID") + $(cpu_ticks "$P2_PID") ))
   read -r a b c <<<"$(run "$S_TCP" "$SYNC_PID")"; s+=("$a"); sc+=("$b"); sp+=("$c")
   peer_ticks=$(( peer_ticks + $(cpu_ticks "$P1_PID") + $(cpu_ticks "$P2_PID") - before ))
@@ -76,6 +84,10 @@ done
 P=$(median "${p[@]}"); S=$(median "${s[@]}"); PC=$(median "${pc[@]}"); SC=$(median "${sc[@]}")
 echo "pipeline $PIPE: set without sync ${P} ops/s (p99 $(median "${pp[@]}") us), with sync to 2 peers ${S} ops/s (p99 $(median "${sp[@]}") us), sync/plain = $(ratio "$S" "$P")  [runs: plain ${p[*]} | sync ${s[*]}]"
 echo "server CPU efficiency: without sync ${PC} sets per CPU-second, with sync ${SC}, sync/plain = $(ratio "$SC" "$PC")  [runs: plain ${pc[*]} | sync ${sc[*]}]"
+if [ -n "${LONE:-}" ]; then
+  L=$(median "${l[@]}"); LC=$(median "${lc[@]}")
+  echo "sync on, no peers: ${L} ops/s = $(ratio "$L" "$P") of plain, ${LC} sets per CPU-second = $(ratio "$LC" "$PC")  [runs: ${l[*]} | ${lc[*]}]"
+fi
 status=$(curl -s "http://127.0.0.1:$S_HTTP/sync/status")
 echo "sync node after the runs: $(echo "$status" | grep -Eo '"(keys|queueDepth|dropped|sent|batches)":[0-9]+' | tr '\n' ' ')"
 for h in "$P1_HTTP" "$P2_HTTP"; do echo "peer $h keys: $(curl -s "http://127.0.0.1:$h/sync/status" | grep -Eo '"keys":[0-9]+' | head -1)"; done
