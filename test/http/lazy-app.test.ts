@@ -13,7 +13,7 @@ import { silentLogger } from "../../src/log/logger.ts";
 import { Keyspace } from "../../src/store/keyspace.ts";
 import { MapStore } from "../../src/store/map-store.ts";
 import { systemClock } from "../../src/store/types.ts";
-import { startHttpServer, type HttpServer, type PluginSource } from "../../src/transport/http/server.ts";
+import { startHttpServer, type DirectPost, type HttpServer, type PluginSource } from "../../src/transport/http/server.ts";
 import { getData, PASSWORD, postForm, tokenFor } from "./http-helpers.ts";
 
 const servers: HttpServer[] = [];
@@ -21,7 +21,7 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((server) => server.stop()));
 });
 
-function start(plugins: PluginSource[], overrides: Partial<Config> = {}) {
+function start(plugins: PluginSource[], overrides: Partial<Config> = {}, directPosts?: Record<string, DirectPost>) {
   const config = { ...defaults(), Host: "127.0.0.1", Httpport: 0, Pass: PASSWORD, ...overrides } as Config;
   const keyspace = new Keyspace(new MapStore(systemClock), systemClock);
   const tokens = new TokenService({ secret: new TextEncoder().encode("a-test-secret-of-thirty-two-bytes!"), lifetimeSeconds: 0, clock: systemClock });
@@ -31,7 +31,7 @@ function start(plugins: PluginSource[], overrides: Partial<Config> = {}) {
     limits: { maxKeyBytes: config.MaxKeyBytes, maxValueBytes: config.MaxValueBytes },
     auth: new PasswordAuthenticator(PASSWORD, tokens, new AttemptThrottle(systemClock), silentLogger),
   });
-  const server = startHttpServer({ engine, config, log: silentLogger, tokens, plugins });
+  const server = startHttpServer({ engine, config, log: silentLogger, tokens, plugins, directPosts });
   servers.push(server);
   return { server, keyspace, base: server.url };
 }
@@ -95,5 +95,40 @@ test("lazy app - with CORS every request goes through the app", async () => {
   const response = await fetch(`${base}/data/?cmd=ping`, { headers: { origin: "http://example.test" } });
   expect(response.status).toBe(200);
   expect(response.headers.get("access-control-allow-origin")).toBe("*");
+  expect(server.appLoaded).toBe(true);
+});
+
+test("direct POST routes - answered without the app, with the client's IP; bodies over the limit are a 413, chunked or not", async () => {
+  const seen: { size: number; ip: string | undefined }[] = [];
+  const echo: DirectPost = async (request, ip) => {
+    const body = new Uint8Array(await request.arrayBuffer());
+    seen.push({ size: body.length, ip });
+    return new Response(`got ${body.length}`);
+  };
+  const { server, base } = start([], { MaxValueBytes: 1024 }, { "/direct": echo });
+  const small = await fetch(`${base}/direct`, { method: "POST", body: new Uint8Array(100) });
+  expect([small.status, await small.text()]).toEqual([200, "got 100"]);
+  // a chunked body (no Content-Length) within the limit is read and handed on
+  const chunked = (size: number) =>
+    new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let sent = 0; sent < size; sent += 1000) controller.enqueue(new Uint8Array(Math.min(1000, size - sent)));
+        controller.close();
+      },
+    });
+  const streamed = await fetch(`${base}/direct`, { method: "POST", body: chunked(5000) });
+  expect([streamed.status, await streamed.text()]).toEqual([200, "got 5000"]);
+  const limit = 1024 + 64 * 1024;
+  const tooBig = await fetch(`${base}/direct`, { method: "POST", body: new Uint8Array(limit + 1) });
+  expect(tooBig.status).toBe(413);
+  const tooBigChunked = await fetch(`${base}/direct`, { method: "POST", body: chunked(limit + 1000) });
+  expect(tooBigChunked.status).toBe(413);
+  expect(seen).toEqual([
+    { size: 100, ip: "127.0.0.1" },
+    { size: 5000, ip: "127.0.0.1" },
+  ]);
+  expect(server.appLoaded).toBe(false);
+  // other methods on the path are not the direct route's: the app answers them (404)
+  expect((await fetch(`${base}/direct`)).status).toBe(404);
   expect(server.appLoaded).toBe(true);
 });

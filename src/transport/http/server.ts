@@ -21,8 +21,13 @@ export const DOCS_PATH = "/swagger";
 /** A route plugin, or what builds it when the app is first needed (a dynamic import, say). */
 export type PluginSource = AnyElysia | (() => AnyElysia | Promise<AnyElysia>);
 
+/** A POST route answered without Elysia (sync's peer endpoints), given the client's IP address. */
+export type DirectPost = (request: Request, ip: string | undefined) => Promise<Response>;
+
 export interface HttpServerDeps extends Omit<HttpDeps, "plugins"> {
   readonly plugins: readonly PluginSource[];
+  /** POST routes by path that skip Elysia; their bodies are size-checked like every other */
+  readonly directPosts?: Readonly<Record<string, DirectPost>>;
 }
 
 export function maxBodyBytes(config: Pick<Config, "MaxValueBytes">): number {
@@ -115,7 +120,17 @@ export function startHttpServer(deps: HttpServerDeps): HttpServer {
   // The socket address is looked up only by commands that use it (writes, pass).
   const addressOf = (request: Request): string => socketAddress(request, server);
   const fastGet = (request: Request, srv: Server<undefined>): Response | Promise<Response> => answerQuery(data, request, addressOf) ?? fetch(request, srv);
-  const routes = config.Cors ? undefined : { "/data/": { GET: fastGet }, "/data": { GET: fastGet } };
+  // Direct POST routes: the body limit as in `fetch` (Content-Length, else read within the limit).
+  const direct = (post: DirectPost) => (request: Request, srv: Server<undefined>): Response | Promise<Response> => {
+    const ip = srv.requestIP(request)?.address;
+    const length = request.headers.get("content-length");
+    if (length !== null) return Number(length) > limit ? tooLarge() : post(request, ip);
+    if (request.body === null) return post(request, ip);
+    return readLimited(request, limit).then((body) => (body === undefined ? tooLarge() : post(new Request(request, { body }), ip)));
+  };
+  const routes: Record<string, Partial<Record<"GET" | "POST", (request: Request, srv: Server<undefined>) => Response | Promise<Response>>>> = {};
+  if (!config.Cors) routes["/data/"] = routes["/data"] = { GET: fastGet };
+  for (const [path, post] of Object.entries(deps.directPosts ?? {})) routes[path] = { POST: direct(post) };
 
   let server: Server<undefined>;
   try {
