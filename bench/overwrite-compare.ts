@@ -6,6 +6,7 @@
 // nanoseconds per set. The tree loaded first tends to come out ahead: run both orders.
 
 import { resolve } from "node:path";
+import { sideBySide } from "./side-by-side.ts";
 
 const roots = (process.argv.length > 2 ? process.argv.slice(2) : ["."]).map((r) => resolve(r));
 const enc = new TextEncoder();
@@ -29,22 +30,8 @@ for (const root of roots) {
   for (let i = 0; i < N; i++) store.set(keys[i]!, value, 0, 1);
   stores.push([root, store]);
 }
-const results = new Map<string, number[]>();
-for (let round = 0; round < 12; round++) {
-  for (const [name, store] of stores) {
-    let n = 0;
-    const t0 = performance.now();
-    while (performance.now() - t0 < 250) {
-      for (let i = 0; i < 1000; i++, n++) store.set(keys[order[n % N]!]!, value, 0, 2);
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    const list = results.get(name) ?? [];
-    list.push(((performance.now() - t0) * 1e6) / n);
-    results.set(name, list);
-  }
-}
-for (const [name, list] of results) {
-  list.sort((a, b) => a - b);
-  console.log(`${name.padEnd(24)} overwrite median ${list[list.length >> 1]!.toFixed(0)} ns/set, best ${list[0]!.toFixed(0)}`);
-}
+await sideBySide(
+  stores.map(([name, store]) => [name, (n: number) => store.set(keys[order[n % N]!]!, value, 0, 2)]),
+  { rounds: 12, ms: 250, perTurn: 1000, unit: "overwrite" },
+);
 process.exit(0);

@@ -8,6 +8,7 @@
 // ~5 % ahead: run both orders. NOPLAIN=1 skips the plain store.
 
 import { resolve } from "node:path";
+import { sideBySide } from "./side-by-side.ts";
 
 const roots = (process.argv.length > 2 ? process.argv.slice(2) : ["."]).map((r) => resolve(r));
 const enc = new TextEncoder();
@@ -43,23 +44,8 @@ for (const root of roots) {
   variants.push([`${root} sync, no peers`, synced([])], [`${root} sync, 2 peers`, synced(["127.0.0.1:7731", "127.0.0.1:7741"])]);
 }
 
-const results = new Map<string, number[]>();
-const rounds = Number(process.env.ROUNDS ?? 10);
-for (let round = 0; round < rounds; round++) {
-  for (const [name, keyspace] of variants) {
-    let n = 0;
-    const t0 = performance.now();
-    while (performance.now() - t0 < 300) {
-      for (let i = 0; i < 500; i++, n++) keyspace.set(keys[n % N]!, value);
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    const list = results.get(name) ?? [];
-    list.push(((performance.now() - t0) * 1e6) / n);
-    results.set(name, list);
-  }
-}
-for (const [name, list] of results) {
-  list.sort((a, b) => a - b);
-  console.log(`${name.padEnd(48)} median ${list[list.length >> 1]!.toFixed(0)} ns/set, best ${list[0]!.toFixed(0)}`);
-}
+await sideBySide(
+  variants.map(([name, keyspace]) => [name, (n: number) => keyspace.set(keys[n % N]!, value)]),
+  { rounds: Number(process.env.ROUNDS ?? 10), ms: 300, perTurn: 500, unit: "set" },
+);
 process.exit(0);

@@ -1,6 +1,7 @@
 // Where the compact store keeps key and value bytes: 1 MiB ArrayBuffer pages carved into blocks of
 // fixed size classes (free blocks are reused by their class, newest first), and a block of its own
-// for anything larger than LARGE_BYTES. A block is addressed by one uint32, so the store's tables stay small.
+// for anything larger than LARGE_BYTES. A block is addressed by one uint32, so the store's tables
+// stay small.
 
 import { StoreLimitError } from "./errors.ts";
 import { grown } from "./typed-arrays.ts";
