@@ -10,7 +10,7 @@ import { DEFAULT_RESP_LIMITS, firstArguments, RespParser, type RespLimits, type 
 import { protocolErrorLine, writeRespReply } from "../protocol/resp-reply.ts";
 import { fromUtf8 } from "../store/bytes.ts";
 import { MAX_BACKLOG_BYTES, ReplyPipe } from "./reply-pipe.ts";
-import { prefetchChunk, streamPump, sharedHandlers, trackConnections, type StreamConnection, type StreamInput, type StreamServer } from "./stream-server.ts";
+import { isIdle, prefetchChunk, streamPump, sharedHandlers, trackConnections, type StreamConnection, type StreamInput, type StreamServer } from "./stream-server.ts";
 
 export interface RespServerOptions {
   readonly engine: Engine;
@@ -95,13 +95,14 @@ export function startRespServer(options: RespServerOptions): StreamServer {
             return parser.push(chunk, sink);
           },
           hold: (chunk) => parser.hold(chunk),
+          find: firstArguments,
           resume: () => parser.resume(sink),
         };
-        c = { parser, pipe: new ReplyPipe(), session, input, awaiting: false, paused: false };
+        c = { parser, pipe: new ReplyPipe(), session, input, awaiting: false, paused: false, queued: 0 };
         socket.data = c;
       },
       ...sharedHandlers(stream, tracked),
     },
   });
-  return tracked.server(listener, (socket) => socket.data?.pipe.idle ?? true);
+  return tracked.server(listener, (socket) => isIdle(socket.data));
 }
