@@ -88,6 +88,34 @@ describe("owl TCP server", () => {
     client.close();
   });
 
+  test("turns - 50 clients sending one request at a time over 40,000 keys (the look-ahead across clients is on) each get their own replies", async () => {
+    const loader = await OwlClient.connect(node.tcpPort);
+    const keys = 40_000;
+    let batch = "";
+    for (let i = 0; i < keys; i++) batch += `set turn${i} v${i}\n`;
+    loader.write(batch);
+    for (let i = 0; i < keys; i++) await loader.reply();
+    loader.close();
+    const clients = await Promise.all(Array.from({ length: 50 }, () => OwlClient.connect(node.tcpPort)));
+    for (let round = 0; round < 20; round++) {
+      await Promise.all(
+        clients.map(async (c, n) => {
+          const i = (round * 50 + n * 797) % keys;
+          if (n % 5 === 0) {
+            c.write(`get turn-missing${i}\n`);
+            expect((await c.reply()).Status).toBe(404);
+          } else {
+            c.write(`get turn${i}\n`);
+            const reply = await c.reply();
+            expect(reply.Key).toBe(`turn${i}`);
+            expect(reply.Data).toBe(`v${i}`);
+          }
+        }),
+      );
+    }
+    for (const c of clients) c.close();
+  }, 30_000);
+
   test("backpressure - a client that stops reading does not stall others, and gets every reply later", async () => {
     const setter = await OwlClient.connect(node.tcpPort);
     await setter.call(`set slowbig ${"s".repeat(MiB)}`);

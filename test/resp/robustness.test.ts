@@ -152,6 +152,61 @@ describe("big values and backpressure", () => {
   }, 60_000);
 });
 
+describe("one turn of the event loop, many clients", () => {
+  // Input read in one turn runs at its end, every connection's together, after a look-ahead over
+  // the first key of each (on once the store holds 32Ki keys or more).
+  test("turns - 50 clients sending one request at a time each get their own replies, in order", async () => {
+    const setup = await RawClient.connect(node.respPort);
+    const keys = 40_000;
+    const load: Uint8Array[] = [];
+    for (let i = 0; i < keys; i++) load.push(encodeCommand(["SET", `turn:${i}`, `value-${i}`]));
+    await setup.send(joinAll(load));
+    for (let i = 0; i < keys; i++) await setup.readReplyBytes();
+    setup.close();
+
+    const long = "k".repeat(100); // longer than the look-ahead copies: still answered
+    const clients = await Promise.all(Array.from({ length: 50 }, () => RawClient.connect(node.respPort)));
+    for (let round = 0; round < 40; round++) {
+      await Promise.all(
+        clients.map(async (c, n) => {
+          const i = (round * 50 + n * 797) % keys;
+          const own = `turn-own:${n}`; // written on even rounds, read back on odd ones
+          const [request, want]: [string[], string] =
+            n % 10 === 0 ? (round % 2 === 0 ? [["SET", own, `r${round}`], "+OK\r\n"] : [["GET", own], `$${`r${round - 1}`.length}\r\nr${round - 1}\r\n`])
+            : n % 10 === 1 ? [["GET", `turn-missing:${i}`], "$-1\r\n"]
+            : n % 10 === 2 ? [["PING"], "+PONG\r\n"]
+            : n % 10 === 3 ? [["GET", long], "$-1\r\n"]
+            : [["GET", `turn:${i}`], `$${`value-${i}`.length}\r\nvalue-${i}\r\n`];
+          await c.send(encodeCommand(request));
+          expect(await c.readReply()).toBe(want);
+        }),
+      );
+    }
+    for (const c of clients) c.close();
+  }, 30_000);
+
+  test("turns - megabytes of pipelined requests in one write (several reads of one socket in a turn) are answered in order", async () => {
+    const c = await RawClient.connect(node.respPort);
+    const value = "x".repeat(200);
+    const parts: Uint8Array[] = [];
+    const n = 12_000; // ~3 MB of requests
+    for (let i = 0; i < n; i++) parts.push(encodeCommand(["SET", `burst:${i}`, `${i}:${value}`]), encodeCommand(["GET", `burst:${i}`]));
+    await c.send(joinAll(parts));
+    for (let i = 0; i < n; i++) {
+      expect(await c.readReply()).toBe("+OK\r\n");
+      const v = `${i}:${value}`;
+      expect(await c.readReply()).toBe(`$${v.length}\r\n${v}\r\n`);
+    }
+    c.close();
+  }, 30_000);
+});
+
+function joinAll(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  parts.reduce((at, p) => (out.set(p, at), at + p.length), 0);
+  return out;
+}
+
 describe("authentication", () => {
   test("AUTH - commands before AUTH get -NOAUTH; a wrong password -WRONGPASS; then it works", async () => {
     expect(guarded.banner).toMatch(/resp\s+127\.0\.0\.1:\d+\s+\(AUTH required\)/);
