@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The ceiling of a Bun.listen server under the same load tool: redis-server GET, a bare Bun.listen
-# answering constant replies (bench/bare-stream-server.ts) and owlcache, side by side in one run,
+# answering constant replies (bench/bare-stream-server.ts, per turn of the event loop as owlcache
+# does; PER_TURN=0 for the callback-at-a-time floor of earlier runs) and owlcache, side by side in one run,
 # for the RESP and the owl protocol, pipeline 1 and 16 (50 connections, medians of RUNS runs).
 # Also prints the load tool's own CPU use: at pipeline 1 the tool, not the server, can be the limit.
 # Usage: [RUNS=3] LOADGEN=… bash bench/floor.sh [seconds=5]
@@ -11,8 +12,8 @@ LG=$(loadgen_bin)
 RPORT=$(free_port); OPORT=$(free_port); ORESP=$(free_port); FRESP=$(free_port); FOWL=$(free_port)
 start_redis "$RPORT"
 start_owl "$OPORT" "$ORESP"
-PORT=$FRESP PROTO=resp taskset -c 0 bun "$ROOT/bench/bare-stream-server.ts" >/dev/null & PIDS+=($!); wait_port "$FRESP"
-PORT=$FOWL PROTO=owl taskset -c 0 bun "$ROOT/bench/bare-stream-server.ts" >/dev/null & PIDS+=($!); wait_port "$FOWL"
+PORT=$FRESP PROTO=resp PER_TURN=${PER_TURN:-1} taskset -c 0 bun "$ROOT/bench/bare-stream-server.ts" >/dev/null & PIDS+=($!); wait_port "$FRESP"
+PORT=$FOWL PROTO=owl PER_TURN=${PER_TURN:-1} taskset -c 0 bun "$ROOT/bench/bare-stream-server.ts" >/dev/null & PIDS+=($!); wait_port "$FOWL"
 common=(--keys 100000 --conns 50 --seconds "$SECS" --warmup 1)
 taskset -c 1 "$LG" --proto resp --port "$RPORT" --preload "${common[@]}" --requests 1 >/dev/null
 taskset -c 1 "$LG" --proto resp --port "$ORESP" --preload "${common[@]}" --requests 1 >/dev/null
