@@ -2,7 +2,9 @@
 // the load tools on CPU 1. Preloads 100k keys in each, then runs redis-benchmark and loadgen
 // (GET and SET, pipeline 1 and 16, 50 connections), alternating servers, and prints medians of
 // ops/s and of the owlcache/redis ratio of each back-to-back pair, plus each server's own CPU
-// time per request (read from /proc), which other tenants of a shared machine disturb less.
+// time per request (read from /proc), which other tenants of a shared machine disturb less, and
+// how busy each server was (its CPU time over the run's wall time: a server well below 1.0 was
+// waiting for the tool, as both are with redis-benchmark at pipeline 1).
 //
 //   bun bench/resp-vs-redis.ts [--runs 3] [--seconds 3]
 
@@ -63,7 +65,8 @@ function preloadPipe(): Uint8Array {
 }
 
 type Workload = { tool: "redis-benchmark" | "loadgen"; op: "get" | "set"; pipeline: number };
-type Sample = { opsPerSec: number; cpuUsPerOp: number };
+/** busy: the server's CPU time over the run's wall time (below ~0.95 the tool, not the server, was the limit) */
+type Sample = { opsPerSec: number; cpuUsPerOp: number; busy: number };
 
 /** CPU time (user + system) a process has used, in µs. */
 async function cpuMicros(pid: number): Promise<number> {
@@ -73,6 +76,7 @@ async function cpuMicros(pid: number): Promise<number> {
 
 async function measure(port: number, pid: number, w: Workload): Promise<Sample> {
   const before = await cpuMicros(pid);
+  const started = performance.now();
   let ops: number;
   let opsPerSec: number;
   if (w.tool === "redis-benchmark") {
@@ -91,7 +95,8 @@ async function measure(port: number, pid: number, w: Workload): Promise<Sample> 
     ops = Number(/ops=(\d+)/.exec(out)?.[1]);
     opsPerSec = Number(/ops_per_sec=([\d.]+)/.exec(out)?.[1]);
   }
-  return { opsPerSec, cpuUsPerOp: ((await cpuMicros(pid)) - before) / ops };
+  const cpu = (await cpuMicros(pid)) - before;
+  return { opsPerSec, cpuUsPerOp: cpu / ops, busy: cpu / ((performance.now() - started) * 1000) };
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -129,13 +134,13 @@ try {
       console.error(`run ${run + 1} ${w.tool} ${w.op} -P ${w.pipeline}: redis ${a.opsPerSec.toFixed(0)}/s ${a.cpuUsPerOp.toFixed(2)}µs, owl ${b.opsPerSec.toFixed(0)}/s ${b.cpuUsPerOp.toFixed(2)}µs`);
     }
   }
-  console.log(`| tool | command | -P | redis-server ops/s | owlcache ops/s | owlcache/redis (median of pairs) | CPU µs/op redis | CPU µs/op owlcache | redis/owlcache CPU efficiency |`);
-  console.log(`|---|---|---|---|---|---|---|---|---|`);
+  console.log(`| tool | command | -P | redis-server ops/s | owlcache ops/s | owlcache/redis (median of pairs) | CPU µs/op redis | CPU µs/op owlcache | redis/owlcache CPU efficiency | server busy redis / owlcache |`);
+  console.log(`|---|---|---|---|---|---|---|---|---|---|`);
   for (const w of workloads) {
     const r = results.get(w)!;
     const ratio = median(r.owl.map((o, i) => o.opsPerSec / r.redis[i]!.opsPerSec));
     const [ca, cb] = [median(r.redis.map((s) => s.cpuUsPerOp)), median(r.owl.map((s) => s.cpuUsPerOp))];
-    console.log(`| ${w.tool} | ${w.op.toUpperCase()} | ${w.pipeline} | ${median(r.redis.map((s) => s.opsPerSec)).toFixed(0)} | ${median(r.owl.map((s) => s.opsPerSec)).toFixed(0)} | ${ratio.toFixed(2)}× | ${ca.toFixed(2)} | ${cb.toFixed(2)} | ${(ca / cb).toFixed(2)}× |`);
+    console.log(`| ${w.tool} | ${w.op.toUpperCase()} | ${w.pipeline} | ${median(r.redis.map((s) => s.opsPerSec)).toFixed(0)} | ${median(r.owl.map((s) => s.opsPerSec)).toFixed(0)} | ${ratio.toFixed(2)}× | ${ca.toFixed(2)} | ${cb.toFixed(2)} | ${(ca / cb).toFixed(2)}× | ${median(r.redis.map((s) => s.busy)).toFixed(2)} / ${median(r.owl.map((s) => s.busy)).toFixed(2)} |`);
   }
 } finally {
   redis.kill("SIGKILL");
