@@ -44,27 +44,34 @@ function batch(): Uint8Array {
   return encodeBatch(records, true);
 }
 
-function run(): number {
+/** The next turn of the event loop: the store reuses freed blocks only from then on, as between two requests. */
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+async function run(): Promise<number> {
   let n = 0;
   let cpu = 0;
   const end = performance.now() + SECONDS * 1000;
   while (performance.now() < end) {
     const bodies = Array.from({ length: 50 }, batch); // (encoding is the sender's cost: not counted)
-    const c0 = cpuUsage();
     for (const body of bodies) {
+      // One batch per turn, as a peer gets them (one request each), so that the blocks of
+      // overwritten values are reused as in a server rather than piling up until the run ends
+      // (measured: no difference in the figure, 0.53 → 0.52 µs, but it is the server's pattern).
+      await nextTurn();
+      const c0 = cpuUsage();
       node.responder.answer("/sync/batch", body);
+      const c = cpuUsage(c0);
+      cpu += c.user + c.system;
       n += BATCH;
     }
-    const c = cpuUsage(c0);
-    cpu += c.user + c.system;
   }
   return cpu / n;
 }
 
-run(); // warm-up, and every key present
+await run(); // warm-up, and every key present
 const results: number[] = [];
 for (let r = 0; r < RUNS; r++) {
-  results.push(run());
+  results.push(await run());
   console.log(`run ${r + 1}: ${results[r]!.toFixed(2)} µs CPU per applied record (decode + apply)`);
 }
 results.sort((a, b) => a - b);
