@@ -155,7 +155,7 @@ export function streamPump<C extends StreamConnection>(engine: Engine) {
   // queued chunks are prefetched together so that their cache misses overlap, every
   // connection's requests run in one stretch of JavaScript rather than each between two system
   // calls that evict the processor's caches, one group commit covers every reply, and then the
-  // replies leave. With 50 clients at pipeline 1 this cut the server's CPU per GET by ~15–20 %
+  // replies leave. With 50 clients at pipeline 1 this cut the server's CPU per GET by 13–18 %
   // (bench/README.md, fifth session).
   let turnSockets: Socket<C>[] = [];
   let turnConns: C[] = [];
