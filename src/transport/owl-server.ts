@@ -10,7 +10,7 @@ import { writeEnvelope } from "../protocol/envelope.ts";
 import { BANNER, commandEnd, LineFramer, lineFirstArguments, splitArgs, type LineSink } from "../protocol/owl-text.ts";
 import { asciiLower, fromUtf8 } from "../store/bytes.ts";
 import { MAX_BACKLOG_BYTES, ReplyPipe } from "./reply-pipe.ts";
-import { isIdle, prefetchChunk, streamPump, sharedHandlers, trackConnections, type StreamConnection, type StreamInput, type StreamServer } from "./stream-server.ts";
+import { prefetchChunk, streamPump, sharedHandlers, trackConnections, type StreamConnection, type StreamInput, type StreamServer } from "./stream-server.ts";
 import { copyBytes } from "../store/bytes.ts";
 
 export interface OwlServerOptions {
@@ -119,5 +119,5 @@ export function startOwlServer(options: OwlServerOptions): StreamServer {
     },
   });
   hostJson = JSON.stringify(`${options.responseHost}:${listener.port}`);
-  return tracked.server(listener, (socket) => isIdle(socket.data));
+  return tracked.server(listener);
 }

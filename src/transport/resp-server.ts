@@ -10,7 +10,7 @@ import { DEFAULT_RESP_LIMITS, firstArguments, RespParser, type RespLimits, type 
 import { protocolErrorLine, writeRespReply } from "../protocol/resp-reply.ts";
 import { fromUtf8 } from "../store/bytes.ts";
 import { MAX_BACKLOG_BYTES, ReplyPipe } from "./reply-pipe.ts";
-import { isIdle, prefetchChunk, streamPump, sharedHandlers, trackConnections, type StreamConnection, type StreamInput, type StreamServer } from "./stream-server.ts";
+import { prefetchChunk, streamPump, sharedHandlers, trackConnections, type StreamConnection, type StreamInput, type StreamServer } from "./stream-server.ts";
 
 export interface RespServerOptions {
   readonly engine: Engine;
@@ -104,5 +104,5 @@ export function startRespServer(options: RespServerOptions): StreamServer {
       ...sharedHandlers(stream, tracked),
     },
   });
-  return tracked.server(listener, (socket) => isIdle(socket.data));
+  return tracked.server(listener);
 }

@@ -13,7 +13,7 @@ export interface StreamServer {
   stop(graceMs?: number): Promise<void>;
 }
 
-export function trackConnections<T>() {
+export function trackConnections<T extends StreamConnection>() {
   const open = new Set<Socket<T>>();
   let onDrained: (() => void) | undefined;
   return {
@@ -27,7 +27,7 @@ export function trackConnections<T>() {
     drained(_socket: Socket<T>): void {
       onDrained?.();
     },
-    server(listener: TCPSocketListener<T>, isIdle: (socket: Socket<T>) => boolean): StreamServer {
+    server(listener: TCPSocketListener<T>): StreamServer {
       return {
         port: listener.port,
         get connections() {
@@ -38,7 +38,7 @@ export function trackConnections<T>() {
           const deadline = Date.now() + graceMs;
           await new Promise<void>((resolve) => {
             const check = (): void => {
-              for (const socket of open) if (isIdle(socket)) socket.end();
+              for (const socket of open) if (isIdle(socket.data)) socket.end();
               if (open.size === 0 || Date.now() >= deadline) {
                 onDrained = undefined;
                 resolve();
@@ -51,7 +51,11 @@ export function trackConnections<T>() {
               if (open.size === 0 || Date.now() >= deadline) clearInterval(timer);
             }, 20);
           });
-          for (const socket of open) socket.terminate();
+          for (const socket of open) {
+            // the grace is over: input still queued for this turn must not run after the stop
+            if (socket.data) socket.data.session.closing = true;
+            socket.terminate();
+          }
           listener.stop(true);
         },
       };
@@ -84,9 +88,9 @@ export interface StreamConnection {
   queued: number;
 }
 
-/** Whether a connection owes nothing: no input waiting to run, no reply waiting to leave. */
+/** Whether a connection owes nothing: no input waiting to run, no reply pending or waiting to leave. */
 export function isIdle(c: StreamConnection | undefined): boolean {
-  return c === undefined || (c.queued === 0 && c.pipe.idle);
+  return c === undefined || (c.queued === 0 && !c.awaiting && c.pipe.idle);
 }
 
 /**
@@ -166,6 +170,8 @@ export function streamPump<C extends StreamConnection>(engine: Engine) {
   /** per place: what running its input gave (true: keep reading), or null when it failed */
   const turnMore: (boolean | null)[] = [];
 
+  // (Parsers and the engine answer bad input with errors. An exception here is a bug: it ends
+  // the connections it touched and is reported, but the server and the other connections go on.)
   const runTurn = (): void => {
     const sockets = turnSockets;
     const conns = turnConns;
@@ -176,26 +182,60 @@ export function streamPump<C extends StreamConnection>(engine: Engine) {
     turnChunks = [];
     turnLater = null;
     const n = sockets.length;
-    if (n > 1 && engine.wantsPrefetch) prefetchFirstKeys(engine, conns, chunks);
+    // First, so that nothing below can leave a connection with a place in a finished turn.
+    for (let i = 0; i < n; i++) conns[i]!.queued = 0;
+    if (n > 1 && engine.wantsPrefetch) {
+      try {
+        prefetchFirstKeys(engine, conns, chunks);
+      } catch (error) {
+        reportBug(error); // only a hint: the turn goes on without it, no connection is closed
+      }
+    }
     for (let i = 0; i < n; i++) turnMore[i] = runInput(sockets[i]!, conns[i]!, chunks[i]!, later?.get(i));
-    engine.beforeReply();
-    for (let i = 0; i < n; i++) if (turnMore[i] !== null) settle(sockets[i]!, conns[i]!, turnMore[i]!, true);
+    try {
+      engine.beforeReply();
+    } catch (error) {
+      // The group commit failed: no reply of this turn may say that its writes are kept.
+      reportBug(error);
+      for (let i = 0; i < n; i++) end(sockets[i]!, conns[i]!);
+      return;
+    }
+    for (let i = 0; i < n; i++) {
+      if (turnMore[i] === null) continue;
+      try {
+        settle(sockets[i]!, conns[i]!, turnMore[i]!, true);
+      } catch (error) {
+        reportBug(error);
+        end(sockets[i]!, conns[i]!);
+      }
+    }
   };
 
-  /** Runs a connection's input of this turn; a failure ends that connection, not the others. */
+  /** Runs a connection's input of this turn: whether to keep reading, or null when nothing is to be settled. */
   const runInput = (socket: Socket<C>, c: C, chunk: Uint8Array, later: Uint8Array[] | undefined): boolean | null => {
-    c.queued = 0;
+    // Since the chunk was queued, held input resumed earlier in this turn (by a drain or an
+    // asynchronous reply) may have closed the session (QUIT, a protocol error), started an
+    // asynchronous reply or filled the backlog: the chunk then fares as if it arrived now.
+    if (c.session.closing) return null;
+    if (c.awaiting || c.paused) {
+      c.input.hold(chunk);
+      if (later) for (const next of later) c.input.hold(next);
+      return null;
+    }
     try {
       let more = c.input.push(chunk);
       if (later) for (const next of later) more = more ? c.input.push(next) : (c.input.hold(next), false);
       return more;
     } catch (error) {
-      // (parsers and the engine answer bad input with errors; this is a bug, kept to one client)
-      console.error("owlcache: closing a connection after an internal error:", error);
-      c.session.closing = true;
-      socket.terminate();
+      reportBug(error);
+      end(socket, c);
       return null;
     }
+  };
+
+  const end = (socket: Socket<C>, c: C): void => {
+    c.session.closing = true;
+    socket.terminate();
   };
 
   return {
@@ -266,6 +306,10 @@ const LOOKAHEAD_MIN_BYTES = 32;
 export function prefetchChunk(engine: Engine, chunk: Uint8Array, find: (buf: Uint8Array, from: number, at: Int32Array) => number): void {
   if (chunk.length < LOOKAHEAD_MIN_BYTES || !engine.wantsPrefetch) return;
   engine.prefetch(chunk, lookahead, find(chunk, 0, lookahead)); // (fewer than two keys: nothing to overlap, ignored)
+}
+
+function reportBug(error: unknown): void {
+  console.error("owlcache: internal error in the stream pump (the connections it touched are closed):", error);
 }
 
 /** Most bytes of a key `prefetchFirstKeys` copies (longer ones are left out). */

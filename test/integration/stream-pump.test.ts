@@ -1,6 +1,8 @@
-// The connection pump both stream servers share, driven through a real socket with a small line
-// protocol of its own: input runs at the end of the turn, and a failure inside one connection's
-// input (a bug: parsers and the engine answer bad input with errors) ends that connection only.
+// The connection pump both stream servers share, driven through real sockets with a small line
+// protocol of its own ("quit" closes, "boom" throws, "slow" waits for an asynchronous reply,
+// anything else is echoed). The listener below hands chunks to the pump as the test arranges
+// them, so that several land in one turn of the event loop, and can change a connection's state
+// between the moment a chunk is queued and the end of the turn, when it runs.
 import { afterAll, expect, spyOn, test } from "bun:test";
 import type { Socket } from "bun";
 import { Engine } from "../../src/commands/engine.ts";
@@ -16,39 +18,71 @@ const clock = new ManualClock();
 const engine = new Engine({ table: commandTable, db: new Keyspace(new MapStore(clock), clock), limits: { maxKeyBytes: 64, maxValueBytes: 1024 }, auth: testAuthenticator() });
 const stream = streamPump<StreamConnection>(engine);
 const tracked = trackConnections<StreamConnection>();
+const handlers = sharedHandlers(stream, tracked);
 const decoder = new TextDecoder();
+const encoder = new TextEncoder();
+
+/** How the listener hands the next chunks it gets to the pump (set by each test). */
+let deliver: (socket: Socket<StreamConnection>, chunk: Uint8Array) => void = (socket, chunk) => handlers.data(socket, chunk);
+
+function connection(socket: Socket<StreamConnection>): StreamConnection {
+  const pipe = new ReplyPipe();
+  const held: Uint8Array[] = [];
+  const c: StreamConnection = {
+    pipe,
+    session: { dialect: "owl", transport: "tcp", client: "127.0.0.1", canRead: true, canWrite: true },
+    input: {
+      push(chunk) {
+        const lines = decoder.decode(chunk).split("\n").filter(Boolean);
+        for (let i = 0; i < lines.length; i++) {
+          const line = lines[i]!;
+          if (line === "boom") throw new Error("a bug in the input");
+          if (line === "quit") {
+            pipe.out.text("bye\n");
+            c.session.closing = true;
+            return false; // as the real parsers' sinks do: nothing after it in the chunk runs
+          } else if (line === "slow") {
+            stream.awaitReply(socket, Bun.sleep(30), () => pipe.out.text("slow done\n"));
+            // as the real parsers do: the rest waits, held
+            if (i + 1 < lines.length) held.push(encoder.encode(lines.slice(i + 1).join("\n") + "\n"));
+            return false;
+          } else pipe.out.text(`echo ${line}\n`);
+        }
+        return !c.session.closing;
+      },
+      hold(chunk) {
+        held.push(chunk.slice());
+      },
+      resume() {
+        const rest = held.splice(0);
+        let more = true;
+        for (const chunk of rest) more = more ? this.push(chunk) : (held.push(chunk), false);
+        return more;
+      },
+      find: () => 0,
+    },
+    awaiting: false,
+    paused: false,
+    queued: 0,
+  };
+  return c;
+}
 
 const listener = Bun.listen<StreamConnection>({
   hostname: "127.0.0.1",
   port: 0,
   socket: {
+    ...handlers,
     open(socket) {
       tracked.add(socket);
-      const pipe = new ReplyPipe();
-      socket.data = {
-        pipe,
-        session: { dialect: "owl", transport: "tcp", client: "127.0.0.1", canRead: true, canWrite: true },
-        input: {
-          push(chunk) {
-            for (const line of decoder.decode(chunk).split("\n").filter(Boolean)) {
-              if (line === "boom") throw new Error("a bug in the input");
-              pipe.out.text(`echo ${line}\n`);
-            }
-            return true;
-          },
-          hold() {},
-          resume: () => true,
-          find: () => 0,
-        },
-        awaiting: false,
-        paused: false,
-        queued: 0,
-      };
+      socket.data = connection(socket);
     },
-    ...sharedHandlers(stream, tracked),
+    data(socket, chunk) {
+      deliver(socket, chunk);
+    },
   },
 });
-const server = tracked.server(listener, () => true);
+const server = tracked.server(listener);
 
 afterAll(() => server.stop(0));
 
@@ -67,24 +101,36 @@ async function client() {
       },
     },
   });
+  /** Waits (up to 5 s) until `done`. */
   const until = async (done: () => boolean) => {
-    for (let i = 0; i < 200 && !done(); i++) await Bun.sleep(5);
+    const deadline = Date.now() + 5000;
+    while (!done() && Date.now() < deadline) await Bun.sleep(5);
   };
   return { socket, until, text: () => text, closed: () => closed };
 }
 
-test("stream pump - an exception in one connection's input closes that connection, reports it, and spares the others", async () => {
+test("stream pump - an exception in one connection's input closes that connection, reports it, and spares the others of the same turn", async () => {
   const errors = spyOn(console, "error").mockImplementation(() => {});
   try {
+    // Both chunks reach the pump in one callback: one turn.
+    const waiting: [Socket<StreamConnection>, Uint8Array][] = [];
+    deliver = (socket, chunk) => {
+      waiting.push([socket, chunk]);
+      if (waiting.length === 2) for (const [s, c] of waiting.splice(0)) handlers.data(s, c);
+    };
     const good = await client();
     const bad = await client();
     good.socket.write("one\n");
+    await Bun.sleep(20);
     bad.socket.write("boom\n");
     await bad.until(bad.closed);
+    await good.until(() => good.text() !== "");
     expect(bad.closed()).toBe(true);
     expect(bad.text()).toBe("");
+    expect(good.text()).toBe("echo one\n");
     expect(errors).toHaveBeenCalledTimes(1);
     expect(String(errors.mock.calls[0]?.[1])).toContain("a bug in the input");
+    deliver = (socket, chunk) => handlers.data(socket, chunk);
     good.socket.write("two\n");
     await good.until(() => good.text().includes("two"));
     expect(good.text()).toBe("echo one\necho two\n");
@@ -92,5 +138,73 @@ test("stream pump - an exception in one connection's input closes that connectio
     good.socket.end();
   } finally {
     errors.mockRestore();
+    deliver = (socket, chunk) => handlers.data(socket, chunk);
   }
+});
+
+test("stream pump - chunks of one connection in one turn run in order, and nothing after a quit runs", async () => {
+  // Each line reaches the pump as a chunk of its own, all in one callback.
+  deliver = (socket, chunk) => {
+    for (const line of decoder.decode(chunk).split(/(?<=\n)/)) handlers.data(socket, encoder.encode(line));
+  };
+  try {
+    const c = await client();
+    c.socket.write("a\nb\nc\n");
+    await c.until(() => c.text().includes("echo c"));
+    expect(c.text()).toBe("echo a\necho b\necho c\n");
+    c.socket.write("d\nquit\nafter\n");
+    await c.until(c.closed);
+    expect(c.text()).toBe("echo a\necho b\necho c\necho d\nbye\n");
+    expect(c.closed()).toBe(true);
+  } finally {
+    deliver = (socket, chunk) => handlers.data(socket, chunk);
+  }
+});
+
+test("stream pump - a chunk queued before its connection started waiting for an asynchronous reply runs after that reply", async () => {
+  // The state changes after the chunk is queued and before the turn runs it, as when held input
+  // resumed earlier in the same turn starts an asynchronous reply.
+  deliver = (socket, chunk) => {
+    handlers.data(socket, chunk);
+    if (decoder.decode(chunk) === "later\n") stream.awaitReply(socket, Bun.sleep(30), () => socket.data.pipe.out.text("async done\n"));
+  };
+  try {
+    const c = await client();
+    c.socket.write("later\n");
+    await c.until(() => c.text().includes("echo later"));
+    expect(c.text()).toBe("async done\necho later\n");
+    c.socket.write("slow\nnext\n");
+    await c.until(() => c.text().includes("echo next"));
+    expect(c.text()).toBe("async done\necho later\nslow done\necho next\n");
+    c.socket.end();
+  } finally {
+    deliver = (socket, chunk) => handlers.data(socket, chunk);
+  }
+});
+
+test("stream pump - a connection queued when its session closes runs nothing more", async () => {
+  deliver = (socket, chunk) => {
+    handlers.data(socket, chunk);
+    socket.data.session.closing = true; // as a QUIT resumed earlier in the turn would
+  };
+  try {
+    const c = await client();
+    c.socket.write("never\n");
+    await Bun.sleep(50);
+    expect(c.text()).toBe("");
+    c.socket.end();
+  } finally {
+    deliver = (socket, chunk) => handlers.data(socket, chunk);
+  }
+});
+
+// (last: it stops the server)
+test("stream pump - a graceful stop waits for a pending asynchronous reply before closing", async () => {
+  const c = await client();
+  c.socket.write("slow\n");
+  await Bun.sleep(5); // the chunk has run: its reply is pending, the pipe is empty
+  await server.stop(2000);
+  await c.until(c.closed);
+  expect(c.text()).toBe("slow done\n");
+  expect(c.closed()).toBe(true);
 });
