@@ -22,8 +22,20 @@ const handlers = sharedHandlers(stream, tracked);
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 
-/** How the listener hands the next chunks it gets to the pump (set by each test). */
-let deliver: (socket: Socket<StreamConnection>, chunk: Uint8Array) => void = (socket, chunk) => handlers.data(socket, chunk);
+type Delivery = (socket: Socket<StreamConnection>, chunk: Uint8Array) => void;
+const direct: Delivery = (socket, chunk) => handlers.data(socket, chunk);
+/** How the listener hands the chunks it gets to the pump. */
+let deliver: Delivery = direct;
+
+/** Runs `body` with the listener delivering chunks as `how` says. */
+async function delivering(how: Delivery, body: () => Promise<void>): Promise<void> {
+  deliver = how;
+  try {
+    await body();
+  } finally {
+    deliver = direct;
+  }
+}
 
 function connection(socket: Socket<StreamConnection>): StreamConnection {
   const pipe = new ReplyPipe();
@@ -111,26 +123,27 @@ async function client() {
 
 test("stream pump - an exception in one connection's input closes that connection, reports it, and spares the others of the same turn", async () => {
   const errors = spyOn(console, "error").mockImplementation(() => {});
+  // Both chunks reach the pump in one callback: one turn.
+  const waiting: [Socket<StreamConnection>, Uint8Array][] = [];
+  const inPairs: Delivery = (socket, chunk) => {
+    waiting.push([socket, chunk]);
+    if (waiting.length === 2) for (const [s, c] of waiting.splice(0)) handlers.data(s, c);
+  };
   try {
-    // Both chunks reach the pump in one callback: one turn.
-    const waiting: [Socket<StreamConnection>, Uint8Array][] = [];
-    deliver = (socket, chunk) => {
-      waiting.push([socket, chunk]);
-      if (waiting.length === 2) for (const [s, c] of waiting.splice(0)) handlers.data(s, c);
-    };
     const good = await client();
     const bad = await client();
-    good.socket.write("one\n");
-    await Bun.sleep(20);
-    bad.socket.write("boom\n");
-    await bad.until(bad.closed);
-    await good.until(() => good.text() !== "");
+    await delivering(inPairs, async () => {
+      good.socket.write("one\n");
+      await Bun.sleep(20); // held until bad's chunk arrives
+      bad.socket.write("boom\n");
+      await bad.until(bad.closed);
+      await good.until(() => good.text() !== "");
+    });
     expect(bad.closed()).toBe(true);
     expect(bad.text()).toBe("");
     expect(good.text()).toBe("echo one\n");
     expect(errors).toHaveBeenCalledTimes(1);
     expect(String(errors.mock.calls[0]?.[1])).toContain("a bug in the input");
-    deliver = (socket, chunk) => handlers.data(socket, chunk);
     good.socket.write("two\n");
     await good.until(() => good.text().includes("two"));
     expect(good.text()).toBe("echo one\necho two\n");
@@ -138,64 +151,63 @@ test("stream pump - an exception in one connection's input closes that connectio
     good.socket.end();
   } finally {
     errors.mockRestore();
-    deliver = (socket, chunk) => handlers.data(socket, chunk);
   }
 });
 
 test("stream pump - chunks of one connection in one turn run in order, and nothing after a quit runs", async () => {
   // Each line reaches the pump as a chunk of its own, all in one callback.
-  deliver = (socket, chunk) => {
-    for (const line of decoder.decode(chunk).split(/(?<=\n)/)) handlers.data(socket, encoder.encode(line));
-  };
-  try {
-    const c = await client();
-    c.socket.write("a\nb\nc\n");
-    await c.until(() => c.text().includes("echo c"));
-    expect(c.text()).toBe("echo a\necho b\necho c\n");
-    c.socket.write("d\nquit\nafter\n");
-    await c.until(c.closed);
-    expect(c.text()).toBe("echo a\necho b\necho c\necho d\nbye\n");
-    expect(c.closed()).toBe(true);
-  } finally {
-    deliver = (socket, chunk) => handlers.data(socket, chunk);
-  }
+  await delivering(
+    (socket, chunk) => {
+      for (const line of decoder.decode(chunk).split(/(?<=\n)/)) handlers.data(socket, encoder.encode(line));
+    },
+    async () => {
+      const c = await client();
+      c.socket.write("a\nb\nc\n");
+      await c.until(() => c.text().includes("echo c"));
+      expect(c.text()).toBe("echo a\necho b\necho c\n");
+      c.socket.write("d\nquit\nafter\n");
+      await c.until(c.closed);
+      expect(c.text()).toBe("echo a\necho b\necho c\necho d\nbye\n");
+      expect(c.closed()).toBe(true);
+    },
+  );
 });
 
 test("stream pump - a chunk queued before its connection started waiting for an asynchronous reply runs after that reply", async () => {
   // The state changes after the chunk is queued and before the turn runs it, as when held input
   // resumed earlier in the same turn starts an asynchronous reply.
-  deliver = (socket, chunk) => {
-    handlers.data(socket, chunk);
-    if (decoder.decode(chunk) === "later\n") stream.awaitReply(socket, Bun.sleep(30), () => socket.data.pipe.out.text("async done\n"));
-  };
-  try {
-    const c = await client();
-    c.socket.write("later\n");
-    await c.until(() => c.text().includes("echo later"));
-    expect(c.text()).toBe("async done\necho later\n");
-    c.socket.write("slow\nnext\n");
-    await c.until(() => c.text().includes("echo next"));
-    expect(c.text()).toBe("async done\necho later\nslow done\necho next\n");
-    c.socket.end();
-  } finally {
-    deliver = (socket, chunk) => handlers.data(socket, chunk);
-  }
+  await delivering(
+    (socket, chunk) => {
+      handlers.data(socket, chunk);
+      if (decoder.decode(chunk) === "later\n") stream.awaitReply(socket, Bun.sleep(30), () => socket.data.pipe.out.text("async done\n"));
+    },
+    async () => {
+      const c = await client();
+      c.socket.write("later\n");
+      await c.until(() => c.text().includes("echo later"));
+      expect(c.text()).toBe("async done\necho later\n");
+      c.socket.write("slow\nnext\n");
+      await c.until(() => c.text().includes("echo next"));
+      expect(c.text()).toBe("async done\necho later\nslow done\necho next\n");
+      c.socket.end();
+    },
+  );
 });
 
 test("stream pump - a connection queued when its session closes runs nothing more", async () => {
-  deliver = (socket, chunk) => {
-    handlers.data(socket, chunk);
-    socket.data.session.closing = true; // as a QUIT resumed earlier in the turn would
-  };
-  try {
-    const c = await client();
-    c.socket.write("never\n");
-    await Bun.sleep(50);
-    expect(c.text()).toBe("");
-    c.socket.end();
-  } finally {
-    deliver = (socket, chunk) => handlers.data(socket, chunk);
-  }
+  await delivering(
+    (socket, chunk) => {
+      handlers.data(socket, chunk);
+      socket.data.session.closing = true; // as a QUIT resumed earlier in the turn would
+    },
+    async () => {
+      const c = await client();
+      c.socket.write("never\n");
+      await Bun.sleep(50);
+      expect(c.text()).toBe("");
+      c.socket.end();
+    },
+  );
 });
 
 // (last: it stops the server)
