@@ -137,7 +137,7 @@ export function streamPump<C extends StreamConnection>(engine: Engine) {
     const batch = waiting;
     waiting = [];
     engine.beforeReply();
-    for (const { socket, c, more } of batch) settle(socket, c, more, true);
+    for (const { socket, c, more } of batch) guarded(socket, c, () => settle(socket, c, more, true));
   };
 
   /**
@@ -201,13 +201,8 @@ export function streamPump<C extends StreamConnection>(engine: Engine) {
       return;
     }
     for (let i = 0; i < n; i++) {
-      if (turnMore[i] === null) continue;
-      try {
-        settle(sockets[i]!, conns[i]!, turnMore[i]!, true);
-      } catch (error) {
-        reportBug(error);
-        end(sockets[i]!, conns[i]!);
-      }
+      const more = turnMore[i]!;
+      if (more !== null) guarded(sockets[i]!, conns[i]!, () => settle(sockets[i]!, conns[i]!, more, true));
     }
   };
 
@@ -236,6 +231,16 @@ export function streamPump<C extends StreamConnection>(engine: Engine) {
   const end = (socket: Socket<C>, c: C): void => {
     c.session.closing = true;
     socket.terminate();
+  };
+
+  /** Runs `fn` for one connection; a bug in it ends that connection (reported), not the server. */
+  const guarded = (socket: Socket<C>, c: C, fn: () => void): void => {
+    try {
+      fn();
+    } catch (error) {
+      reportBug(error);
+      end(socket, c);
+    }
   };
 
   return {
@@ -274,7 +279,7 @@ export function streamPump<C extends StreamConnection>(engine: Engine) {
       if (c.paused && c.pipe.idle) {
         c.paused = false;
         socket.resume();
-        pump(socket, c, null);
+        guarded(socket, c, () => pump(socket, c, null));
       }
       return true;
     },
@@ -282,12 +287,19 @@ export function streamPump<C extends StreamConnection>(engine: Engine) {
     awaitReply<R>(socket: Socket<C>, reply: Promise<R>, write: (settled: R) => void): void {
       const c = socket.data;
       c.awaiting = true;
-      void reply.then((settled) => {
-        write(settled);
-        c.awaiting = false;
-        socket.resume();
-        pump(socket, c, null);
-      });
+      reply.then(
+        (settled) =>
+          guarded(socket, c, () => {
+            write(settled);
+            c.awaiting = false;
+            socket.resume();
+            pump(socket, c, null);
+          }),
+        // (the engine turns a command's failures into replies: a rejection here is a bug)
+        (error: unknown) => guarded(socket, c, () => {
+          throw error;
+        }),
+      );
     },
   };
 }

@@ -210,6 +210,25 @@ test("stream pump - a connection queued when its session closes runs nothing mor
   );
 });
 
+test("stream pump - an exception while held input resumes after an asynchronous reply closes that connection only", async () => {
+  const errors = spyOn(console, "error").mockImplementation(() => {});
+  try {
+    const c = await client();
+    c.socket.write("slow\nboom\n"); // "boom" is held behind the asynchronous reply, and throws when it resumes
+    await c.until(c.closed);
+    expect(c.closed()).toBe(true);
+    expect(c.text()).toBe(""); // what the batch had gathered goes with the connection: it may be half a reply
+    expect(errors).toHaveBeenCalledTimes(1);
+    const other = await client();
+    other.socket.write("still here\n");
+    await other.until(() => other.text() !== "");
+    expect(other.text()).toBe("echo still here\n");
+    other.socket.end();
+  } finally {
+    errors.mockRestore();
+  }
+});
+
 // (last: it stops the server)
 test("stream pump - a graceful stop waits for a pending asynchronous reply before closing", async () => {
   const c = await client();
