@@ -167,7 +167,7 @@ export function streamPump<C extends StreamConnection>(engine: Engine) {
   let turnChunks: Uint8Array[] = [];
   /** chunks that came after a connection's first one in the same turn (rare), by its place */
   let turnLater: Map<number, Uint8Array[]> | null = null;
-  /** per place: what running its input gave (true: keep reading), or null when it failed */
+  /** per place: what running its input gave (true: keep reading), or null when there is nothing to settle */
   const turnMore: (boolean | null)[] = [];
 
   // (Parsers and the engine answer bad input with errors. An exception here is a bug: it ends
@@ -302,9 +302,10 @@ export function streamPump<C extends StreamConnection>(engine: Engine) {
             pump(socket, c, null);
           }),
         // (the engine turns a command's failures into replies: a rejection here is a bug)
-        (error: unknown) => guarded(socket, c, () => {
-          throw error;
-        }),
+        (error: unknown) => {
+          reportBug(error);
+          end(socket, c);
+        },
       );
     },
   };
@@ -326,8 +327,9 @@ export function prefetchChunk(engine: Engine, chunk: Uint8Array, find: (buf: Uin
   engine.prefetch(chunk, lookahead, find(chunk, 0, lookahead)); // (fewer than two keys: nothing to overlap, ignored)
 }
 
+/** An exception inside the pump is a bug (bad input gets error replies): said once, on stderr. */
 function reportBug(error: unknown): void {
-  console.error("owlcache: internal error in the stream pump (the connections it touched are closed):", error);
+  console.error("owlcache: internal error in the stream pump:", error);
 }
 
 /** Most bytes of a key `prefetchFirstKeys` copies (longer ones are left out). */
