@@ -327,7 +327,7 @@ export function prefetchChunk(engine: Engine, chunk: Uint8Array, find: (buf: Uin
   engine.prefetch(chunk, lookahead, find(chunk, 0, lookahead)); // (fewer than two keys: nothing to overlap, ignored)
 }
 
-/** An exception inside the pump is a bug (bad input gets error replies): said once, on stderr. */
+/** An exception inside the pump is a bug (bad input gets error replies): reported on stderr. */
 function reportBug(error: unknown): void {
   console.error("owlcache: internal error in the stream pump:", error);
 }
