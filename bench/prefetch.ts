@@ -14,7 +14,7 @@ import { writeRespReply } from "../src/protocol/resp-reply.ts";
 import { CompactStore } from "../src/store/compact-store.ts";
 import { Keyspace } from "../src/store/keyspace.ts";
 import { systemClock } from "../src/store/types.ts";
-import { prefetchChunk } from "../src/transport/stream-server.ts";
+import { prefetchChunk } from "../src/transport/look-ahead.ts";
 
 const KEYS = Number(process.argv[2] ?? 100_000);
 const PER_CHUNK = 16;

@@ -2,7 +2,7 @@
 // for one or more source trees side by side, e.g. before/after a change:
 //   git worktree add /tmp/before <commit> && bun bench/request-path-compare.ts /tmp/before .
 // RANDOM_KEYS=1 shuffles the keys (as redis-benchmark -r and real traffic do) instead of walking
-// them in write order. Trees with the pipeline prefetch (stream-server's prefetchChunk) do it per
+// them in write order. Trees with the pipeline prefetch (`prefetchChunk`) do it per
 // chunk as their servers do.
 // Timing is the best of 40 batches (after warm-up) rather than a mean: on a shared machine other
 // load only ever adds time, so the minimum is the figure that compares. Nanoseconds per request.
@@ -62,7 +62,8 @@ for (const root of roots) {
   const { ByteWriter } = await import(`${root}/src/protocol/byte-writer.ts`);
   const resp = await import(`${root}/src/protocol/resp.ts`);
   const { RespParser } = resp;
-  const streamServer = await import(`${root}/src/transport/stream-server.ts`);
+  // (prefetchChunk lives in look-ahead.ts from the fifth session on, in stream-server.ts before)
+  const streamServer = await import(`${root}/src/transport/look-ahead.ts`).catch(() => import(`${root}/src/transport/stream-server.ts`));
   const prefetch = (chunk: Uint8Array, find: unknown): void => {
     if (streamServer.prefetchChunk && find) streamServer.prefetchChunk(engine, chunk, find);
   };

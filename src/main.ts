@@ -25,7 +25,7 @@ import { ReplayClock } from "./persistence/replay-clock.ts";
 import { CompactStore } from "./store/compact-store.ts";
 import { systemClock } from "./store/types.ts";
 import { startOwlServer } from "./transport/owl-server.ts";
-import type { StreamServer } from "./transport/stream-server.ts";
+import type { StreamServer } from "./transport/connections.ts";
 import { HttpStartError, startHttpServer, type HttpServer } from "./transport/http/server.ts";
 import { clientAddress } from "./transport/http/client-address.ts";
 import { makeTokenCheck } from "./transport/http/request-token.ts";

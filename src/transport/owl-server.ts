@@ -10,7 +10,9 @@ import { writeEnvelope } from "../protocol/envelope.ts";
 import { BANNER, commandEnd, LineFramer, lineFirstArguments, splitArgs, type LineSink } from "../protocol/owl-text.ts";
 import { asciiLower, fromUtf8 } from "../store/bytes.ts";
 import { MAX_BACKLOG_BYTES, ReplyPipe } from "./reply-pipe.ts";
-import { prefetchChunk, streamPump, sharedHandlers, trackConnections, type StreamConnection, type StreamInput, type StreamServer } from "./stream-server.ts";
+import { trackConnections, type StreamServer } from "./connections.ts";
+import { prefetchChunk } from "./look-ahead.ts";
+import { streamPump, sharedHandlers, type StreamConnection, type StreamInput } from "./stream-server.ts";
 import { copyBytes } from "../store/bytes.ts";
 
 export interface OwlServerOptions {

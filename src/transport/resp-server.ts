@@ -10,7 +10,9 @@ import { DEFAULT_RESP_LIMITS, firstArguments, RespParser, type RespLimits, type 
 import { protocolErrorLine, writeRespReply } from "../protocol/resp-reply.ts";
 import { fromUtf8 } from "../store/bytes.ts";
 import { MAX_BACKLOG_BYTES, ReplyPipe } from "./reply-pipe.ts";
-import { prefetchChunk, streamPump, sharedHandlers, trackConnections, type StreamConnection, type StreamInput, type StreamServer } from "./stream-server.ts";
+import { trackConnections, type StreamServer } from "./connections.ts";
+import { prefetchChunk } from "./look-ahead.ts";
+import { streamPump, sharedHandlers, type StreamConnection, type StreamInput } from "./stream-server.ts";
 
 export interface RespServerOptions {
   readonly engine: Engine;

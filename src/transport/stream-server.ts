@@ -1,67 +1,12 @@
-// What the TCP servers share: the connection pump (batching, backpressure, replies in order),
-// the set of open connections, and a graceful stop that lets each connection send what it owes.
+// What the TCP servers share: the connection pump (input run once per turn of the event loop,
+// batching, backpressure, replies in order) and the socket handlers around it.
 
-import type { Socket, TCPSocketListener } from "bun";
+import type { Socket } from "bun";
 import type { Engine } from "../commands/engine.ts";
 import type { Session } from "../commands/spec.ts";
+import type { trackConnections } from "./connections.ts";
+import { prefetchFirstKeys, type LookAhead } from "./look-ahead.ts";
 import { MAX_BACKLOG_BYTES, type ReplyPipe } from "./reply-pipe.ts";
-
-export interface StreamServer {
-  readonly port: number;
-  readonly connections: number;
-  /** Stops accepting, waits (up to `graceMs`) for owed replies to leave, closes every connection. */
-  stop(graceMs?: number): Promise<void>;
-}
-
-export function trackConnections<T extends StreamConnection>() {
-  const open = new Set<Socket<T>>();
-  let onDrained: (() => void) | undefined;
-  return {
-    add(socket: Socket<T>): void {
-      open.add(socket);
-    },
-    remove(socket: Socket<T>): void {
-      open.delete(socket);
-      onDrained?.();
-    },
-    drained(_socket: Socket<T>): void {
-      onDrained?.();
-    },
-    server(listener: TCPSocketListener<T>): StreamServer {
-      return {
-        port: listener.port,
-        get connections() {
-          return open.size;
-        },
-        async stop(graceMs = 2000) {
-          listener.stop(false);
-          const deadline = Date.now() + graceMs;
-          await new Promise<void>((resolve) => {
-            const check = (): void => {
-              for (const socket of open) if (isIdle(socket.data)) socket.end();
-              if (open.size === 0 || Date.now() >= deadline) {
-                onDrained = undefined;
-                resolve();
-              }
-            };
-            onDrained = check;
-            check();
-            const timer = setInterval(() => {
-              check();
-              if (open.size === 0 || Date.now() >= deadline) clearInterval(timer);
-            }, 20);
-          });
-          for (const socket of open) {
-            // the grace is over: input still queued for this turn must not run after the stop
-            if (socket.data) socket.data.session.closing = true;
-            socket.terminate();
-          }
-          listener.stop(true);
-        },
-      };
-    },
-  };
-}
 
 /** A protocol's incremental input, bound to the code that handles its requests. */
 export interface StreamInput {
@@ -71,8 +16,8 @@ export interface StreamInput {
   hold(chunk: Uint8Array): void;
   /** Continues with held input; false when it paused again. */
   resume(): boolean;
-  /** The protocol's look-ahead: the first argument of each complete request from `from` on. */
-  readonly find: (buf: Uint8Array, from: number, at: Int32Array) => number;
+  /** The protocol's look-ahead (the first argument of each complete request). */
+  readonly find: LookAhead;
 }
 
 /** Per-connection state both stream servers keep in `socket.data`. */
@@ -86,11 +31,6 @@ export interface StreamConnection {
   paused: boolean;
   /** input read in this turn of the event loop waits to run at its end: 1 + its place, else 0 */
   queued: number;
-}
-
-/** Whether a connection owes nothing: no input waiting to run, no reply pending or waiting to leave. */
-export function isIdle(c: StreamConnection | undefined): boolean {
-  return c === undefined || (c.queued === 0 && !c.awaiting && c.pipe.idle);
 }
 
 /**
@@ -311,52 +251,9 @@ export function streamPump<C extends StreamConnection>(engine: Engine) {
   };
 }
 
-/** Keys a chunk's look-ahead passes to the store at most: a pipelined chunk's worth. */
-const LOOKAHEAD_KEYS = 64;
-const lookahead = new Int32Array(2 * LOOKAHEAD_KEYS);
-/** Below this a chunk holds one request, with nothing to look ahead to. */
-const LOOKAHEAD_MIN_BYTES = 32;
-
-/**
- * Before a chunk runs: finds the first argument of each request in it (`find`, the protocol's
- * look-ahead) and lets the engine prefetch those keys, so that the store's cache misses for a
- * pipeline overlap instead of coming one request at a time.
- */
-export function prefetchChunk(engine: Engine, chunk: Uint8Array, find: (buf: Uint8Array, from: number, at: Int32Array) => number): void {
-  if (chunk.length < LOOKAHEAD_MIN_BYTES || !engine.wantsPrefetch) return;
-  engine.prefetch(chunk, lookahead, find(chunk, 0, lookahead)); // (fewer than two keys: nothing to overlap, ignored)
-}
-
 /** An exception inside the pump is a bug (bad input gets error replies): reported on stderr. */
 function reportBug(error: unknown): void {
   console.error("owlcache: internal error in the stream pump:", error);
-}
-
-/** Most bytes of a key `prefetchFirstKeys` copies (longer ones are left out). */
-const SCRATCH_KEY_BYTES = 64;
-const scratchKeys = new Uint8Array(LOOKAHEAD_KEYS * SCRATCH_KEY_BYTES);
-const firstKey = new Int32Array(2);
-
-/**
- * The turn's look-ahead across connections: the first argument of each queued chunk (copied
- * into one buffer, as `prefetch` takes keys from one) goes to the engine's prefetch, so the
- * lookups of clients that send one request at a time overlap their cache misses as a pipeline's do.
- */
-function prefetchFirstKeys<C extends StreamConnection>(engine: Engine, conns: C[], chunks: Uint8Array[]): void {
-  let count = 0;
-  let used = 0;
-  for (let i = 0; i < conns.length && count < LOOKAHEAD_KEYS; i++) {
-    const chunk = chunks[i]!;
-    if (conns[i]!.input.find(chunk, 0, firstKey) === 0) continue;
-    const start = firstKey[0]!;
-    const end = firstKey[1]!;
-    if (end - start > SCRATCH_KEY_BYTES) continue;
-    lookahead[2 * count] = used;
-    for (let j = start; j < end; j++) scratchKeys[used++] = chunk[j]!;
-    lookahead[2 * count + 1] = used;
-    count++;
-  }
-  engine.prefetch(scratchKeys, lookahead, count);
 }
 
 /** The socket handlers both stream servers share; `open` (banner, parser) is each protocol's own. */

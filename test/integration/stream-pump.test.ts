@@ -11,7 +11,8 @@ import { Keyspace } from "../../src/store/keyspace.ts";
 import { MapStore } from "../../src/store/map-store.ts";
 import { ManualClock } from "../../src/store/types.ts";
 import { ReplyPipe } from "../../src/transport/reply-pipe.ts";
-import { sharedHandlers, streamPump, trackConnections, type StreamConnection } from "../../src/transport/stream-server.ts";
+import { trackConnections } from "../../src/transport/connections.ts";
+import { sharedHandlers, streamPump, type StreamConnection } from "../../src/transport/stream-server.ts";
 import { testAuthenticator } from "../ops/auth.ts";
 
 const clock = new ManualClock();

@@ -1,0 +1,68 @@
+// The set of a stream server's open connections and its graceful stop: stop accepting, let each
+// connection send what it owes (input queued for this turn, replies pending or unsent), then
+// close what is left.
+
+import type { Socket, TCPSocketListener } from "bun";
+import type { StreamConnection } from "./stream-server.ts";
+
+export interface StreamServer {
+  readonly port: number;
+  readonly connections: number;
+  /** Stops accepting, waits (up to `graceMs`) for owed replies to leave, closes every connection. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+export function trackConnections<T extends StreamConnection>() {
+  const open = new Set<Socket<T>>();
+  let onDrained: (() => void) | undefined;
+  return {
+    add(socket: Socket<T>): void {
+      open.add(socket);
+    },
+    remove(socket: Socket<T>): void {
+      open.delete(socket);
+      onDrained?.();
+    },
+    drained(_socket: Socket<T>): void {
+      onDrained?.();
+    },
+    server(listener: TCPSocketListener<T>): StreamServer {
+      return {
+        port: listener.port,
+        get connections() {
+          return open.size;
+        },
+        async stop(graceMs = 2000) {
+          listener.stop(false);
+          const deadline = Date.now() + graceMs;
+          await new Promise<void>((resolve) => {
+            const check = (): void => {
+              for (const socket of open) if (isIdle(socket.data)) socket.end();
+              if (open.size === 0 || Date.now() >= deadline) {
+                onDrained = undefined;
+                resolve();
+              }
+            };
+            onDrained = check;
+            check();
+            const timer = setInterval(() => {
+              check();
+              if (open.size === 0 || Date.now() >= deadline) clearInterval(timer);
+            }, 20);
+          });
+          for (const socket of open) {
+            // the grace is over: input still queued for this turn must not run after the stop
+            if (socket.data) socket.data.session.closing = true;
+            socket.terminate();
+          }
+          listener.stop(true);
+        },
+      };
+    },
+  };
+}
+
+/** Whether a connection owes nothing: no input waiting to run, no reply pending or waiting to leave. */
+export function isIdle(c: StreamConnection | undefined): boolean {
+  return c === undefined || (c.queued === 0 && !c.awaiting && c.pipe.idle);
+}
