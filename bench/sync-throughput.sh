@@ -48,7 +48,7 @@ sleep 1.5 # peers link (gossip file re-read) and run their first digest round
 
 common=(--proto owl --skip-banner --check --get-ratio 0 --keys 100000 --conns 50 --pipeline "$PIPE" --seconds "$SECS" --warmup 1)
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-# run PORT PID → "ops/s ops-per-cpu-second p99"
+# run PORT PID → "ops/s ops-per-cpu-second p99 load-tool-cpu"
 run() {
   local before after out total
   before=$(cpu_ticks "$2")
@@ -56,7 +56,7 @@ run() {
   after=$(cpu_ticks "$2")
   total=$(grep -Eo '(^| )ops=[0-9]+' <<<"$out" | tail -1 | cut -d= -f2)
   # the warm-up second is not in ops but is in the CPU time: scale ops by (warmup+secs)/secs
-  echo "$(ops "$out") $(awk -v o="$total" -v t=$((after - before)) -v s="$SECS" 'BEGIN { printf "%.0f", o * (s + 1) / s / (t / 100) }') $(p99 "$out")"
+  echo "$(ops "$out") $(awk -v o="$total" -v t=$((after - before)) -v s="$SECS" 'BEGIN { printf "%.0f", o * (s + 1) / s / (t / 100) }') $(p99 "$out") $(grep -Eo 'client_cpu=[0-9.]+' <<<"$out" | tail -1 | cut -d= -f2)"
 }
 sent_total() { curl -s "http://127.0.0.1:$S_HTTP/sync/status" | grep -Eo '"sent":[0-9]+' | cut -d: -f2 | paste -sd+ | bc; }
 # Warm-up, not measured (WARMUP_SECS, default 5; 0 = none): each process first compiles its hot
@@ -72,17 +72,19 @@ if [ "$WARM" != 0 ]; then
   sleep 1 # the peers catch up with the warm-up's stream
 fi
 sent_before=$(sent_total)
-p=(); s=(); pc=(); sc=(); pp=(); sp=(); l=(); lc=()
+p=(); s=(); pc=(); sc=(); pp=(); sp=(); l=(); lc=(); pt=(); st=()
 peer_ticks=0
 for r in $(seq "$RUNS"); do
-  read -r a b c <<<"$(run "$PLAIN" "$PLAIN_PID")"; p+=("$a"); pc+=("$b"); pp+=("$c")
-  if [ -n "${LONE:-}" ]; then read -r a b c <<<"$(run "$L_TCP" "$LONE_PID")"; l+=("$a"); lc+=("$b"); fi
+  read -r a b c d <<<"$(run "$PLAIN" "$PLAIN_PID")"; p+=("$a"); pc+=("$b"); pp+=("$c"); pt+=("$d")
+  if [ -n "${LONE:-}" ]; then read -r a b _ <<<"$(run "$L_TCP" "$LONE_PID")"; l+=("$a"); lc+=("$b"); fi
   before=$(( $(cpu_ticks "$P1_PID") + $(cpu_ticks "$P2_PID") ))
-  read -r a b c <<<"$(run "$S_TCP" "$SYNC_PID")"; s+=("$a"); sc+=("$b"); sp+=("$c")
+  read -r a b c d <<<"$(run "$S_TCP" "$SYNC_PID")"; s+=("$a"); sc+=("$b"); sp+=("$c"); st+=("$d")
   peer_ticks=$(( peer_ticks + $(cpu_ticks "$P1_PID") + $(cpu_ticks "$P2_PID") - before ))
 done
 P=$(median "${p[@]}"); S=$(median "${s[@]}"); PC=$(median "${pc[@]}"); SC=$(median "${sc[@]}")
 echo "pipeline $PIPE: set without sync ${P} ops/s (p99 $(median "${pp[@]}") us), with sync to 2 peers ${S} ops/s (p99 $(median "${sp[@]}") us), sync/plain = $(ratio "$S" "$P")  [runs: plain ${p[*]} | sync ${s[*]}]"
+# The load tool shares core 1 with both peers: near 1.0 of a core it, not the node, is the limit.
+echo "load tool CPU (of core 1): against the node without sync $(median "${pt[@]}"), with sync $(median "${st[@]}")"
 echo "server CPU efficiency: without sync ${PC} sets per CPU-second, with sync ${SC}, sync/plain = $(ratio "$SC" "$PC")  [runs: plain ${pc[*]} | sync ${sc[*]}]"
 if [ -n "${LONE:-}" ]; then
   L=$(median "${l[@]}"); LC=$(median "${lc[@]}")
