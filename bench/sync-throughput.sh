@@ -83,7 +83,7 @@ for r in $(seq "$RUNS"); do
 done
 P=$(median "${p[@]}"); S=$(median "${s[@]}"); PC=$(median "${pc[@]}"); SC=$(median "${sc[@]}")
 echo "pipeline $PIPE: set without sync ${P} ops/s (p99 $(median "${pp[@]}") us), with sync to 2 peers ${S} ops/s (p99 $(median "${sp[@]}") us), sync/plain = $(ratio "$S" "$P")  [runs: plain ${p[*]} | sync ${s[*]}]"
-# The load tool shares core 1 with both peers: near 1.0 of a core it, not the node, is the limit.
+# The load tool shares core 1 with both peers: its share of the core against each node shows what the peers took from it.
 echo "load tool CPU (of core 1): against the node without sync $(median "${pt[@]}"), with sync $(median "${st[@]}")"
 echo "server CPU efficiency: without sync ${PC} sets per CPU-second, with sync ${SC}, sync/plain = $(ratio "$SC" "$PC")  [runs: plain ${pc[*]} | sync ${sc[*]}]"
 if [ -n "${LONE:-}" ]; then
