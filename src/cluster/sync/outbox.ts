@@ -2,21 +2,13 @@
 // into one append-only byte log in the batch format (codec.ts), and every peer link reads it from
 // its own cursor. No per-record objects or copies per peer; a batch is a header plus a slice.
 
+import { copyShort } from "../../store/bytes.ts";
 import type { SyncRecord } from "./records.ts";
 
 const MAGIC = [0x4f, 0x57, 0x53, 0x31];
 const KIND = { put: 1, del: 2, flush: 3 } as const;
 const FLAG_IN_ORDER = 1;
 const encoder = new TextEncoder();
-
-/** Short runs by loop: `TypedArray#set` costs more than the copy itself for a few dozen bytes. */
-function copyInto(target: Uint8Array, bytes: Uint8Array, at: number): void {
-  if (bytes.length >= 64) {
-    target.set(bytes, at);
-    return;
-  }
-  for (let i = 0; i < bytes.length; i++) target[at + i] = bytes[i]!;
-}
 
 export class Outbox {
   private buf = new Uint8Array(256 * 1024);
@@ -51,17 +43,17 @@ export class Outbox {
     const v = this.view;
     v.setFloat64(at, expiresAt, true);
     v.setUint32(at + 8, key.length, true);
-    copyInto(this.buf, key, at + 12);
+    copyShort(this.buf, at + 12, key);
     const next = at + 12 + key.length;
     v.setUint32(next, value.length, true);
-    copyInto(this.buf, value, next + 4);
+    copyShort(this.buf, next + 4, value);
     this.close(next + 4 + value.length);
   }
 
   del(key: Uint8Array, writtenAt: number): void {
     const at = this.head(KIND.del, writtenAt, 4 + key.length);
     this.view.setUint32(at, key.length, true);
-    copyInto(this.buf, key, at + 4);
+    copyShort(this.buf, at + 4, key);
     this.close(at + 4 + key.length);
   }
 

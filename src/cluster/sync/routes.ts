@@ -7,6 +7,7 @@
 
 import { Elysia } from "elysia";
 import type { Logger } from "../../log/logger.ts";
+import type { DirectPost } from "../../transport/http/server.ts";
 import type { Clock } from "../../store/types.ts";
 import { answerMac, HEADER_MAC, HEADER_NODE, HEADER_NONCE, HEADER_TIME, RequestVerifier, type AuthFailure } from "./auth.ts";
 import { CodecError } from "./codec.ts";
@@ -52,9 +53,6 @@ class RefusalLog {
 
 const STATUS: Record<AuthFailure, number> = { missing: 401, stale: 401, replayed: 401, "bad-mac": 401, busy: 503 };
 
-/** A POST route the HTTP server calls directly (without Elysia), with the client's IP address. */
-export type DirectHandler = (request: Request, ip: string | undefined) => Promise<Response>;
-
 const POST_PATHS: readonly SyncPath[] = ["/sync/batch", "/sync/digest", "/sync/keys", "/sync/fetch"];
 
 export function syncRoutes(options: SyncRoutesOptions) {
@@ -87,7 +85,7 @@ export function syncRoutes(options: SyncRoutesOptions) {
       headers: { "content-type": "application/octet-stream", [HEADER_MAC]: answerMac(options.authKey, nonce, answer) },
     });
   };
-  const post: Record<string, DirectHandler> = {};
+  const post: Record<string, DirectPost> = {};
   for (const path of POST_PATHS) post[path] = (request, ip) => handle(path, request, ip);
   return {
     /** by path: the HTTP server checks a body's size before it calls them */

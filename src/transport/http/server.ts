@@ -102,31 +102,32 @@ export function startHttpServer(deps: HttpServerDeps): HttpServer {
     return loading.then((run) => run(request));
   };
 
+  /**
+   * The body limit every request passes: by Content-Length, without reading; a chunked body is
+   * read here within the limit, so the 413 is ours and exact, and `next` gets a copy holding it.
+   */
+  const limited = (request: Request, next: (request: Request) => Response | Promise<Response>): Response | Promise<Response> => {
+    if (request.body === null) return next(request);
+    const length = request.headers.get("content-length");
+    if (length !== null) return Number(length) > limit ? tooLarge() : next(request);
+    return readLimited(request, limit).then((body) => (body === undefined ? tooLarge() : next(new Request(request, { body }))));
+  };
   const fetch = (request: Request, srv: Server<undefined>): Response | Promise<Response> => {
     const client = socketAddress(request, srv);
     rememberClientAddress(request, client);
-    if (request.body === null) return handle(request);
-    const length = request.headers.get("content-length");
-    if (length !== null) return Number(length) > limit ? tooLarge() : handle(request);
-    // Chunked: read it here, within the limit, so the 413 is ours and exact.
-    return readLimited(request, limit).then((body) => {
-      if (body === undefined) return tooLarge();
-      const copy = new Request(request, { body });
-      rememberClientAddress(copy, client);
-      return handle(copy);
+    return limited(request, (passed) => {
+      if (passed !== request) rememberClientAddress(passed, client);
+      return handle(passed);
     });
   };
   // GET /data/ skips Elysia's per-request work (CORS needs Elysia's hooks, so only without it).
   // The socket address is looked up only by commands that use it (writes, pass).
   const addressOf = (request: Request): string => socketAddress(request, server);
   const fastGet = (request: Request, srv: Server<undefined>): Response | Promise<Response> => answerQuery(data, request, addressOf) ?? fetch(request, srv);
-  // Direct POST routes: the body limit as in `fetch` (Content-Length, else read within the limit).
+  // Direct POST routes: the same body limit, then the handler with the client's IP address.
   const direct = (post: DirectPost) => (request: Request, srv: Server<undefined>): Response | Promise<Response> => {
     const ip = srv.requestIP(request)?.address;
-    const length = request.headers.get("content-length");
-    if (length !== null) return Number(length) > limit ? tooLarge() : post(request, ip);
-    if (request.body === null) return post(request, ip);
-    return readLimited(request, limit).then((body) => (body === undefined ? tooLarge() : post(new Request(request, { body }), ip)));
+    return limited(request, (passed) => post(passed, ip));
   };
   const routes: Record<string, Partial<Record<"GET" | "POST", (request: Request, srv: Server<undefined>) => Response | Promise<Response>>>> = {};
   if (!config.Cors) routes["/data/"] = routes["/data"] = { GET: fastGet };
