@@ -185,6 +185,24 @@ describe("one turn of the event loop, many clients", () => {
     for (const c of clients) c.close();
   }, 30_000);
 
+  test("turns - a client that writes and disconnects at once still has its writes applied (they were queued for the turn)", async () => {
+    const n = 100;
+    await Promise.all(
+      Array.from({ length: n }, async (_, i) => {
+        const c = await RawClient.connect(node.respPort);
+        await c.send(encodeCommand(["SET", `gone:${i}`, `v${i}`]));
+        if (i % 2 === 0) c.socket.terminate(); // abruptly
+        else c.close(); // FIN right behind the request
+      }),
+    );
+    const check = await RawClient.connect(node.respPort);
+    for (let i = 0; i < n; i++) {
+      await check.send(encodeCommand(["GET", `gone:${i}`]));
+      expect(await check.readReply()).toBe(`$${`v${i}`.length}\r\nv${i}\r\n`);
+    }
+    check.close();
+  });
+
   test("turns - megabytes of pipelined requests in one write (several reads of one socket in a turn) are answered in order", async () => {
     const c = await RawClient.connect(node.respPort);
     const value = "x".repeat(200);
