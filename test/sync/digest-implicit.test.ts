@@ -4,7 +4,7 @@
 // bucket hashes as a digest rebuilt key by key, and every key's origin as last-writer-wins gave it.
 
 import { describe, expect, test } from "bun:test";
-import { bucketOf, DigestState } from "../../src/cluster/sync/digest.ts";
+import { bucketOf, DigestState, keyHashOf } from "../../src/cluster/sync/digest.ts";
 import { SyncNode } from "../../src/cluster/sync/node.ts";
 import type { SyncRecord } from "../../src/cluster/sync/records.ts";
 import { valueHash } from "../../src/cluster/sync/version.ts";
@@ -41,13 +41,13 @@ function check(node: SyncNode, keyspace: Keyspace, origins: Map<string, string>)
   // a digest rebuilt key by key from the store and the tombstones
   const ref = new DigestState();
   for (const [key, e] of keyspace.store.entries()) {
-    ref.setLive(bucketOf(key), bytesToBinaryString(key), key, { writtenAt: e.writtenAt, expiresAt: e.expiresAt, origin: "x", tomb: false, valueHash: valueHash(e.value) });
+    ref.setLive(bucketOf(key), bytesToBinaryString(key), keyHashOf(key), { writtenAt: e.writtenAt, expiresAt: e.expiresAt, origin: "x", tomb: false, valueHash: valueHash(e.value) });
   }
   for (let b = 0; b < 3; b++) {
     for (const k of d.tombKeys(b)) {
       const t = d.tombOf(b, k)!;
       const key = utf8(k);
-      ref.setTomb(b, k, key, t.at, t.origin);
+      ref.setTomb(b, k, keyHashOf(key), t.at, t.origin);
     }
   }
   expect(Array.from(d.buckets)).toEqual(Array.from(ref.buckets));

@@ -1,17 +1,17 @@
 import { describe, expect, test } from "bun:test";
-import { bucketOf, BUCKETS, DigestState, type KeyVersion } from "../../src/cluster/sync/digest.ts";
+import { bucketOf, BUCKETS, DigestState, keyHashOf, type KeyVersion } from "../../src/cluster/sync/digest.ts";
 import { bytesToBinaryString, utf8 } from "../../src/store/bytes.ts";
 
 const live = (writtenAt: number, origin = "n1", extra: Partial<KeyVersion> = {}): KeyVersion => ({ writtenAt, expiresAt: 0, origin, tomb: false, valueHash: 42, ...extra });
 
 function put(d: DigestState, key: string, v: KeyVersion): void {
   const bytes = utf8(key);
-  d.setLive(bucketOf(bytes), bytesToBinaryString(bytes), bytes, v);
+  d.setLive(bucketOf(bytes), bytesToBinaryString(bytes), keyHashOf(bytes), v);
 }
 
 function tomb(d: DigestState, key: string, at: number, origin = "n1"): void {
   const bytes = utf8(key);
-  d.setTomb(bucketOf(bytes), bytesToBinaryString(bytes), bytes, at, origin);
+  d.setTomb(bucketOf(bytes), bytesToBinaryString(bytes), keyHashOf(bytes), at, origin);
 }
 
 describe("sync digest", () => {

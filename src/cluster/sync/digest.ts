@@ -15,6 +15,7 @@ import { NO_WATERMARK, type Version, type Watermark } from "./version.ts";
 
 /** 4096 buckets: 16 KiB of hashes; with a million keys a differing bucket lists ~250 keys. */
 export const BUCKETS = 4096;
+const BUCKET_SHIFT = 32 - Math.log2(BUCKETS);
 const ORIGIN_SLOTS = 65536;
 /** packed live entry: share * SHARE_UNIT + (has a TTL) * ORIGIN_SLOTS + origin index (< 2^49) */
 const SHARE_UNIT = ORIGIN_SLOTS * 2;
@@ -33,13 +34,18 @@ interface TombEntry {
 /** What a node lists for one key of a differing bucket. */
 export type KeyVersion = Version;
 
-export function bucketOf(key: Uint8Array): number {
-  return murmur3(key, 0, key.length, 0) & (BUCKETS - 1);
-}
-
-/** The key's part of its share (see DigestState.share): hashed once per write, used twice. */
+/** The key's hash: the key's part of its share (DigestState.shareOf), and its bucket (the top
+ * bits, bucketOfHash), so that a write hashes its key once. */
 export function keyHashOf(key: Uint8Array): number {
   return murmur3(key, 0, key.length, 0x5eed);
+}
+
+export function bucketOfHash(keyHash: number): number {
+  return keyHash >>> BUCKET_SHIFT;
+}
+
+export function bucketOf(key: Uint8Array): number {
+  return bucketOfHash(keyHashOf(key));
 }
 
 export class DigestState {
@@ -134,7 +140,7 @@ export class DigestState {
   }
 
   /** Puts a tracked live key (replacing its tracked entry or tombstone; never an implicit one). */
-  setLive(bucket: number, key: string, keyBytes: Uint8Array, v: KeyVersion): void {
+  setLive(bucket: number, key: string, keyHash: number, v: KeyVersion): void {
     // An existing entry is overwritten in place (a Map delete and re-insert costs about twice as
     // much), and tombstones are looked at only when the bucket has any.
     if (this.tombs[bucket] !== undefined) this.forgetTomb(bucket, key);
@@ -145,16 +151,16 @@ export class DigestState {
       this.buckets[bucket]! ^= Math.floor(old / SHARE_UNIT);
       if (old % SHARE_UNIT >= ORIGIN_SLOTS) this.ttlKeys[bucket]!--;
     } else this.liveCount++;
-    const share = this.share(keyBytes, v);
+    const share = this.shareOf(keyHash, v.writtenAt, v.expiresAt, v.valueHash, v.tomb);
     this.buckets[bucket]! ^= share;
     const ttl = v.expiresAt !== 0 ? 1 : 0;
     map.set(key, share * SHARE_UNIT + ttl * ORIGIN_SLOTS + this.originId(v.origin));
     this.ttlKeys[bucket]! += ttl;
   }
 
-  setTomb(bucket: number, key: string, keyBytes: Uint8Array, at: number, origin: string): void {
+  setTomb(bucket: number, key: string, keyHash: number, at: number, origin: string): void {
     this.forget(bucket, key);
-    const share = this.share(keyBytes, { writtenAt: at, origin, tomb: true, valueHash: 0, expiresAt: 0 });
+    const share = this.shareOf(keyHash, at, 0, 0, true);
     this.buckets[bucket]! ^= share;
     let map = this.tombs[bucket];
     if (!map) map = this.tombs[bucket] = new Map();
@@ -258,16 +264,11 @@ export class DigestState {
   }
 
   /**
-   * A key's share of its bucket hash: a hash of the key mixed with its write time, expiry, value
-   * hash and deletion (integer mixing in JS, about a microsecond per write). The origin is left
-   * out on purpose: two nodes holding the same value from the same write agree whatever label
-   * each has for it (keys loaded from a snapshot have none), so a restart costs no listing.
+   * A key's share of its bucket hash: the key's hash (keyHashOf) mixed with its write time,
+   * expiry, value hash and deletion. The origin is left out on purpose: two nodes holding the same
+   * value from the same write agree whatever label each has for it (keys loaded from a snapshot
+   * have none), so a restart costs no listing.
    */
-  private share(key: Uint8Array, v: KeyVersion): number {
-    return this.shareOf(keyHashOf(key), v.writtenAt, v.expiresAt, v.valueHash, v.tomb);
-  }
-
-  /** `share` from the key's hash (keyHashOf) and the version's fields. */
   shareOf(keyHash: number, writtenAt: number, expiresAt: number, valueHash: number, tomb: boolean): number {
     let h = mix(keyHash ^ (writtenAt % 0x100000000));
     h = mix(h ^ Math.floor(writtenAt / 0x100000000));

@@ -6,7 +6,7 @@ import { binaryStringToBytes, bytesToBinaryString } from "../../store/bytes.ts";
 import type { Keyspace, Mutation } from "../../store/keyspace.ts";
 import type { ValueRef } from "../../store/types.ts";
 import { forEachRecord, type KeyPrefetch } from "./codec.ts";
-import { bucketOf, DigestState, keyHashOf, type KeyVersion } from "./digest.ts";
+import { bucketOf, bucketOfHash, DigestState, keyHashOf, type KeyVersion } from "./digest.ts";
 import { ImplicitKeys, type ListingIndex } from "./listing.ts";
 import type { RecordSink, SyncRecord } from "./records.ts";
 import { coveredBy, newerWatermark, replaces, valueHash, valueHashOf, type Watermark } from "./version.ts";
@@ -81,16 +81,17 @@ export class Replica {
       this.held = false;
       return;
     }
-    const bucket = bucketOf(key);
-    if (this.captureTracked(bucket, key) || this.digest.implicit[bucket] === 0) return;
+    const hash = keyHashOf(key);
+    const bucket = bucketOfHash(hash);
+    if (this.captureTracked(bucket, hash, key) || this.digest.implicit[bucket] === 0) return;
     if (this.keyspace.read(key, this.entry)) this.captureEntry(this.entry);
   }
 
   /** Starts a capture; true when the key is tracked (nothing more to read). */
-  private captureTracked(bucket: number, key: Uint8Array): boolean {
+  private captureTracked(bucket: number, hash: number, key: Uint8Array): boolean {
     const digest = this.digest;
     this.capBucket = bucket;
-    this.capHash = keyHashOf(key);
+    this.capHash = hash;
     this.capK = undefined;
     this.capState = NONE;
     if (digest.hasTracked(bucket)) {
@@ -138,7 +139,7 @@ export class Replica {
       digest.addImplicit(bucket, this.capHash, v);
     } else {
       // (setLive replaces a tracked entry or tombstone itself)
-      digest.setLive(bucket, this.capKey(key), key, v);
+      digest.setLive(bucket, this.capKey(key), this.capHash, v);
     }
     this.capState = NONE;
   }
@@ -152,10 +153,11 @@ export class Replica {
     let latest = -1;
     digest.seededBefore = Infinity;
     for (const [key, entry] of this.keyspace.store.entries()) {
-      const bucket = bucketOf(key);
+      const hash = keyHashOf(key);
+      const bucket = bucketOfHash(hash);
       const v = { writtenAt: entry.writtenAt, expiresAt: entry.expiresAt, origin: "", tomb: false, valueHash: valueHash(entry.value) };
-      if (digest.wantsImplicit(bucket, v)) digest.addImplicit(bucket, keyHashOf(key), v);
-      else digest.setLive(bucket, bytesToBinaryString(key), key, v);
+      if (digest.wantsImplicit(bucket, v)) digest.addImplicit(bucket, hash, v);
+      else digest.setLive(bucket, bytesToBinaryString(key), hash, v);
       if (entry.writtenAt > latest) latest = entry.writtenAt;
     }
     digest.seededBefore = latest;
@@ -171,7 +173,7 @@ export class Replica {
     }
     if (m.type === "delete") {
       this.dropCaptured(m.key);
-      this.digest.setTomb(this.capBucket, this.capKey(m.key), m.key, m.writtenAt, origin);
+      this.digest.setTomb(this.capBucket, this.capKey(m.key), this.capHash, m.writtenAt, origin);
       this.sink.del(m.key, m.writtenAt);
       return;
     }
@@ -246,7 +248,7 @@ export class Replica {
    * local can (no entry, or one written earlier). The replication stream mostly brings newer
    * writes, and this answers those with one store lookup: no origin lookup, no value hash.
    */
-  private rivalOf(bucket: number, key: Uint8Array, writtenAt: number): KeyVersion | undefined {
+  private rivalOf(bucket: number, hash: number, key: Uint8Array, writtenAt: number): KeyVersion | undefined {
     this.held = false;
     if (this.digest.mayHaveTombs(bucket)) return this.versionOf(bucket, bytesToBinaryString(key), key);
     const entry = this.entry;
@@ -255,7 +257,7 @@ export class Replica {
     if (!found || entry.writtenAt < writtenAt) {
       // Nothing local can win: the record will be written (unless it is too old to matter), and
       // the entry just read is what it replaces — capture from it, no second lookup.
-      if (!this.captureTracked(bucket, key) && found) this.captureEntry(entry);
+      if (!this.captureTracked(bucket, hash, key) && found) this.captureEntry(entry);
       this.held = true;
       return undefined;
     }
@@ -273,7 +275,8 @@ export class Replica {
   private applyRecord(r: SyncRecord, inOrder: boolean): boolean {
     if (r.kind === "flush") return this.applyFlush({ at: r.writtenAt, origin: r.origin });
     if (coveredBy(this.digest.watermark, r.writtenAt, r.origin)) return false;
-    const local = this.rivalOf(bucketOf(r.key), r.key, r.writtenAt);
+    const hash = keyHashOf(r.key);
+    const local = this.rivalOf(bucketOfHash(hash), hash, r.key, r.writtenAt);
     // Each write below runs `capture` first (Keyspace.onBeforeWrite), unless rivalOf captured
     // already (`held`): cap* describe the old state.
     if (r.kind === "del") {
@@ -281,7 +284,7 @@ export class Replica {
       if (!replaces({ writtenAt: r.writtenAt, origin: r.origin, tomb: true, valueHash: 0, expiresAt: 0 }, local, inOrder)) return false;
       this.write(() => this.keyspace.delete(r.key, r.writtenAt));
       this.dropCaptured(r.key);
-      this.digest.setTomb(this.capBucket, this.capKey(r.key), r.key, r.writtenAt, r.origin);
+      this.digest.setTomb(this.capBucket, this.capKey(r.key), this.capHash, r.writtenAt, r.origin);
       return true;
     }
     const version = this.versionFor(r.writtenAt, r.expiresAt, r.origin, r.value);
@@ -293,7 +296,7 @@ export class Replica {
         this.write(() => this.keyspace.delete(r.key, r.writtenAt));
         this.dropCaptured(r.key);
         const k = this.capKey(r.key);
-        if (r.writtenAt + this.tombstoneTtlMs > now) this.digest.setTomb(this.capBucket, k, r.key, r.writtenAt, r.origin);
+        if (r.writtenAt + this.tombstoneTtlMs > now) this.digest.setTomb(this.capBucket, k, this.capHash, r.writtenAt, r.origin);
         else this.digest.forget(this.capBucket, k);
         return true;
       }
