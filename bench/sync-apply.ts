@@ -5,7 +5,11 @@
 // base and the branch one after the other and compare).
 // Keys come in write order (as loadgen's sequential keys), or shuffled with SHUFFLED=1 (real
 // traffic: a peer's lookups then miss the CPU caches unless the batch's keys are prefetched).
-// Usage: [SHUFFLED=1] taskset -c 0 bun run bench/sync-apply.ts [seconds=3] [runs=3]
+// GAP=ms puts a pause between batches, as a real peer has between requests (~20 ms under load):
+// by default the core sleeps through it; with SPIN=1 it spins instead (busy, touching no memory),
+// with THRASH=1 it spins writing over 16 MiB (the caches emptied, the core kept busy). Only the
+// applying is timed. BATCH=n sets the records per batch (default 1000).
+// Usage: [SHUFFLED=1] [GAP=ms [SPIN=1|THRASH=1]] [BATCH=n] taskset -c 0 bun run bench/sync-apply.ts [seconds=3] [runs=3]
 
 import { cpuUsage } from "node:process";
 import { encodeBatch } from "../src/cluster/sync/codec.ts";
@@ -19,7 +23,10 @@ import { systemClock } from "../src/store/types.ts";
 const SECONDS = Number(process.argv[2] ?? 3);
 const RUNS = Number(process.argv[3] ?? 3);
 const N = 100_000;
-const BATCH = 1000;
+const BATCH = Number(process.env.BATCH ?? 1000);
+const GAP = Number(process.env.GAP ?? 0);
+const SPIN = process.env.SPIN === "1";
+const THRASH = process.env.THRASH === "1";
 const enc = new TextEncoder();
 const keys = Array.from({ length: N }, (_, i) => enc.encode(`key:${String(i).padStart(7, "0")}`));
 const value = enc.encode("v".repeat(32));
@@ -44,8 +51,22 @@ function batch(): Uint8Array {
   return encodeBatch(records, true);
 }
 
-/** The next turn of the event loop: the store reuses freed blocks only from then on, as between two requests. */
-const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+const junk = new Uint8Array(THRASH ? 16 << 20 : 0);
+/** Keeps the core busy for `ms` (writing over `junk` with THRASH). */
+function spin(ms: number): void {
+  const end = performance.now() + ms;
+  while (performance.now() < end) for (let i = 0; i < junk.length; i += 64) junk[i] = (junk[i]! + 1) & 255;
+}
+
+/**
+ * The next turn of the event loop (the store reuses freed blocks only from then on, as between two
+ * requests), after GAP ms asleep or spinning.
+ */
+function nextTurn(): Promise<void> {
+  if (GAP > 0 && !SPIN && !THRASH) return new Promise((resolve) => setTimeout(resolve, GAP));
+  if (GAP > 0) spin(GAP);
+  return new Promise((resolve) => setImmediate(resolve));
+}
 
 async function run(): Promise<number> {
   let n = 0;
