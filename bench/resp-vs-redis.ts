@@ -5,8 +5,12 @@
 // time per request (read from /proc), which other tenants of a shared machine disturb less, and
 // how busy each server was (its CPU time over the run's wall time: a server well below 1.0 was
 // waiting for the tool, as both are with redis-benchmark at pipeline 1).
+// Before the measured runs, both servers get the same unmeasured warm-up (loadgen, each command
+// and pipeline for --warmup seconds): owlcache's JIT compiles its GET and SET paths in about the
+// first second, which would otherwise land in the first pair (redis-benchmark GET at pipeline 1
+// measured 12.3 µs of CPU per GET there against 8.7–10.5 in later pairs).
 //
-//   bun bench/resp-vs-redis.ts [--runs 3] [--seconds 3]
+//   bun bench/resp-vs-redis.ts [--runs 5] [--seconds 3] [--warmup 2]
 
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
@@ -20,8 +24,9 @@ const option = (name: string, fallback: number): number => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? Number(args[i + 1]) : fallback;
 };
-const RUNS = option("runs", 3);
+const RUNS = option("runs", 5);
 const SECONDS = option("seconds", 3);
+const WARMUP = option("warmup", 2);
 const KEYS = 100_000;
 
 async function freePort(): Promise<number> {
@@ -74,6 +79,13 @@ async function cpuMicros(pid: number): Promise<number> {
   return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100; // utime, stime in USER_HZ (100)
 }
 
+function loadgenArgs(port: number, w: Workload, seconds: number): string[] {
+  return [
+    "taskset", "-c", "1", LOADGEN, "--proto", "resp", "--port", String(port), "--conns", "50", "--pipeline", String(w.pipeline),
+    "--seconds", String(seconds), "--warmup", "0", "--keys", String(KEYS), "--random", "--get-ratio", w.op === "get" ? "1" : "0",
+  ];
+}
+
 async function measure(port: number, pid: number, w: Workload): Promise<Sample> {
   const before = await cpuMicros(pid);
   const started = performance.now();
@@ -86,10 +98,7 @@ async function measure(port: number, pid: number, w: Workload): Promise<Sample> 
     const row = out.trim().split("\n").find((line) => line.startsWith(`"${w.op.toUpperCase()}"`));
     opsPerSec = Number(row?.split(",")[1]?.replaceAll('"', ""));
   } else {
-    const out = await output([
-      "taskset", "-c", "1", LOADGEN, "--proto", "resp", "--port", String(port), "--conns", "50", "--pipeline", String(w.pipeline),
-      "--seconds", String(SECONDS), "--warmup", "0", "--keys", String(KEYS), "--random", "--get-ratio", w.op === "get" ? "1" : "0",
-    ]);
+    const out = await output(loadgenArgs(port, w, SECONDS));
     const errors = Number(/errors=(\d+)/.exec(out)?.[1] ?? "0");
     if (errors > 0) throw new Error(`loadgen reported ${errors} errors on port ${port}`);
     ops = Number(/ops=(\d+)/.exec(out)?.[1]);
@@ -122,6 +131,11 @@ try {
   const workloads: Workload[] = [];
   for (const tool of ["redis-benchmark", "loadgen"] as const) {
     for (const pipeline of [1, 16]) for (const op of ["get", "set"] as const) workloads.push({ tool, op, pipeline });
+  }
+  if (WARMUP > 0) {
+    for (const port of [redisPort, owlPort]) {
+      for (const w of workloads.filter((w) => w.tool === "loadgen")) await output(loadgenArgs(port, w, WARMUP));
+    }
   }
   const results = new Map<Workload, { redis: Sample[]; owl: Sample[] }>(workloads.map((w) => [w, { redis: [], owl: [] }]));
   for (let run = 0; run < RUNS; run++) {
