@@ -14,7 +14,7 @@ import { CodecError } from "./codec.ts";
 import { syncHealthSchema } from "./health-schema.ts";
 import type { SyncNode } from "./node.ts";
 import { BadSyncRequest } from "./serve.ts";
-import type { SyncPath } from "./types.ts";
+import { SYNC_PATHS, type SyncPath } from "./types.ts";
 
 export interface SyncRoutesOptions {
   readonly node: SyncNode;
@@ -53,8 +53,6 @@ class RefusalLog {
 
 const STATUS: Record<AuthFailure, number> = { missing: 401, stale: 401, replayed: 401, "bad-mac": 401, busy: 503 };
 
-const POST_PATHS: readonly SyncPath[] = ["/sync/batch", "/sync/digest", "/sync/keys", "/sync/fetch"];
-
 export function syncRoutes(options: SyncRoutesOptions) {
   const verifier = new RequestVerifier(options.authKey, options.clock);
   const refusals = new RefusalLog(options.log);
@@ -86,7 +84,7 @@ export function syncRoutes(options: SyncRoutesOptions) {
     });
   };
   const post: Record<string, DirectPost> = {};
-  for (const path of POST_PATHS) post[path] = (request, ip) => handle(path, request, ip);
+  for (const path of SYNC_PATHS) post[path] = (request, ip) => handle(path, request, ip);
   return {
     /** by path: the HTTP server checks a body's size before it calls them */
     post,
