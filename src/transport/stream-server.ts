@@ -146,8 +146,7 @@ export function streamPump<C extends StreamConnection>(engine: Engine) {
       try {
         settle(sockets[i]!, conns[i]!, turnMore[i]!, true);
       } catch (error) {
-        reportBug(error);
-        end(sockets[i]!, conns[i]!);
+        fail(sockets[i]!, conns[i]!, error);
       }
     }
   };
@@ -168,8 +167,7 @@ export function streamPump<C extends StreamConnection>(engine: Engine) {
       if (later) for (const next of later) more = more ? c.input.push(next) : (c.input.hold(next), false);
       return more;
     } catch (error) {
-      reportBug(error);
-      end(socket, c);
+      fail(socket, c, error);
       return null;
     }
   };
@@ -179,13 +177,18 @@ export function streamPump<C extends StreamConnection>(engine: Engine) {
     socket.terminate();
   };
 
-  /** Runs `fn` for one connection; a bug in it ends that connection (reported), not the server. */
+  /** A bug met while serving one connection: reported, and that connection (not the server) ends. */
+  const fail = (socket: Socket<C>, c: C, error: unknown): void => {
+    reportBug(error);
+    end(socket, c);
+  };
+
+  /** Runs `fn` for one connection; a bug in it ends that connection (`fail`). */
   const guarded = (socket: Socket<C>, c: C, fn: () => void): void => {
     try {
       fn();
     } catch (error) {
-      reportBug(error);
-      end(socket, c);
+      fail(socket, c, error);
     }
   };
 
@@ -242,10 +245,7 @@ export function streamPump<C extends StreamConnection>(engine: Engine) {
             pump(socket, c, null);
           }),
         // (the engine turns a command's failures into replies: a rejection here is a bug)
-        (error: unknown) => {
-          reportBug(error);
-          end(socket, c);
-        },
+        (error: unknown) => fail(socket, c, error),
       );
     },
   };
