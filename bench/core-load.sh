@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Issue 2: owl text `get` of existing keys vs redis-server GET, same load tool, same pinning,
 # side by side in one run (50 connections, pipeline 1 and 16, three runs, medians).
-# Usage: bash bench/core-load.sh [seconds=10] [runs=3]
+# Before the measured runs both servers get the same unmeasured GET load at each pipeline
+# (WARMUP_SECS, default 3; 0 = none): without it the first owl run measured the JIT compiling the
+# get path (2026-11-30: 137k against 149–152k in the later runs of the same script).
+# Usage: [WARMUP_SECS=3] bash bench/core-load.sh [seconds=10] [runs=3]
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 SECS=${1:-10}; RUNS=${2:-3}
@@ -12,6 +15,14 @@ start_owl "$OPORT" 0
 common=(--keys 100000 --conns 50 --seconds "$SECS" --warmup 1)
 taskset -c 1 "$LG" --proto resp --port "$RPORT" --preload "${common[@]}" --requests 1 >/dev/null
 taskset -c 1 "$LG" --proto owl --port "$OPORT" --skip-banner --preload "${common[@]}" --requests 1 >/dev/null
+WARM=${WARMUP_SECS:-3}
+if [ "$WARM" != 0 ]; then
+  for P in 1 16; do
+    warm=(--keys 100000 --conns 50 --seconds "$WARM" --warmup 0 --pipeline "$P")
+    taskset -c 1 "$LG" --proto resp --port "$RPORT" "${warm[@]}" >/dev/null
+    taskset -c 1 "$LG" --proto owl --port "$OPORT" --skip-banner "${warm[@]}" >/dev/null
+  done
+fi
 for P in 1 16; do
   r=(); o=(); rp=(); op=()
   for run in $(seq "$RUNS"); do
