@@ -6,7 +6,10 @@
 # test (from /proc/PID/stat), which other processes on the core do not distort.
 # LONE=1 adds a third node with sync on and no peers (its gossip list holds only itself): what the
 # digest upkeep alone costs a write, apart from streaming it to peers.
-# Usage: [WARMUP_SECS=5] [LONE=1] bash bench/sync-throughput.sh [seconds=5] [runs=3] [pipeline=1]
+# PEER_CORES=0,1 lets the peers run on either core (default 1: beside the load tool); PEER_SCHED=-b
+# or -i starts them under `chrt` (SCHED_BATCH or SCHED_IDLE). With SCHED_IDLE they fall behind at
+# full load and the node drops their backlog (the "dropped" count shows it): not a valid run.
+# Usage: [WARMUP_SECS=5] [LONE=1] [PEER_CORES=…] [PEER_SCHED=…] bash bench/sync-throughput.sh [seconds=5] [runs=3] [pipeline=1]
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 SECS=${1:-5}; RUNS=${2:-3}; PIPE=${3:-1}
@@ -23,7 +26,8 @@ gossip() { # DIR ADDR... : writes the gossip list file
 start_sync_node() {
   local core=$1 niceness=$2 tcp=$3 http=$4 dir=$5 prof=${6:-}
   local flags=(); [ -n "$prof" ] && flags=(--cpu-prof "--cpu-prof-dir=$prof")
-  (cd "$dir" && exec nice -n "$niceness" taskset -c "$core" bun "${flags[@]}" run "$ROOT/src/main.ts" -config /dev/null --set Tcpport="$tcp" --set Respport=0 --set Httpport="$http" \
+  local sched=(); [ -n "${7:-}" ] && sched=(chrt "$7" 0)
+  (cd "$dir" && exec "${sched[@]}" nice -n "$niceness" taskset -c "$core" bun "${flags[@]}" run "$ROOT/src/main.ts" -config /dev/null --set Tcpport="$tcp" --set Respport=0 --set Httpport="$http" \
      --set Pass=bench-password-1 --set DBfile=./db --set Logfile=./log --set GroupDataSync=1 --set GossipDataSyncAuthKey=$KEY \
      > "$dir/out" 2>&1) &
   NODE_PID=$!; PIDS+=("$NODE_PID"); wait_port "$tcp"
@@ -42,8 +46,8 @@ start_sync_node 0 0 "$S_TCP" "$S_HTTP" "$WORK/sync" "${SYNC_PROF:-}"; SYNC_PID=$
 # The peers share core 1 with the load tool (PEER_NICE=19 keeps them from slowing it, but then
 # they fall behind at full load, the sync node drops their backlog and anti-entropy repairs them,
 # which costs the sync node more than the stream would).
-start_sync_node 1 "${PEER_NICE:-0}" "$P1_TCP" "$P1_HTTP" "$WORK/p1" "${PEER_PROF:-}"; P1_PID=$NODE_PID
-start_sync_node 1 "${PEER_NICE:-0}" "$P2_TCP" "$P2_HTTP" "$WORK/p2" "${PEER_PROF:-}"; P2_PID=$NODE_PID
+start_sync_node "${PEER_CORES:-1}" "${PEER_NICE:-0}" "$P1_TCP" "$P1_HTTP" "$WORK/p1" "${PEER_PROF:-}" "${PEER_SCHED:-}"; P1_PID=$NODE_PID
+start_sync_node "${PEER_CORES:-1}" "${PEER_NICE:-0}" "$P2_TCP" "$P2_HTTP" "$WORK/p2" "${PEER_PROF:-}" "${PEER_SCHED:-}"; P2_PID=$NODE_PID
 sleep 1.5 # peers link (gossip file re-read) and run their first digest round
 
 common=(--proto owl --skip-banner --check --get-ratio 0 --keys 100000 --conns 50 --pipeline "$PIPE" --seconds "$SECS" --warmup 1)
