@@ -23,7 +23,8 @@ if [ "$WARM" != 0 ]; then
     taskset -c 1 "$LG" --proto owl --port "$OPORT" --skip-banner "${warm[@]}" >/dev/null
   done
 fi
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# share TICKS → the share of a core those ticks are over one run (its warm-up second included)
+share() { awk -v t="$1" -v s="$SECS" 'BEGIN { printf "%.2f", t / 100 / (s + 1) }'; }
 client_cpu() { grep -Eo 'client_cpu=[0-9.]+' <<<"$1" | tail -1 | cut -d= -f2; }
 # Besides ops/s: each server's share of its core (from /proc/PID/stat; both near 1.0 means the
 # servers are the limit) and the load tool's (near 1.0: the tool limits too, and an owl reply,
@@ -33,10 +34,10 @@ for P in 1 16; do
   for run in $(seq "$RUNS"); do
     b=$(cpu_ticks "$REDIS_PID")
     out=$(taskset -c 1 "$LG" --proto resp --port "$RPORT" --pipeline "$P" "${common[@]}"); r+=("$(ops "$out")"); rp+=("$(p99 "$out")")
-    rs+=("$(awk -v t=$(( $(cpu_ticks "$REDIS_PID") - b )) -v s="$SECS" 'BEGIN { printf "%.2f", t / 100 / (s + 1) }')"); rt+=("$(client_cpu "$out")")
+    rs+=("$(share $(( $(cpu_ticks "$REDIS_PID") - b )))"); rt+=("$(client_cpu "$out")")
     b=$(cpu_ticks "$OWL_PID")
     out=$(taskset -c 1 "$LG" --proto owl --port "$OPORT" --skip-banner --check --pipeline "$P" "${common[@]}"); o+=("$(ops "$out")"); op+=("$(p99 "$out")")
-    os+=("$(awk -v t=$(( $(cpu_ticks "$OWL_PID") - b )) -v s="$SECS" 'BEGIN { printf "%.2f", t / 100 / (s + 1) }')"); ot+=("$(client_cpu "$out")")
+    os+=("$(share $(( $(cpu_ticks "$OWL_PID") - b )))"); ot+=("$(client_cpu "$out")")
   done
   R=$(median "${r[@]}"); O=$(median "${o[@]}")
   echo "pipeline $P: redis GET ${R} ops/s (p99 $(median "${rp[@]}") us), owl get ${O} ops/s (p99 $(median "${op[@]}") us), owl/redis = $(ratio "$O" "$R")  [runs: redis ${r[*]} | owl ${o[*]}]"

@@ -36,3 +36,5 @@ p99() { grep -Eo 'p99_us=[0-9.]+' <<<"$1" | tail -1 | cut -d= -f2; }
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
+# cpu_ticks PID → user + system CPU of the process so far, in clock ticks (1/100 s)
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }

@@ -51,7 +51,6 @@ start_sync_node "${PEER_CORES:-1}" "${PEER_NICE:-0}" "$P2_TCP" "$P2_HTTP" "$WORK
 sleep 1.5 # peers link (gossip file re-read) and run their first digest round
 
 common=(--proto owl --skip-banner --check --get-ratio 0 --keys 100000 --conns 50 --pipeline "$PIPE" --seconds "$SECS" --warmup 1)
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 # run PORT PID → "ops/s ops-per-cpu-second p99 load-tool-cpu"
 run() {
   local before after out total
