@@ -34,6 +34,7 @@ curl -s -o /dev/null "$OWL/data/?cmd=set&key=hello&valuedata=world&token=$TOKEN"
 export TOKEN
 
 TICK_US=$((1000000 / $(getconf CLK_TCK)))
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 run_wrk() { # pid url [script] → "req/s p99(ms) server-CPU-µs-per-request"
   local out before after
