@@ -4,8 +4,9 @@
 // new or newer, so every record is applied. Reports the peer's CPU (from /proc) per record for
 // each batch size, then a least-squares fit: µs per request + µs per record.
 // RATE=records/s spaces the batches out as a steady stream does (default: back to back). With
-// idle gaps between batches the peer's core goes idle, and on this VM the work after each wake-up
-// runs slower: about twice as much per record (bench/sync-apply.ts GAP=; bench/README, sixth session).
+// gaps between batches a peer costs about twice as much per record on this VM. The extra time
+// is in the functions that touch the store and the digest (their lines come from memory again
+// after each gap). It is not the core halting, the JIT or page faults (bench/README, seventh session).
 // Usage: taskset -c 0 bun run bench/sync-peer.ts [batch sizes=200,1400,5600] [seconds=5]
 
 import { readFileSync } from "node:fs";
