@@ -36,19 +36,17 @@ export function trackConnections<T extends StreamConnection>() {
           listener.stop(false);
           const deadline = Date.now() + graceMs;
           await new Promise<void>((resolve) => {
+            // Runs on every drain or close, and every 20 ms for the deadline.
             const check = (): void => {
               for (const socket of open) if (isIdle(socket.data)) socket.end();
-              if (open.size === 0 || Date.now() >= deadline) {
-                onDrained = undefined;
-                resolve();
-              }
+              if (open.size > 0 && Date.now() < deadline) return;
+              onDrained = undefined;
+              clearInterval(timer);
+              resolve();
             };
+            const timer = setInterval(check, 20);
             onDrained = check;
             check();
-            const timer = setInterval(() => {
-              check();
-              if (open.size === 0 || Date.now() >= deadline) clearInterval(timer);
-            }, 20);
           });
           for (const socket of open) {
             // the grace is over: input still queued for this turn must not run after the stop
