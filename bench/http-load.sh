@@ -33,8 +33,8 @@ TOKEN=$(curl -s "$OWL/data/?cmd=pass&pass=bench-password-123" | sed -E 's/.*"Dat
 curl -s -o /dev/null "$OWL/data/?cmd=set&key=hello&valuedata=world&token=$TOKEN"
 export TOKEN
 
-TICK_US=$((1000000 / $(getconf CLK_TCK)))
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+TICK_US=$((1000000 / $(getconf CLK_TCK)))
 
 run_wrk() { # pid url [script] → "req/s p99(ms) server-CPU-µs-per-request"
   local out before after
