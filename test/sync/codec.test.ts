@@ -65,6 +65,15 @@ describe("sync batch codec", () => {
     expect(events.length).toBe(expected.length);
   });
 
+  test("codec - forEachRecord tells each record's index and the batch's count, with or without prefetch", () => {
+    const body = encodeBatch(records, true);
+    for (const prefetch of [undefined, () => {}]) {
+      const seen: [number, number][] = [];
+      forEachRecord(body, (_r, _inOrder, index, count) => seen.push([index, count]), prefetch);
+      expect(seen).toEqual([[0, 4], [1, 4], [2, 4], [3, 4]]);
+    }
+  });
+
   test("codec - records round-trip byte for byte, with the in-order flag", () => {
     const decoded = decodeBatch(encodeBatch(records, true));
     expect(decoded.inOrder).toBe(true);

@@ -209,24 +209,30 @@ let keyRanges = new Int32Array(2 * 1024);
 /**
  * Checks a whole batch, then calls `fn` for each record with one reused object whose key and
  * value are valid only during the call (no allocation per record: a peer applies the replication
- * stream this way), and whether the batch is of the in-order stream. Throws CodecError before
- * the first call when the batch is malformed. Returns the in-order flag. With `prefetch`, the
- * keys of each next 64 records are handed to it before they are applied, so that their lookups'
- * cache misses overlap (as the stream servers do for a pipelined chunk).
+ * stream this way), whether the batch is of the in-order stream, the record's index and the
+ * batch's number of records. Throws CodecError before the first call when the batch is
+ * malformed. Returns the in-order flag. With `prefetch`, the keys of each next 64 records are
+ * handed to it before they are applied, so that their lookups' cache misses overlap (as the
+ * stream servers do for a pipelined chunk).
  */
-export function forEachRecord(bytes: Uint8Array, fn: (record: ScratchRecord, inOrder: boolean) => void, prefetch?: KeyPrefetch): boolean {
-  // Nothing is applied from a malformed batch: the first walk only checks (and, for `prefetch`,
-  // notes where each key is).
+export function forEachRecord(
+  bytes: Uint8Array,
+  fn: (record: ScratchRecord, inOrder: boolean, index: number, count: number) => void,
+  prefetch?: KeyPrefetch,
+): boolean {
+  // Nothing is applied from a malformed batch: the first walk only checks, counts the records
+  // and, for `prefetch`, notes where each key is.
   let count = 0;
   const inOrder = walkBatch(
     bytes,
-    prefetch &&
-      ((_kind, _origin, _writtenAt, _expiresAt, keyAt, keyEnd) => {
-        if (2 * count + 2 > keyRanges.length) keyRanges = grown(keyRanges, keyRanges.length * 2);
-        keyRanges[2 * count] = keyAt;
-        keyRanges[2 * count + 1] = keyEnd;
-        count++;
-      }),
+    prefetch
+      ? (_kind, _origin, _writtenAt, _expiresAt, keyAt, keyEnd) => {
+          if (2 * count + 2 > keyRanges.length) keyRanges = grown(keyRanges, keyRanges.length * 2);
+          keyRanges[2 * count] = keyAt;
+          keyRanges[2 * count + 1] = keyEnd;
+          count++;
+        }
+      : () => count++,
   );
   const r: ScratchRecord = { kind: "flush", key: EMPTY, value: EMPTY, writtenAt: 0, expiresAt: 0, origin: "" };
   let index = 0;
@@ -235,14 +241,13 @@ export function forEachRecord(bytes: Uint8Array, fn: (record: ScratchRecord, inO
       const n = Math.min(PREFETCH_GROUP, count - index);
       prefetch(bytes, keyRanges.subarray(2 * index, 2 * (index + n)), n);
     }
-    index++;
     r.kind = kind === KIND_PUT ? "put" : kind === KIND_DEL ? "del" : "flush";
     r.origin = origin;
     r.writtenAt = writtenAt;
     r.expiresAt = expiresAt;
     r.key = keyEnd > keyAt ? keyScratch.take(bytes, keyAt, keyEnd) : EMPTY;
     r.value = valueEnd > valueAt ? valueScratch.take(bytes, valueAt, valueEnd) : EMPTY;
-    fn(r, inOrder);
+    fn(r, inOrder, index++, count);
   });
   return inOrder;
 }

@@ -2,12 +2,14 @@
 // updates, and applies remote records to the keyspace when they are newer (last writer wins).
 // Remote writes go through the Keyspace (so the append log keeps them) but are not sent on.
 
+import { yieldCpu } from "../../common/yield-cpu.ts";
 import { binaryStringToBytes, bytesToBinaryString } from "../../store/bytes.ts";
 import type { Keyspace, Mutation } from "../../store/keyspace.ts";
 import type { ValueRef } from "../../store/types.ts";
 import { forEachRecord, type KeyPrefetch } from "./codec.ts";
 import { bucketOf, bucketOfHash, DigestState, keyHashOf, type KeyVersion } from "./digest.ts";
 import { ImplicitKeys, type ListingIndex } from "./listing.ts";
+import { DEFAULT_LINK_LIMITS } from "./peer-link.ts";
 import type { RecordSink, SyncRecord } from "./records.ts";
 import { coveredBy, newerWatermark, replaces, valueHash, valueHashOf, type Watermark } from "./version.ts";
 
@@ -18,6 +20,14 @@ export interface ApplyCounts {
 
 /** A Version the replica fills in place for each write: the digest reads it and keeps none. */
 type ScratchVersion = { -readonly [K in keyof KeyVersion]: KeyVersion[K] };
+
+/**
+ * While a batch is smaller than a full one (its sender is keeping up), the peer offers the CPU to
+ * other processes every this many records (`applyBatch`).
+ */
+export const YIELD_EVERY = 128;
+/** A batch this large means the peer is behind: it is applied without yielding. */
+export const FULL_BATCH = DEFAULT_LINK_LIMITS.batchRecords;
 
 /** What the key of the write under way held just before it (see `capture`). */
 const NONE = 0;
@@ -56,6 +66,8 @@ export class Replica {
     private readonly sink: RecordSink,
     /** the store may evict keys without a TTL (MaxMemory): track every key in the digest's Maps */
     trackAll = false,
+    /** offers the CPU to other processes during a batch's apply (see `applyBatch`) */
+    private readonly pause: () => void = yieldCpu,
   ) {
     this.digest.trackAll = trackAll;
     this.implicitKeys = new ImplicitKeys(keyspace, this.digest);
@@ -215,16 +227,24 @@ export class Replica {
   /**
    * Applies a replication batch (the body of /sync/batch) record by record as it is read, with no
    * object per record; throws CodecError, applying nothing, when the batch is malformed.
+   *
+   * A batch takes a peer a millisecond or more. Applying it in one stretch would keep any other
+   * process waiting for this core that long: on a shared machine, the clients or the load tool
+   * that drive the writes. So while the batch is not full, the peer yields every YIELD_EVERY
+   * records (a syscall that returns at once when nothing waits). A full batch means the peer is
+   * behind: it then takes its full share of the CPU until it has caught up, so yielding never
+   * makes it fall behind for good (bench/README, eighth session).
    */
   applyBatch(body: Uint8Array): ApplyCounts {
     const counts = { applied: 0, ignored: 0 };
     const keyspace = this.keyspace;
     forEachRecord(
       body,
-      (r, inOrder) => {
+      (r, inOrder, index, count) => {
         // (a ScratchRecord has every field a SyncRecord of its kind reads; none is kept past this call)
         if (this.applyOne(r as unknown as SyncRecord, inOrder)) counts.applied++;
         else counts.ignored++;
+        if (index % YIELD_EVERY === YIELD_EVERY - 1 && count < FULL_BATCH) this.pause();
       },
       keyspace.wantsPrefetch ? this.prefetch : undefined,
     );
