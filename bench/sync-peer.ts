@@ -4,10 +4,11 @@
 // new or newer, so every record is applied. Reports the peer's CPU (from /proc) per record for
 // each batch size, then a least-squares fit: µs per request + µs per record.
 // RATE=records/s spaces the batches out as a steady stream does (default: back to back). With
-// gaps between batches a peer costs about twice as much per record on this VM: whatever it had
-// warm is lost once it has been off its core. The extra time shows in the functions that touch the
-// store and the digest. It is not the core halting as such, the JIT, page faults or the store's
-// size (bench/README, seventh session).
+// gaps between batches a peer costs about twice as much per record on this VM: the core's L2 goes
+// cold within a millisecond of any pause, even one spent spinning in a register
+// (bench/cache-toll.c), so something outside the guest uses it meanwhile. The extra time shows in
+// the functions that touch the store and the digest; it is not the JIT or page faults
+// (bench/README, seventh and eighth sessions).
 // Usage: taskset -c 0 bun run bench/sync-peer.ts [batch sizes=200,1400,5600] [seconds=5]
 
 import { readFileSync } from "node:fs";
