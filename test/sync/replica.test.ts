@@ -3,9 +3,9 @@ import { antiEntropyRound } from "../../src/cluster/sync/anti-entropy.ts";
 import { encodeBatch } from "../../src/cluster/sync/codec.ts";
 import { SyncNode } from "../../src/cluster/sync/node.ts";
 import type { SyncRecord } from "../../src/cluster/sync/records.ts";
-import { FULL_BATCH, Replica, YIELD_EVERY } from "../../src/cluster/sync/replica.ts";
-import { yieldCpu, yieldsForReal } from "../../src/common/yield-cpu.ts";
 import { DEFAULT_LINK_LIMITS, type LinkLimits } from "../../src/cluster/sync/peer-link.ts";
+import { FULL_BATCH, FULL_BATCH_BYTES, Replica, YIELD_EVERY } from "../../src/cluster/sync/replica.ts";
+import { yieldCpu, yieldsForReal } from "../../src/common/yield-cpu.ts";
 import { silentLogger } from "../../src/log/logger.ts";
 import { bytesToBinaryString, fromUtf8, utf8 } from "../../src/store/bytes.ts";
 import { Keyspace } from "../../src/store/keyspace.ts";
@@ -295,19 +295,23 @@ describe("sync replica", () => {
     const events: string[] = [];
     const sink = { put: () => {}, del: () => {}, flush: () => {} };
     const replica = new Replica(keyspace, () => "b", TOMB_TTL, sink, false, () => events.push(`pause after ${keyspace.store.size}`));
-    const batch = (count: number, from: number): Uint8Array => {
-      const records: SyncRecord[] = Array.from({ length: count }, (_, i) => ({ kind: "put", key: utf8(`k${from + i}`), value: utf8("v"), writtenAt: 10, expiresAt: 0, origin: "a" }));
+    const batch = (count: number, from: number, value = utf8("v")): Uint8Array => {
+      const records: SyncRecord[] = Array.from({ length: count }, (_, i) => ({ kind: "put", key: utf8(`k${from + i}`), value, writtenAt: 10, expiresAt: 0, origin: "a" }));
       return encodeBatch(records, true);
     };
     const size = 3 * YIELD_EVERY + 5;
     expect(replica.applyBatch(batch(size, 0))).toEqual({ applied: size, ignored: 0 });
-    // after the 128th, 256th and 384th record, each already written
+    // after every YIELD_EVERY-th record, once it is written
     expect(events).toEqual([1, 2, 3].map((n) => `pause after ${n * YIELD_EVERY}`));
     events.length = 0;
     // a full batch: the sender is behind, so the peer keeps the CPU until it has caught up
     expect(replica.applyBatch(batch(FULL_BATCH, size))).toEqual({ applied: FULL_BATCH, ignored: 0 });
     expect(events).toEqual([]);
-    expect(keyspace.store.size).toBe(size + FULL_BATCH);
+    // full by bytes (large values): fewer records, but behind all the same
+    const large = new Uint8Array(Math.ceil(FULL_BATCH_BYTES / size));
+    expect(replica.applyBatch(batch(size, size + FULL_BATCH, large))).toEqual({ applied: size, ignored: 0 });
+    expect(events).toEqual([]);
+    expect(keyspace.store.size).toBe(2 * size + FULL_BATCH);
     replica.close();
   });
 

@@ -26,8 +26,13 @@ type ScratchVersion = { -readonly [K in keyof KeyVersion]: KeyVersion[K] };
  * other processes every this many records (`applyBatch`).
  */
 export const YIELD_EVERY = 128;
-/** A batch this large means the peer is behind: it is applied without yielding. */
+/**
+ * A batch this large means the peer is behind: it is applied without yielding. A sender cuts a
+ * batch at batchRecords records or, for large values, somewhere between half and all of
+ * batchBytes (Outbox.cut halves an oversized batch), so either counts as full.
+ */
 export const FULL_BATCH = DEFAULT_LINK_LIMITS.batchRecords;
+export const FULL_BATCH_BYTES = DEFAULT_LINK_LIMITS.batchBytes / 2;
 
 /** What the key of the write under way held just before it (see `capture`). */
 const NONE = 0;
@@ -238,13 +243,14 @@ export class Replica {
   applyBatch(body: Uint8Array): ApplyCounts {
     const counts = { applied: 0, ignored: 0 };
     const keyspace = this.keyspace;
+    const full = body.length >= FULL_BATCH_BYTES;
     forEachRecord(
       body,
       (r, inOrder, index, count) => {
         // (a ScratchRecord has every field a SyncRecord of its kind reads; none is kept past this call)
         if (this.applyOne(r as unknown as SyncRecord, inOrder)) counts.applied++;
         else counts.ignored++;
-        if (index % YIELD_EVERY === YIELD_EVERY - 1 && count < FULL_BATCH) this.pause();
+        if (index % YIELD_EVERY === YIELD_EVERY - 1 && count < FULL_BATCH && !full) this.pause();
       },
       keyspace.wantsPrefetch ? this.prefetch : undefined,
     );
