@@ -4,7 +4,7 @@
 import { RESULTS, type Status } from "../commands/errors.ts";
 import { StoredBulk, type Reply } from "../commands/reply.ts";
 import { fromUtf8 } from "../store/bytes.ts";
-import { ByteWriter } from "./byte-writer.ts";
+import { ByteWriter, Run, RUN_SLACK } from "./byte-writer.ts";
 
 export const ZERO_TIME = "0001-01-01T00:00:00Z";
 
@@ -63,18 +63,19 @@ export function envelopeFields(cmd: string, key: string, reply: Reply, responseH
 }
 
 const encoder = new TextEncoder();
+const run = (text: string): Run => new Run(encoder.encode(text));
 /**
  * Constant runs of the envelope, encoded once: `{"Cmd":…,"Key":` per command and status, and the
  * host run. Keyed by the pre-quoted strings the transports keep, so a lookup hashes no new string.
  */
-const prefixes = new Map<string, Map<Status, Uint8Array>>();
-const hostRuns = new Map<string, Uint8Array>();
+const prefixes = new Map<string, Map<Status, Run>>();
+const hostRuns = new Map<string, Run>();
 const MAX_CACHED = 4096;
-const DATA_RUN = encoder.encode(',"Data":');
-const NULL_RUN = encoder.encode("null");
-const EMPTY_STRING_RUN = encoder.encode('""');
-const ZERO_TIME_RUN = encoder.encode(ZERO_TIME + '"');
-const MESSAGE_RUN = encoder.encode(',"Message":');
+const DATA_RUN = run(',"Data":');
+const NULL_RUN = run("null");
+const EMPTY_STRING_RUN = run('""');
+const ZERO_TIME_RUN = run(ZERO_TIME + '"');
+const MESSAGE_RUN = run(',"Message":');
 
 /**
  * The last prefix asked for: replies of a pipeline mostly repeat one command and status. (Runs
@@ -83,46 +84,52 @@ const MESSAGE_RUN = encoder.encode(',"Message":');
  */
 let lastCmdJson = "";
 let lastStatus = -1;
-let lastPrefix: Uint8Array = new Uint8Array(0);
+let lastPrefix = run("");
 
-function prefixOf(cmdJson: string, status: Status): Uint8Array {
+function prefixOf(cmdJson: string, status: Status): Run {
   if (status === lastStatus && cmdJson === lastCmdJson) return lastPrefix;
   let byStatus = prefixes.get(cmdJson);
   if (byStatus === undefined) {
     byStatus = new Map();
     if (prefixes.size < MAX_CACHED) prefixes.set(cmdJson, byStatus);
   }
-  let bytes = byStatus.get(status);
-  if (bytes === undefined) {
-    bytes = encoder.encode(`{"Cmd":${cmdJson},"Status":${status},"Results":"${RESULTS[status]}","Key":`);
-    byStatus.set(status, bytes);
+  let prefix = byStatus.get(status);
+  if (prefix === undefined) {
+    prefix = run(`{"Cmd":${cmdJson},"Status":${status},"Results":"${RESULTS[status]}","Key":`);
+    byStatus.set(status, prefix);
   }
   lastCmdJson = cmdJson;
   lastStatus = status;
-  lastPrefix = bytes;
-  return bytes;
+  lastPrefix = prefix;
+  return prefix;
 }
 
-function hostRunOf(hostJson: string): Uint8Array {
-  let bytes = hostRuns.get(hostJson);
-  if (bytes === undefined) {
-    bytes = encoder.encode(`,"ResponseHost":${hostJson},"KeyCreateTime":"`);
-    if (hostRuns.size < MAX_CACHED) hostRuns.set(hostJson, bytes);
+let lastHostJson = "";
+let lastHost = run("");
+
+function hostRunOf(hostJson: string): Run {
+  if (hostJson === lastHostJson) return lastHost;
+  let host = hostRuns.get(hostJson);
+  if (host === undefined) {
+    host = run(`,"ResponseHost":${hostJson},"KeyCreateTime":"`);
+    if (hostRuns.size < MAX_CACHED) hostRuns.set(hostJson, host);
   }
-  return bytes;
+  lastHostJson = hostJson;
+  lastHost = host;
+  return host;
 }
 
 let minuteCached = Number.NaN;
 let minutePrefix = "";
-let minuteRun = new Uint8Array(0);
+let minuteRun = run("");
 
-/** Keeps "YYYY-MM-DDTHH:MM:" of the minute of `ms` (as text and bytes); returns the ms into it. */
+/** Keeps "YYYY-MM-DDTHH:MM:" of the minute of `ms` (as text and a run); returns the ms into it. */
 function enterMinute(ms: number): number {
   const minute = Math.floor(ms / 60_000);
   if (minute !== minuteCached) {
     minuteCached = minute;
     minutePrefix = new Date(minute * 60_000).toISOString().slice(0, -7);
-    minuteRun = encoder.encode(minutePrefix);
+    minuteRun = run(minutePrefix);
   }
   return ms - minute * 60_000;
 }
@@ -135,14 +142,17 @@ export function rfc3339(ms: number): string {
   return `${minutePrefix}${seconds < 10 ? "0" : ""}${seconds}.${millis < 10 ? "00" : millis < 100 ? "0" : ""}${millis}Z`;
 }
 
-/** Writes `rfc3339(ms)` and the closing quote straight as bytes (the hot path of every get). */
-function writeTime(w: ByteWriter, ms: number): void {
-  const rest = enterMinute(ms);
-  const run = minuteRun;
-  w.bytes(run);
-  w.ensure(9);
+/** Bytes of "SS.mmmZ\"" after the minute's run. */
+const TIME_TAIL_BYTES = 8;
+
+/**
+ * Writes the time `rest` ms into the minute last entered (`enterMinute`) and the closing quote at
+ * `at`, where room for `minuteRun.length + TIME_TAIL_BYTES + RUN_SLACK` is ensured; returns
+ * where it ends.
+ */
+function putTime(w: ByteWriter, at: number, rest: number): number {
+  at = w.putRun(at, minuteRun);
   const buf = w.buf;
-  let at = w.length;
   const seconds = Math.floor(rest / 1000);
   const millis = rest - seconds * 1000;
   buf[at++] = 48 + Math.floor(seconds / 10);
@@ -153,7 +163,59 @@ function writeTime(w: ByteWriter, ms: number): void {
   buf[at++] = 48 + (millis % 10);
   buf[at++] = 90; // Z
   buf[at++] = 34; // "
+  return at;
+}
+
+/** Most bytes of a key or value the one-pass envelope copies by loop (longer: checked, then set). */
+const LOOP_COPY_BYTES = 64;
+
+/**
+ * Copies bytes [from, to) of `src` to `at` as the inside of a JSON string when none needs
+ * escaping (printable ASCII without `"` or `\`); returns where they end, or -1 (nothing usable
+ * written) when one does.
+ */
+function putPlain(buf: Uint8Array, at: number, src: Uint8Array, from: number, to: number): number {
+  if (to - from <= LOOP_COPY_BYTES) {
+    for (let i = from; i < to; i++) {
+      const c = src[i]!;
+      if (c < 0x20 || c > 0x7e || c === 34 || c === 92) return -1;
+      buf[at++] = c;
+    }
+    return at;
+  }
+  for (let i = from; i < to; i++) {
+    const c = src[i]!;
+    if (c < 0x20 || c > 0x7e || c === 34 || c === 92) return -1;
+  }
+  buf.set(src.subarray(from, to), at);
+  return at + to - from;
+}
+
+/**
+ * The envelope of a value read in place with its key, in one pass: one `ensure`, the constant runs
+ * a word at a time, key and value checked as they are copied. False (and `w` unchanged) when the
+ * key or value needs escaping: the caller then takes the general path.
+ */
+function writeStoredEnvelope(w: ByteWriter, prefix: Run, key: Uint8Array, reply: StoredBulk, host: Run): boolean {
+  const rest = reply.writtenAt > 0 ? enterMinute(reply.writtenAt) : -1;
+  const time = rest >= 0 ? minuteRun.length + TIME_TAIL_BYTES : ZERO_TIME_RUN.length;
+  w.ensure(prefix.length + key.length + DATA_RUN.length + reply.length + host.length + time + 6 + RUN_SLACK);
+  const buf = w.buf;
+  let at = w.putRun(w.length, prefix);
+  buf[at++] = 34;
+  at = putPlain(buf, at, key, 0, key.length);
+  if (at < 0) return false;
+  buf[at++] = 34;
+  at = w.putRun(at, DATA_RUN);
+  buf[at++] = 34;
+  at = putPlain(buf, at, reply.bytes, reply.start, reply.start + reply.length);
+  if (at < 0) return false;
+  buf[at++] = 34;
+  at = w.putRun(at, host);
+  at = rest >= 0 ? putTime(w, at, rest) : w.putRun(at, ZERO_TIME_RUN);
+  buf[at++] = 125; // }
   w.length = at;
+  return true;
 }
 
 /**
@@ -162,13 +224,16 @@ function writeTime(w: ByteWriter, ms: number): void {
  * without building strings when they are plain ASCII.
  */
 export function writeEnvelope(w: ByteWriter, cmdJson: string, key: Uint8Array | undefined, reply: Reply, hostJson: string): void {
-  w.bytes(prefixOf(cmdJson, replyStatus(reply)));
+  const prefix = prefixOf(cmdJson, replyStatus(reply));
+  const host = hostRunOf(hostJson);
+  // The common reply, a value read in place, in one pass when nothing needs escaping.
+  if (reply instanceof StoredBulk && key !== undefined && writeStoredEnvelope(w, prefix, key, reply, host)) return;
+  w.run(prefix);
   if (key) writeJsonString(w, key);
-  else w.bytes(EMPTY_STRING_RUN);
-  w.bytes(DATA_RUN);
+  else w.run(EMPTY_STRING_RUN);
+  w.run(DATA_RUN);
   switch (reply.kind) {
     case "bulk":
-      // A value read in place (StoredBulk) is escaped straight from the store's bytes.
       if (reply instanceof StoredBulk) writeJsonRange(w, reply.bytes, reply.start, reply.start + reply.length);
       else writeJsonString(w, reply.value);
       break;
@@ -182,13 +247,18 @@ export function writeEnvelope(w: ByteWriter, cmdJson: string, key: Uint8Array | 
       w.text(JSON.stringify(replyData(reply)));
       break;
     default:
-      w.bytes(NULL_RUN);
+      w.run(NULL_RUN);
   }
-  w.bytes(hostRunOf(hostJson));
-  if (reply.kind === "bulk" && reply.writtenAt > 0) writeTime(w, reply.writtenAt);
-  else w.bytes(ZERO_TIME_RUN);
+  w.run(host);
+  if (reply.kind === "bulk" && reply.writtenAt > 0) {
+    const rest = enterMinute(reply.writtenAt);
+    w.ensure(minuteRun.length + TIME_TAIL_BYTES + RUN_SLACK);
+    w.length = putTime(w, w.length, rest);
+  } else {
+    w.run(ZERO_TIME_RUN);
+  }
   if (reply.kind === "error") {
-    w.bytes(MESSAGE_RUN);
+    w.run(MESSAGE_RUN);
     w.text(JSON.stringify(reply.error.message));
   }
   w.byte(125);

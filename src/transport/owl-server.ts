@@ -41,12 +41,18 @@ function unknownName(name: Uint8Array): string {
 export function startOwlServer(options: OwlServerOptions): StreamServer {
   const { engine } = options;
   const quoted = new Map<string, string>();
+  // (the name quoted last first: replies of a pipeline mostly repeat one command)
+  let lastName = "";
+  let lastQuoted = '""';
   const quote = (name: string): string => {
+    if (name === lastName) return lastQuoted;
     let q = quoted.get(name);
     if (q === undefined) {
       q = JSON.stringify(name);
       if (quoted.size < 1000) quoted.set(name, q);
     }
+    lastName = name;
+    lastQuoted = q;
     return q;
   };
   let hostJson = "";

@@ -1,9 +1,9 @@
 import { describe, expect, test } from "bun:test";
 import { CommandError } from "../../src/commands/errors.ts";
 import { bulk, errorReply, int, NIL, OK, simple, StoredBulk } from "../../src/commands/reply.ts";
-import { ByteWriter } from "../../src/protocol/byte-writer.ts";
+import { ByteWriter, Run } from "../../src/protocol/byte-writer.ts";
 import { writeRespReply } from "../../src/protocol/resp-reply.ts";
-import { encodeEnvelopeLine, envelopeFields } from "../../src/protocol/envelope.ts";
+import { encodeEnvelopeLine, envelopeFields, writeEnvelope } from "../../src/protocol/envelope.ts";
 
 const enc = new TextEncoder();
 const line = (...args: Parameters<typeof encodeEnvelopeLine>) => new TextDecoder().decode(encodeEnvelopeLine(...args));
@@ -75,6 +75,75 @@ describe("a value read in place (StoredBulk)", () => {
       expect(resp(stored(value, 1))).toBe(resp(bulk(value, 1)));
       expect(stored(value, 1).value).toEqual(value);
     }
+  });
+});
+
+describe("ByteWriter runs", () => {
+  test("run - appends exactly its bytes, at any offset, in a buffer of any size (its last word never writes out of bounds)", () => {
+    for (let size = 1; size <= 12; size++) {
+      for (let before = 0; before <= 5; before++) {
+        for (let length = 0; length <= 13; length++) {
+          const bytes = Uint8Array.from({ length }, (_, i) => 0x61 + i);
+          const w = new ByteWriter(size);
+          for (let i = 0; i < before; i++) w.byte(0x30 + i);
+          w.run(new Run(bytes));
+          w.byte(0x21);
+          expect([...w.view()]).toEqual([...Array.from({ length: before }, (_, i) => 0x30 + i), ...bytes, 0x21]);
+        }
+      }
+    }
+  });
+});
+
+describe("the one-pass envelope of a value read in place", () => {
+
+  /** A StoredBulk over `value` inside an arena-like page whose other bytes must never leak out. */
+  const stored = (value: Uint8Array, writtenAt: number): StoredBulk => {
+    const page = new Uint8Array(value.length + 40).fill(0x5c);
+    page.set(value, 21);
+    return Object.assign(new StoredBulk(), { bytes: page, start: 21, length: value.length, writtenAt });
+  };
+  const expected = (key: string, value: string, writtenAt: number): string =>
+    JSON.stringify({ Cmd: "get", Status: 200, Results: "SUCCESS", Key: key, Data: value, ResponseHost: "127.0.0.1:7721", KeyCreateTime: writtenAt > 0 ? new Date(writtenAt).toISOString() : "0001-01-01T00:00:00Z" });
+
+  test("one-pass envelope - equals JSON.stringify of the fields, whatever room the writer starts with", () => {
+    const host = JSON.stringify("127.0.0.1:7721");
+    const cases: [string, string, number][] = [
+      ["k", "", 1],
+      ["hello", "world", Date.UTC(2026, 10, 26, 10, 0, 0)],
+      ["key:000000000001", "v".repeat(32), Date.UTC(2026, 11, 1, 23, 59, 59, 999)],
+      ["a".repeat(64), "b".repeat(64), 1_800_000_000_123],
+      ["a".repeat(65), "b".repeat(65), 1_800_000_000_123],
+      ["k", "x".repeat(70_000), 1_800_000_000_123],
+      ["k", "value", 0], // no write time: the zero time
+      ["k", "far future", Date.UTC(12_000, 0, 1)], // a year past 9999: a longer minute run
+      ["k", 'needs "escaping"', 1], // falls back to the general path, nothing of the first try left
+      ["k\\", "plain", 1],
+      ["k", "日本語", 1],
+      ["k", "tab\there", 1],
+    ];
+    for (const initial of [1, 7, 64, 150, 4096]) {
+      for (const [key, value, writtenAt] of cases) {
+        const w = new ByteWriter(initial);
+        w.byte(0x78); // something before it, as in a pipelined batch
+        writeEnvelope(w, '"get"', enc.encode(key), stored(enc.encode(value), writtenAt), host);
+        w.byte(0x79);
+        expect(new TextDecoder().decode(w.view())).toBe(`x${expected(key, value, writtenAt)}y`);
+      }
+    }
+  });
+
+  test("one-pass envelope - the same after many replies in one buffer (runs written a word at a time)", () => {
+    const w = new ByteWriter(16);
+    let text = "";
+    for (let i = 0; i < 500; i++) {
+      const key = `key:${i}`;
+      const value = "v".repeat(i % 70);
+      writeEnvelope(w, '"get"', enc.encode(key), stored(enc.encode(value), 1_700_000_000_000 + i * 997), JSON.stringify("127.0.0.1:7721"));
+      w.byte(10);
+      text += `${expected(key, value, 1_700_000_000_000 + i * 997)}\n`;
+    }
+    expect(new TextDecoder().decode(w.view())).toBe(text);
   });
 });
 
