@@ -1,7 +1,7 @@
 // mitata micro-benchmarks of the hot paths: owl line framing and splitting, envelope encoding,
 // store get/set, timer wheel schedule/advance. Run: bun run bench
 import { bench, group, run, do_not_optimize } from "mitata";
-import { bulk } from "../src/commands/reply.ts";
+import { bulk, StoredBulk } from "../src/commands/reply.ts";
 import { ByteWriter } from "../src/protocol/byte-writer.ts";
 import { writeEnvelope } from "../src/protocol/envelope.ts";
 import { commandEnd, LineFramer, splitArgs, type LineSink } from "../src/protocol/owl-text.ts";
@@ -42,6 +42,14 @@ group("envelope", () => {
   bench("write get envelope (32-byte ASCII value)", () => {
     w.reset();
     writeEnvelope(w, '"get"', keys[1]!, reply, host);
+  });
+  // What the TCP server writes: a value read in place from the store's bytes (the one-pass path).
+  const page = new Uint8Array(4096);
+  page.set(value, 1000);
+  const stored = Object.assign(new StoredBulk(), { bytes: page, start: 1000, length: value.length, writtenAt: 1_800_000_000_000 });
+  bench("write get envelope (32-byte ASCII value read in place)", () => {
+    w.reset();
+    writeEnvelope(w, '"get"', keys[1]!, stored, host);
   });
   const unicode = bulk(enc.encode("日本語の値 with \"quotes\""), 1_800_000_000_000);
   bench("write get envelope (non-ASCII value, slow path)", () => {
