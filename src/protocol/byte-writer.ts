@@ -30,12 +30,12 @@ export const RUN_SLACK = 3;
 export class ByteWriter {
   buf: Uint8Array<ArrayBuffer>;
   length = 0;
-  /** `buf` as a DataView, for `putRun` */
-  private words: DataView;
+  /** `wordsOf` as a DataView, for `putRun`; made again whenever `buf` is another array */
+  private words = new DataView(new ArrayBuffer(0));
+  private wordsOf: Uint8Array | null = null;
 
   constructor(initial = 64 * 1024) {
     this.buf = new Uint8Array(initial);
-    this.words = new DataView(this.buf.buffer);
   }
 
   ensure(extra: number): void {
@@ -46,7 +46,6 @@ export class ByteWriter {
     const bigger = new Uint8Array(size);
     bigger.set(this.buf.subarray(0, this.length));
     this.buf = bigger;
-    this.words = new DataView(bigger.buffer);
   }
 
   /** Appends a constant run. */
@@ -61,6 +60,12 @@ export class ByteWriter {
    * (they are past `length`, and whatever is appended next overwrites them again).
    */
   putRun(at: number, r: Run): number {
+    const buf = this.buf;
+    // (`buf` may be replaced from outside too: the view follows it by identity, one compare)
+    if (buf !== this.wordsOf) {
+      this.wordsOf = buf;
+      this.words = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    }
     const words = r.words;
     const view = this.words;
     for (let i = 0; i < words.length; i++) view.setUint32(at + 4 * i, words[i]!, true);
@@ -109,9 +114,6 @@ export class ByteWriter {
   reset(): void {
     this.length = 0;
     // Let one huge batch's buffer go instead of holding it for the connection's lifetime.
-    if (this.buf.length > 4 * 1024 * 1024) {
-      this.buf = new Uint8Array(64 * 1024);
-      this.words = new DataView(this.buf.buffer);
-    }
+    if (this.buf.length > 4 * 1024 * 1024) this.buf = new Uint8Array(64 * 1024);
   }
 }

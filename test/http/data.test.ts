@@ -74,6 +74,22 @@ describe("/data/", () => {
     expect((await getData(base, { cmd: "get" })).status).toBe(500);
   });
 
+  test("get - envelopes stay whole after a huge one let the shared writer's buffer go", async () => {
+    const huge = "h".repeat(200 * 1024); // a > 64 KiB envelope: the writer drops its big buffer after it
+    expect((await postForm(base, { cmd: "set", key: "huge-one", valuedata: huge, token })).status).toBe(200);
+    expect((await postForm(base, { cmd: "set", key: "after-huge", valuedata: "small value", token })).status).toBe(200);
+    expect((await getData(base, { cmd: "get", key: "huge-one" })).body.Data).toBe(huge);
+    for (const key of ["after-huge", "never-set"]) {
+      const response = await fetch(`${base}/data/?cmd=get&key=${key}&n=1`); // (n: past any memoised answer)
+      const text = await response.text();
+      const body = JSON.parse(text) as Record<string, unknown>;
+      expect(body.Key).toBe(key);
+      expect(body.Data).toBe(key === "after-huge" ? "small value" : null);
+      expect(text.startsWith(`{"Cmd":"get","Status":${response.status},`)).toBe(true);
+      expect(text).toContain(`"ResponseHost":"127.0.0.1:${node.httpPort}","KeyCreateTime":"`);
+    }
+  });
+
   test("get - format=raw answers the bytes with nosniff", async () => {
     await getData(base, { cmd: "set", key: "html", valuedata: "<script>x</script>", token });
     const response = await fetch(`${base}/data/?cmd=get&key=html&format=raw`);

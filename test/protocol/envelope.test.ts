@@ -95,6 +95,18 @@ describe("ByteWriter runs", () => {
   });
 });
 
+describe("ByteWriter runs, buffer replaced", () => {
+  test("run - lands in the writer's current buffer after `buf` was replaced from outside (as the HTTP writer drops a huge one)", () => {
+    const w = new ByteWriter(8);
+    const r = new Run(new TextEncoder().encode("constant run"));
+    w.run(r);
+    w.length = 0;
+    w.buf = new Uint8Array(64);
+    w.run(r);
+    expect(new TextDecoder().decode(w.view())).toBe("constant run");
+  });
+});
+
 describe("the one-pass envelope of a value read in place", () => {
 
   /** A StoredBulk over `value` inside an arena-like page whose other bytes must never leak out. */
