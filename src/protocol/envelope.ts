@@ -64,6 +64,26 @@ export function envelopeFields(cmd: string, key: string, reply: Reply, responseH
 
 const encoder = new TextEncoder();
 const run = (text: string): Run => new Run(encoder.encode(text));
+
+/** Pre-quoted JSON of command names and hosts (they repeat on every reply); the last one first. */
+const quotedTexts = new Map<string, string>();
+const MAX_QUOTED = 1000;
+let lastText = "";
+let lastQuoted = '""';
+
+/** `JSON.stringify(text)`, kept for texts that repeat: what `writeEnvelope` takes as `cmdJson` and `hostJson`. */
+export function quoted(text: string): string {
+  if (text === lastText) return lastQuoted;
+  let q = quotedTexts.get(text);
+  if (q === undefined) {
+    q = JSON.stringify(text);
+    if (quotedTexts.size < MAX_QUOTED) quotedTexts.set(text, q);
+  }
+  lastText = text;
+  lastQuoted = q;
+  return q;
+}
+
 /**
  * Constant runs of the envelope, encoded once: `{"Cmd":…,"Key":` per command and status, and the
  * host run. Keyed by the pre-quoted strings the transports keep, so a lookup hashes no new string.
@@ -166,6 +186,9 @@ function putTime(w: ByteWriter, at: number, rest: number): number {
   return at;
 }
 
+/** Bytes the one-pass envelope writes besides its runs, key, value and time: four quotes and `}`. */
+const STORED_MARKS = 5;
+
 /** Most bytes of a key or value the one-pass envelope copies by loop (longer: checked, then set). */
 const LOOP_COPY_BYTES = 64;
 
@@ -199,7 +222,7 @@ function putPlain(buf: Uint8Array, at: number, src: Uint8Array, from: number, to
 function writeStoredEnvelope(w: ByteWriter, prefix: Run, key: Uint8Array, reply: StoredBulk, host: Run): boolean {
   const rest = reply.writtenAt > 0 ? enterMinute(reply.writtenAt) : -1;
   const time = rest >= 0 ? minuteRun.length + TIME_TAIL_BYTES : ZERO_TIME_RUN.length;
-  w.ensure(prefix.length + key.length + DATA_RUN.length + reply.length + host.length + time + 6 + RUN_SLACK);
+  w.ensure(prefix.length + key.length + DATA_RUN.length + reply.length + host.length + time + STORED_MARKS + RUN_SLACK);
   const buf = w.buf;
   let at = w.putRun(w.length, prefix);
   buf[at++] = 34;

@@ -6,7 +6,7 @@ import type { Engine } from "../commands/engine.ts";
 import { CommandError } from "../commands/errors.ts";
 import { errorReply, type Reply } from "../commands/reply.ts";
 import type { CommandSpec, Session } from "../commands/spec.ts";
-import { writeEnvelope } from "../protocol/envelope.ts";
+import { quoted, writeEnvelope } from "../protocol/envelope.ts";
 import { BANNER, commandEnd, LineFramer, lineFirstArguments, splitArgs, type LineSink } from "../protocol/owl-text.ts";
 import { asciiLower, fromUtf8 } from "../store/bytes.ts";
 import { MAX_BACKLOG_BYTES, ReplyPipe } from "./reply-pipe.ts";
@@ -40,25 +40,10 @@ function unknownName(name: Uint8Array): string {
 
 export function startOwlServer(options: OwlServerOptions): StreamServer {
   const { engine } = options;
-  const quoted = new Map<string, string>();
-  // (the name quoted last first: replies of a pipeline mostly repeat one command)
-  let lastName = "";
-  let lastQuoted = '""';
-  const quote = (name: string): string => {
-    if (name === lastName) return lastQuoted;
-    let q = quoted.get(name);
-    if (q === undefined) {
-      q = JSON.stringify(name);
-      if (quoted.size < 1000) quoted.set(name, q);
-    }
-    lastName = name;
-    lastQuoted = q;
-    return q;
-  };
   let hostJson = "";
 
   const answer = (c: Connection, cmd: string, key: Uint8Array | undefined, reply: Reply): void => {
-    writeEnvelope(c.pipe.out, quote(cmd), key, reply, hostJson);
+    writeEnvelope(c.pipe.out, quoted(cmd), key, reply, hostJson);
     c.pipe.out.byte(10);
   };
 

@@ -7,7 +7,7 @@ import { CommandError, type Status } from "../../commands/errors.ts";
 import { errorReply, type Reply } from "../../commands/reply.ts";
 import type { HttpField, Session } from "../../commands/spec.ts";
 import { ByteWriter } from "../../protocol/byte-writer.ts";
-import { replyStatus, writeEnvelope } from "../../protocol/envelope.ts";
+import { quoted, replyStatus, writeEnvelope } from "../../protocol/envelope.ts";
 import { utf8 } from "../../store/bytes.ts";
 import { EnvelopeMemo, type MemoEntry } from "./envelope-memo.ts";
 import { tokenFromRequest } from "./request-token.ts";
@@ -47,22 +47,9 @@ const EMPTY = new Uint8Array(0);
 
 /** One writer reused by every answer (a response body is a copy of its bytes). */
 const writer = new ByteWriter(4096);
-/** Pre-quoted JSON of command names and hosts, which repeat on every answer. */
-const quoted = new Map<string, string>();
-const MAX_QUOTED = 1000;
-
-function quote(text: string): string {
-  let q = quoted.get(text);
-  if (q === undefined) {
-    q = JSON.stringify(text);
-    if (quoted.size < MAX_QUOTED) quoted.set(text, q);
-  }
-  return q;
-}
-
 function encodeEnvelope(ctx: DataContext, cmd: string, key: string | Uint8Array, reply: Reply): Uint8Array {
   writer.length = 0;
-  writeEnvelope(writer, quote(cmd), typeof key === "string" ? utf8(key) : key, reply, quote(ctx.responseHost));
+  writeEnvelope(writer, quoted(cmd), typeof key === "string" ? utf8(key) : key, reply, quoted(ctx.responseHost));
   const body = writer.view().slice();
   if (writer.length > 64 * 1024) writer.buf = new Uint8Array(4096); // a huge value must not stay pinned
   return body;
