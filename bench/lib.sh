@@ -21,11 +21,11 @@ start_redis() {
   REDIS_PID=$!; PIDS+=("$REDIS_PID"); wait_port "$1"
 }
 
-# start_owl TCPPORT RESPPORT [extra --set args] → pid in OWL_PID
+# start_owl TCPPORT RESPPORT [extra --set args] → pid in OWL_PID (OWL_BUN: another Bun binary)
 start_owl() {
   local tcp=$1 resp=$2; shift 2
   mkdir -p "$WORK/owl-$tcp"
-  (cd "$WORK/owl-$tcp" && exec taskset -c 0 bun run "$ROOT/src/main.ts" -config /dev/null --set Tcpport="$tcp" --set Respport="$resp" --set Httpport=0 \
+  (cd "$WORK/owl-$tcp" && exec taskset -c 0 "${OWL_BUN:-bun}" run "$ROOT/src/main.ts" -config /dev/null --set Tcpport="$tcp" --set Respport="$resp" --set Httpport=0 \
      --set Pass=bench-password-1 --set DBfile=./db --set Logfile=./log "$@" > "$WORK/owl-$tcp.out" 2>&1) &
   OWL_PID=$!; PIDS+=("$OWL_PID"); wait_port "$tcp"
 }
