@@ -19,7 +19,7 @@ import { systemClock } from "../src/store/types.ts";
 const enc = new TextEncoder();
 const auth = new PasswordAuthenticator(
   "bench-password-1",
-  new TokenService({ secret: new Uint8Array(32), lifetimeSeconds: 0, clock: systemClock }),
+  new TokenService({ secret: new Uint8Array(32), lifetimeSeconds: 0, password: "bench-password-1", clock: systemClock }),
   new AttemptThrottle(systemClock),
   silentLogger,
 );

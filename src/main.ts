@@ -96,7 +96,7 @@ async function main(): Promise<void> {
       ? await import("./importers/from-config.ts").then(({ createReadThrough }) => orExit(() => createReadThrough(config, { db: keyspace, clock, log }), ConfigError))
       : undefined;
   const { password, generated } = resolvePassword(config.Pass, config.DBfile);
-  const tokens = new TokenService({ secret: resolveSecret(config.Tonken_jwt_secret, config.DBfile).secret, lifetimeSeconds: config.Tonken_expire_time, clock });
+  const tokens = new TokenService({ secret: resolveSecret(config.Tonken_jwt_secret, config.DBfile).secret, lifetimeSeconds: config.Tonken_expire_time, password, clock });
   const engine = new Engine({
     table: commandTable,
     db: keyspace,

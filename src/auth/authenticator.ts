@@ -14,7 +14,11 @@ export class PasswordAuthenticator implements Authenticator {
     private readonly tokens: TokenService,
     private readonly throttle: AttemptThrottle,
     private readonly log: Logger,
-  ) {}
+  ) {
+    // Tokens carry a fingerprint of the password they were issued under: a token service built
+    // for another password would issue tokens that it then refuses.
+    if (!tokens.issuesFor(password)) throw new Error("the token service was built for another password");
+  }
 
   verifyPassword(password: Uint8Array, client: string): boolean {
     const wait = this.throttle.retryAfter(client);

@@ -13,7 +13,7 @@ function authenticator() {
   const clock = new ManualClock();
   const warnings: Record<string, unknown>[] = [];
   const log = { info() {}, error() {}, warn: (_event: string, fields?: Record<string, unknown>) => warnings.push(fields ?? {}) };
-  const tokens = new TokenService({ secret: enc("a-test-secret-of-thirty-two-bytes!"), lifetimeSeconds: 0, clock });
+  const tokens = new TokenService({ secret: enc("a-test-secret-of-thirty-two-bytes!"), lifetimeSeconds: 0, password: "right-password-1", clock });
   return { auth: new PasswordAuthenticator("right-password-1", tokens, new AttemptThrottle(clock), log), clock, warnings };
 }
 

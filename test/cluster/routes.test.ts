@@ -43,7 +43,7 @@ function setup(local: Record<string, { data: string; writtenAt: number }> = {}) 
   cluster.setHttpPort(7721);
   // The real HTTP app (engine, signed tokens, error mapping) with the cluster plugin mounted.
   const clock = new ManualClock();
-  const tokens = new TokenService({ secret: new TextEncoder().encode("0123456789abcdef0123456789abcdef"), lifetimeSeconds: 0, clock });
+  const tokens = new TokenService({ secret: new TextEncoder().encode("0123456789abcdef0123456789abcdef"), lifetimeSeconds: 0, password: PASSWORD, clock });
   const engine = new Engine({
     table: commandTable,
     db: new Keyspace(new MapStore(clock), clock),

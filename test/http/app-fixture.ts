@@ -18,7 +18,7 @@ export function makeApp(overrides: Partial<Record<keyof Config, unknown>> = {}) 
   const config = { ...defaults(), Pass: PASSWORD, ...overrides } as unknown as Config;
   const clock = new ManualClock();
   const keyspace = new Keyspace(new MapStore(clock), clock);
-  const tokens = new TokenService({ secret: new TextEncoder().encode("a-test-secret-of-thirty-two-bytes!"), lifetimeSeconds: config.Tonken_expire_time, clock });
+  const tokens = new TokenService({ secret: new TextEncoder().encode("a-test-secret-of-thirty-two-bytes!"), lifetimeSeconds: config.Tonken_expire_time, password: config.Pass, clock });
   const engine = new Engine({
     table: commandTable,
     db: keyspace,

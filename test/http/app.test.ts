@@ -5,7 +5,7 @@ import { describe, expect, test } from "bun:test";
 import { answerQuery, plainQuery } from "../../src/transport/http/fast-get.ts";
 import { EnvelopeMemo } from "../../src/transport/http/envelope-memo.ts";
 import { makeApp } from "./app-fixture.ts";
-import { envelopeOf } from "./http-helpers.ts";
+import { envelopeOf, PASSWORD } from "./http-helpers.ts";
 
 describe("app", () => {
   test("set - exptime gives the value a time to live", async () => {
@@ -16,6 +16,16 @@ describe("app", () => {
     expect((await request("/data/?cmd=get&key=t")).status).toBe(200);
     clock.tick(1);
     expect((await request("/data/?cmd=get&key=t")).status).toBe(404);
+  });
+
+  test("pass - a token lives at least Tonken_expire_time seconds, wherever in a second it was issued", async () => {
+    const { request, clock } = makeApp({ Tonken_expire_time: 2 });
+    clock.set(1_800_000_000_900); // 0.9 s into a second
+    const token = (await request(`/data/?cmd=pass&pass=${PASSWORD}`).then(envelopeOf)).body.Data as string;
+    clock.tick(2_099);
+    expect((await request(`/data/?cmd=set&key=t&valuedata=v&token=${token}`)).status).toBe(200);
+    clock.tick(1);
+    expect((await request(`/data/?cmd=set&key=t&valuedata=v&token=${token}`)).status).toBe(401);
   });
 
   test("get - repeated answers of a memoised envelope stay whole and follow every change", async () => {

@@ -2,7 +2,7 @@
 // address, forged, expired and old-default-secret tokens, throttling, the generated password,
 // and `pass` over TCP when TCP auth is on.
 
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { SignJWT } from "jose";
@@ -151,5 +151,46 @@ describe("auth with a generated password, short tokens, the old default secret a
     } finally {
       await again.stop();
     }
+  });
+});
+
+describe("tokens across restarts: a changed password or a shorter lifetime ends older tokens", () => {
+  let node: NodeProcess | undefined;
+  const dirs: string[] = [];
+
+  afterEach(async () => {
+    await node?.stop();
+    node = undefined;
+    for (const dir of dirs.splice(0)) removeDir(dir);
+  });
+
+  const start = async (set: Record<string, string | number>, dir?: string): Promise<string> => {
+    await node?.stop();
+    node = await startNode({ dir, set });
+    if (!dir) dirs.push(node.dir);
+    return `http://127.0.0.1:${node.httpPort}`;
+  };
+  const write = (base: string, token: string) => getData(base, { cmd: "set", key: "r", valuedata: "v", token }).then((answer) => answer.status);
+
+  test("token - refused after a restart with another Pass (same DBfile, so the same secret)", async () => {
+    let base = await start({});
+    const old = await tokenFor(base);
+    // The same configuration again: the token still works (the signing secret is kept in DBfile).
+    base = await start({}, node!.dir);
+    expect(await write(base, old)).toBe(200);
+    base = await start({ Pass: "another-password-456" }, node!.dir);
+    expect(await write(base, old)).toBe(401);
+    expect(await write(base, await tokenFor(base, "another-password-456"))).toBe(200);
+  });
+
+  test("token - issued with no expiry, refused after a restart with Tonken_expire_time 2 once 2 s old", async () => {
+    let base = await start({ Tonken_expire_time: 0 });
+    const old = await tokenFor(base);
+    const issuedBy = Date.now();
+    base = await start({ Tonken_expire_time: 2 }, node!.dir);
+    // 2 s after its issue second, rounded up
+    await Bun.sleep(Math.max(0, issuedBy + 3_100 - Date.now()));
+    expect(await write(base, old)).toBe(401);
+    expect(await write(base, await tokenFor(base))).toBe(200);
   });
 });

@@ -24,7 +24,7 @@ afterEach(async () => {
 function start(plugins: PluginSource[], overrides: Partial<Config> = {}, directPosts?: Record<string, DirectPost>) {
   const config = { ...defaults(), Host: "127.0.0.1", Httpport: 0, Pass: PASSWORD, ...overrides } as Config;
   const keyspace = new Keyspace(new MapStore(systemClock), systemClock);
-  const tokens = new TokenService({ secret: new TextEncoder().encode("a-test-secret-of-thirty-two-bytes!"), lifetimeSeconds: 0, clock: systemClock });
+  const tokens = new TokenService({ secret: new TextEncoder().encode("a-test-secret-of-thirty-two-bytes!"), lifetimeSeconds: 0, password: PASSWORD, clock: systemClock });
   const engine = new Engine({
     table: commandTable,
     db: keyspace,

@@ -7,6 +7,6 @@ import { silentLogger } from "../../src/log/logger.ts";
 import { systemClock, type Clock } from "../../src/store/types.ts";
 
 export function testAuthenticator(clock: Clock = systemClock): PasswordAuthenticator {
-  const tokens = new TokenService({ secret: crypto.getRandomValues(new Uint8Array(32)), lifetimeSeconds: 0, clock });
+  const tokens = new TokenService({ secret: crypto.getRandomValues(new Uint8Array(32)), lifetimeSeconds: 0, password: "test-password-123", clock });
   return new PasswordAuthenticator("test-password-123", tokens, new AttemptThrottle(clock), silentLogger);
 }
