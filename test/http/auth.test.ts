@@ -45,6 +45,17 @@ describe("auth over HTTP", () => {
     expect((await getData(base, { cmd: "delete", key: "a" }, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
   });
 
+  test("set - an empty token field counts as absent: owl_token, then Authorization: Bearer, is used", async () => {
+    const token = await tokenFor(base);
+    expect((await getData(base, { cmd: "set", key: "a1", valuedata: "x", token: "", owl_token: token })).status).toBe(200);
+    const bearer = { headers: { authorization: `Bearer ${token}` } };
+    expect((await getData(base, { cmd: "set", key: "a1", valuedata: "y", token: "", owl_token: "" }, bearer)).status).toBe(200);
+    const form = (fields: Record<string, string>) => fetch(`${base}/data/`, { method: "POST", body: new URLSearchParams(fields) });
+    expect((await form({ cmd: "set", key: "a1", valuedata: "z", token: "", owl_token: token })).status).toBe(200);
+    expect((await getData(base, { cmd: "get", key: "a1" })).body.Data).toBe("z");
+    expect((await fetch(`${base}/server/?cmd=getall&token=&owl_token=${token}`)).status).toBe(200);
+  });
+
   test("pass - a wrong password is 401 and logged with the address, never the password", async () => {
     const answer = await getData(base, { cmd: "pass", pass: "not-the-password-xyz" });
     expect(answer.status).toBe(401);

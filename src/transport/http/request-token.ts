@@ -1,13 +1,14 @@
 // Where a request carries its token (SPEC §5): a `token` or `owl_token` field, or an
-// `Authorization: Bearer` header; and the token check every route plugin shares.
+// `Authorization: Bearer` header, in that order; and the token check every route plugin shares.
 
 import type { TokenService } from "../../auth/tokens.ts";
 
 const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
 
 export function tokenFromRequest(request: Request, fields: Record<string, unknown>): string | undefined {
-  const token = fields.token ?? fields.owl_token;
-  if (typeof token === "string" && token !== "") return token;
+  // An empty field counts as absent (a form that always sends `token=` must not hide the others).
+  if (typeof fields.token === "string" && fields.token !== "") return fields.token;
+  if (typeof fields.owl_token === "string" && fields.owl_token !== "") return fields.owl_token;
   const header = request.headers.get("authorization");
   if (header) {
     const match = BEARER.exec(header);
