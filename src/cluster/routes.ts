@@ -5,6 +5,7 @@
 import { Elysia, t } from "elysia";
 import { RESULTS, type Status } from "../commands/errors.ts";
 import { ZERO_TIME, type EnvelopeFields } from "../protocol/envelope.ts";
+import { firstValueHooks } from "../transport/http/request-fields.ts";
 import type { GroupReader } from "./group-read.ts";
 import type { PeerLists } from "./peer-list.ts";
 import { runServerCommand, serverEnvelope } from "./server-commands.ts";
@@ -108,6 +109,9 @@ export function clusterRoutes(deps: ClusterRouteDeps) {
 
   // Validation and body errors reach the HTTP app's one error → envelope mapping.
   return new Elysia({ name: "owlcache-cluster" })
+    // Fields are read as /data/ reads them: a repeated field counts with its first value.
+    .onParse({ as: "local" }, ({ request, contentType }) => firstValueHooks.parseForm(request, contentType.toLowerCase()))
+    .onTransform({ as: "local" }, firstValueHooks.transform)
     .get("/group_data/", ({ query }) => groupRead(fieldsOf(query, undefined)), { query: groupFields, detail: groupDetail })
     .post("/group_data/", ({ query, body }) => groupRead(fieldsOf(query, body)), { query: groupFields, body: t.Optional(groupFields), detail: groupDetail })
     .get("/server/", ({ query, request }) => serverList(request, clientAddress(request), fieldsOf(query, undefined)), {

@@ -116,6 +116,9 @@ describe("app", () => {
       "cmd=GET&key=a",
       "cmd=gEt&key=a&format=json&valuedata=ignored",
       "cmd=get&key=a&format=raw",
+      "cmd=get&key=a&key=b&cmd=set",
+      "c%6Dd=get&cmd=set&key=a&format=json&format=RAW",
+      "cmd=get&format=raw&key=a&format=json",
       "cmd=get&key=missing&format=raw",
       "cmd=get&key=missing",
       "cmd=get&key=",
@@ -144,9 +147,11 @@ describe("app", () => {
   });
 
   test("GET /data/ - unusual queries are left to the Elysia route", () => {
-    for (const query of ["", "?key=a", "?cmd=get&cmd=set", "?cmd=get&c%6Dd=set", "?cmd=get&key=%ZZ", "?cmd=get&%ZZ=1", "?cmd=get&format=RAW"]) {
+    for (const query of ["", "?key=a", "?cmd=get&key=%ZZ", "?cmd=get&%ZZ=1", "?cmd=get&format=RAW", "?cmd=get&format=RAW&format=json"]) {
       expect(plainQuery(`http://localhost/data/${query}`)).toBeUndefined();
     }
+    // a repeated field counts with its first value; the later ones are not even decoded
+    expect(plainQuery("http://localhost/data/?cmd=get&cmd=set&c%6Dd=del&key=a&key=%ZZ&format=json&format=RAW")).toMatchObject({ cmd: "get", key: "a", format: "json" });
     expect(plainQuery("http://localhost/data/?cmd=get&key=a+b&&flag")).toMatchObject({ cmd: "get", key: "a b", valuedata: undefined });
     expect(plainQuery("http://localhost/data/?cmd=get&constructor=1&__proto__=x&toString")).toMatchObject({ cmd: "get" });
     // names are matched in place when plain and decoded when not; near misses are other fields

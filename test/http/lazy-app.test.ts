@@ -85,9 +85,11 @@ test("lazy app - writes with a token and an unusual query go through the app as 
   const set = await postForm(base, { cmd: "set", key: "a", valuedata: "1", token });
   expect([set.status, set.body.Results]).toEqual([200, "SUCCESS"]);
   expect(server.appLoaded).toBe(true);
-  // A repeated field is judged by the Elysia route (the last value wins), as before.
-  const repeated = await fetch(`${base}/data/?cmd=get&key=zz&key=a`).then((r) => r.json() as Promise<{ Data: string }>);
+  // A repeated field counts with its first value, on the fast path as in the app.
+  const repeated = await fetch(`${base}/data/?cmd=get&key=a&key=zz`).then((r) => r.json() as Promise<{ Data: string }>);
   expect(repeated.Data).toBe("1");
+  // A query the fast path does not judge is validated by the Elysia route.
+  expect((await fetch(`${base}/data/?cmd=get&key=a&format=RAW`)).status).toBe(500);
 });
 
 test("lazy app - with CORS every request goes through the app", async () => {

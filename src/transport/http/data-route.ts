@@ -5,6 +5,7 @@ import { Elysia, t } from "elysia";
 import { CommandError } from "../../commands/errors.ts";
 import { clientAddress } from "./client-address.ts";
 import { runDataCommand, type DataContext } from "./data-command.ts";
+import { firstMembers, firstValueHooks } from "./request-fields.ts";
 import { dataBody, dataQuery, envelopeResponses } from "./schemas.ts";
 
 const detail = {
@@ -19,11 +20,14 @@ const detail = {
 async function parseJson(request: Request): Promise<unknown> {
   const text = await request.text();
   if (text.trim() === "") return {};
+  let parsed: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    parsed = JSON.parse(text);
   } catch {
     throw new CommandError(500, "the body is not valid JSON");
   }
+  // A repeated member counts with its first value, as a repeated field does in every other form.
+  return typeof parsed === "object" && parsed !== null && !Array.isArray(parsed) ? firstMembers(text, parsed as Record<string, unknown>) : parsed;
 }
 
 export function dataRoutes(ctx: DataContext) {
@@ -33,8 +37,10 @@ export function dataRoutes(ctx: DataContext) {
       if (type.startsWith("application/json")) return parseJson(request);
       // A raw body is the value itself: binary values without form encoding.
       if (type.startsWith("application/octet-stream")) return { valuedata: new File([await request.arrayBuffer()], "valuedata") };
-      return undefined; // forms and multipart: Elysia's own parsers
+      return firstValueHooks.parseForm(request, type); // forms and multipart: first values
     })
+    // A repeated query field counts with its first value, as in bodies (and the GET fast path).
+    .onTransform({ as: "local" }, firstValueHooks.transform)
     .get("/data/", ({ request, query }) => runDataCommand(ctx, request, clientAddress(request), query), {
       query: dataQuery,
       response: envelopeResponses,

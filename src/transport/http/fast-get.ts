@@ -1,7 +1,8 @@
 // The hot path for `GET /data/?…` on Bun's native router: the query is split here and the command
-// goes through the same runDataCommand (a plain `get` through runGet); anything unusual (a repeated
-// or undecodable field, no cmd, a bad format) is handed to the Elysia route so that validation
-// answers exactly as there.
+// goes through the same runDataCommand (a plain `get` through runGet); anything unusual (an
+// undecodable field, no cmd, a bad format) is handed to the Elysia route so that validation
+// answers exactly as there. A repeated field counts with its first value, as everywhere
+// (request-fields.ts).
 
 import { runDataCommand, runGet, type DataContext } from "./data-command.ts";
 
@@ -97,10 +98,11 @@ function readQuery(url: string, fields: QueryFields): boolean {
         if (decoded === undefined) return false;
         if (FIELD_NAMES.has(decoded)) name = decoded as FieldName;
       }
-      if (name !== undefined) {
+      // A field seen before keeps its first value; a later one is not even decoded.
+      if (name !== undefined && fields[name] === undefined) {
         // `cmd=get`, the usual case, as the literal: no string is made for it.
         const value = eq === amp ? "" : name === "cmd" && amp - eq === 4 && url.startsWith("get", eq + 1) ? "get" : decode(url, eq + 1, amp);
-        if (value === undefined || fields[name] !== undefined) return false;
+        if (value === undefined) return false;
         fields[name] = value;
       }
     }

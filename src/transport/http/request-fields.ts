@@ -1,0 +1,115 @@
+// How the HTTP routes read a request's fields, the same for every form of request (SPEC §7: GET
+// query, POST form, multipart and JSON take the same fields with the same results): a field given
+// more than once counts with its FIRST value, as in the original, which read fields with Go's
+// r.FormValue. Elysia's own parsers give a repeated field as an array (bodies) or its last value
+// (query), so the routes use these instead; the values are decoded exactly as Elysia decodes them.
+
+import { parseQuery } from "elysia/parse-query";
+
+export type Fields = Record<string, unknown>;
+
+/** Each repeated field (an array from parseQuery) down to its first value, in place. */
+function firstValues(fields: Fields): Fields {
+  for (const name in fields) {
+    const value = fields[name];
+    if (Array.isArray(value)) fields[name] = value[0];
+  }
+  return fields;
+}
+
+/** The fields of the URL's query string, each with its first value. */
+export function queryFields(url: string): Fields {
+  const q = url.indexOf("?");
+  return q === -1 ? Object.create(null) : firstValues(parseQuery(url.slice(q + 1)));
+}
+
+/** An application/x-www-form-urlencoded body: the query string's format. */
+export async function urlencodedFields(request: Request): Promise<Fields> {
+  return firstValues(parseQuery(await request.text()));
+}
+
+/**
+ * A multipart/form-data body: each part as it came (text, or a File for a file part). Unlike
+ * Elysia's parser, no value is read as JSON and no name as a path (`a.b`, `a[0]`): a text part
+ * means what the same field means in a query string.
+ */
+export async function multipartFields(request: Request): Promise<Fields> {
+  const form = await request.formData();
+  const fields: Fields = Object.create(null);
+  form.forEach((value, name) => {
+    if (!(name in fields)) fields[name] = value;
+  });
+  return fields;
+}
+
+const QUOTE = 34;
+const BACKSLASH = 92;
+const COMMA = 44;
+const OPEN_BRACE = 123;
+const CLOSE_BRACE = 125;
+const OPEN_BRACKET = 91;
+const CLOSE_BRACKET = 93;
+
+/** The index just past the string that opens at `text[start]` (a `"`), in valid JSON. */
+function stringEnd(text: string, start: number): number {
+  let quote = text.indexOf('"', start + 1);
+  for (;;) {
+    let slashes = 0;
+    while (text.charCodeAt(quote - 1 - slashes) === BACKSLASH) slashes++;
+    if (slashes % 2 === 0) return quote + 1;
+    quote = text.indexOf('"', quote + 1);
+  }
+}
+
+/**
+ * A JSON object with each repeated member name set to its FIRST value (JSON.parse keeps the
+ * last). `text` is valid JSON whose value is `object`; only its top level is scanned (strings are
+ * skipped with indexOf), and only a repeated name costs a second parse, of its first value.
+ */
+export function firstMembers(text: string, object: Fields): Fields {
+  const first = new Map<string, [start: number, end: number]>();
+  const repeated = new Set<string>();
+  let depth = 0;
+  let name: string | undefined; // the member whose value is being skipped, at depth 1
+  let valueStart = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) {
+      const end = stringEnd(text, i);
+      if (depth === 1 && name === undefined) {
+        name = JSON.parse(text.slice(i, end)) as string;
+        valueStart = text.indexOf(":", end) + 1;
+        i = valueStart - 1;
+      } else i = end - 1;
+    } else if (c === OPEN_BRACE || c === OPEN_BRACKET) depth++;
+    else if ((c === COMMA && depth === 1) || (c === CLOSE_BRACE && depth === 1)) {
+      if (name !== undefined) {
+        if (first.has(name)) repeated.add(name);
+        else first.set(name, [valueStart, i]);
+      }
+      name = undefined;
+      if (c === CLOSE_BRACE) depth--;
+    } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) depth--;
+  }
+  for (const member of repeated) {
+    const [start, end] = first.get(member)!;
+    // defineProperty: a member named __proto__ is a plain field, as JSON.parse made it.
+    Object.defineProperty(object, member, { value: JSON.parse(text.slice(start, end)), writable: true, enumerable: true, configurable: true });
+  }
+  return object;
+}
+
+/**
+ * The route hooks that make a plugin read fields this way: `transform` replaces the query Elysia
+ * parsed (before its schema checks it), `parse` reads form bodies (undefined: not a form).
+ */
+export const firstValueHooks = {
+  transform(context: { request: Request; query: Fields }): void {
+    context.query = queryFields(context.request.url);
+  },
+  parseForm(request: Request, contentType: string): Promise<Fields> | undefined {
+    if (contentType.startsWith("application/x-www-form-urlencoded")) return urlencodedFields(request);
+    if (contentType.startsWith("multipart/form-data")) return multipartFields(request);
+    return undefined;
+  },
+};
