@@ -109,8 +109,9 @@ export function clusterRoutes(deps: ClusterRouteDeps) {
 
   // Validation and body errors reach the HTTP app's one error → envelope mapping.
   return new Elysia({ name: "owlcache-cluster" })
-    // Fields are read as /data/ reads them: a repeated field counts with its first value.
-    .onParse({ as: "local" }, ({ request, contentType }) => firstValueHooks.parseForm(request, contentType.toLowerCase()))
+    // Fields are read as /data/ reads them: a repeated field counts with its first value, and a
+    // JSON body must be an object (malformed JSON is a 500, not a request without fields).
+    .onParse({ as: "local" }, ({ request, contentType }) => firstValueHooks.parseFields(request, contentType.toLowerCase()))
     .onTransform({ as: "local" }, firstValueHooks.transform)
     .get("/group_data/", ({ query }) => groupRead(fieldsOf(query, undefined)), { query: groupFields, detail: groupDetail })
     .post("/group_data/", ({ query, body }) => groupRead(fieldsOf(query, body)), { query: groupFields, body: t.Optional(groupFields), detail: groupDetail })

@@ -183,6 +183,26 @@ describe("/server/", () => {
   });
 });
 
+describe("JSON bodies", () => {
+  test("group_data and server - a malformed or non-object JSON body is a 500, as on /data/", async () => {
+    const { call, cluster, token } = setup({ k: { data: "v", writtenAt: T0 } });
+    const TOKEN = await token();
+    const raw = (body: string) => ({ method: "POST", body, headers: { "content-type": "application/json" } });
+    for (const body of ['{"cmd":"get",', "{nope", "null", '["get","k"]', '"get"', "5", "true"]) {
+      // The query alone would make a good request: the bad body must not be ignored.
+      for (const path of ["/group_data/?cmd=get&key=k", `/server/?cmd=add&address=127.0.0.1:7723&token=${TOKEN}`, "/data/?cmd=get&key=k"]) {
+        const r = await call(path, raw(body));
+        expect(`${path} ${body} ${r.status}`).toBe(`${path} ${body} 500`);
+        expect(r.body).toMatchObject({ Status: 500, Results: "ERROR" });
+        expect(String(r.body.Message)).toContain(body.startsWith("{") ? "not valid JSON" : "not a JSON object");
+      }
+    }
+    expect(cluster.lists.owlcache.size).toBe(0);
+    // An empty body is no body: the query's fields count.
+    expect((await call("/group_data/?cmd=get&key=k", raw(" "))).status).toBe(200);
+  });
+});
+
 describe("cluster routes in the API docs", () => {
   test("docs - /swagger/json describes /group_data/ and /server/ with their fields", async () => {
     const { app } = setup();

@@ -77,11 +77,17 @@ describe("app", () => {
     expect(format.body.Message).toContain("format");
   });
 
-  test("data - malformed JSON and a missing cmd are 500", async () => {
+  test("data - malformed JSON, JSON that is not an object, and a missing cmd are 500", async () => {
     const { request } = makeApp();
     const bad = await request("/data/", { method: "POST", headers: { "content-type": "application/json" }, body: "{nope" }).then(envelopeOf);
     expect(bad.status).toBe(500);
     expect(bad.body.Message).toContain("JSON");
+    // JSON that is not an object is not "no fields": the query's cmd must not run alone
+    for (const body of ["null", '["set"]', '"str"', "5"]) {
+      const notObject = await request("/data/?cmd=ping", { method: "POST", headers: { "content-type": "application/json" }, body }).then(envelopeOf);
+      expect(`${body} ${notObject.status}`).toBe(`${body} 500`);
+      expect(notObject.body.Message).toContain("not a JSON object");
+    }
     const nocmd = await request("/data/", { method: "POST", body: new URLSearchParams({ key: "a" }) }).then(envelopeOf);
     expect(nocmd.status).toBe(500);
     expect(nocmd.body.Message).toContain("cmd");

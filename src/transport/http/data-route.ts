@@ -5,7 +5,7 @@ import { Elysia, t } from "elysia";
 import { CommandError } from "../../commands/errors.ts";
 import { clientAddress } from "./client-address.ts";
 import { runDataCommand, type DataContext } from "./data-command.ts";
-import { firstMembers, firstValueHooks } from "./request-fields.ts";
+import { firstValueHooks } from "./request-fields.ts";
 import { dataBody, dataQuery, envelopeResponses } from "./schemas.ts";
 
 const detail = {
@@ -16,28 +16,13 @@ const detail = {
   tags: ["data"],
 };
 
-/** Strict JSON: a malformed body is a clear 500, not a silently empty request. */
-async function parseJson(request: Request): Promise<unknown> {
-  const text = await request.text();
-  if (text.trim() === "") return {};
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw new CommandError(500, "the body is not valid JSON");
-  }
-  // A repeated member counts with its first value, as a repeated field does in every other form.
-  return typeof parsed === "object" && parsed !== null && !Array.isArray(parsed) ? firstMembers(text, parsed as Record<string, unknown>) : parsed;
-}
-
 export function dataRoutes(ctx: DataContext) {
   return new Elysia({ name: "owlcache-data" })
     .onParse({ as: "local" }, async ({ request, contentType }) => {
       const type = contentType.toLowerCase();
-      if (type.startsWith("application/json")) return parseJson(request);
       // A raw body is the value itself: binary values without form encoding.
       if (type.startsWith("application/octet-stream")) return { valuedata: new File([await request.arrayBuffer()], "valuedata") };
-      return firstValueHooks.parseForm(request, type); // forms and multipart: first values
+      return firstValueHooks.parseFields(request, type); // JSON, forms and multipart, as on every route
     })
     // A repeated query field counts with its first value, as in bodies (and the GET fast path).
     .onTransform({ as: "local" }, firstValueHooks.transform)

@@ -5,6 +5,7 @@
 // (query), so the routes use these instead; the values are decoded exactly as Elysia decodes them.
 
 import { parseQuery } from "elysia/parse-query";
+import { CommandError } from "../../commands/errors.ts";
 
 export type Fields = Record<string, unknown>;
 
@@ -100,14 +101,36 @@ export function firstMembers(text: string, object: Fields): Fields {
 }
 
 /**
+ * A JSON body: an object of fields, or nothing (an empty body). Strict: malformed JSON, or JSON
+ * that is not an object (null, an array, a string, a number), is a clear 500, never a silently
+ * empty request.
+ */
+export async function jsonFields(request: Request): Promise<Fields> {
+  const text = await request.text();
+  if (text.trim() === "") return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new CommandError(500, "the body is not valid JSON");
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new CommandError(500, "the body is not a JSON object (of fields)");
+  // A repeated member counts with its first value, as a repeated field does in every other form.
+  return firstMembers(text, parsed as Fields);
+}
+
+/**
  * The route hooks that make a plugin read fields this way: `transform` replaces the query Elysia
- * parsed (before its schema checks it), `parse` reads form bodies (undefined: not a form).
+ * parsed (before its schema checks it), `parseFields` reads JSON and form bodies (undefined: not
+ * one of them, for the route's own parsers).
  */
 export const firstValueHooks = {
   transform(context: { request: Request; query: Fields }): void {
     context.query = queryFields(context.request.url);
   },
-  parseForm(request: Request, contentType: string): Promise<Fields> | undefined {
+  /** JSON and form bodies; `contentType` in lower case. */
+  parseFields(request: Request, contentType: string): Promise<Fields> | undefined {
+    if (contentType.startsWith("application/json")) return jsonFields(request);
     if (contentType.startsWith("application/x-www-form-urlencoded")) return urlencodedFields(request);
     if (contentType.startsWith("multipart/form-data")) return multipartFields(request);
     return undefined;
