@@ -8,6 +8,7 @@ import { ZERO_TIME, type EnvelopeFields } from "../protocol/envelope.ts";
 import { firstValueHooks } from "../transport/http/request-fields.ts";
 import type { GroupReader } from "./group-read.ts";
 import type { PeerLists } from "./peer-list.ts";
+import { groupDetail, groupFields, groupResponses, serverDetail, serverFields, serverResponses } from "./route-schemas.ts";
 import { runServerCommand, serverEnvelope } from "./server-commands.ts";
 
 export interface ClusterRouteDeps {
@@ -20,29 +21,6 @@ export interface ClusterRouteDeps {
   readonly responseHost: () => string;
   readonly maxKeyBytes: number;
 }
-
-const optional = (description: string) => t.Optional(t.String({ description }));
-
-const groupFields = t.Object(
-  {
-    cmd: optional("get"),
-    key: optional("the key to read on every node"),
-    target: optional("ask only this node (host:port): this node or a peer of the owlcache list"),
-  },
-  { additionalProperties: true },
-);
-
-const serverFields = t.Object(
-  {
-    cmd: optional("getall | get | add | delete"),
-    group_type: optional("owlcache (group reads, default) | gossip (sync)"),
-    address: optional("peer address host:port, optionally with http:// or https://"),
-    pass: optional("the peer's password, kept in the list file, never shown"),
-    token: optional("token from /data/?cmd=pass"),
-    owl_token: optional("token (alternative name)"),
-  },
-  { additionalProperties: true },
-);
 
 const encoder = new TextEncoder();
 
@@ -94,34 +72,28 @@ export function clusterRoutes(deps: ClusterRouteDeps) {
     return envelopeResponse(env);
   };
 
-  const groupDetail = {
-    tags: ["cluster"],
-    summary: "Group read: one key on every node, newest first",
-    description:
-      "Asks this node and every peer of the owlcache list in parallel. Data is a list of {Address, Data, KeyCreateTime, Status} for every node holding the key, newest first (ties by address); peers that did not answer follow with Status 500 and a Message (timeout, refused, bad answer, skipped). 404 when no node holds the key. No token needed.",
-  };
-  const serverDetail = {
-    tags: ["cluster"],
-    summary: "Peer lists: getall | get | add | delete",
-    description:
-      "Manages the owlcache (group reads) or gossip (sync) peer list, saved at once to server_group_config.json / server_group_gossip_config.json. Token required. Pass and Token are always shown as \"\".",
-  };
-
   // Validation and body errors reach the HTTP app's one error → envelope mapping.
   return new Elysia({ name: "owlcache-cluster" })
     // Fields are read as /data/ reads them: a repeated field counts with its first value, and a
     // JSON body must be an object (malformed JSON is a 500, not a request without fields).
     .onParse({ as: "local" }, ({ request, contentType }) => firstValueHooks.parseFields(request, contentType.toLowerCase()))
     .onTransform({ as: "local" }, firstValueHooks.transform)
-    .get("/group_data/", ({ query }) => groupRead(fieldsOf(query, undefined)), { query: groupFields, detail: groupDetail })
-    .post("/group_data/", ({ query, body }) => groupRead(fieldsOf(query, body)), { query: groupFields, body: t.Optional(groupFields), detail: groupDetail })
+    .get("/group_data/", ({ query }) => groupRead(fieldsOf(query, undefined)), { query: groupFields, response: groupResponses, detail: groupDetail })
+    .post("/group_data/", ({ query, body }) => groupRead(fieldsOf(query, body)), {
+      query: groupFields,
+      body: t.Optional(groupFields),
+      response: groupResponses,
+      detail: groupDetail,
+    })
     .get("/server/", ({ query, request }) => serverList(request, clientAddress(request), fieldsOf(query, undefined)), {
       query: serverFields,
+      response: serverResponses,
       detail: serverDetail,
     })
     .post("/server/", ({ query, body, request }) => serverList(request, clientAddress(request), fieldsOf(query, body)), {
       query: serverFields,
       body: t.Optional(serverFields),
+      response: serverResponses,
       detail: serverDetail,
     });
 }

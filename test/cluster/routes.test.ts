@@ -214,4 +214,31 @@ describe("cluster routes in the API docs", () => {
     expect(group![1].get!.parameters!.map((p) => p.name)).toEqual(expect.arrayContaining(["cmd", "key", "target"]));
     expect(server![1].get!.parameters!.map((p) => p.name)).toEqual(expect.arrayContaining(["cmd", "group_type", "address", "token"]));
   });
+
+  test("docs - /group_data/ and /server/ answers are the envelope per status; POST bodies are optional forms or JSON", async () => {
+    const { app } = setup();
+    type Operation = {
+      responses: Record<string, { description?: string; content?: Record<string, { schema?: { properties?: Record<string, unknown> } }> }>;
+      requestBody?: { required?: boolean; content: Record<string, unknown> };
+    };
+    const doc = (await (await app.handle(new Request("http://127.0.0.1/swagger/json"))).json()) as { paths: Record<string, Record<string, Operation>> };
+    const statuses = { "/group_data/": ["200", "404", "413", "500", "501"], "/server/": ["200", "401", "404", "413", "500", "501"] };
+    for (const [path, expected] of Object.entries(statuses)) {
+      for (const method of ["get", "post"]) {
+        const operation = doc.paths[path]![method]!;
+        expect(`${method} ${path} ${Object.keys(operation.responses).sort()}`).toBe(`${method} ${path} ${expected}`);
+        for (const status of expected) {
+          const response = operation.responses[status]!;
+          expect(response.description?.length ?? 0, `${method} ${path} ${status}`).toBeGreaterThan(10);
+          expect(Object.keys(response.content!["application/json"]!.schema!.properties!)).toEqual(["Cmd", "Status", "Results", "Key", "Data", "ResponseHost", "KeyCreateTime", "Message"]);
+        }
+      }
+      const body = doc.paths[path]!.post!.requestBody!;
+      expect(body.required).toBe(false);
+      expect(Object.keys(body.content).sort()).toEqual(["application/json", "application/x-www-form-urlencoded", "multipart/form-data"]);
+    }
+    // /data/ alone takes the value itself as a raw body
+    expect(Object.keys(doc.paths["/data/"]!.post!.requestBody!.content)).toContain("application/octet-stream");
+    expect(doc.paths["/data/"]!.post!.requestBody!.required).toBe(false);
+  });
 });

@@ -46,27 +46,35 @@ function page(): string {
 }
 
 interface BodyDoc {
+  required?: boolean;
   content?: Record<string, unknown>;
 }
 type OpenApiDoc = { paths?: Record<string, Record<string, { requestBody?: BodyDoc }>> };
 
+/** The paths whose POST also takes the value itself as a raw body (the other fields in the query). */
+const RAW_VALUE_PATHS = new Set(["/data/", "/data"]);
+
 /**
- * The plugin lists JSON, multipart and text/plain for every body; /data/ takes JSON, urlencoded
- * forms, multipart and raw octet-stream values, so the document says exactly that.
+ * The plugin lists JSON, multipart and text/plain for every body and marks it required; our POSTs
+ * take JSON, urlencoded forms and multipart (and /data/ raw octet-stream values), and every body
+ * is optional (a POST may carry its fields in the query string), so the document says exactly that.
  */
 function describeBodies(doc: OpenApiDoc): void {
-  for (const methods of Object.values(doc.paths ?? {})) {
+  for (const [path, methods] of Object.entries(doc.paths ?? {})) {
     const body = methods.post?.requestBody;
     const json = body?.content?.["application/json"];
     if (!body || !json) continue;
+    body.required = false;
     body.content = {
       "application/json": json,
       "application/x-www-form-urlencoded": json,
       "multipart/form-data": body.content!["multipart/form-data"] ?? json,
-      "application/octet-stream": {
-        schema: { type: "string", format: "binary", description: "The value itself (`valuedata`); the other fields go in the query string." },
-      },
     };
+    if (RAW_VALUE_PATHS.has(path)) {
+      body.content["application/octet-stream"] = {
+        schema: { type: "string", format: "binary", description: "The value itself (`valuedata`); the other fields go in the query string." },
+      };
+    }
   }
 }
 
@@ -86,6 +94,7 @@ export function docsRoutes() {
           tags: [
             { name: "data", description: "Commands on this node's keys" },
             { name: "node", description: "This node's status" },
+            { name: "cluster", description: "Group reads across the nodes, and the peer lists" },
           ],
         },
       }),
