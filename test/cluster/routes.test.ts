@@ -181,6 +181,12 @@ describe("/server/", () => {
     }
     expect(cluster.lists.owlcache.size + cluster.lists.gossip.size).toBe(0);
   });
+
+  test("group_data and server - an invalid field still echoes Cmd and Key", async () => {
+    const { call } = setup();
+    expect((await call("/group_data/?key=k", json({ cmd: "GET", target: 5 }))).body).toMatchObject({ Cmd: "get", Status: 500, Key: "k" });
+    expect((await call("/server/", json({ cmd: "add", address: ["127.0.0.1:1"] }))).body).toMatchObject({ Cmd: "add", Status: 500, Key: "" });
+  });
 });
 
 describe("JSON bodies", () => {

@@ -77,6 +77,19 @@ describe("app", () => {
     expect(format.body.Message).toContain("format");
   });
 
+  test("data - an invalid field still echoes the request's Cmd and Key when they are text", async () => {
+    const { request } = makeApp();
+    const json = (body: unknown, query = "") => request(`/data/${query}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }).then(envelopeOf);
+    const format = await request("/data/?cmd=GET&key=k1&format=xml").then(envelopeOf);
+    expect(format.body).toMatchObject({ Cmd: "get", Status: 500, Results: "ERROR", Key: "k1" });
+    expect(format.body.Message).toContain("invalid field format");
+    expect((await json({ cmd: "set", key: "k2", valuedata: "v", exptime: [1] })).body).toMatchObject({ Cmd: "set", Status: 500, Key: "k2" });
+    // the body's fields win over the query's, as when the command runs; a field of the wrong type is not echoed
+    expect((await json({ cmd: "exist", key: 5 }, "?cmd=get&key=q")).body).toMatchObject({ Cmd: "exist", Status: 500, Key: "" });
+    expect((await json({ cmd: ["get"], key: "k3" })).body).toMatchObject({ Cmd: "", Status: 500, Key: "k3" });
+    expect((await json({ key: "k4" })).body).toMatchObject({ Cmd: "", Status: 500, Key: "k4", Message: "missing field cmd" });
+  });
+
   test("data - malformed JSON, JSON that is not an object, and a missing cmd are 500", async () => {
     const { request } = makeApp();
     const bad = await request("/data/", { method: "POST", headers: { "content-type": "application/json" }, body: "{nope" }).then(envelopeOf);

@@ -99,6 +99,13 @@ describe("/data/", () => {
     expect(await response.text()).toBe("<script>x</script>");
   });
 
+  test("get - an invalid format is a 500 that echoes Cmd and Key, through the real server", async () => {
+    const answer = await fetch(`${base}/data/?cmd=get&key=k1&format=xml`).then(envelopeOf);
+    expect(answer.status).toBe(500);
+    expect(answer.body).toMatchObject({ Cmd: "get", Status: 500, Results: "ERROR", Key: "k1", Data: null });
+    expect(answer.body.Message).toContain("invalid field format");
+  });
+
   test("get - format=raw on a missing key is 404 with an empty body", async () => {
     const response = await fetch(`${base}/data/?cmd=get&key=absent&format=raw`);
     expect(response.status).toBe(404);

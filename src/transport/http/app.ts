@@ -65,7 +65,7 @@ export function buildHttpApp(deps: HttpDeps, data: DataContext = newDataContext(
   let app: AnyElysia = new Elysia({ name: "owlcache-http" });
   if (deps.config.Cors) app = app.use(corsPlugin(deps.config));
   app = app
-    .onError({ as: "global" }, ({ code, error, request }) => errorToResponse(data, deps.log, code, error, request))
+    .onError({ as: "global" }, ({ code, error, request, query, body }) => errorToResponse(data, deps.log, code, error, request, { query, body }))
     .use(dataRoutes(data))
     .use(healthRoute({ db: deps.engine.db, clock, startedAt: deps.startedAt ?? clock.now(), peers: deps.peers, sync: deps.sync, persistence: deps.persistence }))
     .use(docsRoutes());

@@ -18,15 +18,35 @@ function validationMessage(error: unknown): string {
   return field ? `invalid field ${field}: ${first.message ?? "wrong type"}` : `invalid request: ${first.message ?? "wrong type"}`;
 }
 
-export function errorToResponse(ctx: DataContext, log: Logger, code: string | number, error: unknown, request: Request): Response {
-  if (error instanceof CommandError) return errorResponse(ctx, error);
+/** What the request got parsed into before it failed (query before body; either may be missing). */
+export interface RequestFields {
+  readonly query?: unknown;
+  readonly body?: unknown;
+}
+
+/**
+ * A field of the request as its envelope echoes it: the body's, else the query's (the body wins,
+ * as when the command runs); "" when absent or not text (a bad type is what failed).
+ */
+function echoed(fields: RequestFields, name: string): string {
+  const { query, body } = fields;
+  const from = typeof body === "object" && body !== null && Object.hasOwn(body, name) ? body : query;
+  const value = typeof from === "object" && from !== null ? (from as Record<string, unknown>)[name] : undefined;
+  return typeof value === "string" ? value : "";
+}
+
+export function errorToResponse(ctx: DataContext, log: Logger, code: string | number, error: unknown, request: Request, fields: RequestFields = {}): Response {
+  // An error of a request whose cmd and key are known echoes them, as every other answer does
+  // (SPEC §3.1); Cmd in lower case, as the commands answer it.
+  const answer = (failure: CommandError) => errorResponse(ctx, failure, echoed(fields, "cmd").toLowerCase(), echoed(fields, "key"));
+  if (error instanceof CommandError) return answer(error);
   switch (code) {
     case "VALIDATION":
-      return errorResponse(ctx, new CommandError(500, validationMessage(error)));
+      return answer(new CommandError(500, validationMessage(error)));
     case "PARSE": {
       // Our own parsers throw CommandErrors with the reason; Elysia wraps them.
       const cause = (error as { cause?: unknown }).cause;
-      return errorResponse(ctx, cause instanceof CommandError ? cause : new CommandError(500, "the request body could not be parsed"));
+      return answer(cause instanceof CommandError ? cause : new CommandError(500, "the request body could not be parsed"));
     }
     case "NOT_FOUND":
       return errorResponse(ctx, new CommandError(404, `no route for ${request.method} ${new URL(request.url).pathname}`));
