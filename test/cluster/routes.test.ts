@@ -189,6 +189,21 @@ describe("/server/", () => {
   });
 });
 
+describe("headers", () => {
+  test("group_data and server - every answer is JSON with X-Content-Type-Options: nosniff, as /data/'s", async () => {
+    const { app, token } = setup({ k: { data: "<script>alert(1)</script>", writtenAt: T0 } });
+    const TOKEN = await token();
+    const paths = ["/group_data/?cmd=get&key=k", "/group_data/?cmd=get&key=absent", "/group_data/?cmd=nope", "/server/?cmd=getall", `/server/?cmd=getall&token=${TOKEN}`, `/server/?cmd=get&address=127.0.0.1:1&token=${TOKEN}`];
+    for (const path of paths) {
+      const response = await app.handle(new Request(`http://127.0.0.1${path}`));
+      expect(`${path} ${response.headers.get("x-content-type-options")}`).toBe(`${path} nosniff`);
+      expect(response.headers.get("content-type")).toBe("application/json; charset=utf-8");
+    }
+    const post = await app.handle(new Request("http://127.0.0.1/group_data/", { method: "POST", body: new URLSearchParams({ cmd: "get", key: "k" }) }));
+    expect(post.headers.get("x-content-type-options")).toBe("nosniff");
+  });
+});
+
 describe("JSON bodies", () => {
   test("group_data and server - a malformed or non-object JSON body is a 500, as on /data/", async () => {
     const { call, cluster, token } = setup({ k: { data: "v", writtenAt: T0 } });
