@@ -213,3 +213,42 @@ describe("/data/ body limit", () => {
   });
 });
 
+describe("/data/ body limit with Cors 1", () => {
+  let cors: NodeProcess;
+  let url: string;
+
+  beforeAll(async () => {
+    cors = await startNode({ set: { MaxValueBytes: 1024, Cors: 1, Access_Control_Allow_Origin: "https://app.example https://other.example" } });
+    url = `http://127.0.0.1:${cors.httpPort}`;
+  });
+
+  afterAll(async () => {
+    await cors.stop();
+    removeDir(cors.dir);
+  });
+
+  const corsHeaders = (response: Response) => [...response.headers].filter(([name]) => name.startsWith("access-control-") || name === "vary");
+
+  test("data - the 413 of an oversized body carries the CORS headers of every other answer", async () => {
+    for (const origin of ["https://app.example", "https://evil.example"]) {
+      const headers = { origin, "content-type": "application/octet-stream" };
+      const normal = await fetch(`${url}/data/?cmd=ping`, { method: "POST", headers, body: "small" });
+      expect(normal.status).toBe(200);
+      const expected = corsHeaders(normal);
+      expect(expected.length).toBeGreaterThan(0);
+      const sized = await fetch(`${url}/data/?cmd=set&key=big`, { method: "POST", headers, body: new Uint8Array(200 * 1024) });
+      const chunk = new Uint8Array(16 * 1024);
+      let sent = 0;
+      const stream = new ReadableStream<Uint8Array>({ pull: (c) => (sent++ < 8 ? c.enqueue(chunk) : c.close()) });
+      const chunked = await fetch(`${url}/data/?cmd=set&key=big`, { method: "POST", headers, body: stream });
+      for (const answer of [sized, chunked]) {
+        expect(answer.status).toBe(413);
+        expect(corsHeaders(answer)).toEqual(expected);
+        expect(((await answer.json()) as { Status: number }).Status).toBe(413);
+      }
+    }
+    const allowed = await fetch(`${url}/data/?cmd=set&key=big`, { method: "POST", headers: { origin: "https://app.example" }, body: new Uint8Array(200 * 1024) });
+    expect(allowed.headers.get("access-control-allow-origin")).toBe("https://app.example");
+    expect(allowed.headers.get("x-content-type-options")).toBe("nosniff");
+  });
+});

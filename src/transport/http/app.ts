@@ -11,6 +11,7 @@ import { systemClock, type Clock } from "../../store/types.ts";
 import { newDataContext, type DataContext } from "./data-command.ts";
 import { dataRoutes } from "./data-route.ts";
 import { docsRoutes } from "./docs.ts";
+import { earlyAnswer } from "./early-answer.ts";
 import { errorToResponse } from "./errors.ts";
 import { healthRoute, type HealthSource } from "./health-route.ts";
 
@@ -65,6 +66,8 @@ export function buildHttpApp(deps: HttpDeps, data: DataContext = newDataContext(
   let app: AnyElysia = new Elysia({ name: "owlcache-http" });
   if (deps.config.Cors) app = app.use(corsPlugin(deps.config));
   app = app
+    // After the CORS plugin's hook: an answer the server decided early still gets its headers.
+    .onRequest(({ request }) => earlyAnswer(request))
     .onError({ as: "global" }, ({ code, error, request, query, body }) => errorToResponse(data, deps.log, code, error, request, { query, body }))
     .use(dataRoutes(data))
     .use(healthRoute({ db: deps.engine.db, clock, startedAt: deps.startedAt ?? clock.now(), peers: deps.peers, sync: deps.sync, persistence: deps.persistence }))

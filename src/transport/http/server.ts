@@ -12,6 +12,7 @@ import type { Config } from "../../config/keys.ts";
 import type { HttpDeps } from "./app.ts";
 import { rememberClientAddress, socketAddress } from "./client-address.ts";
 import { errorResponse, newDataContext } from "./data-command.ts";
+import { answeredEarly } from "./early-answer.ts";
 import { answerQuery } from "./fast-get.ts";
 
 /** Room for the fields and form encoding around the largest value. */
@@ -79,7 +80,9 @@ export function startHttpServer(deps: HttpServerDeps): HttpServer {
   const tls = config.Open_Https ? { cert: readPem(config.Https_CertFile, "Https_CertFile"), key: readPem(config.Https_KeyFile, "Https_KeyFile") } : undefined;
   const data = newDataContext(deps);
   const limit = maxBodyBytes(config);
-  const tooLarge = (): Response => errorResponse(data, new CommandError(413, `request body larger than ${limit} bytes`));
+  const tooLargeEnvelope = (): Response => errorResponse(data, new CommandError(413, `request body larger than ${limit} bytes`));
+  // With Cors 1 the 413 goes through the app (as every answer then does), for its CORS headers.
+  const tooLarge = (request: Request): Response | Promise<Response> => (config.Cors ? handle(answeredEarly(request, tooLargeEnvelope())) : tooLargeEnvelope());
 
   // The Elysia app, built once by whichever request needs it first; the others wait for it.
   let appHandle: ((request: Request) => Promise<Response>) | undefined;
@@ -106,11 +109,15 @@ export function startHttpServer(deps: HttpServerDeps): HttpServer {
    * The body limit every request passes: by Content-Length, without reading; a chunked body is
    * read here within the limit, so the 413 is ours and exact, and `next` gets a copy holding it.
    */
-  const limited = (request: Request, next: (request: Request) => Response | Promise<Response>): Response | Promise<Response> => {
+  const limited = (
+    request: Request,
+    next: (request: Request) => Response | Promise<Response>,
+    refuse: (request: Request) => Response | Promise<Response> = tooLarge,
+  ): Response | Promise<Response> => {
     if (request.body === null) return next(request);
     const length = request.headers.get("content-length");
-    if (length !== null) return Number(length) > limit ? tooLarge() : next(request);
-    return readLimited(request, limit).then((body) => (body === undefined ? tooLarge() : next(new Request(request, { body }))));
+    if (length !== null) return Number(length) > limit ? refuse(request) : next(request);
+    return readLimited(request, limit).then((body) => (body === undefined ? refuse(request) : next(new Request(request, { body }))));
   };
   const fetch = (request: Request, srv: Server<undefined>): Response | Promise<Response> => {
     const client = socketAddress(request, srv);
@@ -127,7 +134,7 @@ export function startHttpServer(deps: HttpServerDeps): HttpServer {
   // Direct POST routes: the same body limit, then the handler with the client's IP address.
   const direct = (post: DirectPost) => (request: Request, srv: Server<undefined>): Response | Promise<Response> => {
     const ip = srv.requestIP(request)?.address;
-    return limited(request, (passed) => post(passed, ip));
+    return limited(request, (passed) => post(passed, ip), tooLargeEnvelope); // as their other answers: no CORS
   };
   const routes: Record<string, Partial<Record<"GET" | "POST", (request: Request, srv: Server<undefined>) => Response | Promise<Response>>>> = {};
   if (!config.Cors) routes["/data/"] = routes["/data"] = { GET: fastGet };
