@@ -58,7 +58,8 @@ export function startOwlServer(options: OwlServerOptions): StreamServer {
       const spec: CommandSpec | undefined = engine.lookupRange("owl", buf, start, nameEnd);
       // Only an unknown name needs its text (for the error); a known one is its spec's name.
       const lower = spec ? spec.name : unknownName(buf.subarray(start, nameEnd));
-      const args = spec ? splitArgs(buf, nameEnd, end, spec.owlSplit) : [];
+      // (an unknown name's first arguments go into its error message: at most three, the rest in a fourth)
+      const args = splitArgs(buf, nameEnd, end, spec ? spec.owlSplit : 4);
       const key = spec?.httpArgs?.[0] === "key" ? args[0] : undefined;
       const reply = engine.execute(c.session, spec, lower, args);
       if (!(reply instanceof Promise)) {

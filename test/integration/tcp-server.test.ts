@@ -32,6 +32,17 @@ describe("owl TCP server", () => {
     client.close();
   });
 
+  test("unknown command - 501 naming the command and its first arguments", async () => {
+    const client = await OwlClient.connect(node.tcpPort);
+    const reply = await client.call("frob bar 'q' x y z");
+    expect(reply.Status).toBe(501);
+    expect(reply.Results).toBe("UNKNOWN_COMMAND");
+    expect(reply.Cmd).toBe("frob");
+    expect(reply.Message).toBe("unknown command 'frob', with args beginning with: 'bar' ''q'' 'x' ");
+    expect((await client.call("frob")).Message).toBe("unknown command 'frob', with args beginning with: ");
+    client.close();
+  });
+
   test("CRLF - a carriage return before the newline is dropped", async () => {
     const client = await OwlClient.connect(node.tcpPort);
     client.write("set crlf value\r\n");
