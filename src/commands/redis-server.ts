@@ -66,32 +66,30 @@ function config(_ctx: CommandContext, args: Uint8Array[]): Reply {
   return mapReply(items);
 }
 
-function info({ db }: CommandContext): Reply {
+/** INFO's sections in redis-server's order: [name, lines]. */
+function infoSections(db: CommandContext["db"]): [string, string[]][] {
   const stats = db.store.stats();
-  const memory = process.memoryUsage();
-  const lines = [
-    "# Server",
-    `redis_version:${REDIS_COMPAT_VERSION}`,
-    `owlcache_version:${VERSION}`,
-    "redis_mode:standalone",
-    `process_id:${process.pid}`,
-    `uptime_in_seconds:${Math.floor(process.uptime())}`,
-    "",
-    "# Memory",
-    `used_memory:${memory.rss}`,
-    `used_memory_dataset:${stats.bytes}`,
-    "",
-    "# Persistence",
-    "loading:0",
-    "",
-    "# Stats",
-    `expired_keys:${stats.expired}`,
-    `evicted_keys:${stats.evicted}`,
-    "",
-    "# Keyspace",
-    ...(stats.keys > 0 ? [`db0:keys=${stats.keys},expires=0,avg_ttl=0`] : []),
-    "",
+  return [
+    ["server", [`redis_version:${REDIS_COMPAT_VERSION}`, `owlcache_version:${VERSION}`, "redis_mode:standalone", `process_id:${process.pid}`, `uptime_in_seconds:${Math.floor(process.uptime())}`]],
+    ["memory", [`used_memory:${process.memoryUsage().rss}`, `used_memory_dataset:${stats.bytes}`]],
+    ["persistence", ["loading:0"]],
+    ["stats", [`expired_keys:${stats.expired}`, `evicted_keys:${stats.evicted}`]],
+    ["keyspace", stats.keys > 0 ? [`db0:keys=${stats.keys},expires=${stats.expires},avg_ttl=0`] : []],
   ];
+}
+
+/** Section names that mean every section (redis-server's `all`, `everything` and `default`). */
+const ALL_SECTIONS = new Set(["all", "everything", "default"]);
+
+/** INFO [section ...]: the named sections (case-insensitive; unknown ones add nothing), else all. */
+function info({ db }: CommandContext, args: Uint8Array[]): Reply {
+  const wanted = new Set(args.map((a) => asciiLower(a)));
+  const all = wanted.size === 0 || [...wanted].some((name) => ALL_SECTIONS.has(name));
+  const lines: string[] = [];
+  for (const [name, body] of infoSections(db)) {
+    if (!all && !wanted.has(name)) continue;
+    lines.push(`# ${name[0]!.toUpperCase()}${name.slice(1)}`, ...body, "");
+  }
   return bulkText(lines.join("\r\n"));
 }
 

@@ -281,7 +281,7 @@ export class CompactStore implements Store {
   }
 
   stats(): StoreStats {
-    return { keys: this.index.count, bytes: this.bytes, expired: this.expired, evicted: this.evicted };
+    return { keys: this.index.count, expires: this.expiry.size, bytes: this.bytes, expired: this.expired, evicted: this.evicted };
   }
 
   /** Memory the store holds beyond the interface's figures (benchmarks and tests). */

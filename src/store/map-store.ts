@@ -118,7 +118,7 @@ export class MapStore implements Store {
   }
 
   stats(): StoreStats {
-    return { keys: this.map.size, bytes: this.bytes, expired: this.expired, evicted: 0 };
+    return { keys: this.map.size, expires: this.wheel.size, bytes: this.bytes, expired: this.expired, evicted: 0 };
   }
 
   /** The entry if present and not past its time; an expired one is removed on sight. */

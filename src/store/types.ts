@@ -52,6 +52,8 @@ export interface ValueRef {
 export interface StoreStats {
   /** live keys */
   keys: number;
+  /** keys with a time to live (INFO's `expires`) */
+  expires: number;
   /** bytes of keys + values held */
   bytes: number;
   /** keys removed because their time to live ran out */

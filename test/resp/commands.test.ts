@@ -139,7 +139,20 @@ describe("server and connection commands", () => {
     call("SET", "a", "1");
     const info = call("INFO");
     expect(info).toContain("redis_version:");
-    expect(info).toContain("db0:keys=1,");
+    expect(info).toContain("db0:keys=1,expires=0,");
+    for (const section of ["# Server", "# Memory", "# Persistence", "# Stats", "# Keyspace"]) expect(info).toContain(section);
+    call("SET", "b", "2", "EX", "100");
+    call("SET", "c", "3", "PX", "5000");
+    // Only the sections asked for, case-insensitively; an unknown one adds nothing (as redis-server).
+    expect(call("INFO", "KEYSPACE")).toBe("$44\r\n# Keyspace\r\ndb0:keys=3,expires=2,avg_ttl=0\r\n\r\n");
+    const two = call("INFO", "stats", "keyspace");
+    expect(two).toContain("# Stats\r\nexpired_keys:0\r\n");
+    expect(two).toContain("# Keyspace");
+    expect(two).not.toContain("# Server");
+    expect(call("INFO", "nosuch")).toBe("$0\r\n\r\n");
+    expect(call("INFO", "everything")).toContain("# Server");
+    call("PERSIST", "b");
+    expect(call("INFO", "keyspace")).toContain("db0:keys=3,expires=1,");
     expect(call("SELECT", "0")).toBe("+OK\r\n");
     expect(call("SELECT", "1")).toBe("-ERR DB index is out of range\r\n");
   });

@@ -249,11 +249,28 @@ export function storeConformance(name: string, make: StoreFactory): void {
       for (const count of seen.values()) expect(count).toBe(1);
     });
 
+    test("stats - expires counts the keys with a time to live", () => {
+      const { clock, store } = setup(make);
+      store.set(b("a"), b("1"), clock.now() + 1000, clock.now());
+      store.set(b("b"), b("1"), clock.now() + 5000, clock.now());
+      store.set(b("c"), b("1"), 0, clock.now());
+      expect(store.stats().expires).toBe(2);
+      store.set(b("b"), b("2"), 0, clock.now()); // overwritten without a TTL
+      expect(store.stats().expires).toBe(1);
+      store.set(b("c"), b("2"), clock.now() + 5000, clock.now());
+      store.delete(b("c"));
+      expect(store.stats().expires).toBe(1);
+      clock.tick(1001);
+      store.advance(clock.now());
+      expect(store.get(b("a"))).toBeUndefined();
+      expect(store.stats()).toMatchObject({ keys: 1, expires: 0 });
+    });
+
     test("stats - bytes follow sets, overwrites and deletes", () => {
       const { clock, store } = setup(make);
       store.set(b("key"), b("12345"), 0, clock.now());
       store.set(b("k2"), b(""), 0, clock.now());
-      expect(store.stats()).toEqual({ keys: 2, bytes: 3 + 5 + 2, expired: 0, evicted: 0 });
+      expect(store.stats()).toEqual({ keys: 2, expires: 0, bytes: 3 + 5 + 2, expired: 0, evicted: 0 });
       store.set(b("key"), b("1"), 0, clock.now());
       expect(store.stats().bytes).toBe(3 + 1 + 2);
       store.delete(b("k2"));
