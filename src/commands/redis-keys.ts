@@ -64,16 +64,26 @@ function allKeys({ db }: CommandContext): Uint8Array[] {
   return db.store.scan(0, Number.MAX_SAFE_INTEGER).keys;
 }
 
-/** A SCAN cursor as strtoul reads it in redis-server (empty is 0); undefined when invalid. */
+const U64_WRAP = 1n << 64n;
+
+/**
+ * A SCAN cursor as strtoul reads it in redis-server: optional sign, decimal digits (empty is 0),
+ * past 2^64 − 1 invalid, a minus sign wrapping modulo 2^64 (`-1` is the largest cursor, not an
+ * error). Undefined when invalid. Cursors past the store's last slot end the scan.
+ */
 function scanCursor(bytes: Uint8Array): number | undefined {
-  let i = bytes[0] === 43 || bytes[0] === 45 ? 1 : 0;
+  const signed = bytes[0] === 43 || bytes[0] === 45;
+  const from = signed ? 1 : 0;
   let value = 0;
-  for (; i < bytes.length; i++) {
+  for (let i = from; i < bytes.length; i++) {
     const digit = bytes[i]! - 48;
     if (digit < 0 || digit > 9) return undefined;
     value = value * 10 + digit;
   }
-  return bytes[0] === 45 ? undefined : value;
+  if (!signed && bytes.length <= 15) return value; // every cursor SCAN itself hands out
+  const magnitude = bytes.length > from ? BigInt(new TextDecoder().decode(bytes.subarray(from))) : 0n;
+  if (magnitude >= U64_WRAP) return undefined;
+  return Number(bytes[0] === 45 ? (U64_WRAP - magnitude) % U64_WRAP : magnitude);
 }
 
 /** How many keys SCAN looks at when COUNT is not given (redis-server's default). */
