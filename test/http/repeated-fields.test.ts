@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { removeDir, startNode, type NodeProcess } from "../helpers/node-process.ts";
 import { makeApp } from "./app-fixture.ts";
 import { envelopeOf, getData, tokenFor } from "./http-helpers.ts";
+import { MAX_BODY_FIELDS } from "../../src/transport/http/request-fields.ts";
 
 let node: NodeProcess;
 let base: string;
@@ -104,5 +105,23 @@ describe("repeated fields", () => {
       await post("/server/", multipart(pairs)),
     ];
     for (const answer of answers) expect(answer.body).toMatchObject({ Cmd: "getall", Status: 200, Data: [] });
+  });
+
+  test("bodies - more than MAX_BODY_FIELDS fields are refused before they are parsed: urlencoded, multipart, JSON", async () => {
+    const extra = (n: number): [string, string][] => Array.from({ length: n }, (_, i): [string, string] => [`f${i}`, ""]);
+    const atLimit = [...getTwice, ...extra(MAX_BODY_FIELDS - getTwice.length)];
+    const overLimit = [...getTwice, ...extra(MAX_BODY_FIELDS + 1 - getTwice.length)];
+    const json = (pairs: [string, string][]) => fetch(`${base}/data/`, { method: "POST", headers: { "content-type": "application/json" }, body: `{${pairs.map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(",")}}` }).then(envelopeOf);
+    for (const answer of [await post("/data/", encoded(atLimit)), await post("/data/", multipart(atLimit)), await json(atLimit)]) {
+      expect(answer.body).toMatchObject({ Status: 200, Key: "k1", Data: "one" });
+    }
+    for (const answer of [await post("/data/", encoded(overLimit)), await post("/data/", multipart(overLimit)), await json(overLimit), await post("/group_data/", encoded(overLimit))]) {
+      expect(answer.status).toBe(500);
+      expect(answer.body.Message).toBe(`the body has more than ${MAX_BODY_FIELDS} fields`);
+    }
+    // A million empty form fields (what used to stall every client for seconds) get the same answer.
+    const million = `cmd=get&key=k1${"&".repeat(1_000_000)}`;
+    expect((await post("/data/", million)).body.Message).toBe(`the body has more than ${MAX_BODY_FIELDS} fields`);
+    expect((await getData(base, { cmd: "get", key: "k1" })).body.Data).toBe("one");
   });
 });

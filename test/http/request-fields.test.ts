@@ -1,7 +1,7 @@
 // The readers of request fields: first values of repeated query fields and JSON members.
 
 import { describe, expect, test } from "bun:test";
-import { firstMembers, queryFields } from "../../src/transport/http/request-fields.ts";
+import { firstMembers, queryFields, topLevelCommas } from "../../src/transport/http/request-fields.ts";
 
 const first = (text: string) => firstMembers(text, JSON.parse(text) as Record<string, unknown>);
 
@@ -25,5 +25,14 @@ describe("request fields", () => {
     const fields = first('{"__proto__":{"a":1},"__proto__":5}');
     expect(Object.getPrototypeOf(fields)).toBe(Object.prototype);
     expect(Object.getOwnPropertyDescriptor(fields, "__proto__")?.value).toEqual({ a: 1 });
+  });
+
+  test("json - top-level commas are counted up to the cap, in any text", () => {
+    expect(topLevelCommas('{"a":1,"b":[1,2,3],"c":{"d":1,"e":2},"f":"x,y\\",\"g\":1"}', 100)).toBe(3);
+    expect(topLevelCommas(`{${'"a":1,'.repeat(1000)}"z":1}`, 10)).toBe(10);
+    expect(topLevelCommas('{"a":1,"b":"never closes, ,', 100)).toBe(1);
+    expect(topLevelCommas('{"a":"\\\\"}', 100)).toBe(0);
+    expect(topLevelCommas("", 10)).toBe(0);
+    expect(topLevelCommas("]]]],,,[", 10)).toBe(0);
   });
 });

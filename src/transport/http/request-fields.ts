@@ -24,9 +24,25 @@ export function queryFields(url: string): Fields {
   return q === -1 ? Object.create(null) : firstValues(parseQuery(url.slice(q + 1)));
 }
 
+/**
+ * Most fields a body may carry. A request of any route uses fewer than ten; a body of up to 16 MiB
+ * could otherwise hold a million empty ones, and building and checking an object of that many
+ * names stalls the event loop for seconds (measured: 2.5 s for 1.5 million form fields, 2.4 s for
+ * 700,000 JSON members) for every client, with no password needed.
+ */
+export const MAX_BODY_FIELDS = 256;
+
+const tooManyFields = (): CommandError => new CommandError(500, `the body has more than ${MAX_BODY_FIELDS} fields`);
+
 /** An application/x-www-form-urlencoded body: the query string's format. */
 export async function urlencodedFields(request: Request): Promise<Fields> {
-  return firstValues(parseQuery(await request.text()));
+  const text = await request.text();
+  // Counted before parsing: at most MAX_BODY_FIELDS separators are looked for.
+  let separators = 0;
+  for (let at = text.indexOf("&"); at !== -1; at = text.indexOf("&", at + 1)) {
+    if (++separators >= MAX_BODY_FIELDS) throw tooManyFields();
+  }
+  return firstValues(parseQuery(text));
 }
 
 /**
@@ -37,9 +53,12 @@ export async function urlencodedFields(request: Request): Promise<Fields> {
 export async function multipartFields(request: Request): Promise<Fields> {
   const form = await request.formData();
   const fields: Fields = Object.create(null);
+  let parts = 0;
   form.forEach((value, name) => {
+    parts++;
     if (!(name in fields)) fields[name] = value;
   });
+  if (parts > MAX_BODY_FIELDS) throw tooManyFields();
   return fields;
 }
 
@@ -51,10 +70,11 @@ const CLOSE_BRACE = 125;
 const OPEN_BRACKET = 91;
 const CLOSE_BRACKET = 93;
 
-/** The index just past the string that opens at `text[start]` (a `"`), in valid JSON. */
+/** The index just past the string that opens at `text[start]` (a `"`); -1 when it never closes. */
 function stringEnd(text: string, start: number): number {
   let quote = text.indexOf('"', start + 1);
   for (;;) {
+    if (quote === -1) return -1;
     let slashes = 0;
     while (text.charCodeAt(quote - 1 - slashes) === BACKSLASH) slashes++;
     if (slashes % 2 === 0) return quote + 1;
@@ -101,6 +121,27 @@ export function firstMembers(text: string, object: Fields): Fields {
 }
 
 /**
+ * The commas at the top level of a JSON text (members of an object after the first), counting no
+ * further than `cap`. Any text, valid or not: strings are skipped with indexOf, an unterminated
+ * one ends the count (JSON.parse then says what is wrong).
+ */
+export function topLevelCommas(text: string, cap: number): number {
+  let depth = 0;
+  let commas = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) {
+      const end = stringEnd(text, i);
+      if (end === -1) return commas;
+      i = end - 1;
+    } else if (c === OPEN_BRACE || c === OPEN_BRACKET) depth++;
+    else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) depth--;
+    else if (c === COMMA && depth === 1 && ++commas >= cap) return commas;
+  }
+  return commas;
+}
+
+/**
  * A JSON body: an object of fields, or nothing (an empty body). Strict: malformed JSON, or JSON
  * that is not an object (null, an array, a string, a number), is a clear 500, never a silently
  * empty request.
@@ -108,6 +149,7 @@ export function firstMembers(text: string, object: Fields): Fields {
 export async function jsonFields(request: Request): Promise<Fields> {
   const text = await request.text();
   if (text.trim() === "") return {};
+  if (topLevelCommas(text, MAX_BODY_FIELDS) >= MAX_BODY_FIELDS) throw tooManyFields();
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
