@@ -147,8 +147,8 @@ async function main(): Promise<void> {
     console.error(`owlcache: ${message}`);
     process.exit(1);
   }
-  const { keys, expired, ms } = restored;
-  log.info("loaded", { keys, expired, snapshotRecords: restored.snapshotRecords, logRecords: restored.logRecords, ms: Math.round(ms) });
+  const { keys, expired, evicted, ms } = restored;
+  log.info("loaded", { keys, expired, evicted, snapshotRecords: restored.snapshotRecords, logRecords: restored.logRecords, ms: Math.round(ms) });
   const streamAuth = config.TcpAuth === "1" || (config.TcpAuth === "auto" && !isLoopback(config.Host));
 
   const servers: StreamServer[] = [];
@@ -237,7 +237,8 @@ async function main(): Promise<void> {
     ops.addConnections("resp", () => resp.connections);
     lines.push(["resp", `${config.Host}:${resp.port}${streamAuth ? "  (AUTH required)" : ""}`]);
   }
-  lines.push(["restored", `${keys} keys in ${Math.round(ms)} ms${expired > 0 ? ` (${expired} expired while down)` : ""}`]);
+  const dropped = [expired > 0 ? `${expired} expired while down` : "", evicted > 0 ? `${evicted} evicted: over MaxMemory` : ""].filter(Boolean);
+  lines.push(["restored", `${keys} keys in ${Math.round(ms)} ms${dropped.length > 0 ? ` (${dropped.join(", ")})` : ""}`]);
   lines.push(["data", config.DBfile], ["logs", config.Logfile]);
 
   const expiry = setInterval(() => keyspace.store.advance(clock.now()), EXPIRY_INTERVAL_MS);

@@ -4,6 +4,7 @@
 
 import { closeSync, copyFileSync, existsSync, fstatSync, linkSync, openSync, readdirSync, readSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { ValueTooLargeError } from "../store/errors.ts";
 import type { Store } from "../store/types.ts";
 import { LOG_FILE } from "./append-log.ts";
 import { removeStaleTemps } from "./atomic-file.ts";
@@ -62,7 +63,22 @@ export interface LoadOptions {
   readonly progress?: (records: number) => void;
 }
 
+/**
+ * Loads the data files into `store` with eviction off (as redis-server loads): the evictions of
+ * the run that wrote them are in its log as deletes, so what loads is what was acknowledged. A
+ * caller whose store is over MaxMemory afterwards (it was lowered) evicts down itself.
+ */
 export function loadData(options: LoadOptions): LoadResult {
+  const { store } = options;
+  store.setEviction?.(false);
+  try {
+    return loadFiles(options);
+  } finally {
+    store.setEviction?.(true);
+  }
+}
+
+function loadFiles(options: LoadOptions): LoadResult {
   const started = performance.now();
   const { dir, store, clock, repair } = options;
   removeStaleTemps(join(dir, SNAPSHOT_FILE));
@@ -270,6 +286,13 @@ function decodeChecked<T>(path: string, run: () => T, repair?: boolean): T | und
     if (error instanceof UnsupportedVersionError) {
       throw new LoadError(`${path}: ${error.message}; refusing to start rather than lose or overwrite it`);
     }
+    if (error instanceof ValueTooLargeError) {
+      // MaxMemory was lowered below a single stored entry: no eviction can make it fit.
+      throw new LoadError(
+        `${path}: holds key ${printable(error.key)} with ${error.bytes} bytes of key and value, more than MaxMemory (${error.maxMemory} bytes). ` +
+          `Refusing to start; raise MaxMemory to at least ${error.bytes} (0 = no limit), or start once with the MaxMemory it was written under and delete or shrink that key`,
+      );
+    }
     if (error instanceof FormatError) {
       if (repair) return undefined;
       throw new LoadError(
@@ -278,6 +301,12 @@ function decodeChecked<T>(path: string, run: () => T, repair?: boolean): T | und
     }
     throw error;
   }
+}
+
+/** A key for a message: as text (JSON-quoted), cut short if long. */
+function printable(key: Uint8Array): string {
+  const text = new TextDecoder().decode(key);
+  return JSON.stringify(text.length > 80 ? `${text.slice(0, 80)}…` : text);
 }
 
 function setAside(path: string, error: FormatError, skippedBlocks: number): DamagedFile {

@@ -67,7 +67,7 @@ export class Persistence {
    * then — opens the append log and starts the schedule. After a repair, writes a fresh snapshot
    * at once so the damaged files are no longer needed.
    */
-  async open(progress?: (records: number) => void): Promise<LoadResult> {
+  async open(progress?: (records: number) => void): Promise<LoadResult & { readonly evicted: number }> {
     const { dir, keyspace, clock, log, repair } = this.options;
     mkdirSync(dir, { recursive: true });
     const result = loadData({ dir, store: keyspace.store, clock, repair, progress });
@@ -89,11 +89,26 @@ export class Persistence {
       removeLogsBefore(dir, result.snapshotGeneration, undefined);
     }
     if (this.options.appendonly) this.openLog(result);
+    const evicted = this.evictToLimit();
     this.timer = setInterval(() => {
       this.snapshot(false).catch((error: unknown) => log.error("snapshot failed", { error }));
     }, this.options.intervalMs);
     this.timer.unref?.();
-    return result;
+    return { ...result, keys: keyspace.store.size, evicted };
+  }
+
+  /**
+   * Data loaded over MaxMemory (it was lowered since the files were written) is evicted down
+   * before serving. With the log open the evictions go into it, so a crash cannot bring the keys
+   * back; without it the next snapshot holds the smaller keyspace.
+   */
+  private evictToLimit(): number {
+    const { keyspace, log } = this.options;
+    const evicted = keyspace.evictToLimit();
+    if (evicted === 0) return 0;
+    this.appendLog?.flush();
+    log.warn("evicted after load", { keys: evicted, keysLeft: keyspace.store.size, bytesLeft: keyspace.store.stats().bytes, reason: "the data loaded was over MaxMemory" });
+    return evicted;
   }
 
   private openLog(result: LoadResult): void {
@@ -108,6 +123,9 @@ export class Persistence {
       ? AppendLog.reopen(last.path, last.generation, appendfsync, clock, onError)
       : AppendLog.create(join(dir, LOG_FILE), this.generation, appendfsync, clock, onError);
     keyspace.onMutation(this.appendLog.record);
+    // An eviction is a delete in the log, in the batch of the write that made room for it.
+    const appendLog = this.appendLog;
+    keyspace.onEvict((key, at) => appendLog.record({ type: "delete", key, writtenAt: at }));
     engine.onBeforeReply(this.appendLog.flush, this.appendLog.pending);
   }
 

@@ -47,6 +47,10 @@ export class CompactStore implements Store {
   private bytes = 0;
   private expired = 0;
   private evicted = 0;
+  /** off while data files load (see Store.setEviction) */
+  private evicting = true;
+  /** see Store.onEvict */
+  onEvict: ((key: Uint8Array) => void) | undefined = undefined;
   /** logical clock of accesses, for LRU sampling (wraps; ages are compared modulo 2^32) */
   private accessClock = 0;
   private random = 0x9e3779b9;
@@ -135,7 +139,7 @@ export class CompactStore implements Store {
   set(key: Uint8Array, value: Uint8Array, expiresAt: number, writtenAt: number): void {
     this.index.step(MIGRATE_STEP);
     const size = key.length + value.length;
-    if (this.maxMemory > 0 && size > this.maxMemory) throw new ValueTooLargeError(size, this.maxMemory);
+    if (this.maxMemory > 0 && size > this.maxMemory) throw new ValueTooLargeError(size, this.maxMemory, key.slice());
     const hash = hashBytes(key, 0, key.length, this.seed);
     const slots = this.slots;
     let slot = this.index.find(key, hash);
@@ -210,6 +214,16 @@ export class CompactStore implements Store {
 
   reserve(keys: number): void {
     this.index.reserve(keys);
+  }
+
+  setEviction(on: boolean): void {
+    this.evicting = on;
+  }
+
+  evictToLimit(): number {
+    const before = this.evicted;
+    if (this.maxMemory > 0) this.makeRoom(0, -1);
+    return this.evicted - before;
   }
 
   delete(key: Uint8Array): boolean {
@@ -345,9 +359,11 @@ export class CompactStore implements Store {
 
   /** Evicts sampled least-recently-used keys until `extra` more bytes fit; never `keep`. */
   private makeRoom(extra: number, keep: number): void {
+    if (!this.evicting) return;
     while (this.bytes + extra > this.maxMemory && this.index.count > (keep >= 0 ? 1 : 0)) {
       const victim = this.sample(keep);
       if (victim < 0) return;
+      this.onEvict?.(this.slots.keyOf(victim));
       this.remove(victim);
       this.evicted++;
     }

@@ -9,7 +9,12 @@ export class StoreLimitError extends Error {
 
 /** A single key and value larger than MaxMemory: evicting everything would not make room. */
 export class ValueTooLargeError extends StoreLimitError {
-  constructor(bytes: number, maxMemory: number) {
+  constructor(
+    readonly bytes: number,
+    readonly maxMemory: number,
+    /** the key refused (a copy), so that loading can say which stored key no longer fits */
+    readonly key: Uint8Array,
+  ) {
     super(`value too large: ${bytes} bytes of key and value exceed MaxMemory (${maxMemory} bytes)`);
   }
 }

@@ -20,16 +20,27 @@ export type MutationListener = (mutation: Mutation) => void;
  */
 export type BeforeWriteListener = (key: Uint8Array) => void;
 
+/**
+ * A key the store evicted for MaxMemory, told during the write that made room (or after a load
+ * over the limit), with the key's bytes (valid during the call) and the time. Apart from the
+ * mutations on purpose: evictions are local to the node, the append log records them, sync does
+ * not replicate them.
+ */
+export type EvictionListener = (key: Uint8Array, at: number) => void;
+
 export class Keyspace {
   private listeners: MutationListener[] = [];
   private before: BeforeWriteListener[] = [];
+  private evictions: EvictionListener[] = [];
   /** bumped on every change; persistence snapshots only when it moved */
   version = 0;
 
   constructor(
     readonly store: Store,
     readonly clock: Clock,
-  ) {}
+  ) {
+    store.onEvict = (key) => this.evicted(key);
+  }
 
   onMutation(listener: MutationListener): () => void {
     this.listeners.push(listener);
@@ -43,6 +54,18 @@ export class Keyspace {
     return () => {
       this.before = this.before.filter((l) => l !== listener);
     };
+  }
+
+  onEvict(listener: EvictionListener): () => void {
+    this.evictions.push(listener);
+    return () => {
+      this.evictions = this.evictions.filter((l) => l !== listener);
+    };
+  }
+
+  /** After a load over MaxMemory (it was lowered): evicts down to it, telling the listeners; how many keys. */
+  evictToLimit(): number {
+    return this.store.evictToLimit?.() ?? 0;
   }
 
   now(): number {
@@ -109,6 +132,12 @@ export class Keyspace {
   private beforeWrite(key: Uint8Array): void {
     const before = this.before;
     for (let i = 0; i < before.length; i++) before[i]!(key);
+  }
+
+  private evicted(key: Uint8Array): void {
+    this.version++;
+    const at = this.clock.now();
+    for (const listener of this.evictions) listener(key, at);
   }
 
   private emit(mutation: Mutation): void {

@@ -137,4 +137,17 @@ export interface Store {
   readonly wantsPrefetch?: boolean;
   /** Optional: room for this many keys in all, made at once, before a load of known size. */
   reserve?(keys: number): void;
+  /**
+   * Optional, for stores that evict (MaxMemory): told of each key evicted, just before it goes
+   * (the view is valid during the call). The keyspace sets it, to pass evictions to the append
+   * log: a log that lacks them brings evicted keys back on replay.
+   */
+  onEvict?: ((key: Uint8Array) => void) | undefined;
+  /**
+   * Optional: turns eviction off (false) or back on. Loading turns it off: the evictions of the
+   * run that wrote the files are in its log, and evicting again would drop other keys than it did.
+   */
+  setEviction?(on: boolean): void;
+  /** Optional: evicts until the bytes held fit MaxMemory (after a load over it); returns how many keys. */
+  evictToLimit?(): number;
 }

@@ -130,4 +130,36 @@ describe("CompactStore MaxMemory", () => {
     for (let i = 0; i < 10_000; i++) store.set(b(`k${i}`), new Uint8Array(100), 0, clock.now());
     expect(store.stats()).toMatchObject({ keys: 10_000, evicted: 0 });
   });
+
+  test("onEvict - told each evicted key before it goes, and the store then fits; never the key being written", () => {
+    const clock = new ManualClock();
+    const store = new CompactStore(clock, { maxMemory: 1000, seed: 5 });
+    const told: string[] = [];
+    store.onEvict = (key) => {
+      expect(store.has(key)).toBe(true); // still there when told
+      told.push(new TextDecoder().decode(key));
+    };
+    for (let i = 0; i < 30; i++) store.set(b(`k${i.toString().padStart(2, "0")}`), new Uint8Array(97), 0, clock.now());
+    expect(told.length).toBe(20);
+    expect(store.stats().evicted).toBe(20);
+    for (const key of told) expect(store.has(b(key))).toBe(false);
+    expect(told).not.toContain("k29");
+  });
+
+  test("setEviction(false) - writes never evict (loading); evictToLimit then evicts down to MaxMemory", () => {
+    const clock = new ManualClock();
+    const store = new CompactStore(clock, { maxMemory: 1000, seed: 5 });
+    let told = 0;
+    store.onEvict = () => told++;
+    store.setEviction(false);
+    for (let i = 0; i < 30; i++) store.set(b(`k${i.toString().padStart(2, "0")}`), new Uint8Array(97), 0, clock.now());
+    expect(store.stats()).toMatchObject({ keys: 30, bytes: 3000, evicted: 0 });
+    // A single entry larger than MaxMemory is still refused: no eviction could make it fit.
+    expect(() => store.set(b("huge"), new Uint8Array(1000), 0, clock.now())).toThrow(ValueTooLargeError);
+    store.setEviction(true);
+    expect(store.evictToLimit()).toBe(20);
+    expect(told).toBe(20);
+    expect(store.stats()).toMatchObject({ keys: 10, bytes: 1000, evicted: 20 });
+    expect(store.evictToLimit()).toBe(0);
+  });
 });
