@@ -112,6 +112,8 @@ export interface DecodedFile {
   readonly damage: FormatError | undefined;
   /** blocks skipped as damaged (repair mode) */
   readonly skippedBlocks: number;
+  /** records of the intact blocks, the ones handed to `onBlock` */
+  readonly records: number;
 }
 
 /**
@@ -128,10 +130,10 @@ export function decodeFile(
 ): DecodedFile {
   let damage: FormatError | undefined;
   let skipped = 0;
-  const note = (error: FormatError): void => {
+  const note = (error: FormatError, blocks = 1): void => {
     if (!repair) throw error;
     damage ??= error;
-    skipped++;
+    skipped += blocks;
   };
   const file = new FileWindow(source);
   const size = file.size;
@@ -162,9 +164,12 @@ export function decodeFile(
       const end = file.start + block.end;
       if (block.marker === END_MARKER) {
         if (!isSnapshot || block.payload.length !== 8) throw new FormatError(offset, "misplaced end block", false);
+        // Damage too, under --repair as well: a whole block gone (its neighbours intact) shows
+        // only here, and a repair that let it pass would keep the file and leave the next start
+        // refusing it again. (After damage already noted, the count cannot match: nothing new.)
         const expected = new DataView(block.payload.buffer, block.payload.byteOffset, 8).getFloat64(0, true);
-        if (!repair && expected !== records) throw new FormatError(offset, `end block counts ${expected} records, the file holds ${records}`, false);
-        if (!repair && end !== size) throw new FormatError(end, "bytes after the end block", false);
+        if (expected !== records && damage === undefined) note(new FormatError(offset, `end block counts ${expected} records, the file holds ${records}`, false), 0);
+        if (end !== size) note(new FormatError(end, "bytes after the end block", false), 0);
         ended = true;
         break;
       }
@@ -183,5 +188,5 @@ export function decodeFile(
   if (isSnapshot && !ended && damage === undefined) {
     note(new FormatError(size, "the end block is missing", true));
   }
-  return { header, damage, skippedBlocks: skipped };
+  return { header, damage, skippedBlocks: skipped, records };
 }

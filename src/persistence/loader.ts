@@ -8,7 +8,7 @@ import { ValueTooLargeError } from "../store/errors.ts";
 import type { Store } from "../store/types.ts";
 import { LOG_FILE } from "./append-log.ts";
 import { removeStaleTemps } from "./atomic-file.ts";
-import { decodeFile, END_BLOCK_BYTES, statedRecordCount } from "./file-codec.ts";
+import { decodeFile, END_BLOCK_BYTES, statedRecordCount, type DecodedFile } from "./file-codec.ts";
 import type { ByteSource } from "./file-window.ts";
 import { decodeFileHeader, FILE_HEADER_BYTES, FormatError, LOG_MAGIC, SNAPSHOT_MAGIC, UnsupportedVersionError } from "./frame.ts";
 import { decodeRecords, SET_HEAD_BYTES, type RecordVisitor } from "./records.ts";
@@ -33,6 +33,8 @@ export interface DamagedFile {
   /** where the damaged file was linked aside */
   readonly asidePath: string;
   readonly skippedBlocks: number;
+  /** records of the file's intact blocks, which were loaded */
+  readonly keptRecords: number;
 }
 
 export interface LoadResult {
@@ -126,7 +128,7 @@ function loadFiles(options: LoadOptions): LoadResult {
       );
     });
     snapshotGeneration = decoded.header.generation;
-    if (decoded.damage) damaged.push(setAside(snapshotPath, decoded.damage, decoded.skippedBlocks));
+    if (decoded.damage) damaged.push(setAside(snapshotPath, decoded.damage, decoded));
   }
 
   const logs: LogFile[] = [];
@@ -166,7 +168,7 @@ function loadFiles(options: LoadOptions): LoadResult {
           }),
         ),
       );
-      if (decoded.damage) damaged.push(setAside(log.path, decoded.damage, decoded.skippedBlocks));
+      if (decoded.damage) damaged.push(setAside(log.path, decoded.damage, decoded));
     } finally {
       clock.unpin();
     }
@@ -309,7 +311,7 @@ function printable(key: Uint8Array): string {
   return JSON.stringify(text.length > 80 ? `${text.slice(0, 80)}…` : text);
 }
 
-function setAside(path: string, error: FormatError, skippedBlocks: number): DamagedFile {
+function setAside(path: string, error: FormatError, decoded: DecodedFile): DamagedFile {
   const stamp = new Date().toISOString().replace(/[:.]/g, "-");
   const asidePath = `${path}.damaged-${stamp}`;
   try {
@@ -317,5 +319,5 @@ function setAside(path: string, error: FormatError, skippedBlocks: number): Dama
   } catch {
     copyFileSync(path, asidePath);
   }
-  return { path, error, asidePath, skippedBlocks };
+  return { path, error, asidePath, skippedBlocks: decoded.skippedBlocks, keptRecords: decoded.records };
 }

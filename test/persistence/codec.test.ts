@@ -178,7 +178,44 @@ describe("snapshot codec", () => {
     expect(recs.size).toBeLessThan(expected.size);
     for (const [key, rec] of recs) expect(Buffer.compare(rec.value, expected.get(key)!.value)).toBe(0);
   });
+
+  test("snapshot codec - repair counts bytes after the end block and a whole dropped block as damage, at their offsets", () => {
+    const clock = new ManualClock();
+    const { store, expected } = storeWith(clock, 100);
+    const bytes = encodeStore(store, clock.now());
+    const blocks = blockSpans(bytes);
+    expect(blocks.length).toBeGreaterThan(3);
+
+    const trailing = new Uint8Array(Buffer.concat([bytes, enc("garbage")]));
+    const decoded = decodeFile(trailing, SNAPSHOT_MAGIC, true, () => {});
+    expect(decoded.damage?.message).toBe(`corrupt at byte offset ${bytes.length}: bytes after the end block`);
+    expect(decoded.records).toBe(expected.size);
+    expect(decoded.skippedBlocks).toBe(0);
+    expect(() => decodeSnapshot(trailing)).toThrow(`corrupt at byte offset ${bytes.length}: bytes after the end block`);
+
+    // The second block cut out whole: every block left is intact, only the end block's count tells.
+    const [start, end, count] = blocks[1]!;
+    const dropped = new Uint8Array(Buffer.concat([bytes.subarray(0, start), bytes.subarray(end)]));
+    const endAt = dropped.length - 24;
+    const { recs, damage } = decodeSnapshot(dropped, true);
+    expect(damage?.message).toBe(`corrupt at byte offset ${endAt}: end block counts ${expected.size} records, the file holds ${recs.size}`);
+    expect(recs.size).toBe(expected.size - count);
+    expect(decodeFile(dropped, SNAPSHOT_MAGIC, true, () => {}).records).toBe(recs.size);
+  });
 });
+
+/** [start, end) and record count of each record block of a snapshot (the end block left out). */
+function blockSpans(bytes: Uint8Array): [number, number, number][] {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+  const spans: [number, number, number][] = [];
+  for (let at = FILE_HEADER_BYTES; at + 16 <= bytes.length; ) {
+    const end = at + 16 + view.getUint32(at + 4, true);
+    const count = view.getUint32(at + 8, true);
+    if (count > 0) spans.push([at, end, count]);
+    at = end;
+  }
+  return spans;
+}
 
 describe("append log codec", () => {
   test("append log codec - set, expire, delete and flush round-trip in order", () => {

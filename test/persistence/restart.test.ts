@@ -229,6 +229,43 @@ describe("damaged files", () => {
     expect(readDataDir(node.dataDir).store.size).toBe(kept);
   });
 
+  for (const damage of ["bytes after its end block", "a whole block dropped"] as const) {
+    test(`--repair - a snapshot with ${damage} is repaired: logged with path, offset and records kept, set aside, rewritten whole`, async () => {
+      const node = await nodeWithSnapshot(100);
+      const db = join(node.dataDir, "owlcache.db");
+      const original = readFileSync(db);
+      let damaged: Buffer;
+      if (damage === "bytes after its end block") damaged = Buffer.concat([original, Buffer.from("garbage")]);
+      else {
+        // Blocks of 32 records: header, then 32 + 32 + 32 + 4 records, then the end block. Cut the second.
+        const second = 36 + 16 + original.readUInt32LE(36 + 4);
+        const third = second + 16 + original.readUInt32LE(second + 4);
+        damaged = Buffer.concat([original.subarray(0, second), original.subarray(third)]);
+      }
+      writeFileSync(db, damaged);
+      const kept = damage === "a whole block dropped" ? 68 : 100;
+      const offset = damage === "a whole block dropped" ? damaged.length - 24 : original.length;
+      const run = await runOn(node);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain(`${db}: corrupt at byte offset ${offset}`);
+
+      const repaired = await start({ dir: node.dir, args: ["--repair"] });
+      expect(repaired.banner).toMatch(new RegExp(`restored\\s+${kept} keys`));
+      expect(await repaired.stop()).toBe(0);
+      const log = readFileSync(join(node.logDir, "owlcache.log"), "utf8");
+      const line = JSON.parse(log.split("\n").find((l) => l.includes('"event":"repair"'))!) as Record<string, unknown>;
+      expect(line).toMatchObject({ file: db, offset, keptRecords: kept });
+      const aside = readdirSync(node.dataDir).filter((n) => n.startsWith("owlcache.db.damaged-"));
+      expect(aside.length).toBe(1);
+      expect(readFileSync(join(node.dataDir, aside[0]!)).equals(damaged)).toBe(true);
+
+      // The next plain start accepts the files: no loop back to --repair.
+      const again = await start({ dir: node.dir });
+      expect(again.banner).toMatch(new RegExp(`restored\\s+${kept} keys`));
+      expect(await again.stop()).toBe(0);
+    });
+  }
+
   test("startup - a snapshot of an unknown version is refused, never repaired", async () => {
     const node = await nodeWithSnapshot(10);
     const db = join(node.dataDir, "owlcache.db");
