@@ -32,7 +32,10 @@ export class AppendLog {
     private currentGeneration: number,
     private readonly policy: FsyncPolicy,
     private readonly clock: Clock,
-    /** a write or fsync failed; the log keeps the bytes and retries on the next flush */
+    /**
+     * a write or fsync failed. The log keeps the batch (and cuts off any part of it that reached
+     * the file) for a retry on the next flush; persistence stops the server instead (fatal).
+     */
     private readonly onError: (error: unknown, path: string) => void,
   ) {
     if (policy === "everysec") {

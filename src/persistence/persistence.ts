@@ -25,7 +25,10 @@ export interface PersistenceOptions {
   /** ms between snapshot checks (a snapshot is written only if something changed) */
   readonly intervalMs: number;
   readonly repair: boolean;
-  /** the append log could not write with `always`: acknowledging would be a lie */
+  /**
+   * The append log could not write (or fsync), whatever Appendfsync: acknowledging the batch
+   * would be a lie. Must not return to the caller's batch (main exits), so no reply of it leaves.
+   */
   readonly onFatal: (message: string) => void;
   /** told after every snapshot attempt (metrics) */
   readonly onSnapshot?: (report: { ok: boolean; durationMs: number; bytes: number; at: number }) => void;
@@ -113,9 +116,14 @@ export class Persistence {
 
   private openLog(result: LoadResult): void {
     const { dir, appendfsync, clock, keyspace, engine, log, onFatal } = this.options;
+    // Fatal in every fsync mode (SPEC §6: a write is appended before its reply is sent). With
+    // everysec or no, a failed write(2) used to be retried on the next batch while this batch's
+    // replies said success: a crash (or a disk that stayed full) then lost acknowledged writes.
+    // Exiting here, inside the group commit, keeps every reply of the batch from leaving; a
+    // failed background fsync (everysec) ends the same way, the log can no longer be trusted.
     const onError = (error: unknown, path: string): void => {
       log.error("append log write failed", { file: path, error });
-      if (appendfsync === "always") onFatal(`${path}: append log write failed (${String(error)}); stopping rather than acknowledge unlogged writes`);
+      onFatal(`${path}: append log write failed (${String(error)}); stopping rather than acknowledge writes that are not logged`);
     };
     // Continue the newest log that was replayed whole; otherwise start one after the snapshot.
     const last = result.damaged.length === 0 && result.warnings.length === 0 ? result.logs.at(-1) : undefined;

@@ -38,6 +38,11 @@ export interface StartOptions {
   /** config file; default: none beyond the built-in defaults */
   readonly configPath?: string;
   readonly timeoutMs?: number;
+  /**
+   * A command the node is started through, given `bun` and its arguments last: e.g. a shell that
+   * sets a resource limit and then `exec "$@"`s (the node keeps the shell's pid).
+   */
+  readonly wrap?: readonly string[];
 }
 
 /** Reads the chosen ports from the banner, e.g. "  tcp       127.0.0.1:40123". */
@@ -64,7 +69,7 @@ export async function startNode(options: StartOptions = {}): Promise<NodeProcess
   for (const [key, value] of Object.entries(settings)) args.push("--set", `${key}=${value}`);
   args.push(...(options.args ?? []));
   if (!options.configPath) await Bun.write(join(dir, "none.conf"), "# empty: built-in defaults\n");
-  const proc = Bun.spawn(["bun", ...args], {
+  const proc = Bun.spawn([...(options.wrap ?? []), "bun", ...args], {
     cwd: dir,
     stdin: "ignore",
     stdout: "pipe",
