@@ -19,6 +19,7 @@ import { authFailureCounter } from "./metrics/owl-metrics.ts";
 import { Metrics } from "./metrics/registry.ts";
 import { startOps } from "./ops/wiring.ts";
 import { Keyspace } from "./store/keyspace.ts";
+import { claimDataDir, DataDirError } from "./persistence/data-dir.ts";
 import { LoadError } from "./persistence/loader.ts";
 import { Persistence } from "./persistence/persistence.ts";
 import { ReplayClock } from "./persistence/replay-clock.ts";
@@ -83,6 +84,16 @@ async function main(): Promise<void> {
   const { config } = loaded;
   const log = new FileLogger(config.Logfile, { echo: (line) => console.error(line) });
   for (const warning of loaded.warnings) log.warn("config", { message: warning });
+  // Before anything reads or writes DBfile (the password, the secret, the data files): a
+  // writable directory.
+  try {
+    claimDataDir(config.DBfile);
+  } catch (error) {
+    if (!(error instanceof DataDirError)) throw error;
+    log.error("data directory", { message: error.message });
+    console.error(`owlcache: ${error.message}`);
+    process.exit(1);
+  }
 
   // The store's clock: replay of the append log holds it at each write's time (see ReplayClock).
   const clock = new ReplayClock(systemClock);

@@ -242,12 +242,39 @@ export function removeLogsBefore(dir: string, generation: number, keep: string |
 
 /** Runs `use` on the file as positioned reads (decodeFile reads it a chunk at a time). */
 function withFile<T>(path: string, use: (file: ByteSource) => T): T {
-  const fd = openSync(path, "r");
+  const fd = openData(path);
   try {
     const size = fstatSync(fd).size;
-    return use({ size, read: (into, at, length, position) => readSync(fd, into, at, length, position) });
+    return use({ size, read: (into, at, length, position) => readOrFail(path, () => readSync(fd, into, at, length, position)) });
   } finally {
     closeSync(fd);
+  }
+}
+
+/**
+ * Opens a data file for reading; one that is not a regular file (a directory of that name) or
+ * cannot be opened stops the start with its path, even under --repair: there is nothing to keep.
+ */
+function openData(path: string): number {
+  const fd = readOrFail(path, () => openSync(path, "r"));
+  const stat = fstatSync(fd);
+  if (!stat.isFile()) {
+    closeSync(fd);
+    const what = stat.isDirectory() ? "a directory" : "not a regular file";
+    throw new LoadError(`${path} is ${what}, not a data file; refusing to start. Move it out of the data directory`);
+  }
+  return fd;
+}
+
+/** Runs a read; a system error (EIO, EACCES…) becomes a LoadError naming the file. */
+function readOrFail<T>(path: string, run: () => T): T {
+  try {
+    return run();
+  } catch (error) {
+    if (error instanceof Error && "code" in error && typeof error.code === "string") {
+      throw new LoadError(`${path}: cannot be read (${error.code}: ${error.message.replace(/^[A-Z]+: /, "")}); refusing to start`);
+    }
+    throw error;
   }
 }
 
@@ -265,10 +292,10 @@ function readTail(file: ByteSource, n: number): Uint8Array {
 
 /** The first bytes of a file (its header), without reading the rest. */
 function readHead(path: string): Uint8Array {
-  const fd = openSync(path, "r");
+  const fd = openData(path);
   try {
     const head = new Uint8Array(FILE_HEADER_BYTES);
-    const n = readSync(fd, head, 0, FILE_HEADER_BYTES, 0);
+    const n = readOrFail(path, () => readSync(fd, head, 0, FILE_HEADER_BYTES, 0));
     return head.subarray(0, n);
   } finally {
     closeSync(fd);

@@ -127,9 +127,12 @@ export function removeDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
 }
 
-/** Runs `bun run src/main.ts` with arguments to completion (config errors, --help). */
-export async function runMain(args: readonly string[], env: Record<string, string> = {}, cwd?: string) {
-  const proc = Bun.spawn(["bun", "run", join(ROOT, "src/main.ts"), ...args], {
+/**
+ * Runs `bun run src/main.ts` with arguments to completion (config errors, --help); `wrap` as in
+ * StartOptions.
+ */
+export async function runMain(args: readonly string[], env: Record<string, string> = {}, cwd?: string, wrap: readonly string[] = []) {
+  const proc = Bun.spawn([...wrap, "bun", "run", join(ROOT, "src/main.ts"), ...args], {
     cwd: cwd ?? mkdtempSync(join(tmpdir(), "owl-run-")),
     stdin: "ignore",
     stdout: "pipe",
