@@ -85,9 +85,9 @@ async function main(): Promise<void> {
   const log = new FileLogger(config.Logfile, { echo: (line) => console.error(line) });
   for (const warning of loaded.warnings) log.warn("config", { message: warning });
   // Before anything reads or writes DBfile (the password, the secret, the data files): a
-  // writable directory.
+  // writable directory that no other server uses.
   try {
-    claimDataDir(config.DBfile);
+    if (!claimDataDir(config.DBfile).locked) log.warn("data directory", { message: `${config.DBfile} is not locked: flock(2) is not available here` });
   } catch (error) {
     if (!(error instanceof DataDirError)) throw error;
     log.error("data directory", { message: error.message });

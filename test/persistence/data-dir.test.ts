@@ -1,5 +1,7 @@
-// The data directory at start, on real processes: clear `owlcache:` messages for a DBfile that
-// is a file, cannot be created or cannot be written, and for data files that are directories.
+// The data directory at start, on real processes: one server per directory (owlcache.lock, held
+// with flock until the process ends, kill -9 included), and clear `owlcache:` messages for a
+// DBfile that is a file, cannot be created or cannot be written, and for data files that are
+// directories.
 
 import { afterAll, describe, expect, test } from "bun:test";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
@@ -7,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { removeDir, runMain, startNode, type NodeProcess } from "../helpers/node-process.ts";
 import { OwlClient } from "../helpers/owl-client.ts";
+import { dec, enc, pipeline, readDataDir } from "./helpers.ts";
 
 const started: NodeProcess[] = [];
 const dirs = new Set<string>();
@@ -45,6 +48,35 @@ function runWith(dataDir: string, logDir: string, extra: Record<string, string |
 
 /** The last line on stderr: what the user reads. */
 const lastLine = (stderr: string): string => stderr.trim().split("\n").at(-1)!;
+
+describe("one server per data directory", () => {
+  test("lock - a second server on the same DBfile refuses to start, naming the directory and the holder's pid; after kill -9 of the first, a new one starts", async () => {
+    const settings = { Appendonly: 1, Appendfsync: "always" };
+    const first = await start({ set: settings });
+    expect((await pipeline(first.tcpPort, ["set a 1"])).failures).toBe(0);
+    expect(readFileSync(join(first.dataDir, "owlcache.lock"), "utf8")).toBe(`${first.proc.pid}\n`);
+
+    const second = await runWith(first.dataDir, join(first.dir, "log2"), settings);
+    expect(second.code).toBe(1);
+    expect(lastLine(second.stderr)).toBe(
+      `owlcache: data directory ${first.dataDir} is in use by another owlcache (pid ${first.proc.pid}): it holds ${join(first.dataDir, "owlcache.lock")}. ` +
+        "Two servers on one data directory would destroy each other's data; stop that one, or give this one another DBfile",
+    );
+    // The first one goes on undisturbed; reading its files needs no lock.
+    expect((await pipeline(first.tcpPort, ["set b 2"])).failures).toBe(0);
+    const { store } = readDataDir(first.dataDir);
+    expect(dec(store.get(enc("a"))!.value)).toBe("1");
+    expect(dec(store.get(enc("b"))!.value)).toBe("2");
+
+    // kill -9 leaves the lock file behind, but not the lock.
+    first.kill(9);
+    await first.exited;
+    const next = await start({ dir: first.dir, set: settings });
+    expect(next.banner).toMatch(/restored\s+2 keys/);
+    expect(readFileSync(join(first.dataDir, "owlcache.lock"), "utf8")).toBe(`${next.proc.pid}\n`);
+    expect(await next.stop()).toBe(0);
+  });
+});
 
 describe("clear start-up errors", () => {
   test("start - a DBfile that is a regular file, or that cannot be created, stops the start with an owlcache: message", async () => {
