@@ -114,8 +114,10 @@ describe("clear start-up errors", () => {
   const root = process.getuid?.() === 0;
   const setpriv = Bun.which("setpriv");
   const unprivileged = root ? [setpriv ?? "setpriv", "--bounding-set=-dac_override,-dac_read_search", "--"] : [];
+  // (A container without CAP_SETPCAP cannot drop it: then there is no way to make the case here.)
+  const canDrop = !root || (setpriv !== null && Bun.spawnSync([...unprivileged, "true"]).exitCode === 0);
   for (const appendonly of [0, 1]) {
-    test.skipIf(root && !setpriv)(`start - a data directory that cannot be written is refused at start (Appendonly ${appendonly}), its data untouched`, async () => {
+    test.skipIf(!canDrop)(`start - a data directory that cannot be written is refused at start (Appendonly ${appendonly}), its data untouched`, async () => {
       const seeded = await start();
       const client = await OwlClient.connect(seeded.tcpPort);
       expect((await client.call("set kept yes")).Status).toBe(200);
