@@ -76,7 +76,7 @@ export const CONFIG_KEYS = {
   GroupDataSync: flag(false, "replicate writes to the gossip peers"),
   GossipDataSyncAuthKey: text("", "key that authenticates sync peers"),
   GossipAntiEntropyInterval: integer(10, 1, DAY_SECONDS, "seconds between digest comparisons with each sync peer"),
-  GossipTombstoneTTL: integer(DAY_SECONDS, 60, 365 * DAY_SECONDS, "seconds a sync tombstone (deleted key) is kept so an old value cannot come back"),
+  GossipTombstoneTTL: integer(DAY_SECONDS, 60, 365 * DAY_SECONDS, "seconds a sync tombstone (deleted or expired key) is kept so an old value cannot come back"),
   Get_data_from_redis: flag(false, "read-through from Redis on a miss"),
   Redis_Addr: text("127.0.0.1:6379", "Redis address host:port"),
   Redis_Password: text("", "Redis password"),

@@ -8,7 +8,7 @@ import { ExpiryTable } from "./expiry-table.ts";
 import { HashIndex, MIGRATE_STEP } from "./hash-index.ts";
 import { hashBytes, SlotTable } from "./slots.ts";
 import { CompactSnapshot } from "./compact-snapshot.ts";
-import type { Clock, EntryView, LoadBatch, Store, StoreSnapshot, StoreStats, ValueRef } from "./types.ts";
+import type { Clock, EntryView, ExpiredListener, LoadBatch, Store, StoreSnapshot, StoreStats, ValueRef } from "./types.ts";
 
 export interface CompactStoreOptions {
   /** bytes of keys + values held before eviction; 0 = unlimited */
@@ -65,6 +65,7 @@ export class CompactStore implements Store {
   /** `prefetch`'s stages: the keys' hashes, then their blocks' addresses; their slot ids */
   private readonly warmWords = new Uint32Array(PREFETCH_KEYS);
   private readonly warmSlots = new Int32Array(PREFETCH_KEYS);
+  private expiredListener: ExpiredListener | undefined = undefined;
 
   constructor(
     private readonly clock: Clock,
@@ -244,9 +245,24 @@ export class CompactStore implements Store {
   advance(now: number): number {
     this.index.step(IDLE_MIGRATE_STEP);
     return this.expiry.advance(now, (slot) => {
+      const listener = this.expiredListener;
+      if (listener === undefined) {
+        this.remove(slot);
+        this.expired++;
+        return;
+      }
+      // (read before the slot is freed; keyOf copies)
+      const key = this.slots.keyOf(slot);
+      const writtenAt = this.slots.writtenAtOf(slot);
+      const expiresAt = this.expiresAt(slot);
       this.remove(slot);
       this.expired++;
+      listener(key, writtenAt, expiresAt);
     });
+  }
+
+  onExpired(listener: ExpiredListener | undefined): void {
+    this.expiredListener = listener;
   }
 
   clear(): void {
@@ -316,10 +332,15 @@ export class CompactStore implements Store {
     const slot = this.index.find(key, hash);
     if (slot < 0) return -1;
     const timer = this.slots.timerOf(slot);
-    if (timer >= 0 && this.expiry.deadlineOf(timer) <= this.clock.now()) {
-      this.remove(slot, hash);
-      this.expired++;
-      return -1;
+    if (timer >= 0) {
+      const expiresAt = this.expiry.deadlineOf(timer);
+      if (expiresAt <= this.clock.now()) {
+        const writtenAt = this.slots.writtenAtOf(slot);
+        this.remove(slot, hash);
+        this.expired++;
+        this.expiredListener?.(key, writtenAt, expiresAt);
+        return -1;
+      }
     }
     this.touch(slot);
     return slot;

@@ -1,7 +1,7 @@
 // The keyspace the commands see: a Store plus the clock and a change feed. Every accepted write
 // goes through here, so the append log and replication subscribe in one place.
 
-import type { Clock, EntryView, Store, ValueRef } from "./types.ts";
+import type { Clock, EntryView, ExpiredListener, Store, ValueRef } from "./types.ts";
 
 export type Mutation =
   | { readonly type: "set"; readonly key: Uint8Array; readonly value: Uint8Array; readonly expiresAt: number; readonly writtenAt: number }
@@ -32,6 +32,7 @@ export class Keyspace {
   private listeners: MutationListener[] = [];
   private before: BeforeWriteListener[] = [];
   private evictions: EvictionListener[] = [];
+  private expired: ExpiredListener[] = [];
   /** bumped on every change; persistence snapshots only when it moved */
   version = 0;
 
@@ -67,6 +68,24 @@ export class Keyspace {
   evictToLimit(): number {
     return this.store.evictToLimit?.() ?? 0;
   }
+
+  /**
+   * Listens for keys whose time to live ran out (see ExpiredListener): not a write, so not in the
+   * mutation feed, but sync must know which version went. The store is told only while someone
+   * listens, so a node without sync pays nothing for it.
+   */
+  onExpired(listener: ExpiredListener): () => void {
+    this.expired.push(listener);
+    this.store.onExpired(this.dispatchExpired);
+    return () => {
+      this.expired = this.expired.filter((l) => l !== listener);
+      if (this.expired.length === 0) this.store.onExpired(undefined);
+    };
+  }
+
+  private readonly dispatchExpired: ExpiredListener = (key, writtenAt, expiresAt) => {
+    for (const listener of this.expired) listener(key, writtenAt, expiresAt);
+  };
 
   now(): number {
     return this.clock.now();

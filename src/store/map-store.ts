@@ -5,7 +5,7 @@
 
 import { binaryStringToBytes, bytesToBinaryString, copyBytes, copyShort } from "./bytes.ts";
 import { TimerWheel } from "./timer-wheel.ts";
-import type { Clock, EntryView, Store, StoreSnapshot, StoreStats } from "./types.ts";
+import type { Clock, EntryView, ExpiredListener, Store, StoreSnapshot, StoreStats } from "./types.ts";
 
 interface MapEntry extends EntryView {
   readonly value: Uint8Array;
@@ -23,6 +23,7 @@ export class MapStore implements Store {
   private freeTimers: number[] = [];
   private bytes = 0;
   private expired = 0;
+  private expiredListener: ExpiredListener | undefined = undefined;
 
   constructor(private readonly clock: Clock) {
     this.wheel = new TimerWheel(clock.now());
@@ -82,8 +83,13 @@ export class MapStore implements Store {
       if (k !== undefined && entry) {
         this.remove(k, entry);
         this.expired++;
+        this.expiredListener?.(binaryStringToBytes(k), entry.writtenAt, entry.expiresAt);
       }
     });
+  }
+
+  onExpired(listener: ExpiredListener | undefined): void {
+    this.expiredListener = listener;
   }
 
   clear(): void {
@@ -127,6 +133,7 @@ export class MapStore implements Store {
     if (entry && entry.expiresAt !== 0 && entry.expiresAt <= this.clock.now()) {
       this.remove(k, entry);
       this.expired++;
+      this.expiredListener?.(binaryStringToBytes(k), entry.writtenAt, entry.expiresAt);
       return undefined;
     }
     return entry;

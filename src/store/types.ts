@@ -98,6 +98,14 @@ export interface LoadBatch {
   readonly writtenAt: Float64Array;
 }
 
+/**
+ * Told of a key removed because its time to live ran out, found by `advance` (the timer wheel)
+ * or on sight by a read, after it is gone: its bytes (a view valid during the call), the time of
+ * its last write and its expiry. Never for a delete, an overwrite, an eviction or `clear`. The
+ * listener must not change the store (it runs in the middle of a read or of `advance`).
+ */
+export type ExpiredListener = (key: Uint8Array, writtenAt: number, expiresAt: number) => void;
+
 export interface Store {
   readonly size: number;
   /** The live entry, or undefined when missing or expired (an expired key is removed on sight). */
@@ -112,6 +120,11 @@ export interface Store {
   setExpiry(key: Uint8Array, expiresAt: number, writtenAt: number): boolean;
   /** Frees every key whose time has come; returns how many. Called by the expiry scheduler. */
   advance(now: number): number;
+  /**
+   * Sets the one ExpiredListener, or removes it (undefined). Sync sets it to turn an expiry into a
+   * tombstone; with none set, an expiry costs one check more.
+   */
+  onExpired(listener: ExpiredListener | undefined): void;
   clear(): void;
   /** Live entries; keys are fresh copies, views as in `get`. Do not mutate the store while iterating. */
   entries(): IterableIterator<[Uint8Array, EntryView]>;

@@ -200,6 +200,39 @@ export function storeConformance(name: string, make: StoreFactory): void {
       expect(store.has(b("forever"))).toBe(true);
     });
 
+    test("onExpired - told of each key whose time ran out, by the wheel or on sight, with its times", () => {
+      const { clock, store } = setup(make);
+      const told: [string, number, number][] = [];
+      const present: boolean[] = [];
+      store.onExpired((key, writtenAt, expiresAt) => {
+        told.push([text(key)!, writtenAt, expiresAt]);
+        present.push(store.has(key));
+      });
+      const t = clock.now();
+      store.set(b("wheel"), b("v"), t + 100, t - 1);
+      store.set(b("read"), b("v"), t + 100, t - 2);
+      store.set(b("deleted"), b("v"), t + 100, t);
+      store.set(b("overwritten"), b("v"), t + 100, t);
+      store.set(b("cleared-ttl"), b("v"), t + 100, t);
+      store.set(b("forever"), b("v"), 0, t);
+      store.delete(b("deleted"));
+      store.set(b("overwritten"), b("w"), 0, t + 1);
+      store.setExpiry(b("cleared-ttl"), 0, t + 1);
+      clock.tick(100);
+      expect(store.get(b("read"))).toBeUndefined();
+      expect(told).toEqual([["read", t - 2, t + 100]]);
+      expect(store.advance(clock.now())).toBe(1);
+      expect(told).toEqual([["read", t - 2, t + 100], ["wheel", t - 1, t + 100]]);
+      store.set(b("late"), b("v"), clock.now() + 10, clock.now());
+      store.onExpired(undefined);
+      clock.tick(10);
+      expect(store.has(b("late"))).toBe(false);
+      expect(told.length).toBe(2);
+      // the key is gone when the listener hears of it
+      expect(present).toEqual([false, false]);
+      expect(store.stats()).toMatchObject({ keys: 3, expired: 3 });
+    });
+
     test("set - a write without a time to live clears the old one", () => {
       const { clock, store } = setup(make);
       store.set(b("k"), b("v"), clock.now() + 10, clock.now());

@@ -72,7 +72,7 @@ describe("sync digest", () => {
   });
 
   test("digest - tombstones expire in order, a re-deleted key keeps its newer tombstone", () => {
-    const d = new DigestState();
+    const d = new DigestState(1);
     tomb(d, "a", 100);
     tomb(d, "b", 200);
     tomb(d, "a", 300); // deleted again later
@@ -82,6 +82,28 @@ describe("sync digest", () => {
     expect(d.tombOf(bucketOf(a), bytesToBinaryString(a))).toEqual({ at: 300, origin: "n1" });
     expect(d.expireTombs(300)).toBe(1);
     expect(d.tombCount).toBe(0);
+    expect(d.root()).toBe(new DigestState().root());
+  });
+
+  test("digest - tombstones laid out of time order (expiries, pulled ones) are freed by their own time", () => {
+    // a key that expires now lays a tombstone dated at its write, before deletes laid earlier
+    const d = new DigestState(1000);
+    const t = 1_800_000_000_000;
+    tomb(d, "deleted", t + 50_000);
+    tomb(d, "expired", t + 1_000);
+    tomb(d, "pulled", t);
+    tomb(d, "same-slice", t + 1_999);
+    expect(d.expireTombs(t + 1_998)).toBe(1); // a slice goes once all of it is past: "pulled"
+    expect(d.expireTombs(t + 1_999)).toBe(2);
+    expect(d.tombCount).toBe(1);
+    expect(d.expireTombs(t + 49_999)).toBe(0);
+    // a tombstone dated long before the slices left (after an idle spell), and a late one
+    tomb(d, "ancient", 5);
+    tomb(d, "late", t + 60_000);
+    expect(d.expireTombs(t + 50_999, 1)).toBe(1);
+    expect(d.expireTombs(t + 50_999)).toBe(1);
+    expect(d.tombCount).toBe(1);
+    expect(d.expireTombs(t + 60_999)).toBe(1);
     expect(d.root()).toBe(new DigestState().root());
   });
 

@@ -117,9 +117,10 @@ export async function antiEntropyRound(replica: Replica, transport: PeerTranspor
       const remote = new Map<string, KeyVersion>();
       const sizes = new Map<string, number>();
       for (const e of listed) {
-        const v = listedToVersion(e);
-        // Expired values and tombstones past their grace count as absent on both sides.
-        if (!v.tomb && v.expiresAt !== 0 && v.expiresAt <= now) continue;
+        let v = listedToVersion(e);
+        // A value that has expired counts as the tombstone it leaves (Replica.onExpired), as this
+        // node's own expired values do; tombstones past their grace count as absent on both sides.
+        if (!v.tomb && v.expiresAt !== 0 && v.expiresAt <= now) v = { writtenAt: v.writtenAt, origin: v.origin, tomb: true, valueHash: 0, expiresAt: 0 };
         if (v.tomb && v.writtenAt + limits.tombTtlMs <= now) continue;
         remote.set(Buffer.from(e[0], "base64").toString("latin1"), v);
         sizes.set(e[0], e[6] + e[0].length);

@@ -31,6 +31,14 @@ interface TombEntry {
   share: number;
 }
 
+/** The tombstones whose writes fall in one slice of time (parallel arrays: no object per entry). */
+interface TombSlice {
+  readonly keys: string[];
+  readonly buckets: number[];
+  /** entries before this one are done (a slice may take several `expireTombs` calls) */
+  head: number;
+}
+
 /** What a node lists for one key of a differing bucket. */
 export type KeyVersion = Version;
 
@@ -48,7 +56,23 @@ export function bucketOf(key: Uint8Array): number {
   return bucketOfHash(keyHashOf(key));
 }
 
+/**
+ * The slice of time tombstones are freed by, for a grace period (GossipTombstoneTTL) of `graceMs`:
+ * about a thousandth of it (a tombstone outlives its grace by at most that), and never so fine
+ * that a slice's two arrays cost more than the few tombstones in it.
+ */
+export function tombSliceMs(graceMs: number): number {
+  return Math.max(1000, Math.floor(graceMs / 1024));
+}
+
 export class DigestState {
+  /**
+   * `tombSliceMs`: tombstones are freed by slices of this many ms of their write time, a slice
+   * once all of it is past the grace period, so one outlives its grace by less than a slice. The
+   * slices are aligned to the epoch, so every node frees a tombstone at the same moment.
+   */
+  constructor(private readonly tombSliceMs = 1000) {}
+
   readonly buckets = new Uint32Array(BUCKETS);
   /** per bucket: key (binary string) → packed share, TTL flag and origin index (filled with
    * undefined rather than left holey: JSC reads a hole through a slow path, on every write) */
@@ -69,9 +93,14 @@ export class DigestState {
   /** every live key goes into `live` (a store that evicts: keys may vanish without a TTL) */
   trackAll = false;
   private readonly tombs: (Map<string, TombEntry> | undefined)[] = new Array(BUCKETS).fill(undefined);
-  /** tombstones in the order they were laid, for expiry without a scan */
-  private tombQueue: { bucket: number; key: string; at: number }[] = [];
-  private tombHead = 0;
+  /**
+   * Tombstones by the slice of time of the write they stand for (`at`), for expiry without a scan.
+   * Not a queue in the order they were laid: a key that expires lays a tombstone dated at its
+   * write, earlier than deletes laid before it, and so do tombstones pulled from peers.
+   */
+  private tombSlices = new Map<number, TombSlice>();
+  /** slices before this one are freed (a tombstone dated in one goes with this one) */
+  private nextSlice = -Infinity;
   private readonly origins: string[] = [];
   private readonly originIds = new Map<string, number>();
   private lastOrigin: string | undefined;
@@ -134,6 +163,10 @@ export class DigestState {
     return this.tombs[bucket] !== undefined;
   }
 
+  hasTomb(bucket: number, key: string): boolean {
+    return this.tombs[bucket]?.has(key) ?? false;
+  }
+
   tombOf(bucket: number, key: string): Tombstone | undefined {
     const t = this.tombs[bucket]?.get(key);
     return t && { at: t.at, origin: this.origins[t.origin]! };
@@ -165,12 +198,27 @@ export class DigestState {
     let map = this.tombs[bucket];
     if (!map) map = this.tombs[bucket] = new Map();
     map.set(key, { at, origin: this.originId(origin), share });
-    this.tombQueue.push({ bucket, key, at });
+    this.fileTomb(bucket, key, at);
     this.tombCount++;
   }
 
-  /** Drops whatever is tracked about a key (expired, evicted, or about to be replaced). */
+  private fileTomb(bucket: number, key: string, at: number): void {
+    // (one dated in a slice already freed is past its grace: it goes with the next)
+    const index = Math.max(Math.floor(at / this.tombSliceMs), this.nextSlice);
+    let slice = this.tombSlices.get(index);
+    if (slice === undefined) this.tombSlices.set(index, (slice = { keys: [], buckets: [], head: 0 }));
+    slice.keys.push(key);
+    slice.buckets.push(bucket);
+  }
+
+  /** Drops whatever is tracked about a key (about to be replaced, or its tombstone freed). */
   forget(bucket: number, key: string): void {
+    this.forgetLive(bucket, key);
+    if (this.tombs[bucket] !== undefined) this.forgetTomb(bucket, key);
+  }
+
+  /** Drops a tracked live key (evicted, or expired past its tombstone's grace); keeps a tombstone. */
+  forgetLive(bucket: number, key: string): void {
     const live = this.live[bucket];
     const packed = live?.get(key);
     if (packed !== undefined) {
@@ -179,7 +227,6 @@ export class DigestState {
       live!.delete(key);
       this.liveCount--;
     }
-    if (this.tombs[bucket] !== undefined) this.forgetTomb(bucket, key);
   }
 
   forgetTomb(bucket: number, key: string): void {
@@ -189,6 +236,8 @@ export class DigestState {
       this.buckets[bucket]! ^= tomb.share;
       tombs.delete(key);
       this.tombCount--;
+      // a bucket without tombstones takes the fast paths again (mayHaveTombs)
+      if (tombs.size === 0) this.tombs[bucket] = undefined;
     }
   }
 
@@ -202,8 +251,8 @@ export class DigestState {
     this.seededBefore = -1;
     this.live.fill(undefined);
     this.tombs.fill(undefined);
-    this.tombQueue = [];
-    this.tombHead = 0;
+    this.tombSlices = new Map();
+    this.nextSlice = -Infinity;
     this.liveCount = 0;
     this.tombCount = 0;
     this.watermark = watermark;
@@ -218,24 +267,42 @@ export class DigestState {
     return (this.tombs[bucket] ?? new Map<string, TombEntry>()).keys();
   }
 
-  /** Removes tombstones laid at or before `before`; returns how many. */
+  /**
+   * Removes the tombstones of writes at or before `before`, a slice of time once all of it is
+   * (at most `max` per call, the rest at the next); returns how many.
+   */
   expireTombs(before: number, max = 10_000): number {
     let removed = 0;
-    while (this.tombHead < this.tombQueue.length && removed < max) {
-      const head = this.tombQueue[this.tombHead]!;
-      if (head.at > before) break;
-      this.tombHead++;
-      const tomb = this.tombs[head.bucket]?.get(head.key);
-      // A later tombstone of the same key has its own queue entry; only the one laid here goes.
-      if (tomb && tomb.at === head.at) {
-        this.forget(head.bucket, head.key);
-        removed++;
+    // slices up to `last` lie wholly at or before `before`
+    const last = Math.floor((before + 1) / this.tombSliceMs) - 1;
+    if (this.nextSlice > last) return 0;
+    // Every slice from nextSlice on is looked up, unless that is a longer run than there are
+    // slices (the first call, or after an idle spell): then the slices that are due, in order.
+    const due =
+      last - this.nextSlice <= this.tombSlices.size
+        ? Array.from({ length: last - this.nextSlice + 1 }, (_, i) => this.nextSlice + i)
+        : [...this.tombSlices.keys()].filter((i) => i <= last).sort((a, b) => a - b);
+    for (const index of due) {
+      const slice = this.tombSlices.get(index);
+      if (slice === undefined) continue;
+      const { keys, buckets } = slice;
+      for (; slice.head < keys.length; slice.head++) {
+        if (removed >= max) {
+          this.nextSlice = index;
+          return removed;
+        }
+        const bucket = buckets[slice.head]!;
+        const key = keys[slice.head]!;
+        const tomb = this.tombs[bucket]?.get(key);
+        // A later tombstone of the same key has its own entry in its own slice: only an old one goes.
+        if (tomb !== undefined && tomb.at <= before) {
+          this.forgetTomb(bucket, key);
+          removed++;
+        }
       }
+      this.tombSlices.delete(index);
     }
-    if (this.tombHead > 4096 && this.tombHead * 2 > this.tombQueue.length) {
-      this.tombQueue = this.tombQueue.slice(this.tombHead);
-      this.tombHead = 0;
-    }
+    this.nextSlice = last + 1;
     return removed;
   }
 

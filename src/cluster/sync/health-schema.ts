@@ -30,7 +30,7 @@ export const syncHealthSchema = t.Object(
     enabled: t.Literal(true),
     node: t.String({ description: "this node's address, the origin of its writes" }),
     keys: t.Integer({ description: "live keys in the digest" }),
-    tombstones: t.Integer({ description: "deleted keys remembered for GossipTombstoneTTL" }),
+    tombstones: t.Integer({ description: "deleted and expired keys remembered for GossipTombstoneTTL" }),
     root: t.String({ description: "root hash of the digest: equal on nodes holding the same data" }),
     flushedAt: t.Number({ description: "time of the last flush (ms since the epoch), 0 for none" }),
     peers: t.Array(syncPeerHealthSchema),

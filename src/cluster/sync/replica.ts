@@ -7,7 +7,7 @@ import { binaryStringToBytes, bytesToBinaryString } from "../../store/bytes.ts";
 import type { Keyspace, Mutation } from "../../store/keyspace.ts";
 import type { ValueRef } from "../../store/types.ts";
 import { forEachRecord, type KeyPrefetch } from "./codec.ts";
-import { bucketOf, bucketOfHash, DigestState, keyHashOf, type KeyVersion } from "./digest.ts";
+import { bucketOf, bucketOfHash, DigestState, keyHashOf, tombSliceMs, type KeyVersion } from "./digest.ts";
 import { ImplicitKeys, type ListingIndex } from "./listing.ts";
 import { DEFAULT_LINK_LIMITS } from "./peer-link.ts";
 import type { RecordSink, SyncRecord } from "./records.ts";
@@ -40,13 +40,14 @@ const IMPLICIT = 1;
 const TRACKED = 2;
 
 export class Replica {
-  readonly digest = new DigestState();
+  readonly digest: DigestState;
   /** the live keys the digest keeps no entry for, found in the store when a round lists them */
   private readonly implicitKeys: ImplicitKeys;
   /** set while a remote record is being written, so the feed does not send it back out */
   private applying = false;
   private readonly unsubscribe: () => void;
   private readonly unsubscribeBefore: () => void;
+  private readonly unsubscribeExpired: () => void;
   /** where captures and rivalOf read the store's entry in place (no view, no object per read) */
   private readonly entry: ValueRef = { bytes: new Uint8Array(0), start: 0, length: 0, writtenAt: 0, expiresAt: 0 };
   // The key of the write under way, read just before the store changes (Keyspace.onBeforeWrite).
@@ -60,6 +61,8 @@ export class Replica {
   private capK: string | undefined = undefined;
   /** the next write's capture is done already (applyOne, from its own lookup) */
   private held = false;
+  /** set by `onExpired`: the store read under way found its key expired */
+  private expiredNow = false;
   /** the version of the write under way (onLocal, applyRecord): one object, refilled per write */
   private readonly version: ScratchVersion = { writtenAt: 0, expiresAt: 0, origin: "", tomb: false, valueHash: 0 };
 
@@ -74,16 +77,39 @@ export class Replica {
     /** offers the CPU to other processes during a batch's apply (see `applyBatch`) */
     private readonly pause: () => void = yieldCpu,
   ) {
+    this.digest = new DigestState(tombSliceMs(tombstoneTtlMs));
     this.digest.trackAll = trackAll;
     this.implicitKeys = new ImplicitKeys(keyspace, this.digest);
     this.seed();
     this.unsubscribeBefore = keyspace.onBeforeWrite((key) => this.capture(key));
     this.unsubscribe = keyspace.onMutation((m) => this.onLocal(m));
+    this.unsubscribeExpired = keyspace.onExpired((key, writtenAt) => this.onExpired(key, writtenAt));
   }
 
   close(): void {
     this.unsubscribe();
     this.unsubscribeBefore();
+    this.unsubscribeExpired();
+  }
+
+  /**
+   * A key's time to live ran out (the timer wheel or a read found it; it is gone from the store).
+   * It leaves a tombstone of the version that expired, as a delete of that write would: else a
+   * peer still holding an older value (it missed the write) would hand it back by anti-entropy,
+   * which takes an absent key for one never written. Kept like a delete's, for the grace period
+   * from the write it stands for: every node drops it at the same time, and one past it already
+   * would be ignored by every peer (so none is laid then). The store's expired entries are always
+   * tracked (they had a TTL), so the origin comes from the digest's Map.
+   */
+  private onExpired(key: Uint8Array, writtenAt: number): void {
+    this.expiredNow = true;
+    const hash = keyHashOf(key);
+    const bucket = bucketOfHash(hash);
+    const k = bytesToBinaryString(key);
+    const digest = this.digest;
+    const origin = digest.originOf(bucket, k) ?? digest.implicitOrigin(bucket, writtenAt);
+    if (writtenAt + this.tombstoneTtlMs > this.keyspace.now()) digest.setTomb(bucket, k, hash, writtenAt, origin);
+    else digest.forgetLive(bucket, k);
   }
 
   /**
@@ -214,19 +240,23 @@ export class Replica {
 
   /** The version this node holds for a key, or undefined (never seen, expired or GC'd). */
   versionOf(bucket: number, k: string, key: Uint8Array): KeyVersion | undefined {
-    const tomb = this.digest.tombOf(bucket, k);
-    if (tomb) {
-      if (tomb.at + this.tombstoneTtlMs <= this.keyspace.now()) return undefined;
-      return { writtenAt: tomb.at, origin: tomb.origin, tomb: true, valueHash: 0, expiresAt: 0 };
+    let tomb = this.digest.tombOf(bucket, k);
+    if (!tomb) {
+      const entry = this.keyspace.store.get(key);
+      if (entry) {
+        const origin = this.digest.originOf(bucket, k) ?? this.digest.implicitOrigin(bucket, entry.writtenAt);
+        return { writtenAt: entry.writtenAt, expiresAt: entry.expiresAt, origin, tomb: false, valueHash: valueHash(entry.value) };
+      }
+      // Expired just now (this read found it: `onExpired` laid its tombstone), or evicted behind
+      // sync's back (its share leaves the digest now).
+      tomb = this.digest.tombOf(bucket, k);
+      if (!tomb) {
+        this.digest.forgetLive(bucket, k);
+        return undefined;
+      }
     }
-    const entry = this.keyspace.store.get(key);
-    if (!entry) {
-      // expired or evicted behind sync's back: its share leaves the digest now
-      this.digest.forget(bucket, k);
-      return undefined;
-    }
-    const origin = this.digest.originOf(bucket, k) ?? this.digest.implicitOrigin(bucket, entry.writtenAt);
-    return { writtenAt: entry.writtenAt, expiresAt: entry.expiresAt, origin, tomb: false, valueHash: valueHash(entry.value) };
+    if (tomb.at + this.tombstoneTtlMs <= this.keyspace.now()) return undefined;
+    return { writtenAt: tomb.at, origin: tomb.origin, tomb: true, valueHash: 0, expiresAt: 0 };
   }
 
   /**
@@ -276,9 +306,17 @@ export class Replica {
    */
   private rivalOf(bucket: number, hash: number, key: Uint8Array, writtenAt: number): KeyVersion | undefined {
     this.held = false;
-    if (this.digest.mayHaveTombs(bucket)) return this.versionOf(bucket, bytesToBinaryString(key), key);
+    const digest = this.digest;
+    // (keys that expire leave tombstones, so most buckets may hold some: only this key's counts)
+    if (digest.mayHaveTombs(bucket)) {
+      const k = bytesToBinaryString(key);
+      if (digest.hasTomb(bucket, k)) return this.versionOf(bucket, k, key);
+    }
     const entry = this.entry;
+    this.expiredNow = false;
     const found = this.keyspace.read(key, entry);
+    // An entry this read found expired has just left its tombstone (onExpired), which may win.
+    if (this.expiredNow) return this.versionOf(bucket, bytesToBinaryString(key), key);
     // (an entry missing here but still in the digest is overwritten or forgotten by the caller)
     if (!found || entry.writtenAt < writtenAt) {
       // Nothing local can win: the record will be written (unless it is too old to matter), and
@@ -386,7 +424,8 @@ export class Replica {
       if (!all && digest.ttlKeys[bucket] === 0) continue;
       i++;
       for (const k of [...this.digest.liveKeys(bucket)]) {
-        if (!store.has(binaryStringToBytes(k))) this.digest.forget(bucket, k);
+        // (a key that has expired leaves its tombstone as this read finds it: `onExpired`)
+        if (!store.has(binaryStringToBytes(k))) this.digest.forgetLive(bucket, k);
       }
     }
   }
@@ -404,7 +443,9 @@ export class Replica {
     const v = this.versionOf(bucket, k, key);
     if (!v) return undefined;
     if (v.tomb) return { kind: "del", key, writtenAt: v.writtenAt, origin: v.origin };
-    const entry = this.keyspace.store.get(key)!;
+    const entry = this.keyspace.store.get(key);
+    // (expired since versionOf's read, a millisecond later: now it is the tombstone)
+    if (!entry) return this.recordOf(key);
     return { kind: "put", key, value: entry.value.slice(), writtenAt: v.writtenAt, expiresAt: v.expiresAt, origin: v.origin };
   }
 
