@@ -11,11 +11,18 @@ import { PeerBook } from "./peer-book.ts";
 import { PeerClient, type PeerFetcher } from "./peer-client.ts";
 import { PeerLists } from "./peer-list.ts";
 
-/** A peer's envelope escapes a value at most 6× (\u00XX); twice the largest value plus room is
- * generous for real answers and still stops a peer that streams tens of megabytes of junk. */
-export function maxAnswerBytes(maxValueBytes: number): number {
-  return 2 * maxValueBytes + 64 * 1024;
+/**
+ * The largest envelope a healthy peer sends for the largest key and value: JSON escaping turns a
+ * byte into at most six (a control byte is `\u0001`; an invalid UTF-8 byte becomes U+FFFD, three),
+ * and the key is echoed too; 64 KiB covers the rest (field names, ResponseHost, time). Anything
+ * longer is not an owlcache answer (or comes from a peer configured for larger values).
+ */
+export function maxAnswerBytes(maxValueBytes: number, maxKeyBytes: number): number {
+  return MAX_ESCAPE * (maxValueBytes + maxKeyBytes) + 64 * 1024;
 }
+
+/** bytes of JSON one byte of a key or value becomes at most */
+const MAX_ESCAPE = 6;
 
 export type ClusterConfig = Pick<
   Config,
@@ -28,6 +35,7 @@ export type ClusterConfig = Pick<
   | "HttpClient_Request_Max_Error_Number"
   | "HttpClient_Request_Timeout_Sleeptime"
   | "MaxValueBytes"
+  | "MaxKeyBytes"
 >;
 
 export interface ClusterOptions {
@@ -66,7 +74,7 @@ export class Cluster {
       options.fetcher ??
       new PeerClient({
         timeoutMs: config.HttpClientRequestTimeout,
-        maxAnswerBytes: maxAnswerBytes(config.MaxValueBytes),
+        maxAnswerBytes: maxAnswerBytes(config.MaxValueBytes, config.MaxKeyBytes),
         https: config.Open_Https,
         insecureSkipVerify: config.HttpsClient_InsecureSkipVerify,
       });

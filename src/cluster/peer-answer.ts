@@ -6,9 +6,20 @@ export type FailureReason = "timeout" | "refused" | "bad answer" | "tls" | "erro
 export type PeerOutcome =
   | { readonly kind: "value"; readonly data: string; readonly keyCreateTime: string; readonly writtenAt: number }
   | { readonly kind: "missing" }
-  | { readonly kind: "failed"; readonly reason: FailureReason; readonly message: string };
+  | {
+      readonly kind: "failed";
+      readonly reason: FailureReason;
+      readonly message: string;
+      /**
+       * The peer answered, at once and well; only this answer was refused for what it holds (a
+       * declared length over the limit): no mark against the peer's health (PeerBook.report).
+       */
+      readonly peerAnswered?: true;
+    };
 
-export function failed(reason: FailureReason, detail: string): PeerOutcome {
+export type FailedOutcome = Extract<PeerOutcome, { kind: "failed" }>;
+
+export function failed(reason: FailureReason, detail: string): FailedOutcome {
   return { kind: "failed", reason, message: `${reason}: ${detail}` };
 }
 

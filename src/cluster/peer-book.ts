@@ -52,10 +52,13 @@ export class PeerBook {
     return `${failures}; next try in ${(record.breaker.retryInMs() / 1000).toFixed(1)} s`;
   }
 
-  /** Feeds an outcome to the peer's breaker; logs failures and the open/close transitions. */
+  /**
+   * Feeds an outcome to the peer's breaker; logs failures and the open/close transitions. An
+   * answer refused for its size alone (`peerAnswered`) shows the peer is up: a success here.
+   */
   report(hostPort: string, outcome: PeerOutcome): void {
     const record = this.record(hostPort);
-    if (outcome.kind === "failed") {
+    if (outcome.kind === "failed" && outcome.peerAnswered !== true) {
       this.onFailure?.(hostPort);
       record.lastFailure = outcome.message;
       record.lastFailureAt = this.clock.now();

@@ -68,7 +68,10 @@ export class PeerClient implements PeerFetcher {
       if (declared !== null && (encoding === null || encoding === "identity")) {
         if (Number(declared) > maxAnswerBytes) {
           void response.body?.cancel().catch(() => {});
-          return failed("bad answer", `answer of ${declared} bytes is over the ${maxAnswerBytes}-byte limit`);
+          // Refused unread, at no cost: a peer configured for larger values answers this key so,
+          // and is fine for every other. (A body streamed past the limit is read up to it, and
+          // an owlcache peer always declares its length: that one counts against the peer.)
+          return { ...failed("bad answer", `answer of ${declared} bytes is over the ${maxAnswerBytes}-byte limit`), peerAnswered: true };
         }
         // The length is known and allowed: the native reader is the cheapest way to the text.
         return parse(await response.text());

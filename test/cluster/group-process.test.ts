@@ -9,7 +9,9 @@ let a: ClusterNode, b: ClusterNode, c: ClusterNode;
 const fakes: FakePeer[] = [];
 
 beforeAll(async () => {
-  [a, b, c] = await Promise.all([startClusterNode(), startClusterNode(), startClusterNode()]);
+  // 4 MiB values: an answer is read up to 6 × (4 MiB + 4 KiB) + 64 KiB, so a 50 MB one is over
+  const set = { MaxValueBytes: 4 * 1024 * 1024 };
+  [a, b, c] = await Promise.all([startClusterNode({ set }), startClusterNode({ set }), startClusterNode({ set })]);
   for (const node of [a, b, c]) await addPeers(node, a.address, b.address, c.address);
 }, 60_000);
 

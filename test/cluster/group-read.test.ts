@@ -37,6 +37,7 @@ function makeCluster(local: Record<string, LocalValue> = {}, overrides: Partial<
     HttpClient_Request_Max_Error_Number: 2,
     HttpClient_Request_Timeout_Sleeptime: 2,
     MaxValueBytes: 16 * 1024 * 1024,
+    MaxKeyBytes: 4096,
     ...overrides,
   };
   const cluster = new Cluster({ config, local: (key) => local[key], clock, log: silentLogger });
@@ -138,6 +139,25 @@ describe("group read", () => {
     await Bun.sleep(TIMEOUT + 50);
     expect(hanging.requests.length).toBe(3);
     expect(cluster.book.state(parsePeerAddress(hanging.address)!.hostPort)).toBe("open");
+  });
+
+  test("group get - an answer refused for its declared size is no breaker failure; one streamed past the limit is", async () => {
+    // the limit for 1 KiB values and keys: 6 × 2 KiB + 64 KiB; a peer configured for larger values answers more
+    const big = JSON.stringify({ Status: 200, Data: "x".repeat(100 * 1024), KeyCreateTime: iso(T0) });
+    const larger = peer(startFakePeer((r) => (new URL(r.url).searchParams.get("key") === "big" ? new Response(big) : Response.json({ Status: 200, Data: "small", KeyCreateTime: iso(T0) }))));
+    const endless = peer(startFakePeer(() => new Response(new ReadableStream({ pull: (c) => c.enqueue(new Uint8Array(64 * 1024).fill(32)) }))));
+    const { cluster, add } = makeCluster({}, { MaxValueBytes: 1024, MaxKeyBytes: 1024 });
+    add(larger.address, endless.address);
+    for (let i = 0; i < 3; i++) {
+      const result = await cluster.reader.read("big");
+      const why = Object.fromEntries(result.entries.map((e) => [e.Address, e.Message]));
+      expect(why[larger.address]).toBe(`bad answer: answer of ${big.length} bytes is over the ${6 * 2048 + 65536}-byte limit`);
+      if (i < 2) expect(why[endless.address]).toBe(`bad answer: answer is over the ${6 * 2048 + 65536}-byte limit`);
+      else expect(why[endless.address]).toStartWith("skipped: 2 failures in a row");
+    }
+    expect(larger.requests.length).toBe(3);
+    expect(cluster.book.state(parsePeerAddress(larger.address)!.hostPort)).toBe("closed");
+    expect((await cluster.reader.read("small")).entries.map((e) => [e.Address, e.Data])).toContainEqual([larger.address, "small"]);
   });
 
   test("group get - a peer that comes back is used again after its probe succeeds", async () => {

@@ -26,7 +26,7 @@ describe("peer health", () => {
       config: {
         DBfile: dir, ResponseHost: "127.0.0.1", Open_Https: false, HttpsClient_InsecureSkipVerify: false,
         HttpClientRequestTimeout: 300, HttpClientRequestLocalCacheLifeTime: 0,
-        HttpClient_Request_Max_Error_Number: 1, HttpClient_Request_Timeout_Sleeptime: 10, MaxValueBytes: 1 << 24,
+        HttpClient_Request_Max_Error_Number: 1, HttpClient_Request_Timeout_Sleeptime: 10, MaxValueBytes: 1 << 24, MaxKeyBytes: 4096,
       },
       local: () => undefined,
       clock,

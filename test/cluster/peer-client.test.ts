@@ -2,12 +2,14 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { parsePeerAddress } from "../../src/cluster/address.ts";
 import { maxAnswerBytes } from "../../src/cluster/cluster.ts";
 import { PeerClient } from "../../src/cluster/peer-client.ts";
+import { bulk } from "../../src/commands/reply.ts";
+import { encodeEnvelopeLine } from "../../src/protocol/envelope.ts";
 import { selfSignedCert, type TestCert } from "./certs.ts";
 import { hangingPeer, refusedAddress, startFakePeer, valuePeer, type FakePeer } from "./fake-peer.ts";
 
 const TIMEOUT = 300;
 const client = (extra: Partial<ConstructorParameters<typeof PeerClient>[0]> = {}) =>
-  new PeerClient({ timeoutMs: TIMEOUT, maxAnswerBytes: maxAnswerBytes(16 * 1024 * 1024), https: false, insecureSkipVerify: false, ...extra });
+  new PeerClient({ timeoutMs: TIMEOUT, maxAnswerBytes: maxAnswerBytes(4 * 1024 * 1024, 4096), https: false, insecureSkipVerify: false, ...extra });
 const addr = (text: string) => parsePeerAddress(text)!;
 const WRITTEN = Date.UTC(2026, 10, 26, 10, 0, 0, 123);
 const TRICKY = '100% "quoted" \\ back\nnew line\t日本語 🦉 %41 %zz';
@@ -65,12 +67,31 @@ describe("peer client", () => {
     }
   });
 
-  test("peer get - a 50 MB answer is refused by its length, unread", async () => {
+  test("peer get - the limit holds the largest answer a healthy peer sends: largest key and value, every byte escaped", async () => {
+    const maxValue = 1024 * 1024;
+    const maxKey = 4096;
+    const host = `${"h".repeat(253)}:65535`;
+    for (const byte of [0x01, 0xff, 0x22]) {
+      // a control byte is written \u0001 (6 bytes), an invalid UTF-8 byte U+FFFD (3), a quote \" (2)
+      const value = new Uint8Array(maxValue).fill(byte);
+      const key = new Uint8Array(maxKey).fill(byte);
+      const line = encodeEnvelopeLine("get", key, bulk(value, WRITTEN), host);
+      expect(line.length).toBeLessThanOrEqual(maxAnswerBytes(maxValue, maxKey));
+    }
+    // and a peer that sends it is read whole
+    const data = "\u0001".repeat(maxValue);
+    const peer = track(valuePeer({ k: [data, WRITTEN] }));
+    const outcome = await client({ maxAnswerBytes: maxAnswerBytes(maxValue, maxKey), timeoutMs: 5000 }).getKey(addr(peer.address), "k");
+    expect(outcome.kind === "value" && outcome.data === data).toBe(true);
+  });
+
+  test("peer get - a 50 MB answer is refused by its length, unread, with no mark against the peer", async () => {
     const big = new Uint8Array(50 * 1024 * 1024).fill(32);
     const peer = track(startFakePeer(() => new Response(big)));
     const started = performance.now();
     const outcome = await client().getKey(addr(peer.address), "k");
     expect(outcome.kind === "failed" && outcome.message).toContain("over the");
+    expect(outcome.kind === "failed" && outcome.peerAnswered).toBe(true);
     expect(performance.now() - started).toBeLessThan(TIMEOUT + 100);
   });
 
@@ -80,6 +101,7 @@ describe("peer client", () => {
     const peer = track(startFakePeer(() => new Response(new ReadableStream({ pull(c) { if (sent < 50 * 1024 * 1024) { sent += chunk.length; c.enqueue(chunk); } else c.close(); } }))));
     const outcome = await client({ maxAnswerBytes: 1024 * 1024 }).getKey(addr(peer.address), "k");
     expect(outcome.kind === "failed" && outcome.message).toBe("bad answer: answer is over the 1048576-byte limit");
+    expect(outcome.kind === "failed" && outcome.peerAnswered).toBeUndefined();
     await Bun.sleep(50);
     expect(sent).toBeLessThan(20 * 1024 * 1024);
   });

@@ -34,7 +34,7 @@ function setup(local: Record<string, { data: string; writtenAt: number }> = {}) 
     config: {
       DBfile: dir, ResponseHost: "127.0.0.1", Open_Https: false, HttpsClient_InsecureSkipVerify: false,
       HttpClientRequestTimeout: 300, HttpClientRequestLocalCacheLifeTime: 0,
-      HttpClient_Request_Max_Error_Number: 2, HttpClient_Request_Timeout_Sleeptime: 2, MaxValueBytes: 1 << 24,
+      HttpClient_Request_Max_Error_Number: 2, HttpClient_Request_Timeout_Sleeptime: 2, MaxValueBytes: 1 << 24, MaxKeyBytes: 4096,
     },
     local: (key) => local[key],
     clock: new ManualClock(),
