@@ -12,6 +12,7 @@
 // Usage: taskset -c 0 bun run bench/sync-peer.ts [batch sizes=200,1400,5600] [seconds=5]
 
 import { readFileSync } from "node:fs";
+import { syncAnswerLimit } from "../src/cluster/sync/anti-entropy.ts";
 import { fetchTransport } from "../src/cluster/sync/client.ts";
 import { Outbox } from "../src/cluster/sync/outbox.ts";
 import { startNode } from "../test/helpers/node-process.ts";
@@ -27,7 +28,7 @@ const value = enc.encode("v".repeat(32));
 
 const peer = await startNode({ set: { GroupDataSync: 1, GossipDataSyncAuthKey: KEY } });
 Bun.spawnSync(["taskset", "-a", "-cp", "1", String(peer.proc.pid)]);
-const transport = fetchTransport({ authKey: KEY, timeoutMs: 10_000, insecure: false, https: false, self: () => "127.0.0.1:1", clock: { now: () => Date.now() } });
+const transport = fetchTransport({ authKey: KEY, timeoutMs: 10_000, insecure: false, https: false, self: () => "127.0.0.1:1", clock: { now: () => Date.now() }, maxAnswerBytes: (path) => syncAnswerLimit(path, 16 * 1024 * 1024) });
 const address = `127.0.0.1:${peer.httpPort}`;
 /** the peer's CPU time so far, in clock ticks (1/100 s) */
 const ticks = (): number => {

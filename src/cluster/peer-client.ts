@@ -4,6 +4,7 @@
 
 import { baseUrl, type PeerAddress } from "./address.ts";
 import { failed, parseGetAnswer, type PeerOutcome } from "./peer-answer.ts";
+import { AnswerTooLarge, IDENTITY_ENCODING, readCapped } from "./read-capped.ts";
 
 export interface PeerClientOptions {
   /** HttpClientRequestTimeout: the whole request, body included */
@@ -23,10 +24,6 @@ export interface PeerFetcher {
   ping(address: PeerAddress): Promise<PeerOutcome>;
 }
 
-class TooLarge extends Error {}
-
-/** Peers (owlcache nodes) answer uncompressed; asking for it keeps sizes honest. */
-const IDENTITY = { "accept-encoding": "identity" };
 
 export class PeerClient implements PeerFetcher {
   constructor(private readonly options: PeerClientOptions) {}
@@ -47,64 +44,32 @@ export class PeerClient implements PeerFetcher {
   private async request(address: PeerAddress, path: string, parse: (body: string) => PeerOutcome): Promise<PeerOutcome> {
     const { timeoutMs, maxAnswerBytes } = this.options;
     const signal = AbortSignal.timeout(timeoutMs);
-    let response: Response | undefined;
     try {
-      response = await fetch(baseUrl(address, this.options.https) + path, {
+      const response = await fetch(baseUrl(address, this.options.https) + path, {
         signal,
         keepalive: true,
         // A peer's redirect is not followed: it could point the node at any address.
         redirect: "manual",
-        headers: IDENTITY,
+        headers: IDENTITY_ENCODING,
         tls: this.options.insecureSkipVerify ? { rejectUnauthorized: false } : undefined,
       });
       if (response.status >= 300 && response.status < 400) {
         void response.body?.cancel().catch(() => {});
         return failed("bad answer", `peer answered a redirect (${response.status}), not followed`);
       }
-      const declared = response.headers.get("content-length");
-      const encoding = response.headers.get("content-encoding");
-      // A compressed body's length says nothing about its decompressed size (zip bombs): only a
-      // plain body of a known, allowed length takes the fast path.
-      if (declared !== null && (encoding === null || encoding === "identity")) {
-        if (Number(declared) > maxAnswerBytes) {
-          void response.body?.cancel().catch(() => {});
-          // Refused unread, at no cost: a peer configured for larger values answers this key so,
-          // and is fine for every other. (A body streamed past the limit is read up to it, and
-          // an owlcache peer always declares its length: that one counts against the peer.)
-          return { ...failed("bad answer", `answer of ${declared} bytes is over the ${maxAnswerBytes}-byte limit`), peerAnswered: true };
-        }
-        // The length is known and allowed: the native reader is the cheapest way to the text.
-        return parse(await response.text());
-      }
-      return parse(await readLimited(response, maxAnswerBytes));
+      return parse(new TextDecoder().decode(await readCapped(response, maxAnswerBytes)));
     } catch (error) {
-      if (error instanceof TooLarge) {
-        void response?.body?.cancel().catch(() => {});
-        return failed("bad answer", `answer is over the ${maxAnswerBytes}-byte limit`);
+      if (error instanceof AnswerTooLarge) {
+        // Refused unread by its declared length, at no cost: a peer configured for larger values
+        // answers this key so, and is fine for every other. A body streamed past the limit was
+        // read up to it, and an owlcache peer always declares its length: that one counts.
+        const outcome = failed("bad answer", error.message);
+        return error.declared !== undefined ? { ...outcome, peerAnswered: true } : outcome;
       }
       if (signal.aborted) return failed("timeout", `no answer within ${timeoutMs} ms`);
       return classify(error);
     }
   }
-}
-
-/** Reads the body up to `limit` bytes (counted after any decompression); throws TooLarge beyond. */
-async function readLimited(response: Response, limit: number): Promise<string> {
-  if (!response.body) return "";
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.length;
-    if (total > limit) {
-      void reader.cancel().catch(() => {});
-      throw new TooLarge();
-    }
-    chunks.push(value);
-  }
-  return new TextDecoder().decode(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
 }
 
 function classify(error: unknown): PeerOutcome {

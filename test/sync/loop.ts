@@ -2,6 +2,7 @@
 // anti-entropy) runs against real Keyspaces under a ManualClock with no sockets and no sleeps.
 // The HTTP path itself is exercised by the real-process tests in this directory.
 
+import { AnswerTooLarge } from "../../src/cluster/read-capped.ts";
 import type { SyncResponder } from "../../src/cluster/sync/serve.ts";
 import type { PeerTransport, SyncPath, Timers } from "../../src/cluster/sync/types.ts";
 import type { ManualClock } from "../../src/store/types.ts";
@@ -55,6 +56,8 @@ export class LoopNet {
   readonly hung: (() => void)[] = [];
   bytes = 0;
   requests: { peer: string; path: SyncPath }[] = [];
+  /** answers longer than this are refused as a peer declaring their length would have them (fetchTransport) */
+  maxAnswerBytes = Infinity;
 
   transport(): PeerTransport {
     return {
@@ -68,6 +71,7 @@ export class LoopNet {
         const responder = this.responders.get(peer);
         if (!responder) throw new Error(`no such peer ${peer}`);
         const answer = responder.answer(path, body);
+        if (answer.length > this.maxAnswerBytes) throw new AnswerTooLarge(this.maxAnswerBytes, answer.length);
         this.bytes += body.length + answer.length;
         return answer;
       },

@@ -5,15 +5,16 @@
 // what the peer has newer and push what it lacks. Run by each node with each peer every interval.
 
 import { binaryStringToBytes } from "../../store/bytes.ts";
+import { AnswerTooLarge } from "../read-capped.ts";
 import { decodeBatch, encodeBatch } from "./codec.ts";
 import type { KeyVersion } from "./digest.ts";
 import type { Replica } from "./replica.ts";
 import { recordSize, type SyncRecord } from "./records.ts";
 import {
   json, listedToVersion, MAX_FETCH_KEYS, parseBucketBytes, parseDigest, parseJson, parseListed,
-  type DigestAnswer,
+  type DigestAnswer, type ListedKey,
 } from "./serve.ts";
-import type { PeerTransport } from "./types.ts";
+import type { PeerTransport, SyncPath } from "./types.ts";
 import { compareVersions, coveredBy, newerWatermark } from "./version.ts";
 
 /** buckets listed per request: ~250 keys each at a million keys, so answers stay well under 10 MB */
@@ -24,6 +25,38 @@ const RECORDS_PER_REQUEST = 1_000;
 const PULL_BYTES = 4 * 1024 * 1024;
 /** base64 key bytes per fetch request, far below any peer's body limit (≥ 64 KiB) */
 const FETCH_KEY_BYTES = 32 * 1024;
+/** a fetch's record framing, keys and origins beside its values (≤ 1,000 records): well below this */
+const FETCH_FRAMING_BYTES = 1024 * 1024;
+/** batch counts and digests (4096 bucket hashes: ~22 KB) are this small whatever the keyspace */
+const SMALL_ANSWER_BYTES = 64 * 1024;
+
+/**
+ * The longest answer a healthy peer sends to a request of `path`, what sync's transport reads at
+ * most: a fetch carries up to PULL_BYTES of values, or one larger value alone (≤ MaxValueBytes),
+ * with their framing. A listing grows with the peer's keys, and a fetch's values may have grown
+ * since they were listed: one a peer declares longer than this is asked for in halves
+ * (`askInHalves`). With the default 16 MiB values: 21 MiB.
+ */
+export function syncAnswerLimit(path: SyncPath, maxValueBytes: number): number {
+  if (path === "/sync/batch" || path === "/sync/digest") return SMALL_ANSWER_BYTES;
+  return PULL_BYTES + maxValueBytes + FETCH_FRAMING_BYTES;
+}
+
+/**
+ * Runs `ask` over `items` in one request or, when the peer declares its answer longer than sync
+ * reads (AnswerTooLarge with a declared length: nothing was read), over each half in turn. A body
+ * streamed past the limit with no length declared is a failure: it is not asked again.
+ */
+async function askInHalves<T>(items: readonly T[], ask: (part: readonly T[]) => Promise<void>): Promise<void> {
+  try {
+    await ask(items);
+  } catch (error) {
+    if (!(error instanceof AnswerTooLarge) || error.declared === undefined || items.length < 2) throw error;
+    const half = Math.ceil(items.length / 2);
+    await askInHalves(items.slice(0, half), ask);
+    await askInHalves(items.slice(half), ask);
+  }
+}
 
 /** Splits items into runs of at most `count` items and `bytes` bytes (an oversized item alone). */
 function chunks<T>(items: readonly T[], size: (item: T) => number, count: number, bytes: number): T[][] {
@@ -111,8 +144,12 @@ export async function antiEntropyRound(replica: Replica, transport: PeerTranspor
   async function listAndRepair(): Promise<void> {
     for (let i = 0; i < differing.length; i += BUCKETS_PER_LISTING) {
       const chunk = differing.slice(i, i + BUCKETS_PER_LISTING);
-      const request = i === 0 && differing.length > BUCKETS_PER_LISTING ? { buckets: chunk, round: differing } : { buckets: chunk };
-      const listed = parseListed(parseJson(await call("/sync/keys", json(request))));
+      const listed: ListedKey[] = [];
+      await askInHalves(chunk, async (buckets) => {
+        // (the first request names all the round's buckets, so the peer finds them in one pass)
+        const request = i === 0 && buckets === chunk && differing.length > BUCKETS_PER_LISTING ? { buckets, round: differing } : { buckets };
+        for (const e of parseListed(parseJson(await call("/sync/keys", json(request))))) listed.push(e);
+      });
       const now = replica.keyspace.now();
       const remote = new Map<string, KeyVersion>();
       const sizes = new Map<string, number>();
@@ -144,8 +181,10 @@ export async function antiEntropyRound(replica: Replica, transport: PeerTranspor
       const pullBytes = (k: string): number => sizes.get(k) ?? 0;
       for (const keys of chunks(pull, (k) => k.length, Math.min(RECORDS_PER_REQUEST, MAX_FETCH_KEYS), FETCH_KEY_BYTES)) {
         for (const part of chunks(keys, pullBytes, RECORDS_PER_REQUEST, PULL_BYTES)) {
-          const batch = decodeBatch(await call("/sync/fetch", json({ keys: part })));
-          result.pulled += replica.apply(batch.records, false).applied;
+          await askInHalves(part, async (some) => {
+            const batch = decodeBatch(await call("/sync/fetch", json({ keys: some })));
+            result.pulled += replica.apply(batch.records, false).applied;
+          });
         }
       }
       for (const records of chunks(push, recordSize, RECORDS_PER_REQUEST, limits.pushBytes)) {

@@ -5,6 +5,7 @@ import type { Config } from "../../config/keys.ts";
 import { ConfigError } from "../../config/keys.ts";
 import type { Logger } from "../../log/logger.ts";
 import type { Keyspace } from "../../store/keyspace.ts";
+import { syncAnswerLimit } from "./anti-entropy.ts";
 import { fetchTransport } from "./client.ts";
 import { SyncNode, type SyncHealth } from "./node.ts";
 import { DEFAULT_LINK_LIMITS } from "./peer-link.ts";
@@ -48,6 +49,7 @@ export function createSync(config: SyncConfig, keyspace: Keyspace, peers: SyncPe
       https: config.Open_Https,
       self: () => self,
       clock,
+      maxAnswerBytes: (path) => syncAnswerLimit(path, config.MaxValueBytes),
     }),
     log,
     antiEntropyMs: config.GossipAntiEntropyInterval * 1000,
