@@ -24,16 +24,18 @@ export interface PeerFetcher {
   ping(address: PeerAddress): Promise<PeerOutcome>;
 }
 
+/** A pong is a short envelope: a ping (health, shared by /health's readers) reads no more. */
+const PING_ANSWER_BYTES = 64 * 1024;
 
 export class PeerClient implements PeerFetcher {
   constructor(private readonly options: PeerClientOptions) {}
 
   getKey(address: PeerAddress, key: string): Promise<PeerOutcome> {
-    return this.request(address, `/data/?cmd=get&key=${encodeURIComponent(key)}`, parseGetAnswer);
+    return this.request(address, `/data/?cmd=get&key=${encodeURIComponent(key)}`, this.options.maxAnswerBytes, parseGetAnswer);
   }
 
   ping(address: PeerAddress): Promise<PeerOutcome> {
-    return this.request(address, "/data/?cmd=ping", (body) => {
+    return this.request(address, "/data/?cmd=ping", PING_ANSWER_BYTES, (body) => {
       const outcome = parseGetAnswer(body);
       // A pong is Status 200 with Data "PONG" and the zero time: any envelope with Status 200 will do.
       if (outcome.kind === "failed" && outcome.message.includes("KeyCreateTime")) return { kind: "missing" };
@@ -41,8 +43,8 @@ export class PeerClient implements PeerFetcher {
     });
   }
 
-  private async request(address: PeerAddress, path: string, parse: (body: string) => PeerOutcome): Promise<PeerOutcome> {
-    const { timeoutMs, maxAnswerBytes } = this.options;
+  private async request(address: PeerAddress, path: string, maxAnswerBytes: number, parse: (body: string) => PeerOutcome): Promise<PeerOutcome> {
+    const { timeoutMs } = this.options;
     const signal = AbortSignal.timeout(timeoutMs);
     try {
       const response = await fetch(baseUrl(address, this.options.https) + path, {

@@ -144,6 +144,13 @@ describe("peer client", () => {
     expect(explicit.kind).toBe("value");
   });
 
+  test("peer ping - an answer is read up to 64 KiB, whatever the limit for values", async () => {
+    const chunk = new Uint8Array(64 * 1024).fill(32);
+    const peer = track(startFakePeer(() => new Response(new ReadableStream({ pull: (c) => c.enqueue(chunk) }))));
+    const outcome = await client().ping(addr(peer.address));
+    expect(outcome.kind === "failed" && outcome.message).toBe("bad answer: answer is over the 65536-byte limit");
+  });
+
   test("peer ping - any 200 envelope means the peer answers", async () => {
     const peer = track(valuePeer({}));
     expect((await client().ping(addr(peer.address))).kind).not.toBe("failed");
