@@ -64,10 +64,16 @@ export class PeerList {
     return this.entries.find((entry) => entry.address.hostPort === address.hostPort);
   }
 
-  /** Adds a peer, or replaces the entry with the same host:port. Saved before it takes effect. */
-  add(address: PeerAddress, pass = ""): "added" | "updated" {
+  /**
+   * Adds a peer, or replaces the entry with the same host:port. Saved before it takes effect.
+   * With no `pass` (the field was absent), a listed peer keeps its stored Pass and Token: an
+   * `add` that only changes the scheme must not wipe them. A new pass drops the stored Token,
+   * which was got with the old one.
+   */
+  add(address: PeerAddress, pass?: string): "added" | "updated" {
     const existing = this.get(address);
-    const entry: PeerEntry = { address, pass, token: "" };
+    const kept = existing !== undefined && (pass === undefined || pass === existing.pass);
+    const entry: PeerEntry = { address, pass: pass ?? existing?.pass ?? "", token: kept ? existing.token : "" };
     const next = existing
       ? this.entries.map((e) => (e === existing ? entry : e))
       : [...this.entries, entry];

@@ -46,7 +46,8 @@ export function runServerCommand(lists: PeerLists, fields: ServerFields, respons
     }
     case "add":
       try {
-        list.add(address, fields.pass ?? "");
+        // (no pass field: a listed peer keeps the one it has)
+        list.add(address, fields.pass);
       } catch (error) {
         return reply(500, null, `could not save ${list.path}: ${(error as Error).message}`);
       }

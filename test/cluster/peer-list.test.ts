@@ -54,6 +54,23 @@ describe("peer list files", () => {
     expect(list.delete(addr("127.0.0.1:9"))).toBe(false);
   });
 
+  test("lists - re-adding a listed peer without a pass keeps its stored Pass and Token; a new pass replaces them", () => {
+    const dir = tempDir();
+    const path = join(dir, LIST_FILES.owlcache);
+    writeFileSync(path, JSON.stringify([{ Cmd: "", Address: "127.0.0.1:7723", Pass: "stored-pass", Token: "stored-token" }]));
+    const list = PeerList.load("owlcache", path);
+    expect(list.add(addr("http://127.0.0.1:7723"))).toBe("updated");
+    expect(JSON.parse(readFileSync(path, "utf8"))).toEqual([{ Cmd: "", Address: "http://127.0.0.1:7723", Pass: "stored-pass", Token: "stored-token" }]);
+    list.add(addr("127.0.0.1:7723"), "stored-pass"); // the same pass: its token still holds
+    expect(list.all().map((e) => [e.pass, e.token])).toEqual([["stored-pass", "stored-token"]]);
+    list.add(addr("127.0.0.1:7723"), "new-pass"); // a token got with the old pass is dropped
+    expect(list.all().map((e) => [e.pass, e.token])).toEqual([["new-pass", ""]]);
+    list.add(addr("127.0.0.1:7723"), ""); // an empty pass is a pass: it clears the stored one
+    expect(list.all().map((e) => [e.pass, e.token])).toEqual([["", ""]]);
+    expect(list.add(addr("127.0.0.1:7724"))).toBe("added");
+    expect(list.get(addr("127.0.0.1:7724"))).toMatchObject({ pass: "", token: "" });
+  });
+
   test("lists - the original's files load: null, empty, scheme or not, duplicates once", () => {
     const dir = tempDir();
     const path = join(dir, "x.json");

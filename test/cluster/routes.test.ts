@@ -164,6 +164,17 @@ describe("/server/", () => {
     expect(JSON.parse(readFileSync(join(dir, LIST_FILES.owlcache), "utf8")).map((r: { Address: string }) => r.Address)).toEqual(["https://10.0.0.2:7721"]);
   });
 
+  test("server - add of a listed peer without pass keeps its stored Pass", async () => {
+    const { call, dir, token } = setup();
+    const TOKEN = await token();
+    const stored = () => JSON.parse(readFileSync(join(dir, LIST_FILES.owlcache), "utf8"))[0];
+    expect((await call(`/server/?cmd=add&address=127.0.0.1:7723&pass=peer-secret-pass&token=${TOKEN}`)).status).toBe(200);
+    expect((await call("/server/", form({ cmd: "add", address: "https://127.0.0.1:7723", token: TOKEN }))).status).toBe(200);
+    expect(stored()).toEqual({ Cmd: "", Address: "https://127.0.0.1:7723", Pass: "peer-secret-pass", Token: "" });
+    expect((await call("/server/", json({ cmd: "add", address: "127.0.0.1:7723", pass: "other-pass", token: TOKEN }))).status).toBe(200);
+    expect(stored().Pass).toBe("other-pass");
+  });
+
   test("server - bad fields are clear errors and change nothing", async () => {
     const { call, cluster, token } = setup();
     const TOKEN = await token();
