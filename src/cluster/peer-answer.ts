@@ -48,15 +48,15 @@ export function parseRfc3339(text: string): number {
   return ms;
 }
 
-/** Reads a peer's `/data/?cmd=get` envelope. */
-export function parseGetAnswer(body: string): PeerOutcome {
+/** Reads a peer's `/data/?cmd=get` envelope, which came with HTTP status `httpStatus`. */
+export function parseGetAnswer(body: string, httpStatus = 200): PeerOutcome {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);
   } catch {
-    return failed("bad answer", "not JSON");
+    return failed("bad answer", notEnvelope("not JSON", body, httpStatus));
   }
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return failed("bad answer", "not a JSON envelope");
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return failed("bad answer", notEnvelope("not a JSON envelope", body, httpStatus));
   const env = parsed as Record<string, unknown>;
   if (env.Status === 404) return { kind: "missing" };
   if (env.Status !== 200) {
@@ -68,4 +68,17 @@ export function parseGetAnswer(body: string): PeerOutcome {
   const writtenAt = parseRfc3339(env.KeyCreateTime);
   if (Number.isNaN(writtenAt)) return failed("bad answer", "KeyCreateTime is not an RFC 3339 time");
   return { kind: "value", data: env.Data, keyCreateTime: env.KeyCreateTime, writtenAt };
+}
+
+/** characters of a body that is not an envelope quoted with an error status */
+const QUOTED_BODY_CHARS = 100;
+
+/**
+ * Why a body is no envelope. With an error status, that status says more than the body (a crash's
+ * 500, a proxy's 502 page), so it leads, with the start of the body on one line.
+ */
+function notEnvelope(what: string, body: string, httpStatus: number): string {
+  if (httpStatus === 200) return what;
+  const start = body.slice(0, QUOTED_BODY_CHARS).replace(/\s+/g, " ").trim();
+  return `peer answered HTTP ${httpStatus}, ${what}${start === "" ? "" : ` (${JSON.stringify(start)})`}`;
 }

@@ -35,15 +35,15 @@ export class PeerClient implements PeerFetcher {
   }
 
   ping(address: PeerAddress): Promise<PeerOutcome> {
-    return this.request(address, "/data/?cmd=ping", PING_ANSWER_BYTES, (body) => {
-      const outcome = parseGetAnswer(body);
+    return this.request(address, "/data/?cmd=ping", PING_ANSWER_BYTES, (body, status) => {
+      const outcome = parseGetAnswer(body, status);
       // A pong is Status 200 with Data "PONG" and the zero time: any envelope with Status 200 will do.
       if (outcome.kind === "failed" && outcome.message.includes("KeyCreateTime")) return { kind: "missing" };
       return outcome;
     });
   }
 
-  private async request(address: PeerAddress, path: string, maxAnswerBytes: number, parse: (body: string) => PeerOutcome): Promise<PeerOutcome> {
+  private async request(address: PeerAddress, path: string, maxAnswerBytes: number, parse: (body: string, status: number) => PeerOutcome): Promise<PeerOutcome> {
     const { timeoutMs } = this.options;
     const signal = AbortSignal.timeout(timeoutMs);
     try {
@@ -59,7 +59,7 @@ export class PeerClient implements PeerFetcher {
         void response.body?.cancel().catch(() => {});
         return failed("bad answer", `peer answered a redirect (${response.status}), not followed`);
       }
-      return parse(new TextDecoder().decode(await readCapped(response, maxAnswerBytes)));
+      return parse(new TextDecoder().decode(await readCapped(response, maxAnswerBytes)), response.status);
     } catch (error) {
       if (error instanceof AnswerTooLarge) {
         // Refused unread by its declared length, at no cost: a peer configured for larger values

@@ -85,6 +85,26 @@ describe("peer client", () => {
     expect(outcome.kind === "value" && outcome.data === data).toBe(true);
   });
 
+  test("peer get - an error status whose body is not an envelope is named by its status", async () => {
+    const crashed = track(startFakePeer(() => new Response("Internal Server Error", { status: 500 })));
+    const proxy = track(startFakePeer(() => new Response("<html>\n  <h1>502 Bad Gateway</h1>\n</html>", { status: 502 })));
+    const array = track(startFakePeer(() => Response.json([1, 2], { status: 503 })));
+    const message = async (peer: FakePeer) => {
+      const outcome = await client().getKey(addr(peer.address), "k");
+      return outcome.kind === "failed" && outcome.message;
+    };
+    expect(await message(crashed)).toBe('bad answer: peer answered HTTP 500, not JSON ("Internal Server Error")');
+    expect(await message(proxy)).toBe('bad answer: peer answered HTTP 502, not JSON ("<html> <h1>502 Bad Gateway</h1> </html>")');
+    expect(await message(array)).toBe('bad answer: peer answered HTTP 503, not a JSON envelope ("[1,2]")');
+    // an owlcache error envelope says what it says; a 200 that is not JSON is just that
+    const owl = track(startFakePeer(() => Response.json({ Status: 500, Message: "disk on fire" }, { status: 500 })));
+    expect(await message(owl)).toBe("bad answer: peer answered Status 500: disk on fire");
+    const garbage = track(startFakePeer(() => new Response("<html>")));
+    expect(await message(garbage)).toBe("bad answer: not JSON");
+    const pingOutcome = await client().ping(addr(crashed.address));
+    expect(pingOutcome.kind === "failed" && pingOutcome.message).toBe('bad answer: peer answered HTTP 500, not JSON ("Internal Server Error")');
+  });
+
   test("peer get - a 50 MB answer is refused by its length, unread, with no mark against the peer", async () => {
     const big = new Uint8Array(50 * 1024 * 1024).fill(32);
     const peer = track(startFakePeer(() => new Response(big)));
