@@ -2,6 +2,8 @@
 // the limit: a declared length over it is refused unread, a body streamed past it is cut off
 // there. Shared by the group-read client and sync's.
 
+import { readUpTo } from "../common/read-stream.ts";
+
 export class AnswerTooLarge extends Error {
   constructor(
     readonly limit: number,
@@ -32,20 +34,9 @@ export async function readCapped(response: Response, limit: number): Promise<Uin
     return new Uint8Array(await response.arrayBuffer());
   }
   if (!response.body) return new Uint8Array(0);
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.length;
-    if (total > limit) {
-      void reader.cancel().catch(() => {});
-      throw new AnswerTooLarge(limit, undefined);
-    }
-    chunks.push(value);
-  }
-  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+  const body = await readUpTo(response.body, limit);
+  if (body === undefined) throw new AnswerTooLarge(limit, undefined);
+  return body;
 }
 
 /**

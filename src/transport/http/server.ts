@@ -14,6 +14,7 @@ import { rememberClientAddress, socketAddress } from "./client-address.ts";
 import { errorResponse, newDataContext } from "./data-command.ts";
 import { answeredEarly } from "./early-answer.ts";
 import { answerQuery } from "./fast-get.ts";
+import { readUpTo } from "../../common/read-stream.ts";
 
 /** Room for the fields and form encoding around the largest value. */
 export const BODY_OVERHEAD_BYTES = 64 * 1024;
@@ -55,24 +56,6 @@ function readPem(path: string, what: string): string {
     const reason = error instanceof Error && "code" in error ? String(error.code) : String(error);
     throw new HttpStartError(`cannot read ${what} ${path} (${reason})`);
   }
-}
-
-/** Reads a chunked body up to `limit` bytes; undefined when it is larger. */
-async function readLimited(request: Request, limit: number): Promise<Uint8Array | undefined> {
-  const reader = request.body!.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.length;
-    if (size > limit) {
-      await reader.cancel();
-      return undefined;
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks);
 }
 
 export function startHttpServer(deps: HttpServerDeps): HttpServer {
@@ -117,7 +100,7 @@ export function startHttpServer(deps: HttpServerDeps): HttpServer {
     if (request.body === null) return next(request);
     const length = request.headers.get("content-length");
     if (length !== null) return Number(length) > limit ? refuse(request) : next(request);
-    return readLimited(request, limit).then((body) => (body === undefined ? refuse(request) : next(new Request(request, { body }))));
+    return readUpTo(request.body, limit).then((body) => (body === undefined ? refuse(request) : next(new Request(request, { body }))));
   };
   const fetch = (request: Request, srv: Server<undefined>): Response | Promise<Response> => {
     const client = socketAddress(request, srv);
