@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
+import { afterAll } from "bun:test";
 
 const ROOT = join(import.meta.dir, "../..");
 
@@ -128,12 +129,46 @@ export function removeDir(dir: string): void {
 }
 
 /**
+ * A starter of nodes for one test file: whatever it started is killed (if still running) and its
+ * directory removed after the file's tests. Call it at the top level of the file.
+ */
+export function nodesOfThisFile(): { start(options?: StartOptions): Promise<NodeProcess>; readonly started: NodeProcess[] } {
+  const started: NodeProcess[] = [];
+  afterAll(async () => {
+    for (const node of started) {
+      if (node.proc.exitCode === null) {
+        node.kill(9);
+        await node.exited;
+      }
+    }
+    for (const dir of new Set(started.map((node) => node.dir))) removeDir(dir);
+  });
+  return {
+    started,
+    async start(options: StartOptions = {}): Promise<NodeProcess> {
+      const node = await startNode(options);
+      started.push(node);
+      return node;
+    },
+  };
+}
+
+/**
  * Runs `bun run src/main.ts` with arguments to completion (config errors, --help); `wrap` as in
- * StartOptions.
+ * StartOptions. Without `cwd` it runs in a temporary directory, removed afterwards.
  */
 export async function runMain(args: readonly string[], env: Record<string, string> = {}, cwd?: string, wrap: readonly string[] = []) {
+  const scratch = cwd === undefined ? mkdtempSync(join(tmpdir(), "owl-run-")) : undefined;
+  try {
+    return await runMainIn(cwd ?? scratch!, args, env, wrap);
+  } finally {
+    if (scratch !== undefined) removeDir(scratch);
+  }
+}
+
+async function runMainIn(cwd: string, args: readonly string[], env: Record<string, string>, wrap: readonly string[]) {
   const proc = Bun.spawn([...wrap, "bun", "run", join(ROOT, "src/main.ts"), ...args], {
-    cwd: cwd ?? mkdtempSync(join(tmpdir(), "owl-run-")),
+    cwd,
     stdin: "ignore",
     stdout: "pipe",
     stderr: "pipe",

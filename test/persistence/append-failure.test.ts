@@ -3,23 +3,13 @@
 // killing it), which makes owlcache.aof's writes fail past a point, as a full disk would. In
 // every Appendfsync mode the write is never acknowledged and the node exits 1 naming the file.
 
-import { afterAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { join } from "node:path";
-import { removeDir, startNode, type NodeProcess } from "../helpers/node-process.ts";
+import { nodesOfThisFile } from "../helpers/node-process.ts";
 import { OwlClient } from "../helpers/owl-client.ts";
 import { dec, enc, readDataDir } from "./helpers.ts";
 
-const started: NodeProcess[] = [];
-
-afterAll(async () => {
-  for (const node of started) {
-    if (node.proc.exitCode === null) {
-      node.kill(9);
-      await node.exited;
-    }
-  }
-  for (const dir of new Set(started.map((node) => node.dir))) removeDir(dir);
-});
+const { start } = nodesOfThisFile();
 
 /** 256 blocks of 512 bytes (sh's unit): 128 KiB per file, room for ~120 writes of 1 KiB. */
 const LIMITED = ["sh", "-c", 'trap "" XFSZ; ulimit -f 256; exec "$@"', "sh"];
@@ -27,8 +17,7 @@ const VALUE = "v".repeat(1000);
 
 for (const fsync of ["everysec", "no", "always"] as const) {
   test(`Appendfsync ${fsync} - an append that fails (EFBIG) is never acknowledged; the node exits 1 naming owlcache.aof`, async () => {
-    const node = await startNode({ set: { Appendonly: 1, Appendfsync: fsync }, wrap: LIMITED, env: { BUN_RUNTIME_TRANSPILER_CACHE_PATH: "0" } });
-    started.push(node);
+    const node = await start({ set: { Appendonly: 1, Appendfsync: fsync }, wrap: LIMITED, env: { BUN_RUNTIME_TRANSPILER_CACHE_PATH: "0" } });
     const client = await OwlClient.connect(node.tcpPort);
     const acked: string[] = [];
     let unacked: string | undefined;
@@ -52,8 +41,7 @@ for (const fsync of ["everysec", "no", "always"] as const) {
     const { store } = readDataDir(node.dataDir);
     for (const key of acked) expect(dec(store.get(enc(key))!.value)).toBe(VALUE);
     expect(store.get(enc(unacked!))).toBeUndefined();
-    const again = await startNode({ dir: node.dir, set: { Appendonly: 1, Appendfsync: fsync } });
-    started.push(again);
+    const again = await start({ dir: node.dir, set: { Appendonly: 1, Appendfsync: fsync } });
     expect(again.banner).toMatch(new RegExp(`restored\\s+${acked.length} keys`));
     expect(await again.stop()).toBe(0);
   });

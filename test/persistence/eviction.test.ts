@@ -2,30 +2,14 @@
 // and a restart bring back exactly the keys that were live (no lost hot keys, no evicted keys
 // back); data loaded over a lowered MaxMemory is evicted down, and those evictions are logged too.
 
-import { afterAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { removeDir, runMain, startNode, type NodeProcess } from "../helpers/node-process.ts";
+import { nodesOfThisFile, runMain, type NodeProcess } from "../helpers/node-process.ts";
 import { OwlClient } from "../helpers/owl-client.ts";
 import { pipeline, readDataDir } from "./helpers.ts";
 
-const started: NodeProcess[] = [];
-
-async function start(options: Parameters<typeof startNode>[0] = {}): Promise<NodeProcess> {
-  const node = await startNode(options);
-  started.push(node);
-  return node;
-}
-
-afterAll(async () => {
-  for (const node of started) {
-    if (node.proc.exitCode === null) {
-      node.kill(9);
-      await node.exited;
-    }
-  }
-  for (const dir of new Set(started.map((node) => node.dir))) removeDir(dir);
-});
+const { start } = nodesOfThisFile();
 
 async function killHard(node: NodeProcess): Promise<void> {
   node.kill(9);
