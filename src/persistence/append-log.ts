@@ -10,6 +10,7 @@ import { syncDir } from "../common/atomic-file.ts";
 import { TEMP_SUFFIX } from "./atomic-file.ts";
 import { encodeFileHeader, LOG_MAGIC } from "./frame.ts";
 import { BlockWriter } from "./records.ts";
+import type { SavedWatermark, TombJournal } from "./tombs.ts";
 
 export const LOG_FILE = "owlcache.aof";
 
@@ -37,6 +38,8 @@ export class AppendLog {
      * the file) for a retry on the next flush; persistence stops the server instead (fatal).
      */
     private readonly onError: (error: unknown, path: string) => void,
+    /** the format version of the files it writes (TOMBS_VERSION when sync's records may come) */
+    private readonly version: number,
   ) {
     if (policy === "everysec") {
       this.timer = setInterval(() => this.syncInBackground(), EVERYSEC_MS);
@@ -45,13 +48,13 @@ export class AppendLog {
   }
 
   /** Creates (or empties) a log file following snapshot `generation`, durably, before any write. */
-  static create(path: string, generation: number, policy: FsyncPolicy, clock: Clock, onError: (error: unknown, path: string) => void): AppendLog {
-    return new AppendLog(createLogFile(path, generation), path, generation, policy, clock, onError);
+  static create(path: string, generation: number, policy: FsyncPolicy, clock: Clock, onError: (error: unknown, path: string) => void, version = 1): AppendLog {
+    return new AppendLog(createLogFile(path, generation, version), path, generation, policy, clock, onError, version);
   }
 
-  /** Continues an existing, fully valid log file. */
-  static reopen(path: string, generation: number, policy: FsyncPolicy, clock: Clock, onError: (error: unknown, path: string) => void): AppendLog {
-    return new AppendLog(openSync(path, "a"), path, generation, policy, clock, onError);
+  /** Continues an existing, fully valid log file of format `version`. */
+  static reopen(path: string, generation: number, policy: FsyncPolicy, clock: Clock, onError: (error: unknown, path: string) => void, version = 1): AppendLog {
+    return new AppendLog(openSync(path, "a"), path, generation, policy, clock, onError, version);
   }
 
   get path(): string {
@@ -68,6 +71,40 @@ export class AppendLog {
   /** The keyspace's mutation listener: copies the write into the open batch. */
   readonly record = (m: Mutation): void => {
     if (this.closed) return;
+    const w = this.open();
+    if (m.type === "set") w.set(m.key, m.value, m.expiresAt, m.writtenAt);
+    else if (m.type === "expire") w.expire(m.key, m.expiresAt, m.writtenAt);
+    else if (m.type === "delete") w.delete(m.key, m.writtenAt);
+    else w.flush(m.writtenAt);
+  };
+
+  /**
+   * Sync's tombstones and watermarks, logged as sync lays them (after the delete or flush record
+   * of the same write, in the same batch). Only a log of TOMBS_VERSION takes them.
+   */
+  readonly journal: TombJournal = {
+    tomb: (key, at, origin) => {
+      if (!this.closed) this.open().tomb(key, at, this.originBytes(origin));
+    },
+    watermark: (w: SavedWatermark) => {
+      if (!this.closed) this.open().watermark(w.at, this.originBytes(w.origin));
+    },
+  };
+
+  private lastOrigin = "";
+  private lastOriginBytes = new Uint8Array(0);
+
+  /** Nearly every tombstone carries one of a few node addresses: encode a repeat once. */
+  private originBytes(origin: string): Uint8Array {
+    if (origin !== this.lastOrigin) {
+      this.lastOrigin = origin;
+      this.lastOriginBytes = new TextEncoder().encode(origin);
+    }
+    return this.lastOriginBytes;
+  }
+
+  /** The writer with the batch's block open (opened, and its flush queued, by the first write). */
+  private open(): BlockWriter {
     const w = this.writer;
     if (!w.isBlockOpen) {
       w.beginBlock(this.clock.now());
@@ -79,11 +116,8 @@ export class AppendLog {
         setImmediate(this.flush);
       }
     }
-    if (m.type === "set") w.set(m.key, m.value, m.expiresAt, m.writtenAt);
-    else if (m.type === "expire") w.expire(m.key, m.expiresAt, m.writtenAt);
-    else if (m.type === "delete") w.delete(m.key, m.writtenAt);
-    else w.flush(m.writtenAt);
-  };
+    return w;
+  }
 
   /** The group commit: called before replies leave. Writes the batch; fsyncs it with `always`. */
   readonly flush = (): void => {
@@ -119,7 +153,7 @@ export class AppendLog {
    */
   rotate(path: string, generation: number): void {
     this.flush();
-    const fd = createLogFile(path, generation);
+    const fd = createLogFile(path, generation, this.version);
     const old = this.fd;
     this.fd = fd;
     this.currentPath = path;
@@ -170,11 +204,11 @@ export class AppendLog {
 }
 
 /** Header written to a temp file and renamed in, so a crash never leaves a headerless log. */
-function createLogFile(path: string, generation: number): number {
+function createLogFile(path: string, generation: number, version: number): number {
   const temp = `${join(dirname(path), LOG_FILE)}${TEMP_SUFFIX}${process.pid}-${++tempCounter}`;
   const fd = openSync(temp, "w", 0o600);
   try {
-    writeSync(fd, encodeFileHeader(LOG_MAGIC, generation, Date.now()));
+    writeSync(fd, encodeFileHeader(LOG_MAGIC, generation, Date.now(), version));
     fdatasyncSync(fd);
   } catch (error) {
     closeNoThrow(fd);

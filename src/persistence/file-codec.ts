@@ -1,7 +1,8 @@
-// Whole-file encoding and decoding (pure): the snapshot encoder turns a StoreSnapshot into byte
-// chunks a writer can stream out; decodeFile walks any owlcache data file block by block and, in
+// Whole-file encoding and decoding (pure): the snapshot encoder turns a StoreSnapshot (and sync's
+// tombstones, when it has any) into byte chunks a writer can stream out; decodeFile walks any owlcache data file block by block and, in
 // repair mode, skips damaged blocks instead of failing.
 
+import { binaryStringToBytes } from "../store/bytes.ts";
 import type { StoreSnapshot } from "../store/types.ts";
 import {
   BLOCK_HEADER_BYTES,
@@ -11,13 +12,16 @@ import {
   END_MARKER,
   FILE_HEADER_BYTES,
   findNextMarker,
+  FORMAT_VERSION,
   FormatError,
   readBlock,
   SNAPSHOT_MAGIC,
+  TOMBS_VERSION,
   type FileHeader,
 } from "./frame.ts";
 import { FileWindow, type ByteSource } from "./file-window.ts";
 import { BlockWriter } from "./records.ts";
+import type { TombCapture } from "./tombs.ts";
 
 /**
  * A block holds at most this many records (or one record bigger than BLOCK_BYTES): the unit a
@@ -33,6 +37,12 @@ export class SnapshotEncoder {
   private readonly writer = new BlockWriter(CHUNK_BYTES + BLOCK_BYTES);
   private next = 0;
   private written = 0;
+  /** tombstone records written (after every set record), and the watermark's (0 or 1) */
+  private tombsWritten = 0;
+  private watermarkWritten = 0;
+  /** the next tombstone to encode; one past the last once the watermark's turn has come */
+  private nextTomb = 0;
+  private readonly originBytes = new Map<string, Uint8Array>();
   private done = false;
   /** the file header, sent in front of the first chunk */
   private headerPending: Uint8Array | undefined;
@@ -42,8 +52,17 @@ export class SnapshotEncoder {
     generation: number,
     /** the capture time: entries expired by then are left out */
     private readonly takenAt: number,
+    /** sync's tombstones and watermark, captured with the keyspace (none without sync) */
+    private readonly tombs?: TombCapture,
   ) {
-    this.headerPending = encodeFileHeader(SNAPSHOT_MAGIC, generation, takenAt);
+    // Version 1, byte for byte as before, unless there is something of sync's to keep.
+    const hasTombs = tombs !== undefined && (tombs.keys.length > 0 || tombs.watermark !== undefined);
+    this.headerPending = encodeFileHeader(SNAPSHOT_MAGIC, generation, takenAt, hasTombs ? TOMBS_VERSION : 1);
+  }
+
+  /** tombstone records encoded so far */
+  get tombstones(): number {
+    return this.tombsWritten;
   }
 
   /** records encoded so far */
@@ -76,8 +95,10 @@ export class SnapshotEncoder {
       this.written++;
       if (w.openRecords >= BLOCK_RECORDS || w.openPayloadBytes >= BLOCK_BYTES) w.sealBlock();
     }
-    if (this.next >= n) {
-      w.end(this.written);
+    if (this.next >= n) this.encodeTombs();
+    if (this.next >= n && this.tombsDone) {
+      // (the end block counts every record, so a lost tombstone block is caught like a lost set)
+      w.end(this.written + this.tombsWritten + this.watermarkWritten);
       this.done = true;
     } else {
       w.sealBlock();
@@ -88,6 +109,42 @@ export class SnapshotEncoder {
     both.set(out, 0);
     both.set(body, out.length);
     return both;
+  }
+
+  private get tombsDone(): boolean {
+    const t = this.tombs;
+    return t === undefined || this.nextTomb > t.keys.length || (t.keys.length === 0 && t.watermark === undefined);
+  }
+
+  /** Tombstone records after the sets, then the watermark, into the chunk under way. */
+  private encodeTombs(): void {
+    const t = this.tombs;
+    if (t === undefined || this.tombsDone) return;
+    const w = this.writer;
+    const n = t.keys.length;
+    while (this.nextTomb < n && w.length < CHUNK_BYTES) {
+      const i = this.nextTomb++;
+      w.beginBlock();
+      w.tomb(binaryStringToBytes(t.keys[i]!), t.at[i]!, this.origin(t.origins[i]!));
+      this.tombsWritten++;
+      if (w.openRecords >= BLOCK_RECORDS || w.openPayloadBytes >= BLOCK_BYTES) w.sealBlock();
+    }
+    if (this.nextTomb === n && w.length < CHUNK_BYTES) {
+      this.nextTomb++;
+      if (t.watermark !== undefined) {
+        w.beginBlock();
+        w.watermark(t.watermark.at, this.origin(t.watermark.origin));
+        this.watermarkWritten = 1;
+      }
+    }
+    w.sealBlock();
+  }
+
+  /** An origin's bytes (node addresses: a handful, encoded once each). */
+  private origin(origin: string): Uint8Array {
+    let bytes = this.originBytes.get(origin);
+    if (bytes === undefined) this.originBytes.set(origin, (bytes = new TextEncoder().encode(origin)));
+    return bytes;
   }
 }
 
@@ -118,15 +175,15 @@ export interface DecodedFile {
 
 /**
  * Walks the blocks of a snapshot or log — all of it in memory, or read from `source` a chunk at
- * a time — calling `onBlock(payload, count, base)` for each intact one (`payload` is valid during
- * the call only). Without `repair` the first damage throws a FormatError naming the offset; with
+ * a time — calling `onBlock(payload, count, base, version)` for each intact one (`payload` is valid
+ * during the call only; `version` is the file's format version). Without `repair` the first damage throws a FormatError naming the offset; with
  * it, damaged blocks are skipped and the walk resumes at the next intact block.
  */
 export function decodeFile(
   source: Uint8Array | ByteSource,
   magic: string,
   repair: boolean,
-  onBlock: (payload: Uint8Array, count: number, base: number) => void,
+  onBlock: (payload: Uint8Array, count: number, base: number, version: number) => void,
 ): DecodedFile {
   let damage: FormatError | undefined;
   let skipped = 0;
@@ -146,6 +203,8 @@ export function decodeFile(
     note(error);
     header = { magic, version: 0, generation: 0, createdAt: 0 };
   }
+  // (a header lost to damage says nothing of the version: the blocks may hold anything this build reads)
+  const version = header.version === 0 ? FORMAT_VERSION : header.version;
   const isSnapshot = magic === SNAPSHOT_MAGIC;
   let records = 0;
   let ended = false;
@@ -174,7 +233,7 @@ export function decodeFile(
         break;
       }
       if (block.marker !== BLOCK_MARKER) throw new FormatError(offset, "unknown block", false);
-      onBlock(block.payload, block.count, offset + BLOCK_HEADER_BYTES);
+      onBlock(block.payload, block.count, offset + BLOCK_HEADER_BYTES, version);
       records += block.count;
       offset = end;
     } catch (error) {

@@ -16,11 +16,20 @@ export class FormatError extends Error {
 /** A file written by a newer (or unknown) format version: never repaired, never overwritten. */
 export class UnsupportedVersionError extends Error {
   constructor(readonly version: number) {
-    super(`format version ${version} is not supported (this build reads version ${FORMAT_VERSION})`);
+    super(`format version ${version} is not supported (this build reads versions 1 to ${FORMAT_VERSION})`);
   }
 }
 
-export const FORMAT_VERSION = 1;
+/**
+ * Version 1: set records in snapshots; set, expire, delete and flush records in logs. Version 2
+ * adds sync's tombstone and flush-watermark records (records.ts), written only by nodes with
+ * sync on: a node without sync writes version 1 byte for byte as before, and a build that knows
+ * only version 1 refuses a file with tombstones as an unknown version instead of calling it
+ * corrupt (and never overwrites it).
+ */
+export const FORMAT_VERSION = 2;
+/** the first version that may hold tombstone and watermark records */
+export const TOMBS_VERSION = 2;
 export const SNAPSHOT_MAGIC = "OWLSNAP\0";
 export const LOG_MAGIC = "OWLAOF\0\0";
 
@@ -48,11 +57,11 @@ export function checksum(bytes: Uint8Array, seed = 0): number {
   return Bun.hash.crc32(bytes, seed) >>> 0;
 }
 
-export function encodeFileHeader(magic: string, generation: number, createdAt: number): Uint8Array {
+export function encodeFileHeader(magic: string, generation: number, createdAt: number, version = 1): Uint8Array {
   const out = new Uint8Array(FILE_HEADER_BYTES);
   for (let i = 0; i < 8; i++) out[i] = magic.charCodeAt(i);
   const view = new DataView(out.buffer);
-  view.setUint32(8, FORMAT_VERSION, true);
+  view.setUint32(8, version, true);
   view.setUint32(12, 0, true);
   view.setFloat64(16, generation, true);
   view.setFloat64(24, createdAt, true);
@@ -69,7 +78,7 @@ export function decodeFileHeader(bytes: Uint8Array, magic: string): FileHeader {
   const view = new DataView(bytes.buffer, bytes.byteOffset, FILE_HEADER_BYTES);
   if (view.getUint32(32, true) !== checksum(bytes.subarray(0, 32))) throw new FormatError(0, "header checksum mismatch", false);
   const version = view.getUint32(8, true);
-  if (version !== FORMAT_VERSION) throw new UnsupportedVersionError(version);
+  if (version < 1 || version > FORMAT_VERSION) throw new UnsupportedVersionError(version);
   return { magic, version, generation: view.getFloat64(16, true), createdAt: view.getFloat64(24, true) };
 }
 

@@ -10,9 +10,10 @@ import { LOG_FILE } from "./append-log.ts";
 import { removeStaleTemps } from "./atomic-file.ts";
 import { decodeFile, END_BLOCK_BYTES, statedRecordCount, type DecodedFile } from "./file-codec.ts";
 import type { ByteSource } from "./file-window.ts";
-import { decodeFileHeader, FILE_HEADER_BYTES, FormatError, LOG_MAGIC, SNAPSHOT_MAGIC, UnsupportedVersionError } from "./frame.ts";
+import { decodeFileHeader, FILE_HEADER_BYTES, FormatError, LOG_MAGIC, SNAPSHOT_MAGIC, TOMBS_VERSION, UnsupportedVersionError } from "./frame.ts";
 import { decodeRecords, SET_HEAD_BYTES, type RecordVisitor } from "./records.ts";
 import type { ReplayClock } from "./replay-clock.ts";
+import { LoadedTombs } from "./tombs.ts";
 
 export const SNAPSHOT_FILE = "owlcache.db";
 const LOG_NAME = /^owlcache\.aof(?:\.(\d+))?$/;
@@ -25,6 +26,8 @@ export class LoadError extends Error {}
 export interface LogFile {
   readonly path: string;
   readonly generation: number;
+  /** its format version (a log that may not hold tombstones is not continued by a sync node) */
+  readonly version: number;
 }
 
 export interface DamagedFile {
@@ -55,6 +58,8 @@ export interface LoadResult {
   readonly damaged: readonly DamagedFile[];
   /** problems --repair accepted that are not damage inside a file (e.g. a missing snapshot) */
   readonly warnings: readonly string[];
+  /** sync's tombstones and watermark (only when asked for: `tombstones`) */
+  readonly tombs: LoadedTombs | undefined;
 }
 
 export interface LoadOptions {
@@ -63,6 +68,11 @@ export interface LoadOptions {
   readonly clock: ReplayClock;
   readonly repair: boolean;
   readonly progress?: (records: number) => void;
+  /**
+   * Collect sync's tombstones and watermark, and lay one for every key dropped as expired (a node
+   * with sync on). Without it those records are read past and nothing is kept.
+   */
+  readonly tombstones?: boolean;
 }
 
 /**
@@ -73,14 +83,21 @@ export interface LoadOptions {
 export function loadData(options: LoadOptions): LoadResult {
   const { store } = options;
   store.setEviction?.(false);
+  const tombs = options.tombstones ? new LoadedTombs() : undefined;
+  // A key that expired (in the snapshot, during replay, or while the node was down) stands for a
+  // write that is gone, as sync's expiry tombstones say in a running node. Its origin is not in
+  // the files: "" (unknown), as for every key loaded; an entry of the log with the same version
+  // and its origin takes its place.
+  if (tombs) store.onExpired((key, writtenAt) => tombs.lay(key, writtenAt, ""));
   try {
-    return loadFiles(options);
+    return loadFiles(options, tombs);
   } finally {
+    if (tombs) store.onExpired(undefined);
     store.setEviction?.(true);
   }
 }
 
-function loadFiles(options: LoadOptions): LoadResult {
+function loadFiles(options: LoadOptions, tombs: LoadedTombs | undefined): LoadResult {
   const started = performance.now();
   const { dir, store, clock, repair } = options;
   removeStaleTemps(join(dir, SNAPSHOT_FILE));
@@ -116,6 +133,8 @@ function loadFiles(options: LoadOptions): LoadResult {
       expire: unexpected,
       delete: unexpected,
       flush: unexpected,
+      tomb: tombs && ((key, at, origin) => (tombs.lay(key, at, origin), counted())),
+      watermark: tombs && ((at, origin) => (tombs.raise({ at, origin }), counted())),
     };
     const decoded = withFile(snapshotPath, (file) => {
       if (store.reserve) {
@@ -124,7 +143,9 @@ function loadFiles(options: LoadOptions): LoadResult {
         if (stated !== undefined) store.reserve(store.size + Math.min(stated, Math.floor(file.size / SET_HEAD_BYTES)));
       }
       return decodeChecked(snapshotPath, () =>
-        decodeFile(file, SNAPSHOT_MAGIC, repair, (payload, count, base) => decodeRecords(payload, count, base, visitor, true)),
+        decodeFile(file, SNAPSHOT_MAGIC, repair, (payload, count, base, version) =>
+          decodeRecords(payload, count, base, visitor, true, version >= TOMBS_VERSION),
+        ),
       );
     });
     snapshotGeneration = decoded.header.generation;
@@ -135,15 +156,16 @@ function loadFiles(options: LoadOptions): LoadResult {
   const staleLogs: string[] = [];
   let maxGeneration = snapshotGeneration;
   for (const log of listLogs(dir)) {
-    const generation = decodeChecked(log, () => decodeFileHeader(readHead(log), LOG_MAGIC).generation, repair);
-    if (generation === undefined) {
+    const header = decodeChecked(log, () => decodeFileHeader(readHead(log), LOG_MAGIC), repair);
+    if (header === undefined) {
       // Header damaged (repair mode): its place in the order is unknown, so it is replayed last.
-      logs.push({ path: log, generation: Number.MAX_SAFE_INTEGER });
+      logs.push({ path: log, generation: Number.MAX_SAFE_INTEGER, version: 0 });
       continue;
     }
+    const { generation, version } = header;
     maxGeneration = Math.max(maxGeneration, generation);
     if (generation < snapshotGeneration) staleLogs.push(log);
-    else logs.push({ path: log, generation });
+    else logs.push({ path: log, generation, version });
   }
   logs.sort((a, b) => a.generation - b.generation);
   const warnings = checkChain(logs, snapshotPath, existsSync(snapshotPath) ? snapshotGeneration : undefined, repair);
@@ -154,17 +176,20 @@ function loadFiles(options: LoadOptions): LoadResult {
     sets: load && ((batch) => (load(batch), (logRecords += batch.count), counted(batch.count))),
     expire: (key, expiresAt, writtenAt) => (store.setExpiry(key, expiresAt, writtenAt), logRecords++, counted()),
     delete: (key) => (store.delete(key), logRecords++, counted()),
-    flush: () => (store.clear(), logRecords++, counted()),
+    flush: () => (store.clear(), tombs?.flush(), logRecords++, counted()),
+    // (the delete or expiry a tombstone stands for has its own record, or happens in replay)
+    tomb: tombs && ((key, at, origin) => (tombs.lay(key, at, origin), logRecords++, counted())),
+    watermark: tombs && ((at, origin) => (tombs.raise({ at, origin }), logRecords++, counted())),
   };
   for (const log of logs) {
     try {
       const decoded = withFile(log.path, (file) =>
         decodeChecked(log.path, () =>
-          decodeFile(file, LOG_MAGIC, repair, (payload, count, base) => {
+          decodeFile(file, LOG_MAGIC, repair, (payload, count, base, version) => {
             if (payload.length < 8) throw new FormatError(base, "log block without its time", false);
             // Judge expiry as at the time of these writes, not now (see ReplayClock).
             clock.pin(new DataView(payload.buffer, payload.byteOffset, 8).getFloat64(0, true));
-            decodeRecords(payload.subarray(8), count, base + 8, replay, false);
+            decodeRecords(payload.subarray(8), count, base + 8, replay, false, version >= TOMBS_VERSION);
           }),
         ),
       );
@@ -190,6 +215,7 @@ function loadFiles(options: LoadOptions): LoadResult {
     staleLogs,
     damaged,
     warnings,
+    tombs,
   };
 }
 

@@ -11,7 +11,9 @@ import { AtomicFileWriter } from "./atomic-file.ts";
 import { captureStore } from "./capture.ts";
 import { SnapshotEncoder } from "./file-codec.ts";
 import { loadData, removeLogsBefore, SNAPSHOT_FILE, type LoadResult } from "./loader.ts";
+import { TOMBS_VERSION } from "./frame.ts";
 import type { ReplayClock } from "./replay-clock.ts";
+import type { LoadedTombs, TombCapture, TombJournal } from "./tombs.ts";
 
 export interface PersistenceOptions {
   readonly dir: string;
@@ -30,6 +32,12 @@ export interface PersistenceOptions {
    * would be a lie. Must not return to the caller's batch (main exits), so no reply of it leaves.
    */
   readonly onFatal: (message: string) => void;
+  /**
+   * Sync is on: its tombstones and flush watermark are kept too (format version 2), those older
+   * than this grace (GossipTombstoneTTL, ms) left out. Undefined without sync: nothing new is
+   * written, and any such records a file holds are read past.
+   */
+  readonly tombGraceMs?: number;
   /** told after every snapshot attempt (metrics) */
   readonly onSnapshot?: (report: { ok: boolean; durationMs: number; bytes: number; at: number }) => void;
 }
@@ -41,6 +49,8 @@ export interface SnapshotResult {
   readonly captureMs: number;
   readonly totalMs: number;
   readonly generation: number;
+  /** sync's tombstones kept (0 without sync) */
+  readonly tombstones: number;
 }
 
 export interface PersistenceStatus {
@@ -58,6 +68,8 @@ export class Persistence {
   private timer: ReturnType<typeof setInterval> | undefined;
   private loaded = false;
   private last: { ok: boolean; at: number; durationMs: number; bytes: number } | undefined;
+  /** sync's tombstones for a snapshot, captured in the same pause as the keyspace */
+  private tombSource: (() => TombCapture) | undefined;
 
   constructor(private readonly options: PersistenceOptions) {}
 
@@ -73,8 +85,12 @@ export class Persistence {
   async open(progress?: (records: number) => void): Promise<LoadResult & { readonly evicted: number }> {
     const { dir, keyspace, clock, log, repair } = this.options;
     mkdirSync(dir, { recursive: true });
-    const result = loadData({ dir, store: keyspace.store, clock, repair, progress });
+    const grace = this.options.tombGraceMs;
+    const result = loadData({ dir, store: keyspace.store, clock, repair, progress, tombstones: grace !== undefined });
     this.loaded = true;
+    // Until sync takes them over (setTombSource), a snapshot (a repair's) keeps what was loaded.
+    const loadedTombs = result.tombs;
+    if (loadedTombs && grace !== undefined) this.tombSource = () => captureLoaded(loadedTombs, clock.now() - grace);
     this.generation = result.maxGeneration;
     this.savedVersion = keyspace.version;
     for (const warning of result.warnings) log.warn("repair", { message: warning });
@@ -114,6 +130,19 @@ export class Persistence {
     return evicted;
   }
 
+  /**
+   * Sync's tombstones, for every snapshot from now on: `capture` runs in the capture's pause and
+   * returns those still within their grace.
+   */
+  setTombSource(capture: () => TombCapture): void {
+    this.tombSource = capture;
+  }
+
+  /** Where sync logs each tombstone and watermark it lays (undefined without the append log). */
+  get journal(): TombJournal | undefined {
+    return this.options.tombGraceMs === undefined ? undefined : this.appendLog?.journal;
+  }
+
   private openLog(result: LoadResult): void {
     const { dir, appendfsync, clock, keyspace, engine, log, onFatal } = this.options;
     // Fatal in every fsync mode (SPEC §6: a write is appended before its reply is sent). With
@@ -126,10 +155,18 @@ export class Persistence {
       onFatal(`${path}: append log write failed (${String(error)}); stopping rather than acknowledge writes that are not logged`);
     };
     // Continue the newest log that was replayed whole; otherwise start one after the snapshot.
+    // A sync node writes version 2 (tombstone records); a version 1 log it finds is left as it
+    // is and followed by a new one of the next generation, which the next snapshot replaces.
+    const version = this.options.tombGraceMs === undefined ? 1 : TOMBS_VERSION;
     const last = result.damaged.length === 0 && result.warnings.length === 0 ? result.logs.at(-1) : undefined;
-    this.appendLog = last
-      ? AppendLog.reopen(last.path, last.generation, appendfsync, clock, onError)
-      : AppendLog.create(join(dir, LOG_FILE), this.generation, appendfsync, clock, onError);
+    if (last && last.version < version) {
+      this.generation = last.generation + 1;
+      this.appendLog = AppendLog.create(join(dir, `${LOG_FILE}.${this.generation}`), this.generation, appendfsync, clock, onError, version);
+    } else {
+      this.appendLog = last
+        ? AppendLog.reopen(last.path, last.generation, appendfsync, clock, onError, last.version)
+        : AppendLog.create(join(dir, LOG_FILE), this.generation, appendfsync, clock, onError, version);
+    }
     keyspace.onMutation(this.appendLog.record);
     // An eviction is a delete in the log, in the batch of the write that made room for it.
     const appendLog = this.appendLog;
@@ -184,8 +221,9 @@ export class Persistence {
     this.generation = generation;
     const takenAt = clock.now();
     const view = captureStore(keyspace.store);
+    const tombs = this.tombSource?.();
     const captureMs = performance.now() - started;
-    const encoder = new SnapshotEncoder(view, generation, takenAt);
+    const encoder = new SnapshotEncoder(view, generation, takenAt, tombs);
     let writer: AtomicFileWriter | undefined;
     try {
       writer = await AtomicFileWriter.create(this.snapshotPath);
@@ -212,6 +250,7 @@ export class Persistence {
       captureMs: round(captureMs),
       totalMs: round(performance.now() - started),
       generation,
+      tombstones: encoder.tombstones,
     };
     log.info("snapshot", { file: this.snapshotPath, ...result });
     return result;
@@ -228,6 +267,20 @@ export class Persistence {
     await this.appendLog?.close();
     return this.options.keyspace.version === this.savedVersion;
   }
+}
+
+/** The loaded tombstones still within their grace (written after `after`), as a snapshot takes them. */
+function captureLoaded(loaded: LoadedTombs, after: number): TombCapture {
+  const keys: string[] = [];
+  const at: number[] = [];
+  const origins: string[] = [];
+  for (const [k, t] of loaded.tombs) {
+    if (t.at <= after) continue;
+    keys.push(k);
+    at.push(t.at);
+    origins.push(t.origin);
+  }
+  return { keys, at, origins, watermark: loaded.watermark };
 }
 
 function round(ms: number): number {

@@ -1,5 +1,6 @@
-// Record encoding inside blocks (pure): a snapshot holds `set` records, the append log holds every
-// kind of write. BlockWriter builds sealed blocks in one growing buffer; decodeRecords reads them.
+// Record encoding inside blocks (pure): a snapshot holds `set` records (and, from version 2, sync's
+// tombstones and flush watermark), the append log holds every kind of write. BlockWriter builds
+// sealed blocks in one growing buffer; decodeRecords reads them.
 
 import { copyShort } from "../store/bytes.ts";
 import type { LoadBatch } from "../store/types.ts";
@@ -9,18 +10,31 @@ export const OP_SET = 1;
 export const OP_EXPIRE = 2;
 export const OP_DELETE = 3;
 export const OP_FLUSH = 4;
+/** sync (format version 2): a tombstone laid — the key's version written at `at` by `origin` is gone */
+export const OP_TOMB = 5;
+/** sync (format version 2): the flush watermark became (at, origin) */
+export const OP_WATERMARK = 6;
 
 /** tag(u8) keyLength(u32) valueLength(u32) writtenAt(f64) expiresAt(f64) key value */
 export const SET_HEAD_BYTES = 25;
 const EXPIRE_HEAD_BYTES = 21;
 const DELETE_HEAD_BYTES = 13;
 const FLUSH_BYTES = 9;
+/** tag(u8) keyLength(u32) originLength(u32) at(f64) key origin */
+const TOMB_HEAD_BYTES = 17;
+/** tag(u8) originLength(u32) at(f64) origin */
+const WATERMARK_HEAD_BYTES = 13;
+/** An origin is a node address (host:port); longer is a damaged length, not data. */
+export const MAX_ORIGIN_BYTES = 1024;
 
 export interface RecordVisitor {
   set(key: Uint8Array, value: Uint8Array, expiresAt: number, writtenAt: number): void;
   expire(key: Uint8Array, expiresAt: number, writtenAt: number): void;
   delete(key: Uint8Array, writtenAt: number): void;
   flush(writtenAt: number): void;
+  /** sync's records (version 2 files); a visitor without them skips them (a node without sync) */
+  tomb?(key: Uint8Array, at: number, origin: string): void;
+  watermark?(at: number, origin: string): void;
   /**
    * Optional, instead of `set`: set records gathered by position (no views), handed over when
    * the batch is full, before any other record, at the end of the block and before an error.
@@ -177,6 +191,30 @@ export class BlockWriter {
     this.count++;
   }
 
+  tomb(key: Uint8Array, at: number, origin: Uint8Array): void {
+    this.ensure(TOMB_HEAD_BYTES + key.length + origin.length);
+    const p = this.pos;
+    this.buf[p] = OP_TOMB;
+    this.view.setUint32(p + 1, key.length, true);
+    this.view.setUint32(p + 5, origin.length, true);
+    this.view.setFloat64(p + 9, at, true);
+    this.buf.set(key, p + TOMB_HEAD_BYTES);
+    this.buf.set(origin, p + TOMB_HEAD_BYTES + key.length);
+    this.pos = p + TOMB_HEAD_BYTES + key.length + origin.length;
+    this.count++;
+  }
+
+  watermark(at: number, origin: Uint8Array): void {
+    this.ensure(WATERMARK_HEAD_BYTES + origin.length);
+    const p = this.pos;
+    this.buf[p] = OP_WATERMARK;
+    this.view.setUint32(p + 1, origin.length, true);
+    this.view.setFloat64(p + 5, at, true);
+    this.buf.set(origin, p + WATERMARK_HEAD_BYTES);
+    this.pos = p + WATERMARK_HEAD_BYTES + origin.length;
+    this.count++;
+  }
+
   /** The sealed bytes written so far (a view, valid until the next write); the open block stays. */
   sealed(): Uint8Array {
     return this.buf.subarray(0, this.blockStart === -1 ? this.pos : this.blockStart);
@@ -201,11 +239,14 @@ export class BlockWriter {
 }
 
 
+const originText = new TextDecoder();
+
 /**
  * Reads the records of one block payload (for a log block, the part after its time). `base` is
- * the payload's file offset, for errors; `onlySets` rejects anything else (snapshots).
+ * the payload's file offset, for errors; `onlySets` rejects anything else (snapshots) but sync's
+ * records, which `tombs` allows (files of TOMBS_VERSION; in older ones they are damage).
  */
-export function decodeRecords(payload: Uint8Array, count: number, base: number, visit: RecordVisitor, onlySets: boolean): void {
+export function decodeRecords(payload: Uint8Array, count: number, base: number, visit: RecordVisitor, onlySets: boolean, tombs = false): void {
   const length = payload.length;
   const view = new DataView(payload.buffer, payload.byteOffset, length);
   const batched = visit.sets !== undefined;
@@ -228,7 +269,8 @@ export function decodeRecords(payload: Uint8Array, count: number, base: number, 
     for (let i = 0; i < count; i++) {
       if (p >= length) fail("record runs past the end of its block");
       const tag = payload[p]!;
-      if (onlySets && tag !== OP_SET) fail(`unexpected record type ${tag}`);
+      const isTomb = tag === OP_TOMB || tag === OP_WATERMARK;
+      if (isTomb ? !tombs : onlySets && tag !== OP_SET) fail(`unexpected record type ${tag}`);
       if (tag === OP_SET) {
         // `need` written out: this is the loop a million-key load runs a million times.
         if (p + SET_HEAD_BYTES > length) fail("record header runs past the end of its block");
@@ -271,6 +313,24 @@ export function decodeRecords(payload: Uint8Array, count: number, base: number, 
         need(FLUSH_BYTES, "record");
         visit.flush(view.getFloat64(p + 1, true));
         p += FLUSH_BYTES;
+      } else if (tag === OP_TOMB) {
+        need(TOMB_HEAD_BYTES, "record header");
+        const keyLength = view.getUint32(p + 1, true);
+        const originLength = view.getUint32(p + 5, true);
+        if (originLength > MAX_ORIGIN_BYTES) fail(`origin length ${originLength} is implausible`);
+        need(TOMB_HEAD_BYTES + keyLength + originLength, "record");
+        const at = p + TOMB_HEAD_BYTES;
+        const origin = payload.subarray(at + keyLength, at + keyLength + originLength);
+        visit.tomb?.(payload.subarray(at, at + keyLength), view.getFloat64(p + 9, true), originText.decode(origin));
+        p = at + keyLength + originLength;
+      } else if (tag === OP_WATERMARK) {
+        need(WATERMARK_HEAD_BYTES, "record header");
+        const originLength = view.getUint32(p + 1, true);
+        if (originLength > MAX_ORIGIN_BYTES) fail(`origin length ${originLength} is implausible`);
+        need(WATERMARK_HEAD_BYTES + originLength, "record");
+        const at = p + WATERMARK_HEAD_BYTES;
+        visit.watermark?.(view.getFloat64(p + 5, true), originText.decode(payload.subarray(at, at + originLength)));
+        p = at + originLength;
       } else {
         fail(`unknown record type ${tag}`);
       }

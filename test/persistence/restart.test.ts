@@ -270,13 +270,13 @@ describe("damaged files", () => {
     const node = await nodeWithSnapshot(10);
     const db = join(node.dataDir, "owlcache.db");
     const bytes = readFileSync(db);
-    bytes.writeUInt32LE(2, 8);
+    bytes.writeUInt32LE(3, 8);
     bytes.writeUInt32LE(checksum(bytes.subarray(0, 32)), 32);
     writeFileSync(db, bytes);
     for (const extra of [[], ["--repair"]]) {
       const run = await runOn(node, extra);
       expect(run.code).toBe(1);
-      expect(run.stderr).toContain(`${db}: format version 2 is not supported`);
+      expect(run.stderr).toContain(`${db}: format version 3 is not supported`);
     }
   });
 
