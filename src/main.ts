@@ -137,6 +137,8 @@ async function main(): Promise<void> {
     appendfsync: config.Appendfsync,
     intervalMs: (config.Task_DataBackupSeconds || config.Task_DataBackup * 60) * 1000,
     repair: loaded.repair,
+    // With sync, its tombstones and flush watermark are saved and restored with the data.
+    tombGraceMs: config.GroupDataSync ? config.GossipTombstoneTTL * 1000 : undefined,
     onSnapshot: (report) => ops.owlMetrics.recordSnapshot(report),
     onFatal: (message) => {
       log.error("fatal", { message });
@@ -207,9 +209,17 @@ async function main(): Promise<void> {
   // Its modules are imported only when it is on.
   const sync: Sync | undefined = config.GroupDataSync
     ? await import("./cluster/sync/wire.ts").then(({ createSync }) =>
-        orExit(() => createSync(config, keyspace, { list: () => cluster.lists.gossip.all().map((entry) => entry.address.text) }, log), ConfigError),
+        orExit(
+          () =>
+            createSync(config, keyspace, { list: () => cluster.lists.gossip.all().map((entry) => entry.address.text) }, log, {
+              loaded: restored.tombs,
+              journal: persistence.journal,
+            }),
+          ConfigError,
+        ),
       )
     : undefined;
+  if (sync) persistence.setTombSource(() => sync.node.replica.captureTombs());
 
   // HTTP/HTTPS API (issue 3): other modules add their routes through `plugins`.
   const http: HttpServer = orExit(

@@ -263,6 +263,14 @@ export class DigestState {
     return (this.live[bucket] ?? new Map<string, number>()).keys();
   }
 
+  /** Every tombstone (a snapshot saves them): key as a binary string, write time, origin. */
+  forEachTomb(visit: (key: string, at: number, origin: string) => void): void {
+    for (const map of this.tombs) {
+      if (map === undefined) continue;
+      for (const [k, t] of map) visit(k, t.at, this.origins[t.origin]!);
+    }
+  }
+
   tombKeys(bucket: number): IterableIterator<string> {
     return (this.tombs[bucket] ?? new Map<string, TombEntry>()).keys();
   }

@@ -3,6 +3,7 @@
 // reports per-peer state for /health.
 
 import type { Logger } from "../../log/logger.ts";
+import type { LoadedTombs, TombJournal } from "../../persistence/tombs.ts";
 import type { Keyspace } from "../../store/keyspace.ts";
 import { antiEntropyRound, type RoundResult } from "./anti-entropy.ts";
 import { Outbox } from "./outbox.ts";
@@ -36,6 +37,10 @@ export interface SyncNodeOptions {
   readonly confirmMs?: number;
   /** keys can vanish without a TTL (MaxMemory eviction): sweep every bucket, not only TTL ones */
   readonly evicts?: boolean;
+  /** the tombstones and watermark persistence loaded, taken before sync starts */
+  readonly loadedTombs?: LoadedTombs;
+  /** where each tombstone and watermark laid is logged (the append log) */
+  readonly tombJournal?: TombJournal;
 }
 
 interface PeerRounds {
@@ -89,6 +94,8 @@ export class SyncNode {
   constructor(private readonly options: SyncNodeOptions) {
     this.timers = options.timers ?? realTimers;
     this.replica = new Replica(options.keyspace, options.self, options.tombstoneTtlMs, this.sink, options.evicts ?? false);
+    if (options.loadedTombs) this.replica.restoreTombs(options.loadedTombs);
+    this.replica.journal = options.tombJournal;
     this.responder = new SyncResponder(this.replica);
   }
 

@@ -3,6 +3,7 @@
 // Remote writes go through the Keyspace (so the append log keeps them) but are not sent on.
 
 import { yieldCpu } from "../../common/yield-cpu.ts";
+import type { LoadedTombs, TombCapture, TombJournal } from "../../persistence/tombs.ts";
 import { binaryStringToBytes, bytesToBinaryString } from "../../store/bytes.ts";
 import type { Keyspace, Mutation } from "../../store/keyspace.ts";
 import type { ValueRef } from "../../store/types.ts";
@@ -11,7 +12,7 @@ import { bucketOf, bucketOfHash, DigestState, keyHashOf, tombSliceMs, type KeyVe
 import { ImplicitKeys, type ListingIndex } from "./listing.ts";
 import { DEFAULT_LINK_LIMITS } from "./peer-link.ts";
 import type { RecordSink, SyncRecord } from "./records.ts";
-import { coveredBy, newerWatermark, replaces, valueHash, valueHashOf, type Watermark } from "./version.ts";
+import { coveredBy, newerWatermark, NO_WATERMARK, replaces, valueHash, valueHashOf, type Watermark } from "./version.ts";
 
 export interface ApplyCounts {
   applied: number;
@@ -63,6 +64,11 @@ export class Replica {
   private held = false;
   /** set by `onExpired`: the store read under way found its key expired */
   private expiredNow = false;
+  /**
+   * Where each tombstone and watermark is reported as it is laid (the append log, with sync on),
+   * so a node killed before its next snapshot still has them.
+   */
+  journal: TombJournal | undefined = undefined;
   /** the version of the write under way (onLocal, applyRecord): one object, refilled per write */
   private readonly version: ScratchVersion = { writtenAt: 0, expiresAt: 0, origin: "", tomb: false, valueHash: 0 };
 
@@ -108,8 +114,54 @@ export class Replica {
     const k = bytesToBinaryString(key);
     const digest = this.digest;
     const origin = digest.originOf(bucket, k) ?? digest.implicitOrigin(bucket, writtenAt);
-    if (writtenAt + this.tombstoneTtlMs > this.keyspace.now()) digest.setTomb(bucket, k, hash, writtenAt, origin);
+    if (writtenAt + this.tombstoneTtlMs > this.keyspace.now()) this.layTomb(bucket, k, hash, key, writtenAt, origin);
     else digest.forgetLive(bucket, k);
+  }
+
+  /** Lays a tombstone in the digest and reports it to the journal (the append log). */
+  private layTomb(bucket: number, k: string, hash: number, key: Uint8Array, at: number, origin: string): void {
+    this.digest.setTomb(bucket, k, hash, at, origin);
+    this.journal?.tomb(key, at, origin);
+  }
+
+  /** Sets the flush watermark and reports it to the journal. */
+  private raiseWatermark(watermark: Watermark): void {
+    this.digest.watermark = watermark;
+    this.journal?.watermark(watermark);
+  }
+
+  /**
+   * Takes the tombstones and watermark a load found (call before sync starts, after `seed`).
+   * Those past their grace are dropped; a key the store holds live is newer than its tombstone
+   * (its write came later in the log), and a tombstone the watermark covers is gone.
+   */
+  restoreTombs(loaded: LoadedTombs): void {
+    const digest = this.digest;
+    if (loaded.watermark !== undefined && newerWatermark(loaded.watermark, digest.watermark)) digest.watermark = loaded.watermark;
+    const oldest = this.keyspace.now() - this.tombstoneTtlMs;
+    for (const [k, t] of loaded.tombs) {
+      if (t.at <= oldest || coveredBy(digest.watermark, t.at, t.origin)) continue;
+      const key = binaryStringToBytes(k);
+      if (this.keyspace.store.has(key)) continue;
+      const hash = keyHashOf(key);
+      digest.setTomb(bucketOfHash(hash), k, hash, t.at, t.origin);
+    }
+  }
+
+  /** The tombstones within their grace and the watermark, for a snapshot (in its capture pause). */
+  captureTombs(): TombCapture {
+    const keys: string[] = [];
+    const at: number[] = [];
+    const origins: string[] = [];
+    const oldest = this.keyspace.now() - this.tombstoneTtlMs;
+    this.digest.forEachTomb((k, t, origin) => {
+      if (t <= oldest) return;
+      keys.push(k);
+      at.push(t);
+      origins.push(origin);
+    });
+    const w = this.digest.watermark;
+    return { keys, at, origins, watermark: w.at === NO_WATERMARK.at && w.origin === NO_WATERMARK.origin ? undefined : w };
   }
 
   /**
@@ -211,12 +263,13 @@ export class Replica {
     const origin = this.self();
     if (m.type === "flush") {
       this.digest.flush({ at: m.writtenAt, origin });
+      this.journal?.watermark(this.digest.watermark);
       this.sink.flush(m.writtenAt);
       return;
     }
     if (m.type === "delete") {
       this.dropCaptured(m.key);
-      this.digest.setTomb(this.capBucket, this.capKey(m.key), this.capHash, m.writtenAt, origin);
+      this.layTomb(this.capBucket, this.capKey(m.key), this.capHash, m.key, m.writtenAt, origin);
       this.sink.del(m.key, m.writtenAt);
       return;
     }
@@ -348,7 +401,7 @@ export class Replica {
       if (!replaces({ writtenAt: r.writtenAt, origin: r.origin, tomb: true, valueHash: 0, expiresAt: 0 }, local, inOrder)) return false;
       this.write(() => this.keyspace.delete(r.key, r.writtenAt));
       this.dropCaptured(r.key);
-      this.digest.setTomb(this.capBucket, this.capKey(r.key), this.capHash, r.writtenAt, r.origin);
+      this.layTomb(this.capBucket, this.capKey(r.key), this.capHash, r.key, r.writtenAt, r.origin);
       return true;
     }
     const version = this.versionFor(r.writtenAt, r.expiresAt, r.origin, r.value);
@@ -360,7 +413,7 @@ export class Replica {
         this.write(() => this.keyspace.delete(r.key, r.writtenAt));
         this.dropCaptured(r.key);
         const k = this.capKey(r.key);
-        if (r.writtenAt + this.tombstoneTtlMs > now) this.digest.setTomb(this.capBucket, k, this.capHash, r.writtenAt, r.origin);
+        if (r.writtenAt + this.tombstoneTtlMs > now) this.layTomb(this.capBucket, k, this.capHash, r.key, r.writtenAt, r.origin);
         else this.digest.forget(this.capBucket, k);
         return true;
       }
@@ -379,7 +432,7 @@ export class Replica {
   /** A remote flush: drop every version written before it. A scan, but flushes are rare. */
   applyFlush(watermark: Watermark): boolean {
     if (!newerWatermark(watermark, this.digest.watermark)) return false;
-    this.digest.watermark = watermark;
+    this.raiseWatermark(watermark);
     // implicit keys: found in the store (collected first: no writes while iterating it)
     const covered: Uint8Array[] = [];
     for (const [key, entry] of this.keyspace.store.entries()) {

@@ -4,6 +4,7 @@
 import type { Config } from "../../config/keys.ts";
 import { ConfigError } from "../../config/keys.ts";
 import type { Logger } from "../../log/logger.ts";
+import type { LoadedTombs, TombJournal } from "../../persistence/tombs.ts";
 import type { Keyspace } from "../../store/keyspace.ts";
 import { syncAnswerLimit } from "./anti-entropy.ts";
 import { fetchTransport } from "./client.ts";
@@ -30,8 +31,14 @@ export interface Sync {
   health(): SyncHealth;
 }
 
+/** What persistence hands sync: the tombstones it loaded, and the log to report new ones to. */
+export interface PersistedTombs {
+  readonly loaded?: LoadedTombs;
+  readonly journal?: TombJournal;
+}
+
 /** Throws ConfigError when sync cannot run safely (no auth key). */
-export function createSync(config: SyncConfig, keyspace: Keyspace, peers: SyncPeers, log: Logger): Sync {
+export function createSync(config: SyncConfig, keyspace: Keyspace, peers: SyncPeers, log: Logger, persisted: PersistedTombs = {}): Sync {
   const key = config.GossipDataSyncAuthKey;
   if (key === "") throw new ConfigError("GroupDataSync 1 needs GossipDataSyncAuthKey: the key that authenticates sync peers");
   if (key.length < RECOMMENDED_KEY_LENGTH) log.warn("config", { message: `GossipDataSyncAuthKey is shorter than ${RECOMMENDED_KEY_LENGTH} characters` });
@@ -55,6 +62,8 @@ export function createSync(config: SyncConfig, keyspace: Keyspace, peers: SyncPe
     antiEntropyMs: config.GossipAntiEntropyInterval * 1000,
     tombstoneTtlMs: config.GossipTombstoneTTL * 1000,
     evicts: config.MaxMemory > 0,
+    loadedTombs: persisted.loaded,
+    tombJournal: persisted.journal,
     // A batch must fit the peer's HTTP body limit (MaxValueBytes + 64 KiB).
     limits: { ...DEFAULT_LINK_LIMITS, batchBytes: Math.min(DEFAULT_LINK_LIMITS.batchBytes, config.MaxValueBytes + 32 * 1024) },
   });
