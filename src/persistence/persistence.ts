@@ -70,6 +70,12 @@ export class Persistence {
   private last: { ok: boolean; at: number; durationMs: number; bytes: number } | undefined;
   /** sync's tombstones for a snapshot, captured in the same pause as the keyspace */
   private tombSource: (() => TombCapture) | undefined;
+  /**
+   * Tombstones and watermarks laid so far, and as of the last snapshot: some change nothing in
+   * the keyspace (a remote delete of a key this node lacks, an expiry), yet must be saved.
+   */
+  private tombEdits = 0;
+  private savedTombEdits = 0;
 
   constructor(private readonly options: PersistenceOptions) {}
 
@@ -138,9 +144,27 @@ export class Persistence {
     this.tombSource = capture;
   }
 
-  /** Where sync logs each tombstone and watermark it lays (undefined without the append log). */
+  /**
+   * Where sync reports each tombstone and watermark it lays: counted (so the next snapshot is
+   * written), and logged when the append log is on. Undefined without sync.
+   */
   get journal(): TombJournal | undefined {
-    return this.options.tombGraceMs === undefined ? undefined : this.appendLog?.journal;
+    if (this.options.tombGraceMs === undefined) return undefined;
+    return {
+      tomb: (key, at, origin) => {
+        this.tombEdits++;
+        this.appendLog?.journal.tomb(key, at, origin);
+      },
+      watermark: (w) => {
+        this.tombEdits++;
+        this.appendLog?.journal.watermark(w);
+      },
+    };
+  }
+
+  /** Whether anything changed since the last snapshot. */
+  private get unsaved(): boolean {
+    return this.options.keyspace.version !== this.savedVersion || this.tombEdits !== this.savedTombEdits;
   }
 
   private openLog(result: LoadResult): void {
@@ -181,7 +205,7 @@ export class Persistence {
   async snapshot(force: boolean): Promise<SnapshotResult | undefined> {
     if (!this.loaded) throw new Error("a snapshot before loading finished would lose data");
     while (this.running) await this.running;
-    if (!force && this.options.keyspace.version === this.savedVersion) return undefined;
+    if (!force && !this.unsaved) return undefined;
     this.running = this.write().finally(() => (this.running = undefined));
     return this.running;
   }
@@ -197,11 +221,11 @@ export class Persistence {
 
   /** For /health: the append-log policy, the last snapshot and whether changes wait for the next. */
   status(): PersistenceStatus {
-    const { appendonly, appendfsync, keyspace } = this.options;
+    const { appendonly, appendfsync } = this.options;
     return {
       appendonly,
       appendfsync,
-      unsavedChanges: keyspace.version !== this.savedVersion,
+      unsavedChanges: this.unsaved,
       lastSnapshot: this.last && { ok: this.last.ok, at: new Date(this.last.at).toISOString(), durationMs: Math.round(this.last.durationMs), bytes: this.last.bytes },
     };
   }
@@ -211,6 +235,7 @@ export class Persistence {
     const started = performance.now();
     const generation = this.generation + 1;
     const version = keyspace.version;
+    const tombEdits = this.tombEdits;
     // Same tick: every write is either in this capture or in the new log, never in neither.
     try {
       this.appendLog?.rotate(join(dir, `${LOG_FILE}.${generation}`), generation);
@@ -244,6 +269,7 @@ export class Persistence {
       log.error("append log rotation failed", { error });
     }
     this.savedVersion = version;
+    this.savedTombEdits = tombEdits;
     const result: SnapshotResult = {
       keys: encoder.records,
       bytes: writer.size,
@@ -265,7 +291,7 @@ export class Persistence {
     if (!this.loaded) return true;
     await this.snapshot(false);
     await this.appendLog?.close();
-    return this.options.keyspace.version === this.savedVersion;
+    return !this.unsaved;
   }
 }
 

@@ -17,6 +17,9 @@ import type { TombCapture } from "../../src/persistence/tombs.ts";
 import { bytesToBinaryString } from "../../src/store/bytes.ts";
 import { MapStore } from "../../src/store/map-store.ts";
 import { ManualClock, type Store } from "../../src/store/types.ts";
+import { Persistence } from "../../src/persistence/persistence.ts";
+import { silentLogger } from "../../src/log/logger.ts";
+import { Keyspace } from "../../src/store/keyspace.ts";
 import { dec, enc } from "./helpers.ts";
 
 const NOW = 1_800_000_000_000;
@@ -206,5 +209,27 @@ describe("tombstones in the data files", () => {
     // (the block checksum would catch it first: check decodeRecords alone)
     const payload = bytes.subarray(36 + 16 + 8);
     expect(() => decodeRecords(payload, 1, 0, { set: () => {}, expire: () => {}, delete: () => {}, flush: () => {}, tomb: () => {} }, false, true)).toThrow(/origin length \d+ is implausible/);
+  });
+});
+
+describe("tombstones and the snapshot schedule", () => {
+  test("snapshot - a tombstone laid with no change to the keyspace (an expiry, a remote delete of a missing key) is still saved", async () => {
+    const dir = tempDir();
+    const clock = new ReplayClock(new ManualClock(NOW));
+    const keyspace = new Keyspace(new MapStore(clock), clock);
+    const persistence = new Persistence({
+      dir, keyspace, clock, log: silentLogger, appendonly: false, appendfsync: "no", intervalMs: 3_600_000, repair: false,
+      engine: { onBeforeReply: () => {} }, onFatal: (message) => { throw new Error(message); }, tombGraceMs: 60_000,
+    });
+    await persistence.open();
+    keyspace.set(enc("k"), enc("v"), 0, NOW);
+    expect(await persistence.snapshot(false)).toBeDefined();
+    expect(await persistence.snapshot(false)).toBeUndefined(); // nothing changed
+    persistence.setTombSource(() => ({ keys: ["gone"], at: [NOW], origins: ["127.0.0.1:7731"], watermark: undefined }));
+    persistence.journal!.tomb(enc("gone"), NOW, "127.0.0.1:7731");
+    expect(persistence.status().unsavedChanges).toBe(true);
+    expect((await persistence.snapshot(false))!.tombstones).toBe(1);
+    expect(await persistence.close()).toBe(true);
+    expect([...load(dir).result.tombs!.tombs]).toEqual([["gone", { at: NOW, origin: "127.0.0.1:7731" }]]);
   });
 });
