@@ -1,23 +1,15 @@
 // Restarts of a real owlcache process: the append log under kill -9, expiry across a restart,
 // the final snapshot at stop, and refusal / --repair for damaged files.
 
-import { afterAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { checksum } from "../../src/persistence/frame.ts";
-import { removeDir, runMain, startNode, type NodeProcess } from "../helpers/node-process.ts";
+import { nodesOfThisFile, runMain, type NodeProcess } from "../helpers/node-process.ts";
 import { OwlClient } from "../helpers/owl-client.ts";
 import { dec, enc, flipBit, pipeline, readDataDir, truncateFile } from "./helpers.ts";
 
-const started: NodeProcess[] = [];
-const dirs = new Set<string>();
-
-async function start(options: Parameters<typeof startNode>[0] = {}): Promise<NodeProcess> {
-  const node = await startNode(options);
-  started.push(node);
-  dirs.add(node.dir);
-  return node;
-}
+const { start } = nodesOfThisFile();
 
 async function killHard(node: NodeProcess): Promise<void> {
   node.kill(9);
@@ -30,10 +22,6 @@ function runOn(node: NodeProcess, extra: string[] = []) {
   return runMain([...Object.entries(set).flatMap(([k, v]) => ["--set", `${k}=${v}`]), ...extra]);
 }
 
-afterAll(async () => {
-  for (const node of started) if (node.proc.exitCode === null) await killHard(node);
-  for (const dir of dirs) removeDir(dir);
-});
 
 describe("append log", () => {
   test("Appendfsync always - every acknowledged write survives kill -9 with its value and TTL", async () => {
