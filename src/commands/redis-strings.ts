@@ -118,9 +118,12 @@ export const redisStringCommands: readonly CommandSpec[] = [
   ),
   spec("mset", 2, Infinity, true, "key value [key value ...]", "Stores several values at once (no time to live).", ({ db, limits }, args) => {
     if (args.length % 2 !== 0) throw new CommandError(500, "wrong number of arguments for 'mset' command");
+    // Every pair is checked before any is stored: a refusal (too long, or larger than MaxMemory)
+    // leaves none of them written, as MSET is all or nothing.
     for (let i = 0; i < args.length; i += 2) {
       checkKey(args[i]!, limits);
       checkValue(args[i + 1]!, limits);
+      db.checkFits(args[i]!, args[i + 1]!);
     }
     const now = db.now();
     for (let i = 0; i < args.length; i += 2) db.set(args[i]!, args[i + 1]!, 0, now);

@@ -6,6 +6,7 @@
 import type { KeyLoader } from "../commands/spec.ts";
 import type { Logger } from "../log/logger.ts";
 import { bytesToBinaryString } from "../store/bytes.ts";
+import { StoreLimitError } from "../store/errors.ts";
 import type { Keyspace } from "../store/keyspace.ts";
 import type { Clock } from "../store/types.ts";
 import { Breaker, type RemoteHealth } from "../common/breaker.ts";
@@ -144,6 +145,15 @@ export class ReadThroughLoader implements KeyLoader {
       const value = await answers[i]!;
       if (value === null) continue;
       if (value.length > this.options.maxValueBytes) {
+        this.refused++;
+        continue;
+      }
+      // A value the store could never hold (larger than MaxMemory) is refused like an oversized
+      // one: no import, no error (it is the backend's data, not a fault of ours).
+      try {
+        db.checkFits(key, value);
+      } catch (error) {
+        if (!(error instanceof StoreLimitError)) throw error;
         this.refused++;
         continue;
       }

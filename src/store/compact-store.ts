@@ -140,7 +140,7 @@ export class CompactStore implements Store {
   set(key: Uint8Array, value: Uint8Array, expiresAt: number, writtenAt: number): void {
     this.index.step(MIGRATE_STEP);
     const size = key.length + value.length;
-    if (this.maxMemory > 0 && size > this.maxMemory) throw new ValueTooLargeError(size, this.maxMemory, key.slice());
+    this.checkFits(key, value);
     const hash = hashBytes(key, 0, key.length, this.seed);
     const slots = this.slots;
     let slot = this.index.find(key, hash);
@@ -215,6 +215,11 @@ export class CompactStore implements Store {
 
   reserve(keys: number): void {
     this.index.reserve(keys);
+  }
+
+  checkFits(key: Uint8Array, value: Uint8Array): void {
+    const size = key.length + value.length;
+    if (this.maxMemory > 0 && size > this.maxMemory) throw new ValueTooLargeError(size, this.maxMemory, key.slice());
   }
 
   setEviction(on: boolean): void {

@@ -128,6 +128,11 @@ export class Keyspace {
     this.emit({ type: "set", key, value, expiresAt, writtenAt });
   }
 
+  /** Throws what `set` would throw for an entry this large (MaxMemory), changing nothing. */
+  checkFits(key: Uint8Array, value: Uint8Array): void {
+    this.store.checkFits?.(key, value);
+  }
+
   delete(key: Uint8Array, writtenAt = this.clock.now()): boolean {
     this.beforeWrite(key);
     if (!this.store.delete(key)) return false;

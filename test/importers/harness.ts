@@ -8,6 +8,7 @@ import { commandTable } from "../../src/commands/table.ts";
 import { createReadThrough, type ReadThroughConfig } from "../../src/importers/from-config.ts";
 import type { ReadThroughLoader } from "../../src/importers/read-through.ts";
 import { Keyspace } from "../../src/store/keyspace.ts";
+import { CompactStore } from "../../src/store/compact-store.ts";
 import { MapStore } from "../../src/store/map-store.ts";
 import { ManualClock } from "../../src/store/types.ts";
 import { recordingLogger } from "./backends.ts";
@@ -30,9 +31,10 @@ const BASE: ReadThroughConfig = {
   MaxValueBytes: 16 * 1024 * 1024,
 };
 
-export function setup(config: Partial<ReadThroughConfig>) {
+/** `maxMemory`: the node's MaxMemory, for a compact store that enforces it (else a plain map store). */
+export function setup(config: Partial<ReadThroughConfig>, maxMemory = 0) {
   const clock = new ManualClock(Date.now());
-  const db = new Keyspace(new MapStore(clock), clock);
+  const db = new Keyspace(maxMemory > 0 ? new CompactStore(clock, { maxMemory }) : new MapStore(clock), clock);
   const { logger, lines } = recordingLogger();
   const loader = createReadThrough({ ...BASE, ...config }, { db, clock, log: logger }) as ReadThroughLoader;
   const engine = new Engine({

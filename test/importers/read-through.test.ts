@@ -101,6 +101,16 @@ describe("read-through from Redis", () => {
     t.loader.close();
   });
 
+  test("get - a value larger than MaxMemory is refused quietly, like one over MaxValueBytes", async () => {
+    await client.set("over-memory", "x".repeat(2000));
+    const t = setup({ Get_data_from_redis: true, Redis_Addr: `127.0.0.1:${redis.port}` }, 1000);
+    expect(await t.get("over-memory")).toEqual({ kind: "nil" });
+    expect(t.loader.refused).toBe(1);
+    expect(t.db.has(enc("over-memory"))).toBe(false);
+    expect(t.lines.filter((line) => line.level === "error")).toEqual([]);
+    t.loader.close();
+  });
+
   test("get - Redis_Password authenticates", async () => {
     const locked = await startRedis({ password: "s3cret-p@ss/word" });
     try {

@@ -11,6 +11,7 @@ import { commandTable } from "../../src/commands/table.ts";
 import { ByteWriter } from "../../src/protocol/byte-writer.ts";
 import { writeRespReply } from "../../src/protocol/resp-reply.ts";
 import { Keyspace } from "../../src/store/keyspace.ts";
+import { CompactStore } from "../../src/store/compact-store.ts";
 import { MapStore } from "../../src/store/map-store.ts";
 import { ManualClock } from "../../src/store/types.ts";
 
@@ -155,6 +156,26 @@ describe("server and connection commands", () => {
     expect(call("INFO", "keyspace")).toContain("db0:keys=3,expires=1,");
     expect(call("SELECT", "0")).toBe("+OK\r\n");
     expect(call("SELECT", "1")).toBe("-ERR DB index is out of range\r\n");
+  });
+});
+
+describe("MaxMemory", () => {
+  test("MSET - a pair larger than MaxMemory refuses the whole command: no pair is stored, nothing evicted", () => {
+    const clock = new ManualClock();
+    const db = new Keyspace(new CompactStore(clock, { maxMemory: 5000 }), clock);
+    const engine = new Engine({ table: commandTable, db, limits: { maxKeyBytes: 64, maxValueBytes: 1 << 20 }, auth: { verifyPassword: () => true, issueToken: () => "token" } });
+    const session: RespSession = { dialect: "resp", transport: "resp", client: "test", canRead: true, canWrite: true, protocol: 2, id: 1 };
+    const call = (...words: string[]): string => {
+      const reply = engine.execute(session, engine.lookupBytes("resp", enc.encode(words[0]!)), words[0]!.toLowerCase(), words.slice(1).map((w) => enc.encode(w)));
+      if (reply instanceof Promise) throw new Error("unexpected async reply");
+      return encode(reply);
+    };
+    expect(call("SET", "old", "kept")).toBe("+OK\r\n");
+    expect(call("MSET", "pa", "small", "pb", "z".repeat(5000))).toBe("-OOM value too large: 5002 bytes of key and value exceed MaxMemory (5000 bytes)\r\n");
+    expect(call("EXISTS", "pa", "pb")).toBe(":0\r\n");
+    expect(call("GET", "old")).toBe("$4\r\nkept\r\n");
+    expect(call("MSET", "pa", "small", "pb", "z".repeat(4000))).toBe("+OK\r\n");
+    expect(call("EXISTS", "pa", "pb")).toBe(":2\r\n");
   });
 });
 
