@@ -23,7 +23,9 @@ export class PasswordAuthenticator implements Authenticator {
   verifyPassword(password: Uint8Array, client: string): boolean {
     const wait = this.throttle.retryAfter(client);
     if (wait > 0) {
-      this.log.warn("auth refused", { client, reason: "too many wrong passwords" });
+      // (one line per address a minute at most, with how many attempts it stands for)
+      const refused = this.throttle.recordRefusal(client);
+      if (refused > 0) this.log.warn("auth refused", { client, reason: "too many wrong passwords", refused });
       throw new CommandError(401, `too many wrong passwords from this address; try again in ${Math.ceil(wait / 1000)} s`);
     }
     if (passwordMatches(this.password, password)) return true;

@@ -11,6 +11,8 @@ const MAX_CLIENTS = 10_000;
 export class AttemptThrottle {
   /** failure times per client, oldest first */
   private readonly failures = new Map<string, number[]>();
+  /** per client: refused attempts not yet reported, and when the last report was */
+  private readonly refusals = new Map<string, { held: number; reportedAt: number }>();
 
   constructor(
     private readonly clock: Clock,
@@ -32,6 +34,28 @@ export class AttemptThrottle {
     this.failures.delete(client); // re-insert: Map order is then least recently failed first
     this.failures.set(client, times);
     if (this.failures.size > MAX_CLIENTS) this.failures.delete(this.failures.keys().next().value!);
+  }
+
+  /**
+   * Records an attempt refused by the throttle. Returns how many refusals to report now (this one
+   * and those held back since the last report), or 0 while the last report of this client is
+   * younger than the window: a client that keeps trying costs one log line a window, not one per
+   * attempt (500,000 attempts used to fill every log file in seconds and rotate the rest away).
+   */
+  recordRefusal(client: string): number {
+    const now = this.clock.now();
+    let entry = this.refusals.get(client);
+    if (entry === undefined) {
+      entry = { held: 0, reportedAt: -Infinity };
+      this.refusals.set(client, entry);
+      if (this.refusals.size > MAX_CLIENTS) this.refusals.delete(this.refusals.keys().next().value!);
+    }
+    entry.held++;
+    if (now - entry.reportedAt < this.windowMs) return 0;
+    const report = entry.held;
+    entry.held = 0;
+    entry.reportedAt = now;
+    return report;
   }
 
   private recent(client: string): number[] {

@@ -52,4 +52,25 @@ describe("throttle", () => {
     expect(JSON.stringify(warnings)).not.toContain("right-password-1");
     expect(warnings[0]).toMatchObject({ client: "10.0.0.1" });
   });
+
+  test("pass - refused attempts are logged once a minute per address, with their count", () => {
+    const { auth, clock, warnings } = authenticator();
+    for (let i = 0; i < MAX_FAILURES; i++) auth.verifyPassword(enc("wrong"), "10.0.0.1");
+    const failures = warnings.length;
+    const refuse = (client: string) => expect(() => auth.verifyPassword(enc("wrong"), client)).toThrow("too many wrong passwords");
+    for (let i = 0; i < 500; i++) refuse("10.0.0.1");
+    expect(warnings.slice(failures)).toEqual([{ client: "10.0.0.1", reason: "too many wrong passwords", refused: 1 }]);
+    // Still locked out a window later (it keeps failing): the next line counts what was held back.
+    clock.tick(WINDOW_MS - 1);
+    refuse("10.0.0.1");
+    expect(warnings.length).toBe(failures + 1);
+    for (let i = 0; i < MAX_FAILURES; i++) auth.verifyPassword(enc("wrong"), "10.0.0.9"); // another address has its own
+    refuse("10.0.0.9");
+    expect(warnings.at(-1)).toEqual({ client: "10.0.0.9", reason: "too many wrong passwords", refused: 1 });
+    clock.tick(WINDOW_MS);
+    for (let i = 0; i < MAX_FAILURES; i++) auth.verifyPassword(enc("wrong"), "10.0.0.1");
+    const before = warnings.length;
+    refuse("10.0.0.1");
+    expect(warnings.slice(before)).toEqual([{ client: "10.0.0.1", reason: "too many wrong passwords", refused: 501 }]);
+  });
 });
