@@ -1,6 +1,7 @@
 // Memory use in the log every Task_MemoryInfoToLog minutes (SPEC §10): RSS, heap, keys, bytes.
 
 import type { Logger } from "../log/logger.ts";
+import { setLongInterval } from "../common/long-interval.ts";
 import type { Store } from "../store/types.ts";
 
 export function memoryInfo(store: Store): Record<string, number> {
@@ -15,7 +16,6 @@ export function memoryInfo(store: Store): Record<string, number> {
  */
 export function startMemoryLog(store: Store, log: Logger, minutes: number, minuteMs = 60_000): () => void {
   if (minutes <= 0) return () => {};
-  const timer = setInterval(() => log.info("memory", memoryInfo(store)), minutes * minuteMs);
-  timer.unref?.();
-  return () => clearInterval(timer);
+  // Up to 10 days of minutes: longer than one timer can wait (see long-interval.ts).
+  return setLongInterval(() => log.info("memory", memoryInfo(store)), minutes * minuteMs);
 }

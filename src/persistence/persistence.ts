@@ -4,6 +4,7 @@
 
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { setLongInterval } from "../common/long-interval.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Keyspace } from "../store/keyspace.ts";
 import { AppendLog, LOG_FILE, type FsyncPolicy } from "./append-log.ts";
@@ -65,7 +66,8 @@ export class Persistence {
   private generation = 0;
   private savedVersion = 0;
   private running: Promise<SnapshotResult | undefined> | undefined;
-  private timer: ReturnType<typeof setInterval> | undefined;
+  /** stops the snapshot schedule */
+  private stopSchedule: (() => void) | undefined;
   private loaded = false;
   private last: { ok: boolean; at: number; durationMs: number; bytes: number } | undefined;
   /** sync's tombstones for a snapshot, captured in the same pause as the keyspace */
@@ -115,10 +117,10 @@ export class Persistence {
     }
     if (this.options.appendonly) this.openLog(result);
     const evicted = this.evictToLimit();
-    this.timer = setInterval(() => {
+    // Task_DataBackup goes up to 10 days: longer than one timer can wait (see long-interval.ts).
+    this.stopSchedule = setLongInterval(() => {
       this.snapshot(false).catch((error: unknown) => log.error("snapshot failed", { error }));
     }, this.options.intervalMs);
-    this.timer.unref?.();
     return { ...result, keys: keyspace.store.size, evicted };
   }
 
@@ -287,7 +289,7 @@ export class Persistence {
    * False when the final snapshot failed (the log, if on, still holds the writes).
    */
   async close(): Promise<boolean> {
-    if (this.timer) clearInterval(this.timer);
+    this.stopSchedule?.();
     if (!this.loaded) return true;
     await this.snapshot(false);
     await this.appendLog?.close();
