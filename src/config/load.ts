@@ -26,6 +26,18 @@ export interface ConfigSources {
 /** Flags of the original, each mapped to its key; all accept one or two dashes. */
 const FLAG_KEYS: Record<string, ConfigKey> = { host: "Host", log: "Logfile", pass: "Pass" };
 
+/**
+ * The warning or error for a name that is no key. Only the key part (before the first `=` or
+ * space) is named: `Pass=secret` on one line is an unknown key to the parser, and its value must
+ * not reach the log or the console. A known key written with `=` gets the hint it needs.
+ */
+export function unknownKey(where: string, name: string, spaceSeparated: boolean): string {
+  const keyPart = name.split(/[=\s]/, 1)[0]!;
+  const known = findKey(keyPart);
+  if (known && name.includes("=") && spaceSeparated) return `${where}: unknown key; to set ${known}, write "${known} value": the separator is a space, not "="`;
+  return `${where}: unknown key ${keyPart}`;
+}
+
 /** Parses the conf file format of the original: `Key Value` lines, `#` comments, `[Section]`. */
 export function parseConfFile(text: string, path: string, warnings: string[]): Map<ConfigKey, unknown> {
   const values = new Map<ConfigKey, unknown>();
@@ -39,7 +51,7 @@ export function parseConfFile(text: string, path: string, warnings: string[]): M
     const key = findKey(name);
     const where = `${path}:${i + 1}`;
     if (!key) {
-      warnings.push(`${where}: unknown key ${name} ignored`);
+      warnings.push(`${unknownKey(where, name, true)} ignored`);
       continue;
     }
     values.set(key, parseValue(key, raw, where));
@@ -65,14 +77,19 @@ function parseArgs(argv: readonly string[]): ParsedArgs {
     else if (name === "version" || name === "v") parsed.action = "version";
     else if (name === "repair") parsed.repair = true;
     else {
-      if (name !== "config" && name !== "set" && !FLAG_KEYS[name]) throw new ConfigError(`unknown flag ${arg}; see --help`);
+      // The flag's name only: `--pas=secret` must not print the secret.
+      if (name !== "config" && name !== "set" && !FLAG_KEYS[name]) throw new ConfigError(`unknown flag -${rawName}; see --help`);
       const value = inline ?? argv[++i];
       if (value === undefined) throw new ConfigError(`flag -${rawName} needs a value`);
       if (name === "config") parsed.configPath = value;
       else if (name === "set") {
         const [keyName, keyValue] = splitOnce(value, "=");
         const key = findKey(keyName);
-        if (!key || keyValue === undefined) throw new ConfigError(`--set ${value}: expected Key=Value with a known key`);
+        // Only the key part is named: what follows it may be a password.
+        const keyPart = keyName.split(/\s/, 1)[0]!;
+        if (!key && findKey(keyPart)) throw new ConfigError(`--set ${keyPart}: expected Key=Value, with "=" between them`);
+        if (!key) throw new ConfigError(`--set: unknown key ${keyPart}; expected Key=Value with a known key`);
+        if (keyValue === undefined) throw new ConfigError(`--set ${keyName}: expected Key=Value`);
         parsed.values.set(key, parseValue(key, keyValue, `--set ${keyName}`));
       } else {
         const key = FLAG_KEYS[name]!;
@@ -94,7 +111,7 @@ function envValues(env: ConfigSources["env"], warnings: string[]): Map<ConfigKey
     if (!name.startsWith("OWL_") || raw === undefined) continue;
     const key = findKey(name.slice(4));
     if (!key) {
-      warnings.push(`environment: unknown key ${name} ignored`);
+      warnings.push(`${unknownKey("environment", name, false)} ignored`);
       continue;
     }
     values.set(key, parseValue(key, raw, `environment ${name}`));
