@@ -35,6 +35,15 @@ export function parseAddress(text: string, key: string): { host: string; port: n
   return { host: match[1]!, port };
 }
 
+/**
+ * Redis_Addr as it may be shown: a redis:// URL's user and password (`redis://:PW@host:6379`,
+ * accepted by RedisSource) become `***`. Every backend name and message built from the address
+ * goes through this, since they reach the log, /metrics and the status page.
+ */
+export function redactedAddress(address: string): string {
+  return address.replace(/^(rediss?:\/\/)[^@/]*@/i, "$1***@");
+}
+
 /** Memcache_list: addresses separated by `|` (spaces around them ignored). */
 export function memcachedAddresses(list: string): { host: string; port: number }[] {
   const parts = list.split("|").map((part) => part.trim()).filter((part) => part !== "");
@@ -49,7 +58,7 @@ export function createReadThrough(
   const tiers: Tier[] = [];
   if (config.Get_data_from_redis) {
     const redis = new RedisSource({ address: config.Redis_Addr, password: config.Redis_Password, db: config.Redis_DB });
-    const backend: Backend = { name: `redis ${config.Redis_Addr}`, get: (key, ms) => redis.get(key, ms), close: () => redis.close() };
+    const backend: Backend = { name: `redis ${redactedAddress(config.Redis_Addr)}`, get: (key, ms) => redis.get(key, ms), close: () => redis.close() };
     tiers.push({ kind: "redis", ttlSeconds: config.Get_redis_data_set_expire_time, backends: [backend] });
   }
   if (config.Get_data_from_memcache) {
