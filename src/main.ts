@@ -11,7 +11,7 @@ import { Cluster } from "./cluster/cluster.ts";
 import { PeerListError } from "./cluster/peer-list.ts";
 import { Engine } from "./commands/engine.ts";
 import { commandTable } from "./commands/table.ts";
-import { ConfigError } from "./config/keys.ts";
+import { ConfigError, type Config, type ConfigKey } from "./config/keys.ts";
 import { loadConfig, type LoadedConfig } from "./config/load.ts";
 import { FileLogger } from "./log/logger.ts";
 import { countingAuthenticator } from "./metrics/auth-failures.ts";
@@ -57,17 +57,60 @@ function isLoopback(host: string): boolean {
   return host === "localhost" || host === "::1" || host.startsWith("127.");
 }
 
+/** The exit code of a start stopped by a bad setting, as for config errors. */
+const BAD_SETTING_EXIT = 2;
+
+function startFailed(message: string): never {
+  console.error(`owlcache: ${message}`);
+  process.exit(BAD_SETTING_EXIT);
+}
+
+type Origins = LoadedConfig["origins"];
+
+/** "where: message" when the key was set in a file, env or flag and the message does not say so. */
+function located(origins: Origins, key: ConfigKey | undefined, message: string): string {
+  const where = key && origins[key];
+  return where && !message.startsWith(where) ? `${where}: ${message}` : message;
+}
+
 /**
  * Runs a start-up step; an error of the expected kind (a bad setting, a damaged list file, an
  * unreadable certificate) stops the start with its message and exit code 2, anything else is a bug.
  */
-function orExit<T>(step: () => T, expected: abstract new (...args: never[]) => Error): T {
+function orExit<T>(step: () => T, expected: abstract new (...args: never[]) => Error, origins: Origins = {}): T {
   try {
     return step();
   } catch (error) {
     if (!(error instanceof expected)) throw error;
-    console.error(`owlcache: ${error.message}`);
-    process.exit(2);
+    startFailed(error instanceof ConfigError ? located(origins, error.key, error.message) : error.message);
+  }
+}
+
+/**
+ * Starts a stream server; Bun.listen's failure is a bad setting, not a stack trace: a taken port
+ * names the port's key, anything else (an address this machine does not have, a name that does
+ * not resolve) names Host.
+ */
+function listenOrExit<T>(portKey: "Tcpport" | "Respport", config: Config, origins: Origins, start: () => T): T {
+  try {
+    return start();
+  } catch (error) {
+    const code = error instanceof Error && "code" in error ? String(error.code) : undefined;
+    if (!(error instanceof Error) || (code === undefined && !error.message.startsWith("Failed to listen"))) throw error;
+    const key = code === "EADDRINUSE" ? portKey : "Host";
+    const reason = code === "EADDRINUSE" ? "EADDRINUSE: the port is taken" : (code ?? error.message);
+    startFailed(located(origins, key, `cannot listen on ${config.Host}:${config[portKey]} for ${portKey}: ${key} ${config[key]} (${reason})`));
+  }
+}
+
+/** The log directory; one that cannot be made (a file is in the way) is a bad Logfile. */
+function openLog(config: Config, origins: Origins): FileLogger {
+  try {
+    return new FileLogger(config.Logfile, { echo: (line) => console.error(line) });
+  } catch (error) {
+    const code = error instanceof Error && "code" in error ? String(error.code) : undefined;
+    if (code === undefined) throw error;
+    startFailed(located(origins, "Logfile", `Logfile ${config.Logfile} cannot be the log directory (${code})`));
   }
 }
 
@@ -81,8 +124,8 @@ async function main(): Promise<void> {
     console.log(helpText(commandTable));
     return;
   }
-  const { config } = loaded;
-  const log = new FileLogger(config.Logfile, { echo: (line) => console.error(line) });
+  const { config, origins } = loaded;
+  const log = openLog(config, origins);
   for (const warning of loaded.warnings) log.warn("config", { message: warning });
   // Before anything reads or writes DBfile (the password, the secret, the data files): a
   // writable directory that no other server uses.
@@ -104,7 +147,7 @@ async function main(): Promise<void> {
   // Modules of features that are off are not imported at all: read-through, RESP, sync.
   const readThrough =
     config.Get_data_from_redis || config.Get_data_from_memcache
-      ? await import("./importers/from-config.ts").then(({ createReadThrough }) => orExit(() => createReadThrough(config, { db: keyspace, clock, log }), ConfigError))
+      ? await import("./importers/from-config.ts").then(({ createReadThrough }) => orExit(() => createReadThrough(config, { db: keyspace, clock, log }), ConfigError, origins))
       : undefined;
   const { password, generated } = resolvePassword(config.Pass, config.DBfile);
   const tokens = new TokenService({ secret: resolveSecret(config.Tonken_jwt_secret, config.DBfile).secret, lifetimeSeconds: config.Tonken_expire_time, password, clock });
@@ -167,14 +210,16 @@ async function main(): Promise<void> {
   const servers: StreamServer[] = [];
   const lines: [string, string][] = [];
   if (config.CloseTcp) {
-    const owl = startOwlServer({
-      engine,
-      hostname: config.Host,
-      port: config.Tcpport,
-      responseHost: config.ResponseHost,
-      maxLineBytes: config.MaxLineBytes,
-      requireAuth: streamAuth,
-    });
+    const owl = listenOrExit("Tcpport", config, origins, () =>
+      startOwlServer({
+        engine,
+        hostname: config.Host,
+        port: config.Tcpport,
+        responseHost: config.ResponseHost,
+        maxLineBytes: config.MaxLineBytes,
+        requireAuth: streamAuth,
+      }),
+    );
     servers.push(owl);
     ops.addConnections("tcp", () => owl.connections);
     lines.push(["tcp", `${config.Host}:${owl.port}${streamAuth ? "  (pass required)" : ""}`]);
@@ -246,14 +291,16 @@ async function main(): Promise<void> {
   ops.setAddress(`${config.ResponseHost}:${http.port}`);
   if (config.Respport > 0) {
     const { startRespServer } = await import("./transport/resp-server.ts");
-    const resp = startRespServer({
-      engine,
-      hostname: config.Host,
-      port: config.Respport,
-      requireAuth: streamAuth,
-      // a bulk string may hold the largest value, and always a key
-      limits: { maxBulkBytes: Math.max(config.MaxValueBytes, config.MaxKeyBytes) + 1024 },
-    });
+    const resp = listenOrExit("Respport", config, origins, () =>
+      startRespServer({
+        engine,
+        hostname: config.Host,
+        port: config.Respport,
+        requireAuth: streamAuth,
+        // a bulk string may hold the largest value, and always a key
+        limits: { maxBulkBytes: Math.max(config.MaxValueBytes, config.MaxKeyBytes) + 1024 },
+      }),
+    );
     servers.push(resp);
     ops.addConnections("resp", () => resp.connections);
     lines.push(["resp", `${config.Host}:${resp.port}${streamAuth ? "  (AUTH required)" : ""}`]);

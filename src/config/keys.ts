@@ -1,7 +1,17 @@
 // Every configuration key: its default, how its text is parsed, and what is allowed. The Config
 // type is derived from this table, so a key cannot be read without being declared here.
 
-export class ConfigError extends Error {}
+import { isIP } from "node:net";
+
+/** A bad setting; `key`, when given, lets the caller add where the setting came from. */
+export class ConfigError extends Error {
+  constructor(
+    message: string,
+    readonly key?: ConfigKey,
+  ) {
+    super(message);
+  }
+}
 
 interface KeyDef<T> {
   readonly default: T;
@@ -13,6 +23,32 @@ interface KeyDef<T> {
 
 function text(def: string, summary: string, aliases?: string[]): KeyDef<string> {
   return { default: def, allowed: "any text", summary, aliases, parse: (s) => s };
+}
+
+/** A path that must not be empty: "" would mean the current directory by accident. */
+function directory(def: string, summary: string): KeyDef<string> {
+  return { default: def, allowed: "a directory path (not empty)", summary, parse: (s) => (s === "" ? undefined : s) };
+}
+
+const HOST_NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*\.?$/i;
+
+/**
+ * A listen address: an IP address or a host name, one word. Checked here so that `999.1.1.1`, an
+ * empty value or `127.0.0.1 # loopback` (comments go on their own line) is a bad value naming the
+ * line, not a getaddrinfo failure deep in Bun.listen.
+ */
+function host(def: string, summary: string): KeyDef<string> {
+  return {
+    default: def,
+    allowed: "an IP address or a host name, alone on the line (a # comment goes on a line of its own)",
+    summary,
+    parse: (s) => {
+      if (isIP(s) !== 0) return s;
+      // All digits and dots, or a colon: meant as an address, and not a valid one.
+      if (/^[\d.]+$/.test(s) || s.includes(":")) return undefined;
+      return HOST_NAME.test(s) ? s : undefined;
+    },
+  };
 }
 
 function integer(def: number, min: number, max: number, summary: string, aliases?: string[]): KeyDef<number> {
@@ -51,10 +87,10 @@ const DAY_SECONDS = 86_400;
 const MAX = Number.MAX_SAFE_INTEGER;
 
 export const CONFIG_KEYS = {
-  Host: text("127.0.0.1", "listen address for all servers"),
+  Host: host("127.0.0.1", "listen address for all servers"),
   ResponseHost: text("127.0.0.1", "host written into ResponseHost and used as this node's own address in a cluster"),
-  Logfile: text("./log_file/", "log directory"),
-  DBfile: text("./db_file/", "data directory: snapshot, append log, auth secret, cluster lists"),
+  Logfile: directory("./log_file/", "log directory"),
+  DBfile: directory("./db_file/", "data directory: snapshot, append log, auth secret, cluster lists"),
   Tcpport: integer(7720, 0, 65535, "owl text protocol port (0: any free port)"),
   CloseTcp: flag(true, "1 serves the owl text protocol, 0 turns it off (the original's name)"),
   Respport: integer(7379, 0, 65535, "Redis-protocol port; 0 = off"),
@@ -117,7 +153,7 @@ export function parseValue(key: ConfigKey, raw: string, where: string): unknown 
   const def = CONFIG_KEYS[key] as KeyDef<unknown>;
   const value = def.parse(raw.trim());
   if (value === undefined) {
-    throw new ConfigError(`${where}: bad value ${JSON.stringify(raw)} for ${key}: allowed is ${def.allowed}`);
+    throw new ConfigError(`${where}: bad value ${JSON.stringify(raw)} for ${key}: allowed is ${def.allowed}`, key);
   }
   return value;
 }

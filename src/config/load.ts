@@ -14,6 +14,8 @@ export interface LoadedConfig {
   readonly warnings: readonly string[];
   /** --repair: keep every whole record of a damaged data file */
   readonly repair: boolean;
+  /** where each key that is not a default was set: "path:line", "environment OWL_X", "--set X" */
+  readonly origins: Readonly<Partial<Record<ConfigKey, string>>>;
 }
 
 export interface ConfigSources {
@@ -39,7 +41,7 @@ export function unknownKey(where: string, name: string, spaceSeparated: boolean)
 }
 
 /** Parses the conf file format of the original: `Key Value` lines, `#` comments, `[Section]`. */
-export function parseConfFile(text: string, path: string, warnings: string[]): Map<ConfigKey, unknown> {
+export function parseConfFile(text: string, path: string, warnings: string[], origins: Partial<Record<ConfigKey, string>> = {}): Map<ConfigKey, unknown> {
   const values = new Map<ConfigKey, unknown>();
   const lines = text.split(/\r?\n/);
   for (let i = 0; i < lines.length; i++) {
@@ -55,6 +57,7 @@ export function parseConfFile(text: string, path: string, warnings: string[]): M
       continue;
     }
     values.set(key, parseValue(key, raw, where));
+    origins[key] = where;
   }
   return values;
 }
@@ -64,10 +67,11 @@ interface ParsedArgs {
   configPath: string | undefined;
   repair: boolean;
   values: Map<ConfigKey, unknown>;
+  origins: Partial<Record<ConfigKey, string>>;
 }
 
 function parseArgs(argv: readonly string[]): ParsedArgs {
-  const parsed: ParsedArgs = { action: "run", configPath: undefined, repair: false, values: new Map() };
+  const parsed: ParsedArgs = { action: "run", configPath: undefined, repair: false, values: new Map(), origins: {} };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (!arg.startsWith("-")) throw new ConfigError(`unexpected argument ${JSON.stringify(arg)}; see --help`);
@@ -91,9 +95,11 @@ function parseArgs(argv: readonly string[]): ParsedArgs {
         if (!key) throw new ConfigError(`--set: unknown key ${keyPart}; expected Key=Value with a known key`);
         if (keyValue === undefined) throw new ConfigError(`--set ${keyName}: expected Key=Value`);
         parsed.values.set(key, parseValue(key, keyValue, `--set ${keyName}`));
+        parsed.origins[key] = `--set ${keyName}`;
       } else {
         const key = FLAG_KEYS[name]!;
         parsed.values.set(key, parseValue(key, value, `flag -${rawName}`));
+        parsed.origins[key] = `flag -${rawName}`;
       }
     }
   }
@@ -105,7 +111,7 @@ function splitOnce(s: string, sep: string): [string, string | undefined] {
   return i === -1 ? [s, undefined] : [s.slice(0, i), s.slice(i + 1)];
 }
 
-function envValues(env: ConfigSources["env"], warnings: string[]): Map<ConfigKey, unknown> {
+function envValues(env: ConfigSources["env"], warnings: string[], origins: Partial<Record<ConfigKey, string>>): Map<ConfigKey, unknown> {
   const values = new Map<ConfigKey, unknown>();
   for (const [name, raw] of Object.entries(env)) {
     if (!name.startsWith("OWL_") || raw === undefined) continue;
@@ -115,6 +121,7 @@ function envValues(env: ConfigSources["env"], warnings: string[]): Map<ConfigKey
       continue;
     }
     values.set(key, parseValue(key, raw, `environment ${name}`));
+    origins[key] = `environment ${name}`;
   }
   return values;
 }
@@ -125,18 +132,32 @@ export function loadConfig(sources: ConfigSources): LoadedConfig {
   const args = parseArgs(sources.argv);
   const merged = defaults();
   const path = args.configPath ?? DEFAULT_CONFIG_PATH;
-  const text = sources.readFile(path);
+  const text = readConfFile(sources, path);
+  const fileOrigins: Partial<Record<ConfigKey, string>> = {};
+  const envOrigins: Partial<Record<ConfigKey, string>> = {};
   if (text === undefined) {
     if (args.configPath !== undefined) throw new ConfigError(`config file ${path} not found`);
     warnings.push(`config file ${path} not found; using defaults`);
   } else {
-    for (const [key, value] of parseConfFile(text, path, warnings)) merged[key] = value;
+    for (const [key, value] of parseConfFile(text, path, warnings, fileOrigins)) merged[key] = value;
   }
-  for (const [key, value] of envValues(sources.env, warnings)) merged[key] = value;
+  for (const [key, value] of envValues(sources.env, warnings, envOrigins)) merged[key] = value;
   for (const [key, value] of args.values) merged[key] = value;
+  // The same order as the values: the origin of the value that won.
+  const origins = Object.freeze({ ...fileOrigins, ...envOrigins, ...args.origins });
   const config = Object.freeze(merged) as unknown as Config;
   checkCombinations(config);
-  return { action: args.action, config, configPath: text === undefined ? undefined : path, warnings, repair: args.repair };
+  return { action: args.action, config, configPath: text === undefined ? undefined : path, warnings, repair: args.repair, origins };
+}
+
+/** The file's text; a path that cannot be read (a directory, no permission) is a ConfigError. */
+function readConfFile(sources: ConfigSources, path: string): string | undefined {
+  try {
+    return sources.readFile(path);
+  } catch (error) {
+    const code = error instanceof Error && "code" in error ? String(error.code) : String(error);
+    throw new ConfigError(`config file ${path} cannot be read (${code === "EISDIR" ? "it is a directory" : code})`);
+  }
 }
 
 function checkCombinations(config: Config): void {

@@ -51,13 +51,23 @@ export function memcachedAddresses(list: string): { host: string; port: number }
   return parts.map((part) => parseAddress(part, "Memcache_list"));
 }
 
+/** Redis_Addr that is no URL (`nothing:abc`) is a bad setting, not a TypeError at start. */
+function redisSource(config: ReadThroughConfig): RedisSource {
+  try {
+    return new RedisSource({ address: config.Redis_Addr, password: config.Redis_Password, db: config.Redis_DB });
+  } catch (error) {
+    if (!(error instanceof TypeError)) throw error;
+    throw new ConfigError(`bad value ${JSON.stringify(redactedAddress(config.Redis_Addr))} for Redis_Addr: allowed is host:port or a redis:// URL`, "Redis_Addr");
+  }
+}
+
 export function createReadThrough(
   config: ReadThroughConfig,
   parts: { readonly db: Keyspace; readonly clock: Clock; readonly log: Logger },
 ): ReadThroughLoader | undefined {
   const tiers: Tier[] = [];
   if (config.Get_data_from_redis) {
-    const redis = new RedisSource({ address: config.Redis_Addr, password: config.Redis_Password, db: config.Redis_DB });
+    const redis = redisSource(config);
     const backend: Backend = { name: `redis ${redactedAddress(config.Redis_Addr)}`, get: (key, ms) => redis.get(key, ms), close: () => redis.close() };
     tiers.push({ kind: "redis", ttlSeconds: config.Get_redis_data_set_expire_time, backends: [backend] });
   }
