@@ -146,7 +146,7 @@ export function loadConfig(sources: ConfigSources): LoadedConfig {
   // The same order as the values: the origin of the value that won.
   const origins = Object.freeze({ ...fileOrigins, ...envOrigins, ...args.origins });
   const config = Object.freeze(merged) as unknown as Config;
-  checkCombinations(config);
+  checkCombinations(config, origins);
   return { action: args.action, config, configPath: text === undefined ? undefined : path, warnings, repair: args.repair, origins };
 }
 
@@ -160,11 +160,13 @@ function readConfFile(sources: ConfigSources, path: string): string | undefined 
   }
 }
 
-function checkCombinations(config: Config): void {
+function checkCombinations(config: Config, origins: LoadedConfig["origins"]): void {
+  // Named by where it was set, as a bad value is; never with the password itself.
+  const at = (key: ConfigKey) => (origins[key] ? `${origins[key]}: ` : "");
   if (config.Pass !== "" && (config.Pass.length < 10 || /^\d+$/.test(config.Pass))) {
-    throw new ConfigError("Pass: a password needs at least 10 characters and must not be all digits");
+    throw new ConfigError(`${at("Pass")}Pass: a password needs at least 10 characters and must not be all digits`, "Pass");
   }
   if (config.Open_Https && (config.Https_CertFile === "" || config.Https_KeyFile === "")) {
-    throw new ConfigError("Open_Https 1 needs Https_CertFile and Https_KeyFile");
+    throw new ConfigError(`${at("Open_Https")}Open_Https 1 needs Https_CertFile and Https_KeyFile`, "Open_Https");
   }
 }

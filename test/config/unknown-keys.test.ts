@@ -57,3 +57,11 @@ test("start - Pass=secret in the conf file reaches neither stderr nor the log", 
   expect(set.code).toBe(2);
   expect(set.stderr).not.toContain(SECRET);
 });
+
+test("config - a refused Pass names where it was set: file and line, variable, or flag", () => {
+  expect(thrown(() => load("# x\nPass short\n"))).toMatch(/owlcache\.conf:2: Pass: a password needs at least 10/);
+  expect(thrown(() => load(undefined, [], { OWL_PASS: "1234567890123" }))).toMatch(/environment OWL_PASS: Pass: .*digits/);
+  expect(thrown(() => load(undefined, ["-pass", "short"]))).toMatch(/flag -pass: Pass: /);
+  expect(thrown(() => load(undefined, ["--set", "Pass=short"]))).toMatch(/--set Pass: Pass: /);
+  expect(thrown(() => load(undefined, ["--set", "Pass=short"]))).not.toContain("short");
+});
