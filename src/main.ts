@@ -1,8 +1,9 @@
 // Composition root: read the config, build the parts, start the servers, handle signals.
 
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import { PasswordAuthenticator } from "./auth/authenticator.ts";
-import { resolvePassword } from "./auth/password.ts";
+import { PASSWORD_FILE, resolvePassword } from "./auth/password.ts";
 import { resolveSecret } from "./auth/secret.ts";
 import { AttemptThrottle } from "./auth/throttle.ts";
 import { TokenService } from "./auth/tokens.ts";
@@ -150,6 +151,15 @@ async function main(): Promise<void> {
       ? await import("./importers/from-config.ts").then(({ createReadThrough }) => orExit(() => createReadThrough(config, { db: keyspace, clock, log }), ConfigError, origins))
       : undefined;
   const { password, generated } = resolvePassword(config.Pass, config.DBfile);
+  // SPEC §5: a generated password is shown once, in the banner. When this start fails before the
+  // banner (a port taken, a bad certificate), the file it just wrote is removed, so the next
+  // start generates one and shows it, instead of keeping a password nobody has seen.
+  let bannerShown = false;
+  if (generated) {
+    process.on("exit", () => {
+      if (!bannerShown) rmSync(join(config.DBfile, PASSWORD_FILE), { force: true });
+    });
+  }
   const tokens = new TokenService({ secret: resolveSecret(config.Tonken_jwt_secret, config.DBfile).secret, lifetimeSeconds: config.Tonken_expire_time, password, clock });
   const engine = new Engine({
     table: commandTable,
@@ -335,6 +345,7 @@ async function main(): Promise<void> {
 
   // The banner last: whoever waits for it may signal at once, and the handlers must be in place.
   process.stdout.write(banner({ lines, generatedPassword: generated ? password : undefined }));
+  bannerShown = true;
   log.info("start", { version: VERSION, addresses: Object.fromEntries(lines) });
 }
 
