@@ -321,16 +321,23 @@ async function main(): Promise<void> {
 
   const expiry = setInterval(() => keyspace.store.advance(clock.now()), EXPIRY_INTERVAL_MS);
 
-  let stopping = false;
-  const stop = async (signal: string): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    log.info("stopping", { signal });
-    await Promise.all([...servers.map((server) => server.stop()), http.stop()]);
+  // Graceful stop (SPEC §1): stop accepting, finish in-flight requests, final snapshot, exit 0.
+  // SIGHUP (the terminal went away) stops the same way: it used to kill the node without the
+  // final snapshot. A second signal while waiting for clients closes their connections at once
+  // and goes straight to the final snapshot (exit 1): without Appendonly, the writes since the
+  // last snapshot live only in memory, so exiting before it would lose acknowledged writes. A
+  // signal during the final snapshot exits at once (exit 1): the snapshot file is replaced
+  // atomically, so the previous one stays whole, and with Appendonly every acknowledged write is
+  // already in the log (written before its reply); without it, the writes since the last
+  // snapshot are lost, and the log line says so.
+  let phase: "running" | "draining" | "saving" = "running";
+  /** a second signal came while draining: it closes the connections and saves, not the first */
+  let forced = false;
+  const save = async (code: number): Promise<void> => {
+    phase = "saving";
     sync?.stop();
     clearInterval(expiry);
     ops.stop();
-    let code = 0;
     try {
       if (!(await persistence.close())) code = 1;
     } catch (error) {
@@ -340,8 +347,26 @@ async function main(): Promise<void> {
     log.info("stopped", { keys: keyspace.store.size });
     process.exit(code);
   };
-  process.on("SIGINT", () => void stop("SIGINT"));
-  process.on("SIGTERM", () => void stop("SIGTERM"));
+  const stop = async (signal: string): Promise<void> => {
+    if (phase === "running") {
+      phase = "draining";
+      log.info("stopping", { signal });
+      await Promise.all([...servers.map((server) => server.stop()), http.stop()]);
+      if (!forced) await save(0);
+    } else if (phase === "draining" && !forced) {
+      forced = true;
+      log.warn("stopping now", { signal, message: "second signal: open connections closed without waiting; writing the final snapshot" });
+      // Closing the connections also settles the graceful stop above, which sees `forced` and
+      // leaves the final snapshot to this one.
+      await Promise.all([...servers.map((server) => server.stop(0)), http.stop(true)]);
+      await save(1);
+    } else {
+      const lost = config.Appendonly ? "none: every acknowledged write is in the append log" : "writes since the last snapshot (Appendonly is off)";
+      log.error("stopped without the final snapshot", { signal, message: `another signal while stopping; lost: ${lost}` });
+      process.exit(1);
+    }
+  };
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => void stop(signal));
 
   // The banner last: whoever waits for it may signal at once, and the handlers must be in place.
   process.stdout.write(banner({ lines, generatedPassword: generated ? password : undefined }));

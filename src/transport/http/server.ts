@@ -43,7 +43,8 @@ export interface HttpServer {
   readonly docsUrl: string;
   /** whether a request has needed the Elysia app yet (it is built on the first one that does) */
   readonly appLoaded: boolean;
-  stop(): Promise<void>;
+  /** finishes in-flight requests; `force` closes every connection at once (a second signal) */
+  stop(force?: boolean): Promise<void>;
 }
 
 /** A start-up problem (unreadable certificate, port taken), named for the operator. */
@@ -156,8 +157,8 @@ export function startHttpServer(deps: HttpServerDeps): HttpServer {
     get appLoaded() {
       return appHandle !== undefined;
     },
-    async stop() {
-      await server.stop(false); // finish in-flight requests
+    async stop(force = false) {
+      await server.stop(force); // by default, finish in-flight requests
     },
   };
 }
