@@ -74,7 +74,8 @@ function parseArgs(argv: readonly string[]): ParsedArgs {
   const parsed: ParsedArgs = { action: "run", configPath: undefined, repair: false, values: new Map(), origins: {} };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    if (!arg.startsWith("-")) throw new ConfigError(`unexpected argument ${JSON.stringify(arg)}; see --help`);
+    // Named by its place only: a stray word is often the rest of an unquoted value (`-pass my secret`).
+    if (!arg.startsWith("-")) throw new ConfigError(`unexpected argument (the ${ordinal(i + 1)}, not a flag; a value with spaces must be quoted as one argument); see --help`);
     const [rawName, inline] = splitOnce(arg.replace(/^--?/, ""), "=");
     const name = rawName.toLowerCase();
     if (name === "help" || name === "h") parsed.action = "help";
@@ -106,6 +107,12 @@ function parseArgs(argv: readonly string[]): ParsedArgs {
   return parsed;
 }
 
+function ordinal(n: number): string {
+  const teen = n % 100 >= 11 && n % 100 <= 13;
+  const suffix = teen ? "th" : ["th", "st", "nd", "rd"][n % 10] ?? "th";
+  return `${n}${suffix}`;
+}
+
 function splitOnce(s: string, sep: string): [string, string | undefined] {
   const i = s.indexOf(sep);
   return i === -1 ? [s, undefined] : [s.slice(0, i), s.slice(i + 1)];
@@ -131,6 +138,8 @@ export function loadConfig(sources: ConfigSources): LoadedConfig {
   const warnings: string[] = [];
   const args = parseArgs(sources.argv);
   const merged = defaults();
+  // --help and --version answer whatever the file and environment hold (a broken file included).
+  if (args.action !== "run") return { action: args.action, config: Object.freeze(merged) as unknown as Config, configPath: undefined, warnings, repair: false, origins: {} };
   const path = args.configPath ?? DEFAULT_CONFIG_PATH;
   const text = readConfFile(sources, path);
   const fileOrigins: Partial<Record<ConfigKey, string>> = {};

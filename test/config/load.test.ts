@@ -76,6 +76,22 @@ describe("config", () => {
     expect(() => load(undefined, ["--bogus"])).toThrow(/unknown flag/);
     expect(() => load(undefined, ["--set", "Nope=1"])).toThrow(/known key/);
     expect(() => load(undefined, ["-config"])).toThrow(/needs a value/);
+    // --help and --version answer even when the file or the environment would not load
+    expect(load("Httpport abc\n", ["--help", "-config", "/nowhere"]).action).toBe("help");
+    expect(load(undefined, ["--version"], { OWL_TCPPORT: "abc" }).action).toBe("version");
+  });
+
+  test("config - a stray argument is named by its place, never echoed (it may be half a password)", () => {
+    expect(() => load(undefined, ["-pass", "my", "secret-part"])).toThrow("unexpected argument (the 3rd, not a flag; a value with spaces must be quoted as one argument)");
+    let message = "";
+    try {
+      load(undefined, ["-host", "127.0.0.1", "zq-stray", "oops-secret"]);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain("the 3rd");
+    expect(message).not.toContain("zq-stray");
+    expect(() => load(undefined, ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k"])).toThrow("the 1st");
   });
 
   test("config - a named config file that does not exist is an error", () => {
