@@ -18,6 +18,8 @@ export interface Logger {
 export class FileLogger implements Logger {
   private readonly path: string;
   private size: number;
+  /** the last write failed: lines go to the echo (every level) until one is written again */
+  private failing = false;
 
   constructor(
     private readonly dir: string,
@@ -42,12 +44,22 @@ export class FileLogger implements Logger {
 
   private write(level: Level, event: string, fields?: Record<string, unknown>): void {
     const line = JSON.stringify({ time: new Date().toISOString(), level, event, ...fields }, errorToJson) + "\n";
+    // (bytes, not UTF-16 units: a line of non-ASCII text must not carry a file past the limit)
+    const bytes = Buffer.byteLength(line);
     try {
-      if (this.size + line.length > (this.options.rotateBytes ?? ROTATE_BYTES)) this.rotate();
+      if (this.size + bytes > (this.options.rotateBytes ?? ROTATE_BYTES)) this.rotate();
       appendFileSync(this.path, line);
-      this.size += Buffer.byteLength(line);
-    } catch {
-      // A full disk must not take the cache down; the echo below still reaches the console.
+      this.size += bytes;
+      this.failing = false;
+    } catch (error) {
+      // A full disk or a read-only directory must not take the cache down, nor lose the lines
+      // silently: the console gets one notice, then every line until the file takes them again.
+      if (!this.failing) {
+        this.failing = true;
+        const reason = error instanceof Error ? error.message : String(error);
+        this.options.echo?.(JSON.stringify({ time: new Date().toISOString(), level: "error", event: "log file not writable", path: this.path, reason }), "error");
+      }
+      if (level === "info") this.options.echo?.(line.trimEnd(), level);
     }
     if (level !== "info") this.options.echo?.(line.trimEnd(), level);
   }

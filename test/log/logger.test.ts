@@ -48,10 +48,25 @@ describe("logger", () => {
     for (const f of files) expect(readFileSync(join(dir, f)).length).toBeLessThanOrEqual(1000);
   });
 
-  test("log - an unwritable directory does not throw at write time", () => {
+  test("log - an unwritable directory does not throw at write time; the console gets a notice and the lines", () => {
     const dir = tempDir();
-    const log = new FileLogger(dir);
+    const echoed: string[] = [];
+    const log = new FileLogger(dir, { echo: (line) => echoed.push(line) });
+    log.info("before removal");
+    expect(echoed).toEqual([]);
     rmSync(dir, { recursive: true, force: true });
     expect(() => log.info("after removal")).not.toThrow();
+    log.info("again");
+    const events = echoed.map((line) => JSON.parse(line).event);
+    // one notice, then every line (info too) while the file cannot take them
+    expect(events).toEqual(["log file not writable", "after removal", "again"]);
+    expect(JSON.parse(echoed[0]!).path).toBe(join(dir, "owlcache.log"));
+  });
+
+  test("log - rotation counts bytes, not characters", () => {
+    const dir = tempDir();
+    const log = new FileLogger(dir, { rotateBytes: 1000 });
+    for (let i = 0; i < 100; i++) log.info("tick", { i, text: "日本".repeat(100) });
+    for (const f of readdirSync(dir)) expect(readFileSync(join(dir, f)).length).toBeLessThanOrEqual(1000);
   });
 });
