@@ -122,6 +122,9 @@ describe("repeated fields", () => {
     // A million empty form fields (what used to stall every client for seconds) get the same answer.
     const million = `cmd=get&key=k1${"&".repeat(1_000_000)}`;
     expect((await post("/data/", million)).body.Message).toBe(`the body has more than ${MAX_BODY_FIELDS} fields`);
+    const parts = `--b0Und\r\nContent-Disposition: form-data; name="f"\r\n\r\n\r\n`.repeat(100_000) + "--b0Und--\r\n";
+    const manyParts = await fetch(`${base}/data/`, { method: "POST", headers: { "content-type": "multipart/form-data; boundary=b0Und" }, body: parts }).then(envelopeOf);
+    expect(manyParts.body.Message).toBe(`the body has more than ${MAX_BODY_FIELDS} fields`);
     expect((await getData(base, { cmd: "get", key: "k1" })).body.Data).toBe("one");
   });
 });

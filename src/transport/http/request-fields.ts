@@ -51,7 +51,20 @@ export async function urlencodedFields(request: Request): Promise<Fields> {
  * means what the same field means in a query string.
  */
 export async function multipartFields(request: Request): Promise<Fields> {
-  const form = await request.formData();
+  const type = request.headers.get("content-type") ?? "";
+  const body = await request.arrayBuffer();
+  // Counted before parsing, as a form's separators are: a part begins at each delimiter line,
+  // and one more closes the body. (The boundary is case-sensitive: the header as sent.)
+  const boundary = /;\s*boundary=(?:"([^"]*)"|([^;\s]*))/i.exec(type);
+  if (boundary) {
+    const bytes = Buffer.from(body);
+    const delimiter = Buffer.from(`--${boundary[1] ?? boundary[2]}`);
+    let delimiters = 0;
+    for (let at = bytes.indexOf(delimiter); at !== -1; at = bytes.indexOf(delimiter, at + delimiter.length)) {
+      if (++delimiters > MAX_BODY_FIELDS + 1) throw tooManyFields();
+    }
+  }
+  const form = await new Response(body, { headers: { "content-type": type } }).formData();
   const fields: Fields = Object.create(null);
   let parts = 0;
   form.forEach((value, name) => {
