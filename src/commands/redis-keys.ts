@@ -7,7 +7,7 @@ import { expiryTime, timeToLive } from "./redis-expiry.ts";
 import { globMatch } from "./redis-glob.ts";
 import { array, bulk, int, OK, type Reply } from "./reply.ts";
 import type { CommandContext, CommandSpec } from "./spec.ts";
-import { utf8 } from "../store/bytes.ts";
+import { fromUtf8, utf8 } from "../store/bytes.ts";
 
 const EXPIRE_NX = 1;
 const EXPIRE_XX = 2;
@@ -73,6 +73,7 @@ const U64_WRAP = 1n << 64n;
  */
 function scanCursor(bytes: Uint8Array): number | undefined {
   const signed = bytes[0] === 43 || bytes[0] === 45;
+  if (signed && bytes.length === 1) return undefined; // a sign and no digits: strtoul converts nothing
   const from = signed ? 1 : 0;
   let value = 0;
   for (let i = from; i < bytes.length; i++) {
@@ -81,7 +82,7 @@ function scanCursor(bytes: Uint8Array): number | undefined {
     value = value * 10 + digit;
   }
   if (!signed && bytes.length <= 15) return value; // every cursor SCAN itself hands out
-  const magnitude = bytes.length > from ? BigInt(new TextDecoder().decode(bytes.subarray(from))) : 0n;
+  const magnitude = bytes.length > from ? BigInt(fromUtf8(bytes.subarray(from))) : 0n;
   if (magnitude >= U64_WRAP) return undefined;
   return Number(bytes[0] === 45 ? (U64_WRAP - magnitude) % U64_WRAP : magnitude);
 }
