@@ -14,7 +14,7 @@ import { SnapshotEncoder } from "./file-codec.ts";
 import { loadData, removeLogsBefore, SNAPSHOT_FILE, type LoadResult } from "./loader.ts";
 import { TOMBS_VERSION } from "./frame.ts";
 import type { ReplayClock } from "./replay-clock.ts";
-import type { LoadedTombs, TombCapture, TombJournal } from "./tombs.ts";
+import { captureTombs, type TombCapture, type TombJournal } from "./tombs.ts";
 
 export interface PersistenceOptions {
   readonly dir: string;
@@ -79,7 +79,21 @@ export class Persistence {
   private tombEdits = 0;
   private savedTombEdits = 0;
 
-  constructor(private readonly options: PersistenceOptions) {}
+  constructor(private readonly options: PersistenceOptions) {
+    this.journal =
+      options.tombGraceMs === undefined
+        ? undefined
+        : {
+            tomb: (key, at, origin) => {
+              this.tombEdits++;
+              this.appendLog?.journal.tomb(key, at, origin);
+            },
+            watermark: (w) => {
+              this.tombEdits++;
+              this.appendLog?.journal.watermark(w);
+            },
+          };
+  }
 
   get snapshotPath(): string {
     return join(this.options.dir, SNAPSHOT_FILE);
@@ -98,7 +112,7 @@ export class Persistence {
     this.loaded = true;
     // Until sync takes them over (setTombSource), a snapshot (a repair's) keeps what was loaded.
     const loadedTombs = result.tombs;
-    if (loadedTombs && grace !== undefined) this.tombSource = () => captureLoaded(loadedTombs, clock.now() - grace);
+    if (loadedTombs && grace !== undefined) this.tombSource = () => captureTombs((visit) => loadedTombs.forEachTomb(visit), clock.now() - grace, loadedTombs.watermark);
     this.generation = result.maxGeneration;
     this.savedVersion = keyspace.version;
     for (const warning of result.warnings) log.warn("repair", { message: warning });
@@ -150,19 +164,7 @@ export class Persistence {
    * Where sync reports each tombstone and watermark it lays: counted (so the next snapshot is
    * written), and logged when the append log is on. Undefined without sync.
    */
-  get journal(): TombJournal | undefined {
-    if (this.options.tombGraceMs === undefined) return undefined;
-    return {
-      tomb: (key, at, origin) => {
-        this.tombEdits++;
-        this.appendLog?.journal.tomb(key, at, origin);
-      },
-      watermark: (w) => {
-        this.tombEdits++;
-        this.appendLog?.journal.watermark(w);
-      },
-    };
-  }
+  readonly journal: TombJournal | undefined;
 
   /** Whether anything changed since the last snapshot. */
   private get unsaved(): boolean {
@@ -295,20 +297,6 @@ export class Persistence {
     await this.appendLog?.close();
     return !this.unsaved;
   }
-}
-
-/** The loaded tombstones still within their grace (written after `after`), as a snapshot takes them. */
-function captureLoaded(loaded: LoadedTombs, after: number): TombCapture {
-  const keys: string[] = [];
-  const at: number[] = [];
-  const origins: string[] = [];
-  for (const [k, t] of loaded.tombs) {
-    if (t.at <= after) continue;
-    keys.push(k);
-    at.push(t.at);
-    origins.push(t.origin);
-  }
-  return { keys, at, origins, watermark: loaded.watermark };
 }
 
 function round(ms: number): number {

@@ -5,12 +5,11 @@
 // Per tombstone only key, `at` (the write time of the version that is gone) and origin are kept:
 // everything else sync recomputes.
 
+import { coveredBy, newerWatermark, type Watermark } from "../cluster/sync/version.ts";
 import { bytesToBinaryString } from "../store/bytes.ts";
 
-export interface SavedWatermark {
-  readonly at: number;
-  readonly origin: string;
-}
+/** A flush watermark as saved: sync's own (time and origin of the newest flush). */
+export type SavedWatermark = Watermark;
 
 /** What a snapshot captures, in the same pause as the keyspace (parallel arrays: no object per tombstone). */
 export interface TombCapture {
@@ -53,11 +52,29 @@ export class LoadedTombs {
 
   /** A watermark (local or remote flush): tombstones it covers go. */
   raise(watermark: SavedWatermark): void {
-    const w = this.watermark;
-    if (w !== undefined && (w.at > watermark.at || (w.at === watermark.at && w.origin >= watermark.origin))) return;
+    if (this.watermark !== undefined && !newerWatermark(watermark, this.watermark)) return;
     this.watermark = watermark;
-    for (const [k, t] of this.tombs) {
-      if (t.at < watermark.at || (t.at === watermark.at && t.origin < watermark.origin)) this.tombs.delete(k);
-    }
+    for (const [k, t] of this.tombs) if (coveredBy(watermark, t.at, t.origin)) this.tombs.delete(k);
   }
+
+  forEachTomb(visit: (key: string, at: number, origin: string) => void): void {
+    for (const [k, t] of this.tombs) visit(k, t.at, t.origin);
+  }
+}
+
+/**
+ * What a snapshot saves of a set of tombstones (sync's digest, or what a load found before sync
+ * took it over): those written after `oldest` (the rest are past their grace), and the watermark.
+ */
+export function captureTombs(forEachTomb: (visit: (key: string, at: number, origin: string) => void) => void, oldest: number, watermark: SavedWatermark | undefined): TombCapture {
+  const keys: string[] = [];
+  const at: number[] = [];
+  const origins: string[] = [];
+  forEachTomb((k, t, origin) => {
+    if (t <= oldest) return;
+    keys.push(k);
+    at.push(t);
+    origins.push(origin);
+  });
+  return { keys, at, origins, watermark };
 }

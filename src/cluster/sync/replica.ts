@@ -3,7 +3,7 @@
 // Remote writes go through the Keyspace (so the append log keeps them) but are not sent on.
 
 import { yieldCpu } from "../../common/yield-cpu.ts";
-import type { LoadedTombs, TombCapture, TombJournal } from "../../persistence/tombs.ts";
+import { captureTombs, type LoadedTombs, type TombCapture, type TombJournal } from "../../persistence/tombs.ts";
 import { binaryStringToBytes, bytesToBinaryString } from "../../store/bytes.ts";
 import type { Keyspace, Mutation } from "../../store/keyspace.ts";
 import type { ValueRef } from "../../store/types.ts";
@@ -150,18 +150,9 @@ export class Replica {
 
   /** The tombstones within their grace and the watermark, for a snapshot (in its capture pause). */
   captureTombs(): TombCapture {
-    const keys: string[] = [];
-    const at: number[] = [];
-    const origins: string[] = [];
-    const oldest = this.keyspace.now() - this.tombstoneTtlMs;
-    this.digest.forEachTomb((k, t, origin) => {
-      if (t <= oldest) return;
-      keys.push(k);
-      at.push(t);
-      origins.push(origin);
-    });
     const w = this.digest.watermark;
-    return { keys, at, origins, watermark: w.at === NO_WATERMARK.at && w.origin === NO_WATERMARK.origin ? undefined : w };
+    const watermark = w.at === NO_WATERMARK.at && w.origin === NO_WATERMARK.origin ? undefined : w;
+    return captureTombs((visit) => this.digest.forEachTomb(visit), this.keyspace.now() - this.tombstoneTtlMs, watermark);
   }
 
   /**
