@@ -59,9 +59,8 @@ export class FileLogger implements Logger {
         const reason = error instanceof Error ? error.message : String(error);
         this.options.echo?.(JSON.stringify({ time: new Date().toISOString(), level: "error", event: "log file not writable", path: this.path, reason }), "error");
       }
-      if (level === "info") this.options.echo?.(line.trimEnd(), level);
     }
-    if (level !== "info") this.options.echo?.(line.trimEnd(), level);
+    if (level !== "info" || this.failing) this.options.echo?.(line.trimEnd(), level);
   }
 
   private rotate(): void {

@@ -14,7 +14,7 @@ export class Run {
   readonly length: number;
   readonly words: Uint32Array;
 
-  constructor(readonly bytes: Uint8Array) {
+  constructor(bytes: Uint8Array) {
     this.length = bytes.length;
     const padded = new Uint8Array(Math.ceil(bytes.length / 4) * 4);
     padded.set(bytes);

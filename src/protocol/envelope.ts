@@ -65,22 +65,29 @@ export function envelopeFields(cmd: string, key: string, reply: Reply, responseH
 const encoder = new TextEncoder();
 const run = (text: string): Run => new Run(encoder.encode(text));
 
-/** Pre-quoted JSON of command names and hosts (they repeat on every reply); the last one first. */
+/**
+ * Pre-quoted JSON of command names and hosts (they repeat on every reply); the last two looked up
+ * are checked first, since a caller that quotes both a command and its host per reply (HTTP)
+ * alternates between two texts.
+ */
 const quotedTexts = new Map<string, string>();
 const MAX_QUOTED = 1000;
-let lastText = "";
-let lastQuoted = '""';
+const recentTexts = ["", ""];
+const recentQuoted = ['""', '""'];
+let replaceNext = 0;
 
 /** `JSON.stringify(text)`, kept for texts that repeat: what `writeEnvelope` takes as `cmdJson` and `hostJson`. */
 export function quoted(text: string): string {
-  if (text === lastText) return lastQuoted;
+  if (text === recentTexts[0]) return recentQuoted[0]!;
+  if (text === recentTexts[1]) return recentQuoted[1]!;
   let q = quotedTexts.get(text);
   if (q === undefined) {
     q = JSON.stringify(text);
     if (quotedTexts.size < MAX_QUOTED) quotedTexts.set(text, q);
   }
-  lastText = text;
-  lastQuoted = q;
+  recentTexts[replaceNext] = text;
+  recentQuoted[replaceNext] = q;
+  replaceNext ^= 1;
   return q;
 }
 

@@ -64,10 +64,10 @@ export function createHttpApp(deps: HttpDeps): AnyElysia {
 export function buildHttpApp(deps: HttpDeps, data: DataContext = newDataContext(deps)): HttpApp {
   const clock = deps.clock ?? systemClock;
   let app: AnyElysia = new Elysia({ name: "owlcache-http" });
-  if (deps.config.Cors) app = app.use(corsPlugin(deps.config));
+  // With Cors, an answer the server decided early (a 413) goes through the app for the CORS
+  // plugin's headers, answered by the hook after the plugin's; without it, nothing is sent here.
+  if (deps.config.Cors) app = app.use(corsPlugin(deps.config)).onRequest(({ request }) => earlyAnswer(request));
   app = app
-    // After the CORS plugin's hook: an answer the server decided early still gets its headers.
-    .onRequest(({ request }) => earlyAnswer(request))
     .onError({ as: "global" }, ({ code, error, request, query, body }) => errorToResponse(data, deps.log, code, error, request, { query, body }))
     .use(dataRoutes(data))
     .use(healthRoute({ db: deps.engine.db, clock, startedAt: deps.startedAt ?? clock.now(), peers: deps.peers, sync: deps.sync, persistence: deps.persistence }))

@@ -162,7 +162,8 @@ export function topLevelCommas(text: string, cap: number): number {
 export async function jsonFields(request: Request): Promise<Fields> {
   const text = await request.text();
   if (text.trim() === "") return {};
-  if (topLevelCommas(text, MAX_BODY_FIELDS) >= MAX_BODY_FIELDS) throw tooManyFields();
+  const commas = topLevelCommas(text, MAX_BODY_FIELDS);
+  if (commas >= MAX_BODY_FIELDS) throw tooManyFields();
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -170,8 +171,9 @@ export async function jsonFields(request: Request): Promise<Fields> {
     throw new CommandError(500, "the body is not valid JSON");
   }
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new CommandError(500, "the body is not a JSON object (of fields)");
-  // A repeated member counts with its first value, as a repeated field does in every other form.
-  return firstMembers(text, parsed as Fields);
+  // A repeated member counts with its first value, as a repeated field does in every other form
+  // (one member, no comma: nothing can repeat).
+  return commas === 0 ? (parsed as Fields) : firstMembers(text, parsed as Fields);
 }
 
 /**
