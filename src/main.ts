@@ -34,6 +34,7 @@ import { makeTokenCheck } from "./transport/http/request-token.ts";
 import { fromUtf8, utf8 } from "./store/bytes.ts";
 import type { Sync } from "./cluster/sync/wire.ts";
 import { VERSION } from "./version.ts";
+import { errorCode } from "./common/system-error.ts";
 
 /** How often the timer wheel is advanced: expired keys are freed within this (SPEC: ≤ 1 s). */
 const EXPIRY_INTERVAL_MS = 100;
@@ -96,7 +97,7 @@ function listenOrExit<T>(portKey: "Tcpport" | "Respport", config: Config, origin
   try {
     return start();
   } catch (error) {
-    const code = error instanceof Error && "code" in error ? String(error.code) : undefined;
+    const code = errorCode(error);
     if (!(error instanceof Error) || (code === undefined && !error.message.startsWith("Failed to listen"))) throw error;
     const key = code === "EADDRINUSE" ? portKey : "Host";
     const reason = code === "EADDRINUSE" ? "EADDRINUSE: the port is taken" : (code ?? error.message);
@@ -109,7 +110,7 @@ function openLog(config: Config, origins: Origins): FileLogger {
   try {
     return new FileLogger(config.Logfile, { echo: (line) => console.error(line) });
   } catch (error) {
-    const code = error instanceof Error && "code" in error ? String(error.code) : undefined;
+    const code = errorCode(error);
     if (code === undefined) throw error;
     startFailed(located(origins, "Logfile", `Logfile ${config.Logfile} cannot be the log directory (${code})`));
   }

@@ -2,6 +2,7 @@
 // flags (flags beat env, env beats file). Pure but for the injected file reader.
 
 import { ConfigError, defaults, findKey, parseValue, type Config, type ConfigKey } from "./keys.ts";
+import { errorCode } from "../common/system-error.ts";
 
 export const DEFAULT_CONFIG_PATH = "config/owlcache.conf";
 
@@ -164,7 +165,7 @@ function readConfFile(sources: ConfigSources, path: string): string | undefined 
   try {
     return sources.readFile(path);
   } catch (error) {
-    const code = error instanceof Error && "code" in error ? String(error.code) : String(error);
+    const code = errorCode(error) ?? String(error);
     throw new ConfigError(`config file ${path} cannot be read (${code === "EISDIR" ? "it is a directory" : code})`);
   }
 }

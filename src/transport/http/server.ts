@@ -15,6 +15,7 @@ import { errorResponse, newDataContext } from "./data-command.ts";
 import { answeredEarly } from "./early-answer.ts";
 import { answerQuery } from "./fast-get.ts";
 import { readUpTo } from "../../common/read-stream.ts";
+import { errorCode } from "../../common/system-error.ts";
 
 /** Room for the fields and form encoding around the largest value. */
 export const BODY_OVERHEAD_BYTES = 64 * 1024;
@@ -54,7 +55,7 @@ function readPem(path: string, what: string): string {
   try {
     return readFileSync(path, "utf8");
   } catch (error) {
-    const reason = error instanceof Error && "code" in error ? String(error.code) : String(error);
+    const reason = errorCode(error) ?? String(error);
     throw new HttpStartError(`cannot read ${what} ${path} (${reason})`);
   }
 }
