@@ -9,7 +9,9 @@ import { int64Reply } from "./redis-reply.ts";
 import { invalidExpireTime } from "./redis-args.ts";
 import { array, bulk, int, NIL, OK, StoredBulk, type Reply } from "./reply.ts";
 import type { CommandContext, CommandSpec } from "./spec.ts";
-import { utf8 } from "../store/bytes.ts";
+import { bytesToBinaryString, utf8 } from "../store/bytes.ts";
+import { ValueTooLargeError } from "../store/errors.ts";
+import type { Keyspace } from "../store/keyspace.ts";
 
 const NX = 1;
 const XX = 2;
@@ -22,6 +24,29 @@ const PXAT = 128;
 const ANY_EXPIRY = EX | PX | EXAT | PXAT;
 
 /** SET's options, accepted in the combinations redis-server accepts (7.0). */
+const MSET_SUBJECT = "keys and values of MSET";
+
+/**
+ * MSET's pairs must fit in MaxMemory together. A key given twice is stored once (the last pair
+ * wins), so the distinct total is worked out, only when the plain total is refused.
+ */
+function checkFitsTogether(db: Keyspace, args: Uint8Array[], total: number): void {
+  try {
+    db.checkFits(args[0]!, total, MSET_SUBJECT);
+  } catch (error) {
+    if (!(error instanceof ValueTooLargeError)) throw error;
+    const seen = new Set<string>();
+    let distinct = 0;
+    for (let i = args.length - 2; i >= 0; i -= 2) {
+      const key = bytesToBinaryString(args[i]!);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      distinct += args[i]!.length + args[i + 1]!.length;
+    }
+    db.checkFits(args[0]!, distinct, MSET_SUBJECT);
+  }
+}
+
 function setOptions(args: Uint8Array[]): { flags: number; expire?: Uint8Array } {
   let flags = 0;
   let expire: Uint8Array | undefined;
@@ -118,13 +143,17 @@ export const redisStringCommands: readonly CommandSpec[] = [
   ),
   spec("mset", 2, Infinity, true, "key value [key value ...]", "Stores several values at once (no time to live).", ({ db, limits }, args) => {
     if (args.length % 2 !== 0) throw new CommandError(500, "wrong number of arguments for 'mset' command");
-    // Every pair is checked before any is stored: a refusal (too long, or larger than MaxMemory)
-    // leaves none of them written, as MSET is all or nothing.
+    // Every pair, and then all of them together, is checked before any is stored: a refusal (too
+    // long, or larger than MaxMemory) leaves none of them written, as MSET is all or nothing. Pairs
+    // that do not fit together would evict each other (redis-server would exceed its limit).
+    let total = 0;
     for (let i = 0; i < args.length; i += 2) {
-      checkKey(args[i]!, limits);
-      checkValue(args[i + 1]!, limits);
-      db.checkFits(args[i]!, args[i + 1]!);
+      const key = checkKey(args[i]!, limits);
+      const size = key.length + checkValue(args[i + 1]!, limits).length;
+      db.checkFits(key, size);
+      total += size;
     }
+    if (args.length > 2) checkFitsTogether(db, args, total);
     const now = db.now();
     for (let i = 0; i < args.length; i += 2) db.set(args[i]!, args[i + 1]!, 0, now);
     return OK;

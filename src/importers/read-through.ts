@@ -151,7 +151,7 @@ export class ReadThroughLoader implements KeyLoader {
       // A value the store could never hold (larger than MaxMemory) is refused like an oversized
       // one: no import, no error (it is the backend's data, not a fault of ours).
       try {
-        db.checkFits(key, value);
+        db.checkFits(key, key.length + value.length);
       } catch (error) {
         if (!(error instanceof StoreLimitError)) throw error;
         this.refused++;

@@ -140,7 +140,7 @@ export class CompactStore implements Store {
   set(key: Uint8Array, value: Uint8Array, expiresAt: number, writtenAt: number): void {
     this.index.step(MIGRATE_STEP);
     const size = key.length + value.length;
-    this.checkFits(key, value);
+    this.checkFits(key, size);
     const hash = hashBytes(key, 0, key.length, this.seed);
     const slots = this.slots;
     let slot = this.index.find(key, hash);
@@ -217,9 +217,8 @@ export class CompactStore implements Store {
     this.index.reserve(keys);
   }
 
-  checkFits(key: Uint8Array, value: Uint8Array): void {
-    const size = key.length + value.length;
-    if (this.maxMemory > 0 && size > this.maxMemory) throw new ValueTooLargeError(size, this.maxMemory, key.slice());
+  checkFits(key: Uint8Array, bytes: number, subject?: string): void {
+    if (this.maxMemory > 0 && bytes > this.maxMemory) throw new ValueTooLargeError(bytes, this.maxMemory, key.slice(), subject);
   }
 
   setEviction(on: boolean): void {

@@ -14,7 +14,9 @@ export class ValueTooLargeError extends StoreLimitError {
     readonly maxMemory: number,
     /** the key refused (a copy), so that loading can say which stored key no longer fits */
     readonly key: Uint8Array,
+    /** what the bytes are: one entry's, or a whole command's (MSET) */
+    subject = "key and value",
   ) {
-    super(`value too large: ${bytes} bytes of key and value exceed MaxMemory (${maxMemory} bytes)`);
+    super(`value too large: ${bytes} bytes of ${subject} exceed MaxMemory (${maxMemory} bytes)`);
   }
 }

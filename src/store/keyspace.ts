@@ -128,9 +128,12 @@ export class Keyspace {
     this.emit({ type: "set", key, value, expiresAt, writtenAt });
   }
 
-  /** Throws what `set` would throw for an entry this large (MaxMemory), changing nothing. */
-  checkFits(key: Uint8Array, value: Uint8Array): void {
-    this.store.checkFits?.(key, value);
+  /**
+   * Throws what `set` would throw for `bytes` of keys and values (MaxMemory), changing nothing:
+   * one entry's size, or the total of a command that stores several (`subject` names it).
+   */
+  checkFits(key: Uint8Array, bytes: number, subject?: string): void {
+    this.store.checkFits?.(key, bytes, subject);
   }
 
   delete(key: Uint8Array, writtenAt = this.clock.now()): boolean {

@@ -116,11 +116,11 @@ export interface Store {
   /** Stores copies of key and value. */
   set(key: Uint8Array, value: Uint8Array, expiresAt: number, writtenAt: number): void;
   /**
-   * Optional, for stores with a MaxMemory: throws the error `set` would throw for an entry this
-   * large (a ValueTooLargeError), without changing anything; a command that stores several
-   * entries checks them all first, so that a refusal leaves none of them stored.
+   * Optional, for stores with a MaxMemory: throws the error `set` would throw for `bytes` of key
+   * and value (a ValueTooLargeError), without changing anything; a command that stores several
+   * entries checks each and their total first, so that a refusal leaves none of them stored.
    */
-  checkFits?(key: Uint8Array, value: Uint8Array): void;
+  checkFits?(key: Uint8Array, bytes: number, subject?: string): void;
   delete(key: Uint8Array): boolean;
   /** Changes the expiry (0 removes it) and the time of last write; false when the key is missing. */
   setExpiry(key: Uint8Array, expiresAt: number, writtenAt: number): boolean;

@@ -160,9 +160,10 @@ describe("server and connection commands", () => {
 });
 
 describe("MaxMemory", () => {
-  test("MSET - a pair larger than MaxMemory refuses the whole command: no pair is stored, nothing evicted", () => {
+  /** A RESP caller over a fresh compact store holding at most `maxMemory` bytes of keys and values. */
+  function callerWithMaxMemory(maxMemory: number): (...words: string[]) => string {
     const clock = new ManualClock();
-    const db = new Keyspace(new CompactStore(clock, { maxMemory: 5000 }), clock);
+    const db = new Keyspace(new CompactStore(clock, { maxMemory }), clock);
     const engine = new Engine({ table: commandTable, db, limits: { maxKeyBytes: 64, maxValueBytes: 1 << 20 }, auth: { verifyPassword: () => true, issueToken: () => "token" } });
     const session: RespSession = { dialect: "resp", transport: "resp", client: "test", canRead: true, canWrite: true, protocol: 2, id: 1 };
     const call = (...words: string[]): string => {
@@ -170,12 +171,29 @@ describe("MaxMemory", () => {
       if (reply instanceof Promise) throw new Error("unexpected async reply");
       return encode(reply);
     };
+    return call;
+  }
+
+  test("MSET - a pair larger than MaxMemory refuses the whole command: no pair is stored, nothing evicted", () => {
+    const call = callerWithMaxMemory(5000);
     expect(call("SET", "old", "kept")).toBe("+OK\r\n");
     expect(call("MSET", "pa", "small", "pb", "z".repeat(5000))).toBe("-OOM value too large: 5002 bytes of key and value exceed MaxMemory (5000 bytes)\r\n");
     expect(call("EXISTS", "pa", "pb")).toBe(":0\r\n");
     expect(call("GET", "old")).toBe("$4\r\nkept\r\n");
     expect(call("MSET", "pa", "small", "pb", "z".repeat(4000))).toBe("+OK\r\n");
     expect(call("EXISTS", "pa", "pb")).toBe(":2\r\n");
+  });
+
+  test("MSET - pairs that each fit but not together are refused whole, instead of evicting each other", () => {
+    const call = callerWithMaxMemory(5000);
+    expect(call("SET", "old", "kept")).toBe("+OK\r\n");
+    const third = "z".repeat(1998);
+    expect(call("MSET", "p1", third, "p2", third, "p3", third)).toBe("-OOM value too large: 6000 bytes of keys and values of MSET exceed MaxMemory (5000 bytes)\r\n");
+    expect(call("EXISTS", "p1", "p2", "p3")).toBe(":0\r\n");
+    expect(call("GET", "old")).toBe("$4\r\nkept\r\n");
+    // A key given twice is stored once (the last pair wins): these fit.
+    expect(call("MSET", "p1", third, "p2", third, "p1", "small")).toBe("+OK\r\n");
+    expect(call("MGET", "p1", "p2")).toBe(`*2\r\n$5\r\nsmall\r\n$1998\r\n${third}\r\n`);
   });
 });
 
