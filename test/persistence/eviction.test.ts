@@ -27,9 +27,13 @@ async function liveKeys(node: NodeProcess, n: number): Promise<string[]> {
   return live;
 }
 
-async function storeBytes(node: NodeProcess): Promise<number> {
-  const health = (await (await fetch(`http://127.0.0.1:${node.httpPort}/health`)).json()) as { memory: { storeBytes: number } };
-  return health.memory.storeBytes;
+interface Health {
+  memory: { storeBytes: number };
+  evictedKeys: number;
+}
+
+async function health(node: NodeProcess): Promise<Health> {
+  return (await (await fetch(`http://127.0.0.1:${node.httpPort}/health`)).json()) as Health;
 }
 
 describe("MaxMemory with the append log", () => {
@@ -44,6 +48,7 @@ describe("MaxMemory with the append log", () => {
     expect(before.length).toBeGreaterThan(150);
     expect(before.length).toBeLessThan(400);
     expect(before).toContain("key0001");
+    expect((await health(node)).evictedKeys).toBe(400 - before.length);
     await killHard(node);
 
     // The files alone (read with no MaxMemory) say the same: every eviction is a logged delete.
@@ -63,7 +68,7 @@ describe("MaxMemory with the append log", () => {
     const kept = Number(/restored\s+(\d+) keys/.exec(lowered.banner)?.[1]);
     expect(kept).toBe(50);
     expect(lowered.banner).toContain("50 evicted: over MaxMemory");
-    expect(await storeBytes(lowered)).toBeLessThanOrEqual(5_000);
+    expect((await health(lowered)).memory.storeBytes).toBeLessThanOrEqual(5_000);
     const log = readFileSync(join(lowered.logDir, "owlcache.log"), "utf8");
     expect(log).toMatch(/"event":"evicted after load".*"keys":50/);
     const live = await liveKeys(lowered, 100);

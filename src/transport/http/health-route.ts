@@ -1,5 +1,5 @@
-// GET /health: is the node up, which version, for how long, how many keys, how much memory, its
-// peers, replication and persistence state.
+// GET /health: is the node up, which version, for how long, how many keys (and how many left by
+// TTL or MaxMemory), how much memory, its peers, replication and persistence state.
 
 import { Elysia, t } from "elysia";
 import type { PeerHealth } from "../../cluster/health.ts";
@@ -53,6 +53,8 @@ export const healthSchema = t.Object({
   version: t.String({ description: "owlcache version", example: "0.1.0" }),
   uptime: t.Number({ description: "seconds since the node started", example: 3600 }),
   keys: t.Integer({ description: "live keys in the store", example: 42 }),
+  expiredKeys: t.Integer({ description: "keys removed since the start because their time to live ran out", example: 7 }),
+  evictedKeys: t.Integer({ description: "keys removed since the start to stay under MaxMemory", example: 0 }),
   memory: t.Object(
     {
       rss: t.Integer({ description: "resident set size of the process, bytes" }),
@@ -78,6 +80,8 @@ export function healthRoute(source: HealthSource) {
         version: VERSION,
         uptime: Math.max(0, (source.clock.now() - source.startedAt) / 1000),
         keys: stats.keys,
+        expiredKeys: stats.expired,
+        evictedKeys: stats.evicted,
         memory: { rss: memory.rss, heapUsed: memory.heapUsed, storeBytes: stats.bytes },
         ...(peers ? { peers } : {}),
         ...(source.sync ? { sync: source.sync() } : {}),
