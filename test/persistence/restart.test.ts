@@ -4,9 +4,14 @@
 import { describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { checksum } from "../../src/persistence/frame.ts";
+import { checksum, decodeFileHeader, LOG_MAGIC, SNAPSHOT_MAGIC, TOMBS_VERSION } from "../../src/persistence/frame.ts";
+import { loadData } from "../../src/persistence/loader.ts";
+import { ReplayClock } from "../../src/persistence/replay-clock.ts";
+import { MapStore } from "../../src/store/map-store.ts";
+import { ManualClock } from "../../src/store/types.ts";
 import { nodesOfThisFile, runMain, type NodeProcess } from "../helpers/node-process.ts";
 import { OwlClient } from "../helpers/owl-client.ts";
+import { syncSettings } from "../sync/sync-cluster.ts";
 import { dec, enc, flipBit, pipeline, readDataDir, truncateFile } from "./helpers.ts";
 
 const { start } = nodesOfThisFile();
@@ -162,6 +167,58 @@ describe("snapshots across restarts", () => {
     expect(second.ino).toBe(first.ino);
     expect(second.mtimeMs).toBe(first.mtimeMs);
     expect(readdirSync(node.dataDir).filter((n) => n.includes("tmp"))).toEqual([]);
+  });
+});
+
+describe("a node that turns sync on", () => {
+  const logVersion = (path: string): number => decodeFileHeader(readFileSync(path), LOG_MAGIC).version;
+
+  test("sync on over a version 1 append log - the old log is replayed, a version 2 log follows it, deletes stay deleted across kill -9, and the next snapshot replaces both", async () => {
+    const always = { Appendonly: 1, Appendfsync: "always", Task_DataBackup: 60 };
+    const plain = await start({ set: always });
+    let client = await OwlClient.connect(plain.tcpPort);
+    for (const line of ["set a 1", "set b 2", "set c 3", "delete c"]) expect((await client.call(line)).Status).toBe(200);
+    client.close();
+    await killHard(plain);
+    expect(readdirSync(plain.dataDir).filter((n) => n.startsWith("owlcache.aof"))).toEqual(["owlcache.aof"]);
+    expect(logVersion(join(plain.dataDir, "owlcache.aof"))).toBe(1);
+
+    const synced = await start({ dir: plain.dir, set: syncSettings(always) });
+    client = await OwlClient.connect(synced.tcpPort);
+    expect((await client.call("get a")).Data).toBe("1");
+    expect((await client.call("get c")).Status).toBe(404);
+    for (const line of ["delete a", "set d 4"]) expect((await client.call(line)).Status).toBe(200);
+    client.close();
+    await killHard(synced);
+    // The version 1 log is left as it was; the new records went to the next generation's log.
+    const logs = readdirSync(synced.dataDir).filter((n) => n.startsWith("owlcache.aof")).sort();
+    expect(logs).toEqual(["owlcache.aof", "owlcache.aof.1"]);
+    expect(logVersion(join(synced.dataDir, "owlcache.aof"))).toBe(1);
+    expect(logVersion(join(synced.dataDir, "owlcache.aof.1"))).toBe(TOMBS_VERSION);
+    const clock = new ReplayClock(new ManualClock(Date.now()));
+    const loaded = loadData({ dir: synced.dataDir, store: new MapStore(clock), clock, repair: false, tombstones: true });
+    expect(loaded.damaged).toEqual([]);
+    expect(loaded.logs.map((l) => l.version)).toEqual([1, TOMBS_VERSION]);
+    expect(loaded.keys).toBe(2);
+    expect([...loaded.tombs!.tombs.keys()]).toEqual(["a"]);
+
+    const again = await start({ dir: plain.dir, set: syncSettings(always) });
+    client = await OwlClient.connect(again.tcpPort);
+    expect((await client.call("get a")).Status).toBe(404);
+    expect((await client.call("get b")).Data).toBe("2");
+    expect((await client.call("get c")).Status).toBe(404);
+    expect((await client.call("get d")).Data).toBe("4");
+    expect((await client.call("set e 5")).Status).toBe(200);
+    client.close();
+    // The final snapshot holds everything (a version 2 file, with the tombstone); both logs go,
+    // and the log that follows it is a version 2 one.
+    expect(await again.stop()).toBe(0);
+    expect(readdirSync(again.dataDir).filter((n) => n.startsWith("owlcache.aof"))).toEqual(["owlcache.aof"]);
+    expect(logVersion(join(again.dataDir, "owlcache.aof"))).toBe(TOMBS_VERSION);
+    expect(decodeFileHeader(readFileSync(join(again.dataDir, "owlcache.db")), SNAPSHOT_MAGIC).version).toBe(TOMBS_VERSION);
+    const final = loadData({ dir: again.dataDir, store: new MapStore(clock), clock, repair: false, tombstones: true });
+    expect(final.keys).toBe(3);
+    expect([...final.tombs!.tombs.keys()]).toEqual(["a"]);
   });
 });
 
