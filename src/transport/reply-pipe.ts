@@ -21,6 +21,12 @@ export class ReplyPipe {
   readonly out = new ByteWriter(INITIAL_OUT_BYTES);
   private outbox: Uint8Array[] = [];
   private outboxBytes = 0;
+  /**
+   * A write failed (Bun's -1: the peer reset or is gone); nothing more will leave, and what was
+   * waiting has been dropped. The connection must be ended, not paused: Bun does not report
+   * the close of a socket that is paused after such a write.
+   */
+  broken = false;
 
   /** Bytes waiting: gathered and not yet offered, plus offered and not yet taken. */
   get backlog(): number {
@@ -31,12 +37,13 @@ export class ReplyPipe {
     return this.backlog === 0;
   }
 
-  /** Sends what is gathered; returns true when the socket took everything. */
+  /** Sends what is gathered; returns true when the socket took everything (false when `broken`). */
   flush<T>(socket: Socket<T>): boolean {
+    if (this.broken) return false;
     while (this.outbox.length > 0) {
       const head = this.outbox[0]!;
       const sent = socket.write(head);
-      if (sent < 0) return false;
+      if (sent < 0) return this.fail();
       this.outboxBytes -= sent;
       if (sent < head.length) {
         this.outbox[0] = head.subarray(sent);
@@ -53,9 +60,19 @@ export class ReplyPipe {
       this.out.reset();
       return true;
     }
-    const rest = this.out.buf.slice(Math.max(sent, 0), length);
+    if (sent < 0) return this.fail();
+    const rest = this.out.buf.slice(sent, length);
     this.outbox.push(rest);
     this.outboxBytes += rest.length;
+    this.out.reset();
+    return false;
+  }
+
+  /** The socket refused a write: nothing will leave, so nothing is kept. */
+  private fail(): false {
+    this.broken = true;
+    this.outbox = [];
+    this.outboxBytes = 0;
     this.out.reset();
     return false;
   }

@@ -49,6 +49,10 @@ export function streamPump<C extends StreamConnection>(engine: Engine) {
       if (!logged) engine.beforeReply();
       logged = false;
       const flushed = c.pipe.flush(socket);
+      if (c.pipe.broken) {
+        end(socket, c); // the client is gone: paused, its close would never be reported
+        return;
+      }
       if (c.session.closing) {
         if (c.pipe.idle) socket.end();
         else socket.pause(); // drain ends it
@@ -220,7 +224,10 @@ export function streamPump<C extends StreamConnection>(engine: Engine) {
       const c = socket.data;
       // Replies of this connection may be waiting for the turn's group commit: it comes first.
       engine.beforeReply();
-      if (!c.pipe.flush(socket)) return false;
+      if (!c.pipe.flush(socket)) {
+        if (c.pipe.broken) end(socket, c);
+        return false;
+      }
       if (c.session.closing) {
         socket.end();
         return true;

@@ -10,7 +10,7 @@ import { commandTable } from "../../src/commands/table.ts";
 import { Keyspace } from "../../src/store/keyspace.ts";
 import { MapStore } from "../../src/store/map-store.ts";
 import { ManualClock } from "../../src/store/types.ts";
-import { ReplyPipe } from "../../src/transport/reply-pipe.ts";
+import { MAX_BACKLOG_BYTES, ReplyPipe } from "../../src/transport/reply-pipe.ts";
 import { trackConnections } from "../../src/transport/connections.ts";
 import { sharedHandlers, streamPump, type StreamConnection } from "../../src/transport/stream-server.ts";
 import { testAuthenticator } from "../ops/auth.ts";
@@ -54,6 +54,10 @@ function connection(socket: Socket<StreamConnection>): StreamConnection {
             pipe.out.text("bye\n");
             c.session.closing = true;
             return false; // as the real parsers' sinks do: nothing after it in the chunk runs
+          } else if (line === "flood") {
+            // more unsent replies than a connection may hold: reading pauses until the client reads
+            pipe.out.bytes(new Uint8Array(MAX_BACKLOG_BYTES + 1));
+            return false;
           } else if (line === "slow") {
             stream.awaitReply(socket, Bun.sleep(30), () => pipe.out.text("slow done\n"));
             // as the real parsers do: the rest waits, held
@@ -81,6 +85,9 @@ function connection(socket: Socket<StreamConnection>): StreamConnection {
   return c;
 }
 
+/** Server sockets whose close Bun reported. */
+const closedSockets = new WeakSet<Socket<StreamConnection>>();
+
 const listener = Bun.listen<StreamConnection>({
   hostname: "127.0.0.1",
   port: 0,
@@ -92,6 +99,10 @@ const listener = Bun.listen<StreamConnection>({
     },
     data(socket, chunk) {
       deliver(socket, chunk);
+    },
+    close(socket) {
+      closedSockets.add(socket);
+      handlers.close(socket);
     },
   },
 });
@@ -229,6 +240,34 @@ test("stream pump - an exception while held input resumes after an asynchronous 
     errors.mockRestore();
   }
 });
+
+for (const [what, request] of [
+  ["closing after its replies (QUIT)", "one\nquit\n"],
+  ["paused because it reads nothing of its replies", "flood\n"],
+] as const) {
+  test(`stream pump - a connection ${what} whose client reset before the replies were written is let go`, async () => {
+    // The reset reaches the server after the chunk is queued and before the turn writes its
+    // replies, so the write fails (Bun: -1) and Bun has not yet told the pump. Pausing such a
+    // socket (to wait for a drain, or for the end of a closing one) left it open for good: Bun
+    // never reported its close, and its connection, with every unsent reply, stayed in memory
+    // (owl and RESP clients that reset under load: thousands of sockets and gigabytes).
+    const c = await client();
+    let served: Socket<StreamConnection> | undefined;
+    await delivering(
+      (socket, chunk) => {
+        served = socket;
+        handlers.data(socket, chunk);
+        c.socket.terminate(); // a reset, before the turn runs
+      },
+      async () => {
+        c.socket.write(request);
+        for (let waited = 0; !(served && closedSockets.has(served)) && waited < 1000; waited += 5) await Bun.sleep(5);
+      },
+    );
+    expect(served).toBeDefined();
+    expect(closedSockets.has(served!)).toBe(true);
+  });
+}
 
 // (last: it stops the server)
 test("stream pump - a graceful stop waits for a pending asynchronous reply before closing", async () => {
