@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { removeDir, startNode, type NodeProcess } from "../helpers/node-process.ts";
 import { OwlClient } from "../helpers/owl-client.ts";
-import { envelopeOf, getData, postForm, postJson, tokenFor } from "./http-helpers.ts";
+import { envelopeOf, getData, postForm, postJson, rawRequest, tokenFor } from "./http-helpers.ts";
 
 let node: NodeProcess;
 let base: string;
@@ -140,6 +140,19 @@ describe("/data/", () => {
     expect((await fetch(`${base}/data`, { method: "POST", body: form }).then(envelopeOf)).status).toBe(200);
     // FormData itself normalises line breaks to CRLF (HTML spec); the server keeps what it gets.
     expect((await getData(base, { cmd: "get", key: "mp" })).body.Data).toBe('a\r\nb "c" 100% ✓\r\n');
+  });
+
+  test("routes - a short Host header without a port (Host: owl) reaches every route, not a 404", async () => {
+    // Elysia looks for the path from the URL's 11th character on; "http://owl/data/" is shorter.
+    for (const host of ["x", "owl", "ab:", "owl1"]) {
+      const form = { method: "POST", path: "/data/", host, headers: { "Content-Type": "application/x-www-form-urlencoded" } };
+      const set = await rawRequest(node.httpPort, { ...form, body: `cmd=set&key=short-host&valuedata=${host}&token=${token}` });
+      expect({ host, status: set.status }).toEqual({ host, status: 200 });
+      const get = await rawRequest(node.httpPort, { ...form, body: "cmd=get&key=short-host" });
+      expect(JSON.parse(get.body)).toMatchObject({ Cmd: "get", Status: 200, Data: host });
+      expect((await rawRequest(node.httpPort, { path: "/health", host })).status).toBe(200);
+      expect((await rawRequest(node.httpPort, { path: "/data/?cmd=get&key=short-host&format=raw", host })).body).toBe(host);
+    }
   });
 
   test("data - TCP writes are read over HTTP and HTTP writes over TCP", async () => {

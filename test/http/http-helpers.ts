@@ -46,22 +46,40 @@ export async function tokenFor(base: string, password = PASSWORD): Promise<strin
  * that address; answers the status and body text.
  */
 export function rawGet(port: number, path: string, localAddress: string): Promise<{ status: number; body: string }> {
+  return rawRequest(port, { path, localAddress });
+}
+
+export interface RawRequest {
+  readonly method?: string;
+  readonly path: string;
+  /** the Host header as sent; default 127.0.0.1:port */
+  readonly host?: string;
+  readonly headers?: Record<string, string>;
+  readonly body?: string;
+  readonly localAddress?: string;
+}
+
+/** One HTTP/1.1 request written by hand on a plain socket (any Host header); the status and body text. */
+export function rawRequest(port: number, request: RawRequest): Promise<{ status: number; body: string }> {
+  const { method = "GET", path, host = `127.0.0.1:${port}`, headers = {}, body, localAddress } = request;
+  const lines = [`${method} ${path} HTTP/1.1`, `Host: ${host}`, "Connection: close", ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)];
+  if (body !== undefined) lines.push(`Content-Length: ${Buffer.byteLength(body)}`);
   return new Promise((resolve, reject) => {
-    const socket = connect({ host: "127.0.0.1", port, localAddress }, () => {
-      socket.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n\r\n`);
+    const socket = connect({ host: "127.0.0.1", port, ...(localAddress ? { localAddress } : {}) }, () => {
+      socket.write(`${lines.join("\r\n")}\r\n\r\n${body ?? ""}`);
     });
     const chunks: Buffer[] = [];
     socket.on("data", (chunk: Buffer) => chunks.push(chunk));
     socket.on("error", reject);
-    socket.setTimeout(10_000, () => socket.destroy(new Error("raw GET timed out")));
+    socket.setTimeout(10_000, () => socket.destroy(new Error(`raw ${method} timed out`)));
     socket.on("close", () => {
       const text = Buffer.concat(chunks).toString("utf8");
       const head = /^HTTP\/1\.1 (\d{3})/.exec(text);
       if (!head) return reject(new Error(`no HTTP answer: ${text.slice(0, 200)}`));
       const split = text.indexOf("\r\n\r\n");
-      let body = text.slice(split + 4);
-      if (/transfer-encoding: chunked/i.test(text.slice(0, split))) body = unchunk(body);
-      resolve({ status: Number(head[1]), body });
+      let answer = text.slice(split + 4);
+      if (/transfer-encoding: chunked/i.test(text.slice(0, split))) answer = unchunk(answer);
+      resolve({ status: Number(head[1]), body: answer });
     });
   });
 }

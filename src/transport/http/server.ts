@@ -60,6 +60,19 @@ function readPem(path: string, what: string): string {
   }
 }
 
+/**
+ * Elysia 1.4 looks for the path from the URL's 11th character on (`url.indexOf("/", 11)`), which
+ * misroutes a request whose Host is shorter than 4 characters and has no port: "http://owl/data/"
+ * became a 404 for "/". Such a request goes on with a longer host in its URL; nothing reads the
+ * host from the URL (the Host header is left as sent).
+ */
+function routableByElysia(request: Request): Request {
+  const url = request.url;
+  const host = url.indexOf("//") + 2;
+  const path = url.indexOf("/", host);
+  return path >= 11 ? request : new Request(`${url.slice(0, host)}localhost${url.slice(path)}`, request);
+}
+
 export function startHttpServer(deps: HttpServerDeps): HttpServer {
   const { config } = deps;
   const tls = config.Open_Https ? { cert: readPem(config.Https_CertFile, "Https_CertFile"), key: readPem(config.Https_KeyFile, "Https_KeyFile") } : undefined;
@@ -104,8 +117,9 @@ export function startHttpServer(deps: HttpServerDeps): HttpServer {
     if (length !== null) return Number(length) > limit ? refuse(request) : next(request);
     return readUpTo(request.body, limit).then((body) => (body === undefined ? refuse(request) : next(new Request(request, { body }))));
   };
-  const fetch = (request: Request, srv: Server<undefined>): Response | Promise<Response> => {
-    const client = socketAddress(request, srv);
+  const fetch = (sent: Request, srv: Server<undefined>): Response | Promise<Response> => {
+    const client = socketAddress(sent, srv);
+    const request = routableByElysia(sent);
     rememberClientAddress(request, client);
     return limited(request, (passed) => {
       if (passed !== request) rememberClientAddress(passed, client);
