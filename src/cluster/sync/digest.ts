@@ -61,6 +61,9 @@ export function bucketOf(key: Uint8Array): number {
  * about a thousandth of it (a tombstone outlives its grace by at most that), and never so fine
  * that a slice's two arrays cost more than the few tombstones in it.
  */
+/** tombstones freed per `expireTombs` call at most: a few milliseconds of the event loop */
+export const TOMB_EXPIRE_BATCH = 10_000;
+
 export function tombSliceMs(graceMs: number): number {
   return Math.max(1000, Math.floor(graceMs / 1024));
 }
@@ -279,7 +282,7 @@ export class DigestState {
    * Removes the tombstones of writes at or before `before`, a slice of time once all of it is
    * (at most `max` per call, the rest at the next); returns how many.
    */
-  expireTombs(before: number, max = 10_000): number {
+  expireTombs(before: number, max = TOMB_EXPIRE_BATCH): number {
     let removed = 0;
     // slices up to `last` lie wholly at or before `before`
     const last = Math.floor((before + 1) / this.tombSliceMs) - 1;

@@ -6,6 +6,7 @@ import type { Logger } from "../../log/logger.ts";
 import type { LoadedTombs, TombJournal } from "../../persistence/tombs.ts";
 import type { Keyspace } from "../../store/keyspace.ts";
 import { antiEntropyRound, type RoundResult } from "./anti-entropy.ts";
+import { TOMB_EXPIRE_BATCH } from "./digest.ts";
 import { Outbox } from "./outbox.ts";
 import { DEFAULT_LINK_LIMITS, PeerLink, type LinkLimits } from "./peer-link.ts";
 import type { RecordSink } from "./records.ts";
@@ -17,6 +18,14 @@ import { peerKey, realTimers, type PeerTransport, type SyncPeers, type Timers } 
 const HOUSEKEEPING_MS = 250;
 /** digest buckets checked for expired keys per housekeeping tick (all 4096 in about a minute) */
 const SWEEP_BUCKETS = 16;
+/**
+ * After a housekeeping pass freed a full batch of tombstones (TOMB_EXPIRE_BATCH, a few ms), the
+ * next pass runs this soon instead of at the next tick: once per tick alone frees at most 40,000
+ * a second, fewer than a node lays when that many keys expire (or are deleted) a second, and the
+ * backlog would then grow without end. Passes this far apart free ~300,000 a second and leave the
+ * event loop free between them.
+ */
+const TOMB_CATCH_UP_MS = 25;
 /** a first round soon after start, so a node that was down catches up at once */
 const FIRST_ROUND_MS = 300;
 /** between a round's two bucket comparisons: well above batch delay + a loaded peer's answer */
@@ -89,6 +98,8 @@ export class SyncNode {
   private readonly rounds = new Map<string, PeerRounds>();
   private readonly timers: Timers;
   private housekeeping: unknown;
+  /** the next catch-up pass over due tombstones, while a backlog lasts (see TOMB_CATCH_UP_MS) */
+  private tombCatchUp: unknown = undefined;
   private stopped = false;
 
   constructor(private readonly options: SyncNodeOptions) {
@@ -104,16 +115,24 @@ export class SyncNode {
     const tick = (): void => {
       if (this.stopped) return;
       this.refreshPeers();
-      this.replica.expireTombstones();
+      if (this.tombCatchUp === undefined) this.expireTombstones();
       this.replica.sweep(SWEEP_BUCKETS, this.options.evicts ?? false);
       this.housekeeping = this.timers.set(tick, HOUSEKEEPING_MS);
     };
     this.housekeeping = this.timers.set(tick, HOUSEKEEPING_MS);
   }
 
+  /** Frees due tombstones; a full batch means more are due: the next pass comes soon. */
+  private readonly expireTombstones = (): void => {
+    this.tombCatchUp = undefined;
+    if (this.stopped) return;
+    if (this.replica.expireTombstones() >= TOMB_EXPIRE_BATCH) this.tombCatchUp = this.timers.set(this.expireTombstones, TOMB_CATCH_UP_MS);
+  };
+
   stop(): void {
     this.stopped = true;
     this.timers.clear(this.housekeeping);
+    this.timers.clear(this.tombCatchUp);
     for (const link of this.links.values()) link.close();
     for (const r of this.rounds.values()) this.timers.clear(r.timer);
     this.links.clear();
