@@ -56,14 +56,14 @@ export function bucketOf(key: Uint8Array): number {
   return bucketOfHash(keyHashOf(key));
 }
 
+/** tombstones freed per `expireTombs` call at most: a few milliseconds of the event loop */
+export const TOMB_EXPIRE_BATCH = 10_000;
+
 /**
  * The slice of time tombstones are freed by, for a grace period (GossipTombstoneTTL) of `graceMs`:
  * about a thousandth of it (a tombstone outlives its grace by at most that), and never so fine
  * that a slice's two arrays cost more than the few tombstones in it.
  */
-/** tombstones freed per `expireTombs` call at most: a few milliseconds of the event loop */
-export const TOMB_EXPIRE_BATCH = 10_000;
-
 export function tombSliceMs(graceMs: number): number {
   return Math.max(1000, Math.floor(graceMs / 1024));
 }
