@@ -40,8 +40,19 @@ export class SnapshotEncoder {
   /** tombstone records written (after every set record), and the watermark's (0 or 1) */
   private tombsWritten = 0;
   private watermarkWritten = 0;
-  /** the next tombstone to encode; one past the last once the watermark's turn has come */
+  /** tombstones of the part under way (parallel arrays, reused), and the next one to encode */
+  private readonly partKeys: string[] = [];
+  private readonly partAt: number[] = [];
+  private readonly partOrigins: string[] = [];
   private nextTomb = 0;
+  /** every part of the capture was taken (and, once encoded, the watermark's turn came) */
+  private tombsTaken: boolean;
+  private tombsDone: boolean;
+  private readonly takeTomb = (key: string, at: number, origin: string): void => {
+    this.partKeys.push(key);
+    this.partAt.push(at);
+    this.partOrigins.push(origin);
+  };
   private readonly originBytes = new Map<string, Uint8Array>();
   private done = false;
   /** the file header, sent in front of the first chunk */
@@ -56,8 +67,10 @@ export class SnapshotEncoder {
     private readonly tombs?: TombCapture,
   ) {
     // Version 1, byte for byte as before, unless there is something of sync's to keep.
-    const hasTombs = tombs !== undefined && (tombs.keys.length > 0 || tombs.watermark !== undefined);
+    const hasTombs = tombs !== undefined && (tombs.any || tombs.watermark !== undefined);
     this.headerPending = encodeFileHeader(SNAPSHOT_MAGIC, generation, takenAt, hasTombs ? TOMBS_VERSION : 1);
+    this.tombsTaken = !hasTombs;
+    this.tombsDone = !hasTombs;
   }
 
   /** tombstone records encoded so far */
@@ -111,26 +124,30 @@ export class SnapshotEncoder {
     return both;
   }
 
-  private get tombsDone(): boolean {
-    const t = this.tombs;
-    return t === undefined || this.nextTomb > t.keys.length || (t.keys.length === 0 && t.watermark === undefined);
-  }
-
-  /** Tombstone records after the sets, then the watermark, into the chunk under way. */
+  /**
+   * Tombstone records after the sets, then the watermark, into the chunk under way. The capture
+   * gives them part by part, as chunks need them: the walk is spread over the snapshot's writes.
+   */
   private encodeTombs(): void {
     const t = this.tombs;
     if (t === undefined || this.tombsDone) return;
     const w = this.writer;
-    const n = t.keys.length;
-    while (this.nextTomb < n && w.length < CHUNK_BYTES) {
+    while (w.length < CHUNK_BYTES) {
+      if (this.nextTomb === this.partKeys.length) {
+        if (this.tombsTaken) break;
+        this.partKeys.length = this.partAt.length = this.partOrigins.length = 0;
+        this.nextTomb = 0;
+        this.tombsTaken = !t.more(this.takeTomb);
+        continue;
+      }
       const i = this.nextTomb++;
       w.beginBlock();
-      w.tomb(binaryStringToBytes(t.keys[i]!), t.at[i]!, this.origin(t.origins[i]!));
+      w.tomb(binaryStringToBytes(this.partKeys[i]!), this.partAt[i]!, this.origin(this.partOrigins[i]!));
       this.tombsWritten++;
       if (w.openRecords >= BLOCK_RECORDS || w.openPayloadBytes >= BLOCK_BYTES) w.sealBlock();
     }
-    if (this.nextTomb === n && w.length < CHUNK_BYTES) {
-      this.nextTomb++;
+    if (this.tombsTaken && this.nextTomb === this.partKeys.length && w.length < CHUNK_BYTES) {
+      this.tombsDone = true;
       if (t.watermark !== undefined) {
         w.beginBlock();
         w.watermark(t.watermark.at, this.origin(t.watermark.origin));

@@ -112,7 +112,9 @@ export class Persistence {
     this.loaded = true;
     // Until sync takes them over (setTombSource), a snapshot (a repair's) keeps what was loaded.
     const loadedTombs = result.tombs;
-    if (loadedTombs && grace !== undefined) this.tombSource = () => captureTombs((visit) => loadedTombs.forEachTomb(visit), clock.now() - grace, loadedTombs.watermark);
+    if (loadedTombs && grace !== undefined) {
+      this.tombSource = () => captureTombs(1, (_, visit) => loadedTombs.forEachTomb(visit), loadedTombs.tombs.size > 0, clock.now() - grace, loadedTombs.watermark);
+    }
     this.generation = result.maxGeneration;
     this.savedVersion = keyspace.version;
     for (const warning of result.warnings) log.warn("repair", { message: warning });
@@ -154,7 +156,7 @@ export class Persistence {
 
   /**
    * Sync's tombstones, for every snapshot from now on: `capture` runs in the capture's pause and
-   * returns those still within their grace.
+   * returns what walks those still within their grace while the snapshot is written.
    */
   setTombSource(capture: () => TombCapture): void {
     this.tombSource = capture;

@@ -4,6 +4,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { loadData, type LoadResult } from "../../src/persistence/loader.ts";
 import { ReplayClock } from "../../src/persistence/replay-clock.ts";
+import { captureTombs, type SavedWatermark, type TombCapture } from "../../src/persistence/tombs.ts";
 import { MapStore } from "../../src/store/map-store.ts";
 import { ManualClock } from "../../src/store/types.ts";
 
@@ -77,3 +78,21 @@ export function flipBit(path: string, offset: number): void {
 
 export const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 export const dec = (b: Uint8Array): string => new TextDecoder().decode(b);
+
+/** A tombstone as a snapshot saves it: key (binary string), write time, origin. */
+export type TombRow = [key: string, at: number, origin: string];
+
+/** A capture of these tombstones, given `perPart` at a time as a digest gives them bucket by bucket. */
+export function captureOf(rows: readonly TombRow[], watermark: SavedWatermark | undefined, perPart = 7): TombCapture {
+  const parts = Math.ceil(rows.length / perPart);
+  return captureTombs(parts, (part, visit) => {
+    for (const [k, at, origin] of rows.slice(part * perPart, (part + 1) * perPart)) visit(k, at, origin);
+  }, rows.length > 0, -Infinity, watermark);
+}
+
+/** Everything a capture gives, walked to the end. */
+export function drainCapture(capture: TombCapture): { rows: TombRow[]; watermark: SavedWatermark | undefined } {
+  const rows: TombRow[] = [];
+  while (capture.more((k, at, origin) => rows.push([k, at, origin])));
+  return { rows, watermark: capture.watermark };
+}

@@ -20,7 +20,7 @@ import { ManualClock, type Store } from "../../src/store/types.ts";
 import { Persistence } from "../../src/persistence/persistence.ts";
 import { silentLogger } from "../../src/log/logger.ts";
 import { Keyspace } from "../../src/store/keyspace.ts";
-import { dec, enc } from "./helpers.ts";
+import { captureOf, dec, enc, type TombRow } from "./helpers.ts";
 
 const NOW = 1_800_000_000_000;
 const FIXTURES = join(import.meta.dir, "fixtures");
@@ -42,14 +42,12 @@ function snapshotBytes(store: Store, tombs?: TombCapture, generation = 1): Uint8
   return new Uint8Array(Buffer.concat(chunks));
 }
 
+function tombRows(n: number): TombRow[] {
+  return Array.from({ length: n }, (_, i): TombRow => [`gone:${i}`, NOW - 10_000 + i, i % 3 === 0 ? "" : `127.0.0.1:${7721 + (i % 2)}`]);
+}
+
 function capture(n: number, watermark = true): TombCapture {
-  const keys = Array.from({ length: n }, (_, i) => `gone:${i}`);
-  return {
-    keys,
-    at: keys.map((_, i) => NOW - 10_000 + i),
-    origins: keys.map((_, i) => (i % 3 === 0 ? "" : `127.0.0.1:${7721 + (i % 2)}`)),
-    watermark: watermark ? { at: NOW - 20_000, origin: "127.0.0.1:7731" } : undefined,
-  };
+  return captureOf(tombRows(n), watermark ? { at: NOW - 20_000, origin: "127.0.0.1:7731" } : undefined);
 }
 
 function storeOf(n: number): MapStore {
@@ -77,8 +75,7 @@ const origin = (s: string) => enc(s);
 
 describe("tombstones in the data files", () => {
   test("snapshot codec - tombstones and the watermark round-trip after the keys, in a version 2 file", () => {
-    const tombs = capture(100);
-    const bytes = snapshotBytes(storeOf(50), tombs);
+    const bytes = snapshotBytes(storeOf(50), capture(100));
     const seen: { sets: number; tombs: [string, number, string][]; watermark?: [number, string] } = { sets: 0, tombs: [] };
     const visitor: RecordVisitor = {
       set: () => seen.sets++,
@@ -92,7 +89,7 @@ describe("tombstones in the data files", () => {
     expect(decoded.header.version).toBe(TOMBS_VERSION);
     expect(decoded.records).toBe(50 + 100 + 1);
     expect(seen.sets).toBe(50);
-    expect(seen.tombs).toEqual(tombs.keys.map((k, i) => [k, tombs.at[i]!, tombs.origins[i]!]));
+    expect(seen.tombs).toEqual(tombRows(100));
     expect(seen.watermark).toEqual([NOW - 20_000, "127.0.0.1:7731"]);
   });
 
@@ -100,7 +97,7 @@ describe("tombstones in the data files", () => {
     const store = storeOf(20);
     const plain = snapshotBytes(store);
     expect(new DataView(plain.buffer).getUint32(8, true)).toBe(1);
-    expect(snapshotBytes(store, { keys: [], at: [], origins: [], watermark: undefined })).toEqual(plain);
+    expect(snapshotBytes(store, captureOf([], undefined))).toEqual(plain);
   });
 
   test("snapshot codec - many tombstones span chunks and blocks; the end block counts them", () => {
@@ -111,6 +108,31 @@ describe("tombstones in the data files", () => {
     const decoded = decodeFile(bytes, SNAPSHOT_MAGIC, false, (p, c, b, v) => decodeRecords(p, c, b, visitor, true, v >= TOMBS_VERSION));
     expect(count).toBe(30_000);
     expect(decoded.records).toBe(30_010);
+  });
+
+  test("snapshot codec - the tombstones are walked part by part as chunks need them, not all in the capture's pause", () => {
+    const rows = tombRows(60_000);
+    let taken = 0;
+    const source = captureOf(rows, undefined, 100);
+    const counting: TombCapture = { ...source, more: (visit) => source.more((k, at, o) => (taken++, visit(k, at, o))) };
+    const encoder = new SnapshotEncoder(storeOf(10).snapshot!(), 1, NOW, counting);
+    expect(taken).toBe(0);
+    const chunks: Uint8Array[] = [];
+    const takenByChunk: number[] = [];
+    for (let c = encoder.nextChunk(); c; c = encoder.nextChunk()) {
+      chunks.push(c.slice());
+      takenByChunk.push(taken);
+    }
+    // ~35 bytes a tombstone here: a 256 KiB chunk holds ~7,500, and a part more at most is taken
+    expect(takenByChunk[0]).toBeLessThan(8_000);
+    expect(takenByChunk.length).toBeGreaterThan(8);
+    expect(takenByChunk.at(-1)).toBe(60_000);
+    let count = 0;
+    const visitor: RecordVisitor = { set: () => {}, expire: () => {}, delete: () => {}, flush: () => {}, tomb: () => count++ };
+    const decoded = decodeFile(new Uint8Array(Buffer.concat(chunks)), SNAPSHOT_MAGIC, false, (p, c, b, v) => decodeRecords(p, c, b, visitor, true, v >= TOMBS_VERSION));
+    expect(count).toBe(60_000);
+    expect(encoder.tombstones).toBe(60_000);
+    expect(decoded.records).toBe(60_010);
   });
 
   test("records - a tombstone record in a version 1 file is damage at its offset", () => {
@@ -225,7 +247,7 @@ describe("tombstones and the snapshot schedule", () => {
     keyspace.set(enc("k"), enc("v"), 0, NOW);
     expect(await persistence.snapshot(false)).toBeDefined();
     expect(await persistence.snapshot(false)).toBeUndefined(); // nothing changed
-    persistence.setTombSource(() => ({ keys: ["gone"], at: [NOW], origins: ["127.0.0.1:7731"], watermark: undefined }));
+    persistence.setTombSource(() => captureOf([["gone", NOW, "127.0.0.1:7731"]], undefined));
     persistence.journal!.tomb(enc("gone"), NOW, "127.0.0.1:7731");
     expect(persistence.status().unsavedChanges).toBe(true);
     expect((await persistence.snapshot(false))!.tombstones).toBe(1);

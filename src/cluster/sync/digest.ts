@@ -266,12 +266,11 @@ export class DigestState {
     return (this.live[bucket] ?? new Map<string, number>()).keys();
   }
 
-  /** Every tombstone (a snapshot saves them): key as a binary string, write time, origin. */
-  forEachTomb(visit: (key: string, at: number, origin: string) => void): void {
-    for (const map of this.tombs) {
-      if (map === undefined) continue;
-      for (const [k, t] of map) visit(k, t.at, this.origins[t.origin]!);
-    }
+  /** The tombstones of a bucket (a snapshot saves them): key as a binary string, write time, origin. */
+  forEachTombIn(bucket: number, visit: (key: string, at: number, origin: string) => void): void {
+    const map = this.tombs[bucket];
+    if (map === undefined) return;
+    for (const [k, t] of map) visit(k, t.at, this.origins[t.origin]!);
   }
 
   tombKeys(bucket: number): IterableIterator<string> {

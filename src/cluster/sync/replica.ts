@@ -8,7 +8,7 @@ import { binaryStringToBytes, bytesToBinaryString } from "../../store/bytes.ts";
 import type { Keyspace, Mutation } from "../../store/keyspace.ts";
 import type { ValueRef } from "../../store/types.ts";
 import { forEachRecord, type KeyPrefetch } from "./codec.ts";
-import { bucketOf, bucketOfHash, DigestState, keyHashOf, tombSliceMs, type KeyVersion } from "./digest.ts";
+import { BUCKETS, bucketOf, bucketOfHash, DigestState, keyHashOf, tombSliceMs, type KeyVersion } from "./digest.ts";
 import { ImplicitKeys, type ListingIndex } from "./listing.ts";
 import { DEFAULT_LINK_LIMITS } from "./peer-link.ts";
 import type { RecordSink, SyncRecord } from "./records.ts";
@@ -148,11 +148,15 @@ export class Replica {
     }
   }
 
-  /** The tombstones within their grace and the watermark, for a snapshot (in its capture pause). */
+  /**
+   * The watermark and what walks the tombstones within their grace bucket by bucket, for a
+   * snapshot (taken in its capture pause, walked while it is written).
+   */
   captureTombs(): TombCapture {
-    const w = this.digest.watermark;
+    const digest = this.digest;
+    const w = digest.watermark;
     const watermark = w.at === NO_WATERMARK.at && w.origin === NO_WATERMARK.origin ? undefined : w;
-    return captureTombs((visit) => this.digest.forEachTomb(visit), this.keyspace.now() - this.tombstoneTtlMs, watermark);
+    return captureTombs(BUCKETS, (bucket, visit) => digest.forEachTombIn(bucket, visit), digest.tombCount > 0, this.keyspace.now() - this.tombstoneTtlMs, watermark);
   }
 
   /**
