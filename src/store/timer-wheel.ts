@@ -66,10 +66,11 @@ export class TimerWheel {
   schedule(id: number, dueMs: number): void {
     if (id > ID_MASK) throw new RangeError(`timer id ${id} past ${ID_MASK}`);
     if (id >= this.next.length) this.grow(id);
+    // A reschedule moves an id already counted; only a new one adds to the count.
     if (this.prev[id] !== NONE) this.unlink(id);
+    else this.count++;
     this.setDue(id, dueMs);
     this.file(id, this.dueTick(id));
-    this.count++;
   }
 
   /** The due time `id` was last scheduled for, in ms (kept while it is filed, and after). */

@@ -299,6 +299,16 @@ export function storeConformance(name: string, make: StoreFactory): void {
       expect(store.stats()).toMatchObject({ keys: 1, expires: 0 });
     });
 
+    test("stats - expires counts a key once however often its time to live is reset (EXPIRE, SET EX churn)", () => {
+      const { clock, store } = setup(make);
+      store.set(b("k"), b("1"), clock.now() + 1000, clock.now());
+      for (let i = 0; i < 50; i++) store.setExpiry(b("k"), clock.now() + 2000 + i, clock.now());
+      for (let i = 0; i < 50; i++) store.set(b("k"), b("2"), clock.now() + 3000 + i, clock.now());
+      expect(store.stats().expires).toBe(1);
+      store.delete(b("k"));
+      expect(store.stats()).toMatchObject({ keys: 0, expires: 0 });
+    });
+
     test("stats - bytes follow sets, overwrites and deletes", () => {
       const { clock, store } = setup(make);
       store.set(b("key"), b("12345"), 0, clock.now());

@@ -41,6 +41,17 @@ describe("TimerWheel", () => {
     expect(fired).toEqual([1]);
   });
 
+  test("wheel - size counts an id once, however often it is rescheduled", () => {
+    const wheel = new TimerWheel(T0);
+    for (let i = 0; i < 100; i++) wheel.schedule(1, T0 + 1000 + i * 300_000); // across levels
+    wheel.schedule(2, T0 + 50);
+    expect(wheel.size).toBe(2);
+    wheel.cancel(1);
+    expect(wheel.size).toBe(1);
+    wheel.advance(T0 + 100, () => {});
+    expect(wheel.size).toBe(0);
+  });
+
   test("wheel - cancelling the head, middle and tail of a bucket at each level leaves the rest to fire on time", () => {
     // ids 0..4 share a bucket at each level (same due tick); cancel 4 (head), 2 (middle), 0 (tail)
     for (const ahead of [50 * TICK_MS, 300 * TICK_MS, 70_000 * TICK_MS, 17_000_000 * TICK_MS]) {
