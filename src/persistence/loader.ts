@@ -190,6 +190,8 @@ function loadFiles(options: LoadOptions, tombs: LoadedTombs | undefined): LoadRe
             // Judge expiry as at the time of these writes, not now (see ReplayClock).
             clock.pin(new DataView(payload.buffer, payload.byteOffset, 8).getFloat64(0, true));
             decodeRecords(payload.subarray(8), count, base + 8, replay, false, version >= TOMBS_VERSION);
+            // The blocks this one's overwrites and deletes freed serve the next (the load is one turn).
+            store.settle?.();
           }),
         ),
       );

@@ -168,6 +168,14 @@ export class Arena {
     this.pendingCount = 0;
   }
 
+  /**
+   * Files the blocks freed so far for reuse now: only when no caller holds a view of a block
+   * (loading at start, which frees a block per overwrite within one turn). A snapshot still holds.
+   */
+  settle(): void {
+    if (this.holds === 0) this.reclaim();
+  }
+
   /** Files the blocks freed since the last reclaim on their free stacks. */
   private reclaim(): void {
     this.reclaimQueued = false;

@@ -213,6 +213,10 @@ export class CompactStore implements Store {
     }
   }
 
+  settle(): void {
+    this.slots.arena.settle();
+  }
+
   reserve(keys: number): void {
     this.index.reserve(keys);
   }

@@ -154,6 +154,12 @@ export interface Store {
   prefetch?(buf: Uint8Array, at: Int32Array, count: number): void;
   /** Whether `prefetch` hints are worth their cost now (e.g. the store has outgrown the CPU caches). */
   readonly wantsPrefetch?: boolean;
+  /**
+   * Optional, for loading at start: nothing holds a view of the store's values, so memory freed so
+   * far may be reused at once rather than from the next turn of the event loop. A load runs in one
+   * turn; without this, every record a log overwrites or deletes would stay allocated.
+   */
+  settle?(): void;
   /** Optional: room for this many keys in all, made at once, before a load of known size. */
   reserve?(keys: number): void;
   /**
