@@ -1,7 +1,9 @@
 // Where the compact store keeps key and value bytes: 1 MiB ArrayBuffer pages carved into blocks of
 // fixed size classes (free blocks are reused by their class, newest first), and a block of its own
 // for anything larger than LARGE_BYTES. A block is addressed by one uint32, so the store's tables
-// stay small.
+// stay small. A page whose blocks are all free is let go (and its number reused): free blocks of
+// one class cannot serve another, so without that, values whose sizes drift (100-byte values
+// giving way to 1,000-byte ones under MaxMemory) kept every page the old sizes ever filled.
 
 import { StoreLimitError } from "./errors.ts";
 import { grown } from "./typed-arrays.ts";
@@ -59,9 +61,20 @@ class FreeStack {
   }
 }
 
+/** what a page let go holds in `pages` until its number is reused */
+const RELEASED = new Uint8Array(0);
+
 export class Arena {
   private pages: Uint8Array[] = [];
+  /** the page blocks are carved from (past its end: none yet), and where its free room starts */
+  private current = -1;
   private top = PAGE_UNITS;
+  /** 8-byte units of each page in blocks handed out and not yet filed as free */
+  private liveUnits = new Int32Array(16);
+  /** numbers of pages let go, for the next new page */
+  private released: number[] = [];
+  /** a page stopped being carved with nothing live in it: the next reclaim lets it go */
+  private leftEmpty = false;
   private freeBlocks: FreeStack[] = Array.from({ length: CLASS_COUNT }, () => new FreeStack());
   private large: (Uint8Array | undefined)[] = [];
   private freeLarge: number[] = [];
@@ -90,7 +103,7 @@ export class Arena {
 
   /** Bytes reserved from the system: whole pages plus large blocks. */
   get reservedBytes(): number {
-    return this.pages.length * PAGE_BYTES + this.largeBytes;
+    return (this.pages.length - this.released.length) * PAGE_BYTES + this.largeBytes;
   }
 
   /** A block for `size` bytes; the caller remembers `size`, every other call needs it again. */
@@ -102,12 +115,17 @@ export class Arena {
       return index;
     }
     const cls = classOf(size);
-    const free = this.freeBlocks[cls]!;
-    if (free.count > 0) return free.addresses[--free.count]!;
     const units = CLASS_BYTES[cls]! >>> UNIT_SHIFT;
+    const free = this.freeBlocks[cls]!;
+    if (free.count > 0) {
+      const address = free.addresses[--free.count]!;
+      this.liveUnits[address >>> PAGE_UNIT_BITS]! += units;
+      return address;
+    }
     if (this.top + units > PAGE_UNITS) this.newPage();
-    const address = ((this.pages.length - 1) << PAGE_UNIT_BITS) | this.top;
+    const address = (this.current << PAGE_UNIT_BITS) | this.top;
     this.top += units;
+    this.liveUnits[this.current]! += units;
     return address >>> 0;
   }
 
@@ -160,7 +178,11 @@ export class Arena {
   /** Drops everything. Views handed out before keep their (now detached from us) pages alive. */
   clear(): void {
     this.pages = [];
+    this.current = -1;
     this.top = PAGE_UNITS;
+    this.liveUnits = new Int32Array(16);
+    this.released = [];
+    this.leftEmpty = false;
     this.freeBlocks = Array.from({ length: CLASS_COUNT }, () => new FreeStack());
     this.large = [];
     this.freeLarge = [];
@@ -176,14 +198,53 @@ export class Arena {
     if (this.holds === 0) this.reclaim();
   }
 
-  /** Files the blocks freed since the last reclaim on their free stacks. */
+  /**
+   * Files the blocks freed since the last reclaim on their free stacks, and lets go of every page
+   * (but the one being carved) that no longer holds a live block.
+   */
   private reclaim(): void {
     this.reclaimQueued = false;
     if (this.holds > 0) return; // unhold() queues the reclaim again
     const pending = this.pending;
     const free = this.freeBlocks;
-    for (let i = 0; i < this.pendingCount; i += 2) free[pending[i + 1]!]!.push(pending[i]!);
+    const live = this.liveUnits;
+    let emptied = this.leftEmpty;
+    for (let i = 0; i < this.pendingCount; i += 2) {
+      const address = pending[i]!;
+      const cls = pending[i + 1]!;
+      free[cls]!.push(address);
+      const page = address >>> PAGE_UNIT_BITS;
+      if ((live[page]! -= CLASS_BYTES[cls]! >>> UNIT_SHIFT) === 0 && page !== this.current) emptied = true;
+    }
     this.pendingCount = 0;
+    if (emptied) this.releaseEmptyPages();
+  }
+
+  /**
+   * Lets go of the pages with no live block: their free blocks leave the free stacks (one pass
+   * over them), and the page numbers wait for the next new page. Rare: a page empties only once
+   * every block carved from it is free at once.
+   */
+  private releaseEmptyPages(): void {
+    this.leftEmpty = false;
+    const live = this.liveUnits;
+    const pages = this.pages;
+    const gone = new Uint8Array(pages.length);
+    for (let page = 0; page < pages.length; page++) {
+      if (live[page] !== 0 || page === this.current || pages[page] === RELEASED) continue;
+      gone[page] = 1;
+      pages[page] = RELEASED;
+      this.released.push(page);
+    }
+    for (const stack of this.freeBlocks) {
+      const addresses = stack.addresses;
+      let kept = 0;
+      for (let i = 0; i < stack.count; i++) {
+        const address = addresses[i]!;
+        if (gone[address >>> PAGE_UNIT_BITS] === 0) addresses[kept++] = address;
+      }
+      stack.count = kept;
+    }
   }
 
   private growPending(): void {
@@ -191,9 +252,20 @@ export class Arena {
   }
 
   private newPage(): void {
-    if (this.pages.length === MAX_PAGES) throw new StoreLimitError(`the arena is full (${MAX_PAGES} pages of ${PAGE_BYTES} bytes)`);
-    const buffer = new ArrayBuffer(PAGE_BYTES);
-    this.pages.push(new Uint8Array(buffer));
+    // A page left with nothing live (its blocks were freed while it was still being carved) is
+    // let go at the next reclaim; the others go when their last block is filed as free.
+    if (this.current >= 0 && this.liveUnits[this.current] === 0) this.leftEmpty = true;
+    const page = new Uint8Array(new ArrayBuffer(PAGE_BYTES));
+    const reused = this.released.pop();
+    if (reused !== undefined) {
+      this.pages[reused] = page;
+      this.current = reused;
+    } else {
+      if (this.pages.length === MAX_PAGES) throw new StoreLimitError(`the arena is full (${MAX_PAGES} pages of ${PAGE_BYTES} bytes)`);
+      this.current = this.pages.length;
+      this.pages.push(page);
+      if (this.current >= this.liveUnits.length) this.liveUnits = grown(this.liveUnits, this.liveUnits.length * 2);
+    }
     this.top = 0;
   }
 }

@@ -2,6 +2,7 @@
 // the refusal of a single value larger than the limit.
 
 import { describe, expect, test } from "bun:test";
+import { PAGE_BYTES } from "../../src/store/arena.ts";
 import { CompactStore } from "../../src/store/compact-store.ts";
 import { StoreLimitError, ValueTooLargeError } from "../../src/store/errors.ts";
 import { ManualClock } from "../../src/store/types.ts";
@@ -28,6 +29,35 @@ describe("CompactStore MaxMemory", () => {
     expect(stats.keys + stats.evicted).toBe(200_000);
     // The arena does not grow without bound either: freed blocks are reused.
     expect(store.footprint().arenaBytes).toBeLessThan(maxMemory * 3);
+  });
+
+  test("set - when value sizes drift, pages the old sizes filled are let go: the arena follows the data, not every size ever stored", async () => {
+    const clock = new ManualClock();
+    const maxMemory = 4 * PAGE_BYTES;
+    const store = new CompactStore(clock, { maxMemory, seed: 3 });
+    const reserved: number[] = [];
+    let n = 0;
+    // Large values first, small ones last: each phase's writes evict every entry of the one before.
+    for (const size of [3000, 1000, 300, 100]) {
+      const value = new Uint8Array(size).fill(size & 0xff);
+      for (let i = 0; i < (maxMemory / size) * 6; i++) {
+        store.set(b(`drift:${n++}`), value, 0, clock.now());
+        if (i % 64 === 0) await nextTurn();
+      }
+      await nextTurn();
+      reserved.push(store.footprint().arenaBytes);
+    }
+    // Free blocks of one size class cannot serve another: before, each phase kept the pages of
+    // every earlier one (~4, 8, 12, 16 pages); now only this phase's (and a page or two more).
+    for (const bytes of reserved) expect(bytes).toBeLessThanOrEqual(maxMemory + 2 * PAGE_BYTES);
+    // Every value held is intact (blocks of pages let go were never handed out again).
+    let held = 0;
+    for (const [, entry] of store.entries()) {
+      expect(entry.value.length).toBe(100);
+      expect(entry.value.every((byte) => byte === 100)).toBe(true);
+      held++;
+    }
+    expect(held).toBe(store.size);
   });
 
   test("set - eviction prefers keys not used recently", () => {
