@@ -48,7 +48,7 @@ describe("CompactStore MaxMemory", () => {
       reserved.push(store.footprint().arenaBytes);
     }
     // Free blocks of one size class cannot serve another: before, each phase kept the pages of
-    // every earlier one (~4, 8, 12, 16 pages); now only this phase's (and a page or two more).
+    // every earlier one (5, 9, 13, 17 MiB); now only its own (5 MiB each time).
     for (const bytes of reserved) expect(bytes).toBeLessThanOrEqual(maxMemory + 2 * PAGE_BYTES);
     // Every value held is intact (blocks of pages let go were never handed out again).
     let held = 0;
