@@ -22,7 +22,7 @@ let bytes = 0;
 let requests = 0;
 const transport: PeerTransport = {
   async request(peer, path, body) {
-    const answer = responders.get(peer)!.responder.answer(path, body);
+    const answer = await responders.get(peer)!.responder.answer(path, body);
     bytes += body.length + answer.length;
     requests++;
     return answer;

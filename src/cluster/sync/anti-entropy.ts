@@ -17,8 +17,12 @@ import {
 import type { PeerTransport, SyncPath } from "./types.ts";
 import { compareVersions, coveredBy, newerWatermark } from "./version.ts";
 
-/** buckets listed per request: ~250 keys each at a million keys, so answers stay well under 10 MB */
-const BUCKETS_PER_LISTING = 128;
+/**
+ * buckets listed per request: ~250 keys each at a million keys, so an answer holds ~8,000 keys
+ * (~0.6 MB), which either side parses or encodes in a few ms of one turn of its event loop (a
+ * listing of 128 buckets took ~20 ms to parse)
+ */
+const BUCKETS_PER_LISTING = 32;
 /** records per push or pull: what one request carries at most */
 const RECORDS_PER_REQUEST = 1_000;
 /** a pull asks for at most this many value bytes at once (one larger value goes alone) */
@@ -133,7 +137,7 @@ export async function antiEntropyRound(replica: Replica, transport: PeerTranspor
 
   // Both sides find the implicit keys of all differing buckets in one pass over their store (the
   // first listing request names them all), not one pass per listing.
-  const index = differing.length > 0 ? replica.indexImplicit(differing) : undefined;
+  const index = differing.length > 0 ? await replica.indexImplicit(differing) : undefined;
   try {
     await listAndRepair();
   } finally {
@@ -150,10 +154,14 @@ export async function antiEntropyRound(replica: Replica, transport: PeerTranspor
         const request = i === 0 && buckets === chunk && differing.length > BUCKETS_PER_LISTING ? { buckets, round: differing } : { buckets };
         for (const e of parseListed(parseJson(await call("/sync/keys", json(request))))) listed.push(e);
       });
+      // Every pass over the listed keys below goes by slices, with a turn of the event loop
+      // between them: at a million keys a listing holds ~30,000 (see Replica.listBuckets).
+      const slicer = replica.slicer();
       const now = replica.keyspace.now();
       const remote = new Map<string, KeyVersion>();
       const sizes = new Map<string, number>();
       for (const e of listed) {
+        if (slicer.due()) await slicer.pause();
         let v = listedToVersion(e);
         // A value that has expired counts as the tombstone it leaves (Replica.onExpired), as this
         // node's own expired values do; tombstones past their grace count as absent on both sides.
@@ -163,20 +171,14 @@ export async function antiEntropyRound(replica: Replica, transport: PeerTranspor
         sizes.set(e[0], e[6] + e[0].length);
       }
       const local = new Map<string, KeyVersion>();
-      replica.listBuckets(chunk, local);
+      await replica.listBuckets(chunk, local, slicer);
 
       const pull: string[] = [];
       for (const [k, v] of remote) {
+        if (slicer.due()) await slicer.pause();
         const mine = local.get(k);
         if (coveredBy(digest.watermark, v.writtenAt, v.origin)) continue;
         if (!mine || compareVersions(v, mine) > 0) pull.push(Buffer.from(k, "latin1").toString("base64"));
-      }
-      const push: SyncRecord[] = [];
-      for (const [k, v] of local) {
-        const theirsV = remote.get(k);
-        if (theirsV && compareVersions(v, theirsV) <= 0) continue;
-        const record = replica.recordOf(binaryStringToBytes(k));
-        if (record) push.push(record);
       }
       const pullBytes = (k: string): number => sizes.get(k) ?? 0;
       for (const keys of chunks(pull, (k) => k.length, Math.min(RECORDS_PER_REQUEST, MAX_FETCH_KEYS), FETCH_KEY_BYTES)) {
@@ -187,10 +189,28 @@ export async function antiEntropyRound(replica: Replica, transport: PeerTranspor
           });
         }
       }
-      for (const records of chunks(push, recordSize, RECORDS_PER_REQUEST, limits.pushBytes)) {
-        await call("/sync/batch", encodeBatch(records, false));
-        result.pushed += records.length;
+      // What the peer lacks is read and sent a request at a time (RECORDS_PER_REQUEST records,
+      // pushBytes bytes), not all read first: each key is read as it stands when its request goes.
+      let push: SyncRecord[] = [];
+      let pushBytes = 0;
+      const send = async (): Promise<void> => {
+        await call("/sync/batch", encodeBatch(push, false));
+        result.pushed += push.length;
+        push = [];
+        pushBytes = 0;
+      };
+      for (const [k, v] of local) {
+        if (slicer.due()) await slicer.pause();
+        const theirsV = remote.get(k);
+        if (theirsV && compareVersions(v, theirsV) <= 0) continue;
+        const record = replica.recordOf(binaryStringToBytes(k));
+        if (!record) continue;
+        const size = recordSize(record);
+        if (push.length > 0 && (push.length >= RECORDS_PER_REQUEST || pushBytes + size > limits.pushBytes)) await send();
+        push.push(record);
+        pushBytes += size;
       }
+      if (push.length > 0) await send();
     }
   }
 }

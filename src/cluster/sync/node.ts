@@ -107,6 +107,7 @@ export class SyncNode {
     this.replica = new Replica(options.keyspace, options.self, options.tombstoneTtlMs, this.sink, options.evicts ?? false);
     if (options.loadedTombs) this.replica.restoreTombs(options.loadedTombs);
     this.replica.journal = options.tombJournal;
+    this.replica.turn = () => this.timers.turn();
     this.responder = new SyncResponder(this.replica);
   }
 

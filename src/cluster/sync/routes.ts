@@ -70,7 +70,7 @@ export function syncRoutes(options: SyncRoutesOptions) {
     }
     let answer: Uint8Array;
     try {
-      answer = options.node.responder.answer(path, body);
+      answer = await options.node.responder.answer(path, body);
     } catch (error) {
       if (!(error instanceof BadSyncRequest || error instanceof CodecError)) throw error;
       refusals.note(from, "malformed", error.message);

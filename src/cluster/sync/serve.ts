@@ -3,7 +3,7 @@
 
 import { BUCKETS, type KeyVersion } from "./digest.ts";
 import { encodeBatch } from "./codec.ts";
-import type { Replica } from "./replica.ts";
+import { LIST_SLICE, type Replica } from "./replica.ts";
 import type { SyncRecord } from "./records.ts";
 import type { SyncPath } from "./types.ts";
 import type { Watermark } from "./version.ts";
@@ -89,8 +89,11 @@ export function parseListed(value: unknown): ListedKey[] {
 export class SyncResponder {
   constructor(private readonly replica: Replica) {}
 
-  /** Throws BadSyncRequest or CodecError (codec.ts) for malformed input; nothing is applied then. */
-  answer(path: SyncPath, body: Uint8Array): Uint8Array {
+  /**
+   * Rejects with BadSyncRequest or CodecError (codec.ts) for malformed input; nothing is applied
+   * then. A listing gives the event loop turns while it reads the store (Replica.listBuckets).
+   */
+  async answer(path: SyncPath, body: Uint8Array): Promise<Uint8Array> {
     switch (path) {
       case "/sync/batch":
         return json(this.replica.applyBatch(body));
@@ -110,8 +113,8 @@ export class SyncResponder {
           throw new BadSyncRequest(`buckets must be a list of integers below ${BUCKETS}`);
         }
         // The first listing of a round names all its buckets: one pass over the store for them all.
-        if (request.round !== undefined) this.replica.indexImplicit(request.round);
-        return json({ entries: this.list(request.buckets) });
+        if (request.round !== undefined) await this.replica.indexImplicit(request.round);
+        return this.listingAnswer(await this.list(request.buckets));
       }
       case "/sync/fetch": {
         const keys = (parseJson(body) as { keys?: unknown }).keys;
@@ -129,11 +132,27 @@ export class SyncResponder {
     }
   }
 
-  list(buckets: readonly number[]): ListedKey[] {
+  /**
+   * `{"entries":[…]}`, the same bytes as `json`, encoded LIST_SLICE entries per turn of the event
+   * loop: a peer may ask for up to every bucket at once (an older node asks for 128, ~30,000 keys
+   * at a million: ~10 ms of JSON.stringify in one turn).
+   */
+  private async listingAnswer(entries: readonly ListedKey[]): Promise<Uint8Array> {
+    const parts: string[] = [];
+    for (let i = 0; i < entries.length; i += LIST_SLICE) {
+      if (i > 0) await this.replica.turn();
+      parts.push(JSON.stringify(entries.slice(i, i + LIST_SLICE)).slice(1, -1));
+    }
+    return encoder.encode(`{"entries":[${parts.join(",")}]}`);
+  }
+
+  async list(buckets: readonly number[]): Promise<ListedKey[]> {
     const versions = new Map<string, KeyVersion>();
-    this.replica.listBuckets(buckets, versions);
+    const slicer = this.replica.slicer();
+    await this.replica.listBuckets(buckets, versions, slicer);
     const out: ListedKey[] = [];
     for (const [k, v] of versions) {
+      if (slicer.due()) await slicer.pause();
       const key = Buffer.from(k, "latin1");
       const size = v.tomb ? 0 : (this.replica.keyspace.store.get(key)?.value.length ?? 0);
       out.push([key.toString("base64"), v.writtenAt, v.expiresAt, v.origin, v.tomb ? 1 : 0, v.valueHash >>> 0, size]);

@@ -1,6 +1,8 @@
 // The seams of the sync module: who the peers are, how a request reaches one, and timers — each
 // small enough that the real cluster client (issue 5) or an in-process loop can stand behind it.
 
+import { nextTurn } from "../../common/slicer.ts";
+
 /** The `gossip` peer list: addresses like `127.0.0.1:7723`, `http://…` or `https://…`. */
 export interface SyncPeers {
   list(): readonly string[];
@@ -18,6 +20,8 @@ export const SYNC_PATHS: readonly SyncPath[] = ["/sync/batch", "/sync/digest", "
 export interface Timers {
   set(fn: () => void, ms: number): unknown;
   clear(handle: unknown): void;
+  /** a turn of the event loop, which long passes (listings) give between their slices */
+  turn(): Promise<void>;
 }
 
 export const realTimers: Timers = {
@@ -28,6 +32,7 @@ export const realTimers: Timers = {
     return t;
   },
   clear: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+  turn: nextTurn,
 };
 
 /** `127.0.0.1:7723`, `http://127.0.0.1:7723/` and `localhost:7723` name the same node. */
