@@ -4,12 +4,27 @@
 // generation only when it grows further — on a node that has gone quiet, possibly never. With
 // the compact store the collection is short (≈5 ms at a million keys: keys and values live in
 // typed arrays, which it does not scan), and it only ever runs while no traffic is waiting.
+// Sync's per-key state (TTL keys, tombstones: Maps) can make the live heap large, and a full
+// collection then stops the node for as long as it marks it (a million Map entries: ~210 ms), for
+// the few MB of garbage it is after; past IDLE_GC_FULL_HEAP_BYTES the collection is only asked
+// for (Bun.gc(false): JavaScriptCore collects concurrently, ~1 ms of the event loop).
+
+import { heapSize } from "bun:jsc";
 
 /** Commands since the last collection that make a burst worth collecting after. */
 export const IDLE_GC_AFTER_COMMANDS = 100_000;
 /** At most this many commands in the last second: the node is quiet. */
 export const IDLE_GC_QUIET_COMMANDS = 100;
 export const IDLE_GC_INTERVAL_MS = 1000;
+/** Live heap past which the idle collection runs concurrently instead of stopping the node. */
+export const IDLE_GC_FULL_HEAP_BYTES = 64 * 1024 * 1024;
+
+/** The idle collection for a live heap of `heapBytes`: full and at once while small, else concurrent. */
+export function collectIdle(heapBytes: number = heapSize()): "full" | "concurrent" {
+  const full = heapBytes <= IDLE_GC_FULL_HEAP_BYTES;
+  Bun.gc(full);
+  return full ? "full" : "concurrent";
+}
 
 export class IdleCollector {
   private lastTotal: number;
@@ -21,7 +36,7 @@ export class IdleCollector {
   constructor(
     /** running total of commands */
     private readonly total: () => number,
-    private readonly collect: () => void = () => Bun.gc(true),
+    private readonly collect: () => void = () => collectIdle(),
   ) {
     this.lastTotal = this.totalAtCollection = total();
   }

@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { IDLE_GC_AFTER_COMMANDS, IDLE_GC_QUIET_COMMANDS, IdleCollector } from "../../src/ops/idle-gc.ts";
+import { collectIdle, IDLE_GC_AFTER_COMMANDS, IDLE_GC_FULL_HEAP_BYTES, IDLE_GC_QUIET_COMMANDS, IdleCollector } from "../../src/ops/idle-gc.ts";
 
 function collector() {
   let total = 0;
@@ -52,4 +52,14 @@ test("idle gc - the default collects the real heap", () => {
   expect(gc.collections).toBe(0); // that second was busy
   gc.tick();
   expect(gc.collections).toBe(1);
+});
+
+test("idle gc - a large live heap (sync's Maps) is collected concurrently, not in a stop of the node", () => {
+  expect(collectIdle(IDLE_GC_FULL_HEAP_BYTES)).toBe("full");
+  expect(collectIdle(IDLE_GC_FULL_HEAP_BYTES + 1)).toBe("concurrent");
+  // A million Map entries, as sync keeps for a million tombstones: the idle collection is cheap.
+  const maps = Array.from({ length: 256 }, () => new Map<string, { at: number }>());
+  for (let i = 0; i < 1_000_000; i++) maps[i & 255]!.set(`tomb:${i}`, { at: i });
+  expect(collectIdle()).toBe("concurrent");
+  expect(maps.reduce((n, m) => n + m.size, 0)).toBe(1_000_000);
 });
