@@ -103,4 +103,18 @@ describe("sync work in slices", () => {
     for (const gone of [keys[0]!, keys[7]!, keys.at(-1)!]) expect(b.keyspace.store.has(utf8(gone))).toBe(false);
     expect(new TextDecoder().decode(b.keyspace.store.get(utf8(keys[1]!))!.value)).toBe("rewritten");
   });
+
+  test("index - a round asked again while its pass is under way (a peer's retry after a timeout) waits for that pass, and later gets the index it made", async () => {
+    const clock = new ManualClock();
+    const a = node(clock, "a");
+    for (let i = 0; i < KEYS; i++) a.keyspace.set(utf8(`key:${i}`), utf8(`value:${i}`), 0);
+    const first = a.replica.indexImplicit(allBuckets);
+    const retry = a.replica.indexImplicit(allBuckets);
+    // the same pass serves both: one index, not a second pass over the store
+    const [made, again] = await Promise.all([first, retry]);
+    expect(again).toBe(made);
+    expect(await a.replica.indexImplicit(allBuckets)).toBe(made);
+    // another round's buckets get a pass of their own
+    expect(await a.replica.indexImplicit(allBuckets.slice(0, 32))).not.toBe(made);
+  });
 });

@@ -25,6 +25,8 @@ export const SCAN_SLICE = 2_048;
 const MAX_INDEXES = 4;
 
 export interface ListingIndex {
+  /** the buckets asked for, as asked ("3,17,250"): a request that repeats them gets this index */
+  readonly round: string;
   /** made or last used then */
   at: number;
   /** 1 for each bucket the index covers */
@@ -36,6 +38,8 @@ export interface ListingIndex {
 export class ImplicitKeys {
   /** the implicit keys of rounds' differing buckets (this node's and peers'), each from one pass */
   private indexes: ListingIndex[] = [];
+  /** passes under way, by round: a peer's retry of a listing that timed out waits for the same one */
+  private readonly building = new Map<string, Promise<ListingIndex>>();
 
   constructor(
     private readonly keyspace: Keyspace,
@@ -55,12 +59,28 @@ export class ImplicitKeys {
    * One pass over the store for all the buckets a round will list, kept for LISTING_INDEX_MS so
    * the round's listings (32 buckets each, on both sides) do not each pass over the store.
    */
-  async index(buckets: readonly number[]): Promise<ListingIndex> {
+  index(buckets: readonly number[]): Promise<ListingIndex> {
+    // The same round asked again (a peer whose first listing timed out while this node passed
+    // over a million keys asks again): the pass under way, or the index it made, serves it too.
+    const round = buckets.join(",");
+    const building = this.building.get(round);
+    if (building) return building;
+    const kept = this.indexes.find((i) => i.round === round);
+    if (kept) {
+      kept.at = this.keyspace.now();
+      return Promise.resolve(kept);
+    }
+    const made = this.build(buckets, round).finally(() => this.building.delete(round));
+    this.building.set(round, made);
+    return made;
+  }
+
+  private async build(buckets: readonly number[], round: string): Promise<ListingIndex> {
     const covered = new Uint8Array(BUCKETS);
     for (const b of buckets) covered[b] = 1;
     const keys = await this.scan(buckets);
     this.prune();
-    const index = { at: this.keyspace.now(), covered, keys };
+    const index = { round, at: this.keyspace.now(), covered, keys };
     this.indexes.push(index);
     if (this.indexes.length > MAX_INDEXES) this.indexes.shift();
     return index;
