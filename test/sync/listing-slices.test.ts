@@ -116,5 +116,14 @@ describe("sync work in slices", () => {
     expect(await a.replica.indexImplicit(allBuckets)).toBe(made);
     // another round's buckets get a pass of their own
     expect(await a.replica.indexImplicit(allBuckets.slice(0, 32))).not.toBe(made);
+    // a later round of the same buckets sees keys written since: a new pass, and listings use it
+    clock.tick(6_000);
+    a.keyspace.set(utf8("key:late"), utf8("late"), 0);
+    const later = await a.replica.indexImplicit(allBuckets);
+    expect(later).not.toBe(made);
+    const lateBucket = bucketOf(utf8("key:late"));
+    expect(later.keys.get(lateBucket)).toContain("key:late");
+    const listed = parseListed(parseJson(await a.responder.answer("/sync/keys", json({ buckets: [lateBucket] }))));
+    expect(listed.map((e) => Buffer.from(e[0], "base64").toString())).toContain("key:late");
   });
 });

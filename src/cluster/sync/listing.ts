@@ -21,6 +21,12 @@ const LISTING_INDEX_MS = 30_000;
  */
 export const SCAN_SLICE = 2_048;
 
+/**
+ * a request repeating a round's buckets this soon after its index was made takes that index (a
+ * peer retrying a listing that timed out: HttpClientRequestTimeout is 2.7 s by default)
+ */
+const REPEAT_WINDOW_MS = 5_000;
+
 /** at most this many round indexes are kept (this node's rounds and its peers') */
 const MAX_INDEXES = 4;
 
@@ -29,6 +35,8 @@ export interface ListingIndex {
   readonly round: string;
   /** made or last used then */
   at: number;
+  /** made then (a repeated request takes it only while it is this fresh) */
+  readonly madeAt: number;
   /** 1 for each bucket the index covers */
   readonly covered: Uint8Array;
   /** bucket → its implicit keys (binary strings) when the index was made */
@@ -48,9 +56,9 @@ export class ImplicitKeys {
     private readonly turn: () => NextTurn = () => nextTurn,
   ) {}
 
-  /** The kept index that covers `bucket`, if any (it is kept LISTING_INDEX_MS from now). */
+  /** The newest kept index that covers `bucket`, if any (it is kept LISTING_INDEX_MS from now). */
   indexFor(bucket: number): ListingIndex | undefined {
-    const index = this.indexes.find((i) => i.covered[bucket] === 1);
+    const index = this.indexes.findLast((i) => i.covered[bucket] === 1);
     if (index) index.at = this.keyspace.now();
     return index;
   }
@@ -65,9 +73,12 @@ export class ImplicitKeys {
     const round = buckets.join(",");
     const building = this.building.get(round);
     if (building) return building;
-    const kept = this.indexes.find((i) => i.round === round);
+    // Only a fresh one: a later round must see keys written since (a peer catching up asks for
+    // the same buckets round after round).
+    const now = this.keyspace.now();
+    const kept = this.indexes.findLast((i) => i.round === round && now - i.madeAt < REPEAT_WINDOW_MS);
     if (kept) {
-      kept.at = this.keyspace.now();
+      kept.at = now;
       return Promise.resolve(kept);
     }
     const made = this.build(buckets, round).finally(() => this.building.delete(round));
@@ -80,7 +91,8 @@ export class ImplicitKeys {
     for (const b of buckets) covered[b] = 1;
     const keys = await this.scan(buckets);
     this.prune();
-    const index = { round, at: this.keyspace.now(), covered, keys };
+    const now = this.keyspace.now();
+    const index = { round, at: now, madeAt: now, covered, keys };
     this.indexes.push(index);
     if (this.indexes.length > MAX_INDEXES) this.indexes.shift();
     return index;
