@@ -45,6 +45,9 @@ function turnCounter(each: (turn: number) => void = () => {}) {
 
 const allBuckets = Array.from({ length: BUCKETS }, (_, b) => b);
 
+/** The keys (as text) of a listing answer. */
+const listedKeys = (answer: Uint8Array): string[] => parseListed(parseJson(answer)).map((e) => Buffer.from(e[0], "base64").toString());
+
 /** keys whose buckets are among the first 32 (one listing of an anti-entropy round) */
 const CROWDED = 5_000;
 function crowdedKeys(n: number): string[] {
@@ -104,26 +107,64 @@ describe("sync work in slices", () => {
     expect(new TextDecoder().decode(b.keyspace.store.get(utf8(keys[1]!))!.value)).toBe("rewritten");
   });
 
-  test("index - a round asked again while its pass is under way (a peer's retry after a timeout) waits for that pass, and later gets the index it made", async () => {
+  test("index - a peer's round asked again while its pass is under way (a retry after a timeout) waits for that pass, and soon after gets the index it made", async () => {
     const clock = new ManualClock();
     const a = node(clock, "a");
     for (let i = 0; i < KEYS; i++) a.keyspace.set(utf8(`key:${i}`), utf8(`value:${i}`), 0);
-    const first = a.replica.indexImplicit(allBuckets);
-    const retry = a.replica.indexImplicit(allBuckets);
+    const first = a.replica.indexImplicit(allBuckets, true);
+    const retry = a.replica.indexImplicit(allBuckets, true);
     // the same pass serves both: one index, not a second pass over the store
     const [made, again] = await Promise.all([first, retry]);
     expect(again).toBe(made);
-    expect(await a.replica.indexImplicit(allBuckets)).toBe(made);
-    // another round's buckets get a pass of their own
-    expect(await a.replica.indexImplicit(allBuckets.slice(0, 32))).not.toBe(made);
+    expect(await a.replica.indexImplicit(allBuckets, true)).toBe(made);
+    // another round's buckets, and this node's own round, get a pass of their own
+    expect(await a.replica.indexImplicit(allBuckets.slice(0, 32), true)).not.toBe(made);
+    expect(await a.replica.indexImplicit(allBuckets)).not.toBe(made);
     // a later round of the same buckets sees keys written since: a new pass, and listings use it
     clock.tick(6_000);
     a.keyspace.set(utf8("key:late"), utf8("late"), 0);
-    const later = await a.replica.indexImplicit(allBuckets);
+    const later = await a.replica.indexImplicit(allBuckets, true);
     expect(later).not.toBe(made);
     const lateBucket = bucketOf(utf8("key:late"));
     expect(later.keys.get(lateBucket)).toContain("key:late");
-    const listed = parseListed(parseJson(await a.responder.answer("/sync/keys", json({ buckets: [lateBucket] }))));
-    expect(listed.map((e) => Buffer.from(e[0], "base64").toString())).toContain("key:late");
+    expect(listedKeys(await a.responder.answer("/sync/keys", json({ buckets: [lateBucket] })))).toContain("key:late");
+  });
+
+  test("index - listings without a round do not keep an old index alive: a key written since is listed once it is LISTING_INDEX_MS old", async () => {
+    const clock = new ManualClock();
+    const a = node(clock, "a");
+    for (let i = 0; i < 2_000; i++) a.keyspace.set(utf8(`key:${i}`), utf8("v"), 0);
+    // a peer catching up names its round: an index is made now
+    await a.responder.answer("/sync/keys", json({ buckets: allBuckets.slice(0, 32), round: allBuckets }));
+    a.keyspace.set(utf8("key:late"), utf8("late"), 0);
+    const bucket = bucketOf(utf8("key:late"));
+    const seen: boolean[] = [];
+    for (let round = 0; round < 5; round++) {
+      clock.tick(10_000); // GossipAntiEntropyInterval's default; each round lists the bucket alone
+      seen.push(listedKeys(await a.responder.answer("/sync/keys", json({ buckets: [bucket] }))).includes("key:late"));
+    }
+    // the index served the first two rounds (it misses the key), then went: no longer than 30 s
+    expect(seen).toEqual([false, false, true, true, true]);
+  });
+
+  test("index - this node's own round ending (its index dropped) leaves a peer's round its own index: no pass over the store per listing", async () => {
+    const clock = new ManualClock();
+    const store = new CompactStore(clock);
+    const keyspace = new Keyspace(store, clock);
+    const replica = new Replica(keyspace, () => "a", TTL, sink);
+    const responder = new SyncResponder(replica);
+    for (let i = 0; i < 20_000; i++) keyspace.set(utf8(`key:${i}`), utf8("v"), 0);
+    let passes = 0;
+    const scan = store.scan.bind(store);
+    store.scan = (cursor, count) => {
+      if (cursor === 0) passes++;
+      return scan(cursor, count);
+    };
+    const own = await replica.indexImplicit(allBuckets); // this node's round over the same buckets
+    await responder.answer("/sync/keys", json({ buckets: allBuckets.slice(0, 32), round: allBuckets })); // the peer's
+    expect(passes).toBe(2);
+    replica.dropIndex(own);
+    for (let i = 32; i < 32 * 6; i += 32) await responder.answer("/sync/keys", json({ buckets: allBuckets.slice(i, i + 32) }));
+    expect(passes).toBe(2);
   });
 });

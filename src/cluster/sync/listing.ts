@@ -9,10 +9,7 @@ import { bytesToBinaryString } from "../../store/bytes.ts";
 import type { Keyspace } from "../../store/keyspace.ts";
 import { BUCKETS, bucketOf, type DigestState } from "./digest.ts";
 
-/**
- * how long a round's index of implicit keys serves listings after its last use (a round uses it
- * every few hundred ms at most)
- */
+/** how long a round's index of implicit keys serves listings (a round at a million keys takes ~20 s) */
 const LISTING_INDEX_MS = 30_000;
 
 /**
@@ -31,12 +28,13 @@ const REPEAT_WINDOW_MS = 5_000;
 const MAX_INDEXES = 4;
 
 export interface ListingIndex {
-  /** the buckets asked for, as asked ("3,17,250"): a request that repeats them gets this index */
-  readonly round: string;
-  /** made or last used then */
-  at: number;
-  /** made then (a repeated request takes it only while it is this fresh) */
-  readonly madeAt: number;
+  /**
+   * a peer's round: the buckets it asked for, as asked ("3,17,250"), so that its retry finds this
+   * index; undefined for this node's own round (dropped when the round ends, never shared)
+   */
+  readonly round: string | undefined;
+  /** made then: it serves listings LISTING_INDEX_MS from then, a retry REPEAT_WINDOW_MS */
+  readonly at: number;
   /** 1 for each bucket the index covers */
   readonly covered: Uint8Array;
   /** bucket → its implicit keys (binary strings) when the index was made */
@@ -46,7 +44,7 @@ export interface ListingIndex {
 export class ImplicitKeys {
   /** the implicit keys of rounds' differing buckets (this node's and peers'), each from one pass */
   private indexes: ListingIndex[] = [];
-  /** passes under way, by round: a peer's retry of a listing that timed out waits for the same one */
+  /** passes under way for peers' rounds: a peer's retry of a listing that timed out waits for the same one */
   private readonly building = new Map<string, Promise<ListingIndex>>();
 
   constructor(
@@ -56,43 +54,42 @@ export class ImplicitKeys {
     private readonly turn: () => NextTurn = () => nextTurn,
   ) {}
 
-  /** The newest kept index that covers `bucket`, if any (it is kept LISTING_INDEX_MS from now). */
+  /**
+   * The newest kept index that covers `bucket`, if any. It is never kept alive by use: a listing
+   * must not go on missing keys written since its index was made (LISTING_INDEX_MS at most).
+   */
   indexFor(bucket: number): ListingIndex | undefined {
-    const index = this.indexes.findLast((i) => i.covered[bucket] === 1);
-    if (index) index.at = this.keyspace.now();
-    return index;
+    return this.indexes.findLast((i) => i.covered[bucket] === 1);
   }
 
   /**
    * One pass over the store for all the buckets a round will list, kept for LISTING_INDEX_MS so
-   * the round's listings (32 buckets each, on both sides) do not each pass over the store.
+   * the round's listings (32 buckets each, on both sides) do not each pass over the store. A
+   * peer's round (`forPeer`) asked again soon (its first listing timed out while this node passed
+   * over a million keys) gets the pass under way or the index it made; this node's own round
+   * always gets an index of its own, which it drops when it ends.
    */
-  index(buckets: readonly number[]): Promise<ListingIndex> {
-    // The same round asked again (a peer whose first listing timed out while this node passed
-    // over a million keys asks again): the pass under way, or the index it made, serves it too.
+  index(buckets: readonly number[], forPeer = false): Promise<ListingIndex> {
+    if (!forPeer) return this.build(buckets, undefined);
     const round = buckets.join(",");
     const building = this.building.get(round);
     if (building) return building;
     // Only a fresh one: a later round must see keys written since (a peer catching up asks for
     // the same buckets round after round).
     const now = this.keyspace.now();
-    const kept = this.indexes.findLast((i) => i.round === round && now - i.madeAt < REPEAT_WINDOW_MS);
-    if (kept) {
-      kept.at = now;
-      return Promise.resolve(kept);
-    }
+    const kept = this.indexes.findLast((i) => i.round === round && now - i.at < REPEAT_WINDOW_MS);
+    if (kept) return Promise.resolve(kept);
     const made = this.build(buckets, round).finally(() => this.building.delete(round));
     this.building.set(round, made);
     return made;
   }
 
-  private async build(buckets: readonly number[], round: string): Promise<ListingIndex> {
+  private async build(buckets: readonly number[], round: string | undefined): Promise<ListingIndex> {
     const covered = new Uint8Array(BUCKETS);
     for (const b of buckets) covered[b] = 1;
     const keys = await this.scan(buckets);
     this.prune();
-    const now = this.keyspace.now();
-    const index = { round, at: now, madeAt: now, covered, keys };
+    const index = { round, at: this.keyspace.now(), covered, keys };
     this.indexes.push(index);
     if (this.indexes.length > MAX_INDEXES) this.indexes.shift();
     return index;

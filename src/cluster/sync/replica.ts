@@ -551,8 +551,8 @@ export class Replica {
   }
 
   /** A round's index of implicit keys: one pass over the store for all the buckets it lists. */
-  indexImplicit(buckets: readonly number[]): Promise<ListingIndex> {
-    return this.implicitKeys.index(buckets);
+  indexImplicit(buckets: readonly number[], forPeer = false): Promise<ListingIndex> {
+    return this.implicitKeys.index(buckets, forPeer);
   }
 
   dropIndex(index: ListingIndex): void {

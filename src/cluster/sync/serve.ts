@@ -113,7 +113,7 @@ export class SyncResponder {
           throw new BadSyncRequest(`buckets must be a list of integers below ${BUCKETS}`);
         }
         // The first listing of a round names all its buckets: one pass over the store for them all.
-        if (request.round !== undefined) await this.replica.indexImplicit(request.round);
+        if (request.round !== undefined) await this.replica.indexImplicit(request.round, true);
         return this.listingAnswer(await this.list(request.buckets));
       }
       case "/sync/fetch": {
