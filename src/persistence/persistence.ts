@@ -14,7 +14,7 @@ import { SnapshotEncoder } from "./file-codec.ts";
 import { loadData, removeLogsBefore, SNAPSHOT_FILE, type LoadResult } from "./loader.ts";
 import { TOMBS_VERSION } from "./frame.ts";
 import type { ReplayClock } from "./replay-clock.ts";
-import { captureTombs, type TombCapture, type TombJournal } from "./tombs.ts";
+import { captureTombs, walkedNow, type TombCapture, type TombJournal } from "./tombs.ts";
 
 export interface PersistenceOptions {
   readonly dir: string;
@@ -252,7 +252,9 @@ export class Persistence {
     this.generation = generation;
     const takenAt = clock.now();
     const view = captureStore(keyspace.store);
-    const tombs = this.tombSource?.();
+    // Walked while the file is written when the new log holds what changes meanwhile; else now.
+    const captured = this.tombSource?.();
+    const tombs = captured && !this.appendLog ? walkedNow(captured) : captured;
     const captureMs = performance.now() - started;
     const encoder = new SnapshotEncoder(view, generation, takenAt, tombs);
     let writer: AtomicFileWriter | undefined;

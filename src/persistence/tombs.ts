@@ -19,7 +19,8 @@ export type TombVisit = (key: string, at: number, origin: string) => void;
  * tombstones, walked part by part (a digest bucket each) while the snapshot is written, so a
  * million of them do not hold the event loop in that pause (~0.25 s). A tombstone laid or
  * dropped meanwhile is in the new append log too (a lay, a flush, a watermark, a write of the
- * key), whose replay after the snapshot settles it; one past its grace may go either way.
+ * key), whose replay after the snapshot settles it; one past its grace may go either way. Without
+ * an append log there is no such record: the snapshot walks them in the pause (`walkedNow`).
  */
 export interface TombCapture {
   /** undefined when there was never a flush */
@@ -95,4 +96,26 @@ export function captureTombs(
       return true;
     },
   };
+}
+
+/**
+ * The whole capture walked now and given back in one part. A node without an append log takes
+ * its tombstones this way, in the capture's pause: a tombstone dropped while the snapshot is
+ * written (the key written again, a flush) would be in no file, and a crash would lose it with
+ * the write that dropped it, letting a peer's older value back.
+ */
+export function walkedNow(capture: TombCapture): TombCapture {
+  const keys: string[] = [];
+  const at: number[] = [];
+  const origins: string[] = [];
+  while (
+    capture.more((k, t, origin) => {
+      keys.push(k);
+      at.push(t);
+      origins.push(origin);
+    })
+  );
+  return captureTombs(1, (_, visit) => {
+    for (let i = 0; i < keys.length; i++) visit(keys[i]!, at[i]!, origins[i]!);
+  }, keys.length > 0, -Infinity, capture.watermark);
 }
