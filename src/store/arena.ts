@@ -61,6 +61,11 @@ class FreeStack {
   }
 }
 
+/** empty pages are let go at most this often (each time is one pass over the free stacks)… */
+const RELEASE_EVERY_MS = 100;
+/** …when the free stacks hold more blocks than this (a pass over fewer costs well under 0.1 ms) */
+const CHEAP_RELEASE_BLOCKS = 65_536;
+
 /** what a page let go holds in `pages` until its number is reused */
 const RELEASED = new Uint8Array(0);
 
@@ -73,8 +78,10 @@ export class Arena {
   private liveUnits = new Int32Array(16);
   /** numbers of pages let go, for the next new page */
   private released: number[] = [];
-  /** a page stopped being carved with nothing live in it: the next reclaim lets it go */
+  /** a page with nothing live is waiting to be let go (checked at the next reclaim) */
   private leftEmpty = false;
+  /** when empty pages were last let go (performance.now()) */
+  private releasedAt = -Infinity;
   private freeBlocks: FreeStack[] = Array.from({ length: CLASS_COUNT }, () => new FreeStack());
   private large: (Uint8Array | undefined)[] = [];
   private freeLarge: number[] = [];
@@ -183,6 +190,7 @@ export class Arena {
     this.liveUnits = new Int32Array(16);
     this.released = [];
     this.leftEmpty = false;
+    this.releasedAt = -Infinity;
     this.freeBlocks = Array.from({ length: CLASS_COUNT }, () => new FreeStack());
     this.large = [];
     this.freeLarge = [];
@@ -217,7 +225,24 @@ export class Arena {
       if ((live[page]! -= CLASS_BYTES[cls]! >>> UNIT_SHIFT) === 0 && page !== this.current) emptied = true;
     }
     this.pendingCount = 0;
-    if (emptied) this.releaseEmptyPages();
+    if (!emptied) return;
+    // One pass over the free stacks lets go of every empty page at once. When the stacks are long
+    // (millions of free blocks after many deletes) and pages empty turn after turn (a wave of
+    // expiries), the pass runs at most every RELEASE_EVERY_MS; the pages wait for a later reclaim.
+    const now = performance.now();
+    if (this.freeCount() > CHEAP_RELEASE_BLOCKS && now - this.releasedAt < RELEASE_EVERY_MS) {
+      this.leftEmpty = true;
+      return;
+    }
+    this.releasedAt = now;
+    this.releaseEmptyPages();
+  }
+
+  /** Free blocks on the stacks, all classes. */
+  private freeCount(): number {
+    let count = 0;
+    for (const stack of this.freeBlocks) count += stack.count;
+    return count;
   }
 
   /**

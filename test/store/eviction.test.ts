@@ -38,10 +38,10 @@ describe("CompactStore MaxMemory", () => {
     const reserved: number[] = [];
     let n = 0;
     // Large values first, small ones last: each phase's writes evict every entry of the one before.
+    // Each value is its key's number mod 251, repeated: a block handed out twice would show.
     for (const size of [3000, 1000, 300, 100]) {
-      const value = new Uint8Array(size).fill(size & 0xff);
-      for (let i = 0; i < (maxMemory / size) * 6; i++) {
-        store.set(b(`drift:${n++}`), value, 0, clock.now());
+      for (let i = 0; i < (maxMemory / size) * 6; i++, n++) {
+        store.set(b(`drift:${n}`), new Uint8Array(size).fill(n % 251), 0, clock.now());
         if (i % 64 === 0) await nextTurn();
       }
       await nextTurn();
@@ -52,9 +52,10 @@ describe("CompactStore MaxMemory", () => {
     for (const bytes of reserved) expect(bytes).toBeLessThanOrEqual(maxMemory + 2 * PAGE_BYTES);
     // Every value held is intact (blocks of pages let go were never handed out again).
     let held = 0;
-    for (const [, entry] of store.entries()) {
+    for (const [key, entry] of store.entries()) {
+      const number = Number(new TextDecoder().decode(key).slice("drift:".length));
       expect(entry.value.length).toBe(100);
-      expect(entry.value.every((byte) => byte === 100)).toBe(true);
+      expect(entry.value.every((byte) => byte === number % 251)).toBe(true);
       held++;
     }
     expect(held).toBe(store.size);
