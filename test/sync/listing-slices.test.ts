@@ -12,6 +12,9 @@ import { utf8 } from "../../src/store/bytes.ts";
 import { CompactStore } from "../../src/store/compact-store.ts";
 import { Keyspace } from "../../src/store/keyspace.ts";
 import { ManualClock } from "../../src/store/types.ts";
+import { SyncNode, SyncStopped } from "../../src/cluster/sync/node.ts";
+import { realTimers } from "../../src/cluster/sync/types.ts";
+import { silentLogger } from "../../src/log/logger.ts";
 import { LoopNet } from "./loop.ts";
 
 const TTL = 60_000;
@@ -166,5 +169,18 @@ describe("sync work in slices", () => {
     replica.dropIndex(own);
     for (let i = 32; i < 32 * 6; i += 32) await responder.answer("/sync/keys", json({ buckets: allBuckets.slice(i, i + 32) }));
     expect(passes).toBe(2);
+  });
+
+  test("stop - a listing paused between its slices ends at its next turn once the node has stopped", async () => {
+    const clock = new ManualClock();
+    const keyspace = new Keyspace(new CompactStore(clock), clock);
+    for (let i = 0; i < KEYS; i++) keyspace.set(utf8(`key:${i}`), utf8(`value:${i}`), 0);
+    const sync = new SyncNode({
+      keyspace, self: () => "127.0.0.1:1", peers: { list: () => [] }, transport: new LoopNet().transport(), log: silentLogger,
+      antiEntropyMs: 1000, tombstoneTtlMs: TTL, timers: realTimers, confirmMs: 0,
+    });
+    const listing = sync.responder.answer("/sync/keys", json({ buckets: allBuckets, round: allBuckets }));
+    sync.stop();
+    expect(await listing.then(() => "answered", (error: unknown) => error)).toBeInstanceOf(SyncStopped);
   });
 });

@@ -88,6 +88,13 @@ export interface SyncHealth {
 
 const iso = (ms: number): string | null => (ms > 0 ? new Date(ms).toISOString() : null);
 
+/** What a pass paused between slices meets when it resumes after the node stopped. */
+export class SyncStopped extends Error {
+  constructor() {
+    super("sync stopped");
+  }
+}
+
 export class SyncNode {
   readonly replica: Replica;
   readonly responder: SyncResponder;
@@ -107,7 +114,12 @@ export class SyncNode {
     this.replica = new Replica(options.keyspace, options.self, options.tombstoneTtlMs, this.sink, options.evicts ?? false);
     if (options.loadedTombs) this.replica.restoreTombs(options.loadedTombs);
     this.replica.journal = options.tombJournal;
-    this.replica.turn = () => this.timers.turn();
+    // A pass paused between its slices ends at the next turn once the node has stopped (it would
+    // otherwise go on reading and applying to a keyspace sync no longer watches).
+    this.replica.turn = async () => {
+      await this.timers.turn();
+      if (this.stopped) throw new SyncStopped();
+    };
     this.responder = new SyncResponder(this.replica);
   }
 
@@ -245,6 +257,7 @@ export class SyncNode {
       r.lastOkAt = keyspace.now();
       if (result.pulled + result.pushed > 0) log.info("sync anti-entropy repaired", { peer: link.address, ...result });
     } catch (error) {
+      if (error instanceof SyncStopped) return undefined;
       if (r.state !== "error") log.warn("sync anti-entropy failed", { peer: link.address, error: describe(error) });
       r.state = "error";
       r.lastError = describe(error);

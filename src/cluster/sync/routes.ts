@@ -12,7 +12,7 @@ import type { Clock } from "../../store/types.ts";
 import { answerMac, HEADER_MAC, HEADER_NODE, HEADER_NONCE, HEADER_TIME, RequestVerifier, type AuthFailure } from "./auth.ts";
 import { CodecError } from "./codec.ts";
 import { syncHealthSchema } from "./health-schema.ts";
-import type { SyncNode } from "./node.ts";
+import { SyncStopped, type SyncNode } from "./node.ts";
 import { BadSyncRequest } from "./serve.ts";
 import { SYNC_PATHS, type SyncPath } from "./types.ts";
 
@@ -72,6 +72,7 @@ export function syncRoutes(options: SyncRoutesOptions) {
     try {
       answer = await options.node.responder.answer(path, body);
     } catch (error) {
+      if (error instanceof SyncStopped) return new Response("sync stopped: the node is shutting down", { status: 503 });
       if (!(error instanceof BadSyncRequest || error instanceof CodecError)) throw error;
       refusals.note(from, "malformed", error.message);
       return new Response(`bad sync request: ${error.message}`, { status: 400 });
