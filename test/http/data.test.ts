@@ -3,16 +3,14 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { removeDir, startNode, type NodeProcess } from "../helpers/node-process.ts";
 import { OwlClient } from "../helpers/owl-client.ts";
-import { envelopeOf, getData, postForm, postJson, rawRequest, tokenFor } from "./http-helpers.ts";
+import { envelopeOf, getData, postForm, postJson, rawRequest, startWithToken, tokenFor } from "./http-helpers.ts";
 
 let node: NodeProcess;
 let base: string;
 let token: string;
 
 beforeAll(async () => {
-  node = await startNode();
-  base = `http://127.0.0.1:${node.httpPort}`;
-  token = await tokenFor(base);
+  ({ node, base, token } = await startWithToken());
 });
 
 afterAll(async () => {

@@ -2,6 +2,7 @@
 // socket bound to a chosen local address (fetch cannot pick its source address).
 
 import { connect } from "node:net";
+import { startNode, type NodeProcess } from "../helpers/node-process.ts";
 import type { Envelope } from "../helpers/owl-client.ts";
 
 export const PASSWORD = "test-password-123";
@@ -33,6 +34,13 @@ export function postForm(base: string, fields: Record<string, string>, path = "/
 
 export function postJson(base: string, fields: Record<string, unknown>, path = "/data/"): Promise<HttpAnswer> {
   return fetch(`${base}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(fields) }).then(envelopeOf);
+}
+
+/** A real node, its HTTP base URL and a token: `({ node, base, token } = await startWithToken())` in a beforeAll. */
+export async function startWithToken(): Promise<{ node: NodeProcess; base: string; token: string }> {
+  const node = await startNode();
+  const base = `http://127.0.0.1:${node.httpPort}`;
+  return { node, base, token: await tokenFor(base) };
 }
 
 export async function tokenFor(base: string, password = PASSWORD): Promise<string> {

@@ -5,8 +5,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { commandTable } from "../../src/commands/table.ts";
 import { owlCases, type OwlCase } from "../cases/owl-cases.ts";
-import { removeDir, startNode, type NodeProcess } from "../helpers/node-process.ts";
-import { getData, postForm, postJson, tokenFor, type HttpAnswer } from "./http-helpers.ts";
+import { removeDir, type NodeProcess } from "../helpers/node-process.ts";
+import { getData, postForm, postJson, startWithToken, type HttpAnswer } from "./http-helpers.ts";
 
 const httpOnlyCases: readonly OwlCase[] = [
   { name: "set - a value with newlines travels intact", cmd: "set", key: "h-lines", value: "one\ntwo\r\nthree\n", status: 200, then: { status: 200, data: "one\ntwo\r\nthree\n" } },
@@ -53,9 +53,7 @@ for (const [form, send] of forms) {
     let token: string;
 
     beforeAll(async () => {
-      node = await startNode();
-      base = `http://127.0.0.1:${node.httpPort}`;
-      token = await tokenFor(base);
+      ({ node, base, token } = await startWithToken());
     });
 
     afterAll(async () => {

@@ -3,9 +3,9 @@
 // and JSON members, on /data/, /group_data/ and /server/; a POST's body still wins over its query.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { removeDir, startNode, type NodeProcess } from "../helpers/node-process.ts";
+import { removeDir, type NodeProcess } from "../helpers/node-process.ts";
 import { makeApp } from "./app-fixture.ts";
-import { envelopeOf, getData, tokenFor } from "./http-helpers.ts";
+import { envelopeOf, getData, startWithToken } from "./http-helpers.ts";
 import { MAX_BODY_FIELDS } from "../../src/transport/http/request-fields.ts";
 
 let node: NodeProcess;
@@ -13,9 +13,7 @@ let base: string;
 let token: string;
 
 beforeAll(async () => {
-  node = await startNode();
-  base = `http://127.0.0.1:${node.httpPort}`;
-  token = await tokenFor(base);
+  ({ node, base, token } = await startWithToken());
   for (const [key, value] of [["k1", "one"], ["k2", "two"], ["k3", "three"]] as const) await getData(base, { cmd: "set", key, valuedata: value, token });
 });
 
