@@ -34,7 +34,7 @@ const FLAG_KEYS: Record<string, ConfigKey> = { host: "Host", log: "Logfile", pas
  * space) is named: `Pass=secret` on one line is an unknown key to the parser, and its value must
  * not reach the log or the console. A known key written with `=` gets the hint it needs.
  */
-export function unknownKey(where: string, name: string, spaceSeparated: boolean): string {
+function unknownKey(where: string, name: string, spaceSeparated: boolean): string {
   const keyPart = name.split(/[=\s]/, 1)[0]!;
   const known = findKey(keyPart);
   if (known && name.includes("=") && spaceSeparated) return `${where}: unknown key; to set ${known}, write "${known} value": the separator is a space, not "="`;

@@ -35,7 +35,7 @@ export const MAX_BODY_FIELDS = 256;
 const tooManyFields = (): CommandError => new CommandError(500, `the body has more than ${MAX_BODY_FIELDS} fields`);
 
 /** An application/x-www-form-urlencoded body: the query string's format. */
-export async function urlencodedFields(request: Request): Promise<Fields> {
+async function urlencodedFields(request: Request): Promise<Fields> {
   const text = await request.text();
   // Counted before parsing: at most MAX_BODY_FIELDS separators are looked for.
   let separators = 0;
@@ -50,7 +50,7 @@ export async function urlencodedFields(request: Request): Promise<Fields> {
  * Elysia's parser, no value is read as JSON and no name as a path (`a.b`, `a[0]`): a text part
  * means what the same field means in a query string.
  */
-export async function multipartFields(request: Request): Promise<Fields> {
+async function multipartFields(request: Request): Promise<Fields> {
   const type = request.headers.get("content-type") ?? "";
   const body = await request.arrayBuffer();
   // Counted before parsing, as a form's separators are: a part begins at each delimiter line,
@@ -159,7 +159,7 @@ export function topLevelCommas(text: string, cap: number): number {
  * that is not an object (null, an array, a string, a number), is a clear 500, never a silently
  * empty request.
  */
-export async function jsonFields(request: Request): Promise<Fields> {
+async function jsonFields(request: Request): Promise<Fields> {
   const text = await request.text();
   if (text.trim() === "") return {};
   const commas = topLevelCommas(text, MAX_BODY_FIELDS);
@@ -171,9 +171,10 @@ export async function jsonFields(request: Request): Promise<Fields> {
     throw new CommandError(500, "the body is not valid JSON");
   }
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new CommandError(500, "the body is not a JSON object (of fields)");
-  // A repeated member counts with its first value, as a repeated field does in every other form
-  // (one member, no comma: nothing can repeat).
-  return commas === 0 ? (parsed as Fields) : firstMembers(text, parsed as Fields);
+  // A repeated member counts with its first value, as a repeated field does in every other form.
+  // JSON.parse keeps one property per name, so as many properties as members (top-level commas
+  // + 1) means no name repeats, and the body need not be read again.
+  return commas === 0 || Object.keys(parsed).length === commas + 1 ? (parsed as Fields) : firstMembers(text, parsed as Fields);
 }
 
 /**
