@@ -14,7 +14,7 @@ import { MapStore } from "../src/store/map-store.ts";
 import { systemClock } from "../src/store/types.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "owl-bench-"));
-const log = AppendLog.create(join(dir, "owlcache.aof"), 0, "no", systemClock, (e) => console.error(e));
+const log = AppendLog.create(join(dir, "owlcache.aof"), 0, "no", systemClock, (e) => console.error(e), 1);
 const key = new TextEncoder().encode("key:000000012345");
 const value = new Uint8Array(32).fill(118);
 const set = { type: "set" as const, key, value, expiresAt: 0, writtenAt: Date.now() };

@@ -16,8 +16,6 @@ export type NextTurn = () => Promise<void>;
 export class Slicer {
   private count = 0;
   private started = performance.now();
-  /** turns of the event loop given so far (tests, benchmarks) */
-  turns = 0;
 
   constructor(
     /** items per slice at most */
@@ -35,7 +33,6 @@ export class Slicer {
 
   /** Gives the event loop a turn and starts the next slice. */
   async pause(): Promise<void> {
-    this.turns++;
     await this.next();
     this.count = 0;
     this.started = performance.now();

@@ -48,12 +48,12 @@ export class AppendLog {
   }
 
   /** Creates (or empties) a log file following snapshot `generation`, durably, before any write. */
-  static create(path: string, generation: number, policy: FsyncPolicy, clock: Clock, onError: (error: unknown, path: string) => void, version = 1): AppendLog {
+  static create(path: string, generation: number, policy: FsyncPolicy, clock: Clock, onError: (error: unknown, path: string) => void, version: number): AppendLog {
     return new AppendLog(createLogFile(path, generation, version), path, generation, policy, clock, onError, version);
   }
 
   /** Continues an existing, fully valid log file of format `version`. */
-  static reopen(path: string, generation: number, policy: FsyncPolicy, clock: Clock, onError: (error: unknown, path: string) => void, version = 1): AppendLog {
+  static reopen(path: string, generation: number, policy: FsyncPolicy, clock: Clock, onError: (error: unknown, path: string) => void, version: number): AppendLog {
     return new AppendLog(openSync(path, "a"), path, generation, policy, clock, onError, version);
   }
 

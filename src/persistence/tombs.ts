@@ -98,8 +98,11 @@ export function captureTombs(
   };
 }
 
+/** tombstones per part of a capture walked at once (`walkedNow`) */
+const WALKED_PART = 4096;
+
 /**
- * The whole capture walked now and given back in one part. A node without an append log takes
+ * The whole capture walked now and given back part by part. A node without an append log takes
  * its tombstones this way, in the capture's pause: a tombstone dropped while the snapshot is
  * written (the key written again, a flush) would be in no file, and a crash would lose it with
  * the write that dropped it, letting a peer's older value back.
@@ -115,7 +118,9 @@ export function walkedNow(capture: TombCapture): TombCapture {
       origins.push(origin);
     })
   );
-  return captureTombs(1, (_, visit) => {
-    for (let i = 0; i < keys.length; i++) visit(keys[i]!, at[i]!, origins[i]!);
+  // given back in parts, so the encoder's part buffer holds one part, not a second copy of all
+  const parts = Math.ceil(keys.length / WALKED_PART);
+  return captureTombs(parts, (part, visit) => {
+    for (let i = part * WALKED_PART; i < Math.min(keys.length, (part + 1) * WALKED_PART); i++) visit(keys[i]!, at[i]!, origins[i]!);
   }, keys.length > 0, -Infinity, capture.watermark);
 }

@@ -4,7 +4,7 @@
 // pass goes by slices of the store's cursor with a turn of the event loop between them: at a
 // million keys, one pass in a single turn held every client of the node for a quarter second.
 
-import { nextTurn, Slicer, type NextTurn } from "../../common/slicer.ts";
+import { nextTurn, type NextTurn } from "../../common/slicer.ts";
 import { bytesToBinaryString } from "../../store/bytes.ts";
 import type { Keyspace } from "../../store/keyspace.ts";
 import { BUCKETS, bucketOf, type DigestState } from "./digest.ts";
@@ -112,7 +112,8 @@ export class ImplicitKeys {
    * (SCAN_SLICE keys) per turn of the event loop. A key present for the whole pass is found once;
    * one set or deleted meanwhile may or may not be (harmless: the next round lists it).
    */
-  async scan(buckets: readonly number[], slicer = new Slicer(SCAN_SLICE, this.turn())): Promise<Map<number, string[]>> {
+  async scan(buckets: readonly number[]): Promise<Map<number, string[]>> {
+    const turn = this.turn();
     const digest = this.digest;
     const wanted = new Uint8Array(BUCKETS);
     let any = false;
@@ -138,7 +139,7 @@ export class ImplicitKeys {
         if (list === undefined) out.set(bucket, (list = []));
         list.push(k);
       }
-      if (cursor !== 0) await slicer.pause();
+      if (cursor !== 0) await turn();
     } while (cursor !== 0);
     return out;
   }
