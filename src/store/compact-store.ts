@@ -392,7 +392,7 @@ export class CompactStore implements Store {
     while (this.bytes + extra > this.maxMemory && this.index.count > (keep >= 0 ? 1 : 0)) {
       const victim = this.sample(keep);
       if (victim < 0) return;
-      this.onEvict?.(this.slots.keyOf(victim));
+      this.onEvict?.(this.slots.keyView(victim)); // a view: valid during the call, as onEvict says
       this.remove(victim);
       this.evicted++;
     }

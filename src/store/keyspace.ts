@@ -163,6 +163,7 @@ export class Keyspace {
 
   private evicted(key: Uint8Array): void {
     this.version++;
+    if (this.evictions.length === 0) return;
     const at = this.clock.now();
     for (const listener of this.evictions) listener(key, at);
   }

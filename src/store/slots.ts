@@ -204,10 +204,15 @@ export class SlotTable {
   }
 
   keyOf(slot: number): Uint8Array {
+    return this.keyView(slot).slice();
+  }
+
+  /** A view of the key inside the arena, valid until the slot changes (no copy). */
+  keyView(slot: number): Uint8Array {
     const address = this.addressOf(slot);
     const size = this.sizeOf(slot);
     const at = this.arena.offsetOf(address, size);
-    return this.arena.bytesOf(address, size).slice(at, at + this.keyLengthOf(slot));
+    return this.arena.bytesOf(address, size).subarray(at, at + this.keyLengthOf(slot));
   }
 
   /** A view of the value inside the arena (see CompactStore on how long it stays valid). */
