@@ -5,7 +5,8 @@
 import { Elysia, t } from "elysia";
 import { RESULTS, type Status } from "../commands/errors.ts";
 import { ZERO_TIME, type EnvelopeFields } from "../protocol/envelope.ts";
-import { firstValueHooks } from "../transport/http/request-fields.ts";
+import { jsonInit } from "../transport/http/data-command.ts";
+import { fieldsOf, firstValueHooks } from "../transport/http/request-fields.ts";
 import type { GroupReader } from "./group-read.ts";
 import type { PeerLists } from "./peer-list.ts";
 import { groupDetail, groupFields, groupResponses, serverDetail, serverFields, serverResponses } from "./route-schemas.ts";
@@ -28,16 +29,9 @@ const encoder = new TextEncoder();
  * The headers of /data/'s envelopes: nosniff, so that a browser never takes a value inside the
  * JSON for HTML. A Headers object made once, which Bun copies into each Response.
  */
-const JSON_HEADERS = new Headers({ "content-type": "application/json; charset=utf-8", "x-content-type-options": "nosniff" });
-
 /** An envelope as the HTTP answer: JSON in the envelope's field order, status = Status. */
 export function envelopeResponse(env: EnvelopeFields): Response {
-  return new Response(JSON.stringify(env), { status: env.Status, headers: JSON_HEADERS });
-}
-
-function fieldsOf(query: Record<string, unknown> | undefined, body: unknown): Record<string, unknown> {
-  const fromBody = typeof body === "object" && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
-  return { ...query, ...fromBody };
+  return new Response(JSON.stringify(env), jsonInit(env.Status));
 }
 
 function text(value: unknown): string | undefined {

@@ -34,7 +34,7 @@ const RAW_MISSING: ResponseInit = { status: 404, headers: RAW_HEADERS };
 /** One ResponseInit per envelope status, reused by every answer. */
 const jsonInits = new Map<Status, ResponseInit>();
 
-function jsonInit(status: Status): ResponseInit {
+export function jsonInit(status: Status): ResponseInit {
   let init = jsonInits.get(status);
   if (init === undefined) {
     init = { status, headers: JSON_HEADERS };

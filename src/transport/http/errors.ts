@@ -4,6 +4,7 @@
 import { CommandError } from "../../commands/errors.ts";
 import type { Logger } from "../../log/logger.ts";
 import { errorResponse, type DataContext } from "./data-command.ts";
+import { fieldsOf } from "./request-fields.ts";
 
 interface ValidationIssue {
   readonly path?: string;
@@ -29,9 +30,8 @@ export interface RequestFields {
  * as when the command runs); "" when absent or not text (a bad type is what failed).
  */
 function echoed(fields: RequestFields, name: string): string {
-  const { query, body } = fields;
-  const from = typeof body === "object" && body !== null && Object.hasOwn(body, name) ? body : query;
-  const value = typeof from === "object" && from !== null ? (from as Record<string, unknown>)[name] : undefined;
+  const query = typeof fields.query === "object" && fields.query !== null ? (fields.query as Record<string, unknown>) : undefined;
+  const value = fieldsOf(query, fields.body)[name];
   return typeof value === "string" ? value : "";
 }
 

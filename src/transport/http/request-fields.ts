@@ -75,6 +75,12 @@ async function multipartFields(request: Request): Promise<Fields> {
   return fields;
 }
 
+/** A request's fields: the query's, and the body's over them (a POST's body wins; an array or other non-object body adds none). */
+export function fieldsOf(query: Record<string, unknown> | undefined, body: unknown): Record<string, unknown> {
+  const fromBody = typeof body === "object" && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
+  return { ...query, ...fromBody };
+}
+
 const QUOTE = 34;
 const BACKSLASH = 92;
 const COMMA = 44;
