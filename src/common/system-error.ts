@@ -5,3 +5,9 @@
 export function errorCode(error: unknown): string | undefined {
   return error instanceof Error && "code" in error ? String(error.code) : undefined;
 }
+
+/** "EACCES: permission denied" from a Node system error (its code and its text without the code); undefined for other errors. */
+export function systemErrorText(error: unknown): string | undefined {
+  if (!(error instanceof Error && "code" in error && typeof error.code === "string")) return undefined;
+  return `${error.code}: ${error.message.replace(/^[A-Z]+: /, "")}`;
+}

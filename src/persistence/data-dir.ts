@@ -6,6 +6,7 @@
 import { closeSync, constants, ftruncateSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { dlopen, FFIType, read } from "bun:ffi";
+import { systemErrorText } from "../common/system-error.ts";
 
 /** Held with flock(2) while the server runs; holds the holder's pid, for the next one's message. */
 export const LOCK_FILE = "owlcache.lock";
@@ -123,9 +124,5 @@ function readHolder(lockPath: string): number | undefined {
 
 /** "EACCES: permission denied" from a Node system error; the error's text otherwise. */
 function reason(error: unknown): string {
-  if (error instanceof Error && "code" in error && typeof error.code === "string") {
-    const text = error.message.replace(/^[A-Z]+: /, "").replace(/, \w+ '.*'$/, "");
-    return `${error.code}: ${text}`;
-  }
-  return String(error);
+  return systemErrorText(error)?.replace(/, \w+ '.*'$/, "") ?? String(error);
 }

@@ -5,6 +5,7 @@
 import { closeSync, copyFileSync, existsSync, fstatSync, linkSync, openSync, readdirSync, readSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { ValueTooLargeError } from "../store/errors.ts";
+import { systemErrorText } from "../common/system-error.ts";
 import type { Store } from "../store/types.ts";
 import { LOG_FILE } from "./append-log.ts";
 import { removeStaleTemps } from "./atomic-file.ts";
@@ -299,9 +300,8 @@ function readOrFail<T>(path: string, run: () => T): T {
   try {
     return run();
   } catch (error) {
-    if (error instanceof Error && "code" in error && typeof error.code === "string") {
-      throw new LoadError(`${path}: cannot be read (${error.code}: ${error.message.replace(/^[A-Z]+: /, "")}); refusing to start`);
-    }
+    const text = systemErrorText(error);
+    if (text !== undefined) throw new LoadError(`${path}: cannot be read (${text}); refusing to start`);
     throw error;
   }
 }
