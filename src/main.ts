@@ -47,10 +47,7 @@ function readConfig(): LoadedConfig {
       readFile: (path) => (existsSync(path) ? readFileSync(path, "utf8") : undefined),
     });
   } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(`owlcache: ${error.message}`);
-      process.exit(2);
-    }
+    if (error instanceof ConfigError) startFailed(error.message);
     throw error;
   }
 }
@@ -128,6 +125,12 @@ async function main(): Promise<void> {
   }
   const { config, origins } = loaded;
   const log = openLog(config, origins);
+  /** A failure after the log is open: in the log and on stderr, then exit 1. */
+  const fatal: (event: string, message: string) => never = (event, message) => {
+    log.error(event, { message });
+    console.error(`owlcache: ${message}`);
+    process.exit(1);
+  };
   for (const warning of loaded.warnings) log.warn("config", { message: warning });
   // Before anything reads or writes DBfile (the password, the secret, the data files): a
   // writable directory that no other server uses.
@@ -135,9 +138,7 @@ async function main(): Promise<void> {
     if (!claimDataDir(config.DBfile).locked) log.warn("data directory", { message: `${config.DBfile} is not locked: flock(2) is not available here` });
   } catch (error) {
     if (!(error instanceof DataDirError)) throw error;
-    log.error("data directory", { message: error.message });
-    console.error(`owlcache: ${error.message}`);
-    process.exit(1);
+    fatal("data directory", error.message);
   }
 
   // The store's clock: replay of the append log holds it at each write's time (see ReplayClock).
@@ -194,11 +195,7 @@ async function main(): Promise<void> {
     // With sync, its tombstones and flush watermark are saved and restored with the data.
     tombGraceMs: config.GroupDataSync ? config.GossipTombstoneTTL * 1000 : undefined,
     onSnapshot: (report) => ops.owlMetrics.recordSnapshot(report),
-    onFatal: (message) => {
-      log.error("fatal", { message });
-      console.error(`owlcache: ${message}`);
-      process.exit(1);
-    },
+    onFatal: (message) => fatal("fatal", message),
   });
   // Load before any server starts, so no request sees a half-loaded keyspace.
   let restored;
@@ -210,9 +207,7 @@ async function main(): Promise<void> {
   } catch (error) {
     // A damaged file (LoadError names file and offset) or an unusable data directory.
     const message = error instanceof LoadError ? error.message : `data directory ${config.DBfile}: ${String(error)}`;
-    log.error("load failed", { message });
-    console.error(`owlcache: ${message}`);
-    process.exit(1);
+    fatal("load failed", message);
   }
   const { keys, expired, evicted, ms } = restored;
   log.info("loaded", { keys, expired, evicted, snapshotRecords: restored.snapshotRecords, logRecords: restored.logRecords, ms: Math.round(ms) });
