@@ -1,5 +1,13 @@
 import { expect, test } from "bun:test";
-import { collectIdle, IDLE_GC_AFTER_COMMANDS, IDLE_GC_FULL_HEAP_BYTES, IDLE_GC_QUIET_COMMANDS, IdleCollector } from "../../src/ops/idle-gc.ts";
+import {
+  IDLE_GC_AFTER_COMMANDS,
+  IDLE_GC_CONCURRENT_RUNS,
+  IDLE_GC_FULL_HEAP_BYTES,
+  IDLE_GC_FULL_MAX_MS,
+  IDLE_GC_QUIET_COMMANDS,
+  IdleCollector,
+  IdleGcPolicy,
+} from "../../src/ops/idle-gc.ts";
 
 function collector() {
   let total = 0;
@@ -54,9 +62,44 @@ test("idle gc - the default collects the real heap", () => {
   expect(gc.collections).toBe(1);
 });
 
+/** A policy over a given heap size and a clock that each collection moves by its given cost. */
+function policy(heap: number, fullMs: number) {
+  const state = { heap, fullMs, now: 0, calls: [] as boolean[] };
+  const gc = new IdleGcPolicy(
+    () => state.heap,
+    () => state.now,
+    (full) => {
+      state.calls.push(full);
+      state.now += full ? state.fullMs : 1;
+    },
+  );
+  return { gc, state };
+}
+
 test("idle gc - a large live heap (sync's Maps) is collected concurrently, not in a stop of the node", () => {
-  expect(collectIdle(IDLE_GC_FULL_HEAP_BYTES)).toBe("full");
-  expect(collectIdle(IDLE_GC_FULL_HEAP_BYTES + 1)).toBe("concurrent");
-  // (The live heap is read from JavaScriptCore at the call; what it reports mid-run varies with
-  // its own collections, so the threshold is tested with given sizes.)
+  const small = policy(IDLE_GC_FULL_HEAP_BYTES, 5);
+  expect(small.gc.collect()).toBe("full");
+  expect(small.gc.collect()).toBe("full");
+  const large = policy(IDLE_GC_FULL_HEAP_BYTES + 1, 5);
+  expect(large.gc.collect()).toBe("concurrent");
+  expect(large.state.calls).toEqual([false]); // Bun.gc(false): asked for, not waited on
+});
+
+test("idle gc - a full collection that took too long makes the next ones concurrent, whatever the reported heap", () => {
+  // The reported heap can lag what is alive: it reads small while a full collection takes 210 ms.
+  const p = policy(1024, 210);
+  expect(p.gc.collect()).toBe("full");
+  for (let i = 0; i < IDLE_GC_CONCURRENT_RUNS; i++) expect(p.gc.collect()).toBe("concurrent");
+  expect(p.gc.collect()).toBe("full"); // tried again: the heap may have shrunk since
+  p.state.fullMs = IDLE_GC_FULL_MAX_MS; // short enough now
+  expect(p.gc.collect()).toBe("concurrent"); // (still paying for the long one before)
+  for (let i = 1; i < IDLE_GC_CONCURRENT_RUNS; i++) p.gc.collect();
+  expect(p.gc.collect()).toBe("full");
+  expect(p.gc.collect()).toBe("full");
+  expect(p.state.calls.filter((full) => full)).toHaveLength(4);
+});
+
+test("idle gc - the default policy collects the real heap", () => {
+  const gc = new IdleGcPolicy();
+  expect(["full", "concurrent"]).toContain(gc.collect());
 });
