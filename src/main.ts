@@ -326,9 +326,8 @@ async function main(): Promise<void> {
   // atomically, so the previous one stays whole, and with Appendonly every acknowledged write is
   // already in the log (written before its reply); without it, the writes since the last
   // snapshot are lost, and the log line says so.
-  let phase: "running" | "draining" | "saving" = "running";
-  /** a second signal came while draining: it closes the connections and saves, not the first */
-  let forced = false;
+  /** "forcing": a second signal came while draining; it closes the connections and saves, not the first */
+  let phase: "running" | "draining" | "forcing" | "saving" = "running";
   const save = async (code: number): Promise<void> => {
     phase = "saving";
     sync?.stop();
@@ -348,11 +347,11 @@ async function main(): Promise<void> {
       phase = "draining";
       log.info("stopping", { signal });
       await Promise.all([...servers.map((server) => server.stop()), http.stop()]);
-      if (!forced) await save(0);
-    } else if (phase === "draining" && !forced) {
-      forced = true;
+      if (phase === "draining") await save(0);
+    } else if (phase === "draining") {
+      phase = "forcing";
       log.warn("stopping now", { signal, message: "second signal: open connections closed without waiting; writing the final snapshot" });
-      // Closing the connections also settles the graceful stop above, which sees `forced` and
+      // Closing the connections also settles the graceful stop above, which sees "forcing" and
       // leaves the final snapshot to this one.
       await Promise.all([...servers.map((server) => server.stop(0)), http.stop(true)]);
       await save(1);
