@@ -265,6 +265,8 @@ for (const [what, request] of [
       },
     );
     expect(served).toBeDefined();
+    // The case under test happened: the turn's write met the reset (else this test proves nothing).
+    expect(served!.data.pipe.broken).toBe(true);
     expect(closedSockets.has(served!)).toBe(true);
   });
 }
