@@ -1,6 +1,7 @@
 // Peers' answers reused for HttpClientRequestLocalCacheLifeTime ms, and one request in flight
 // per (peer, key): concurrent group reads of the same key share one fetch per peer. Bounded in
-// entries and bytes; entries are dropped oldest first (they all live equally long).
+// entries and bytes; entries are dropped oldest first (they all live equally long), and expired
+// ones are swept every lifetime, so a burst of group reads does not keep its answers once they are stale.
 
 import type { Clock } from "../store/types.ts";
 import type { PeerOutcome } from "./peer-answer.ts";
@@ -8,6 +9,8 @@ import type { PeerOutcome } from "./peer-answer.ts";
 /** Enough for a hot working set of keys without letting the cache grow without bound. */
 export const MAX_CACHED_ANSWERS = 10_000;
 export const MAX_CACHED_BYTES = 64 * 1024 * 1024;
+/** Expired answers are swept at most this often (a lifetime of a few ms needs no timer that busy). */
+const MIN_SWEEP_MS = 1000;
 
 interface Cached {
   readonly outcome: PeerOutcome;
@@ -19,6 +22,7 @@ export class AnswerCache {
   private readonly answers = new Map<string, Cached>();
   private readonly inFlight = new Map<string, Promise<PeerOutcome>>();
   private bytes = 0;
+  private sweeper: ReturnType<typeof setInterval> | undefined;
 
   constructor(
     private readonly lifetimeMs: number,
@@ -62,7 +66,26 @@ export class AnswerCache {
     for (const [id, cached] of this.answers) if (id.startsWith(prefix)) this.remove(id, cached);
   }
 
+  /** Drops the answers that expired. Oldest first, so it stops at the first fresh one. */
+  sweep(): void {
+    const now = this.clock.now();
+    for (const [id, cached] of this.answers) {
+      if (cached.expiresAt > now) break;
+      this.remove(id, cached);
+    }
+    if (this.answers.size === 0 && this.sweeper !== undefined) {
+      clearInterval(this.sweeper);
+      this.sweeper = undefined;
+    }
+  }
+
   private store(id: string, outcome: PeerOutcome): void {
+    this.sweep();
+    if (this.sweeper === undefined) {
+      // (unref: a cache alone never keeps the process alive)
+      this.sweeper = setInterval(() => this.sweep(), Math.max(this.lifetimeMs, MIN_SWEEP_MS));
+      this.sweeper.unref?.();
+    }
     const bytes = id.length + (outcome.kind === "value" ? outcome.data.length * 2 : 0) + 64;
     if (bytes > this.limits.bytes) return;
     const old = this.answers.get(id);
