@@ -87,6 +87,10 @@ export class Cluster {
       clock,
       cacheLifetimeMs: config.HttpClientRequestLocalCacheLifeTime,
     });
+    // A peer taken off both lists is forgotten (its breaker and last failure): gossip peers come
+    // and go, and their records stayed for good. One still on the other list keeps its record.
+    const listed = () => new Set([...this.lists.owlcache.all(), ...this.lists.gossip.all()].map((e) => e.address.hostPort));
+    for (const list of [this.lists.owlcache, this.lists.gossip]) list.onChange(() => this.book.retain(listed()));
     this.health = new ClusterHealth(this.lists, this.book, this.fetcher, clock, () => this.selfAddress.hostPort);
   }
 

@@ -94,6 +94,5 @@ export class GroupReader {
 
   private forget(hostPort: string): void {
     this.cache.forgetPeer(hostPort);
-    this.options.book.forget(hostPort);
   }
 }

@@ -76,7 +76,13 @@ export class PeerBook {
     if (wasFailing) this.log.info("peer answers again", { peer: hostPort });
   }
 
-  forget(hostPort: string): void {
-    this.records.delete(hostPort);
+  /** Whether the book holds a record of the peer (one was made at its first contact). */
+  knows(hostPort: string): boolean {
+    return this.records.has(hostPort);
+  }
+
+  /** Forgets every peer not in `listed` (taken off the lists: gossip peers come and go). */
+  retain(listed: ReadonlySet<string>): void {
+    for (const hostPort of this.records.keys()) if (!listed.has(hostPort)) this.records.delete(hostPort);
   }
 }

@@ -223,4 +223,24 @@ describe("group read", () => {
     cluster.lists.owlcache.delete(parsePeerAddress(a.address)!);
     expect((await cluster.reader.read("k")).status).toBe(404);
   });
+
+  test("group get - a peer taken off both lists is forgotten (breaker, last failure); one still on the other list is not", async () => {
+    const down = await refusedAddress();
+    const gone = await refusedAddress();
+    const { cluster, add } = makeCluster();
+    add(down, gone);
+    const both = parsePeerAddress(down)!;
+    const owlOnly = parsePeerAddress(gone)!;
+    cluster.lists.gossip.add(both);
+    await cluster.reader.read("k");
+    await cluster.reader.read("k");
+    expect(cluster.book.state(both.hostPort)).toBe("open");
+    expect(cluster.book.state(owlOnly.hostPort)).toBe("open");
+    cluster.lists.owlcache.delete(both);
+    cluster.lists.owlcache.delete(owlOnly);
+    expect(cluster.book.knows(owlOnly.hostPort)).toBe(false);
+    expect(cluster.book.state(both.hostPort)).toBe("open"); // still a gossip peer: its record stays
+    cluster.lists.gossip.delete(both);
+    expect(cluster.book.knows(both.hostPort)).toBe(false);
+  });
 });
