@@ -15,6 +15,7 @@ import { commandTable } from "./commands/table.ts";
 import { ConfigError, type Config, type ConfigKey } from "./config/keys.ts";
 import { loadConfig, type LoadedConfig } from "./config/load.ts";
 import { FileLogger } from "./log/logger.ts";
+import { logEscapedErrors } from "./log/last-resort.ts";
 import { countingAuthenticator } from "./metrics/auth-failures.ts";
 import { authFailureCounter } from "./metrics/owl-metrics.ts";
 import { Metrics } from "./metrics/registry.ts";
@@ -28,6 +29,7 @@ import { CompactStore } from "./store/compact-store.ts";
 import { systemClock } from "./store/types.ts";
 import { startOwlServer } from "./transport/owl-server.ts";
 import type { StreamServer } from "./transport/connections.ts";
+import { ConnectionBudget, openFilesLimit, streamConnectionBudget } from "./transport/connection-budget.ts";
 import { HttpStartError, startHttpServer, type HttpServer } from "./transport/http/server.ts";
 import { clientAddress } from "./transport/http/client-address.ts";
 import { makeTokenCheck } from "./transport/http/request-token.ts";
@@ -113,6 +115,9 @@ function openLog(config: Config, origins: Origins): FileLogger {
   }
 }
 
+/** Fewer stream connections than this allowed by the open-files limit: said in the log at the start. */
+const LOW_CONNECTION_BUDGET = 1000;
+
 async function main(): Promise<void> {
   const loaded = readConfig();
   if (loaded.action === "version") {
@@ -131,6 +136,7 @@ async function main(): Promise<void> {
     console.error(`owlcache: ${message}`);
     process.exit(1);
   };
+  logEscapedErrors(log);
   for (const warning of loaded.warnings) log.warn("config", { message: warning });
   // Before anything reads or writes DBfile (the password, the secret, the data files): a
   // writable directory that no other server uses.
@@ -215,6 +221,12 @@ async function main(): Promise<void> {
 
   const servers: StreamServer[] = [];
   const lines: [string, string][] = [];
+  // Stream connections stop short of the open-files limit (see connection-budget.ts).
+  const openFiles = openFilesLimit();
+  const budget = new ConnectionBudget(streamConnectionBudget(openFiles));
+  if (budget.limit < LOW_CONNECTION_BUDGET) {
+    log.warn("connections", { message: `the open-files limit (${openFiles}) leaves room for ${budget.limit} TCP and RESP clients; raise it (ulimit -n) for more` });
+  }
   if (config.CloseTcp) {
     const owl = listenOrExit("Tcpport", config, origins, () =>
       startOwlServer({
@@ -224,6 +236,7 @@ async function main(): Promise<void> {
         responseHost: config.ResponseHost,
         maxLineBytes: config.MaxLineBytes,
         requireAuth: streamAuth,
+        budget,
       }),
     );
     servers.push(owl);
@@ -305,6 +318,7 @@ async function main(): Promise<void> {
         requireAuth: streamAuth,
         // a bulk string may hold the largest value, and always a key
         limits: { maxBulkBytes: Math.max(config.MaxValueBytes, config.MaxKeyBytes) + 1024 },
+        budget,
       }),
     );
     servers.push(resp);

@@ -17,5 +17,15 @@ export function memoryInfo(store: Store): Record<string, number> {
 export function startMemoryLog(store: Store, log: Logger, minutes: number, minuteMs = 60_000): () => void {
   if (minutes <= 0) return () => {};
   // Up to 10 days of minutes: longer than one timer can wait (see long-interval.ts).
-  return setLongInterval(() => log.info("memory", memoryInfo(store)), minutes * minuteMs);
+  return setLongInterval(() => {
+    let info: Record<string, number>;
+    try {
+      info = memoryInfo(store);
+    } catch (error) {
+      // (process.memoryUsage reads /proc: it throws when the process is out of descriptors)
+      log.warn("memory", { message: "memory use unavailable", error });
+      return;
+    }
+    log.info("memory", info);
+  }, minutes * minuteMs);
 }

@@ -4,6 +4,7 @@
 
 import type { Socket, TCPSocketListener } from "bun";
 import type { StreamConnection } from "./stream-server.ts";
+import { ConnectionBudget } from "./connection-budget.ts";
 
 export interface StreamServer {
   readonly port: number;
@@ -12,15 +13,22 @@ export interface StreamServer {
   stop(graceMs?: number): Promise<void>;
 }
 
-export function trackConnections<T extends StreamConnection>() {
+/**
+ * A server's open connections, counted against `budget` (shared by a node's stream servers; none:
+ * no limit). A connection `add` refuses is not tracked: the server tells it why and closes it.
+ */
+export function trackConnections<T extends StreamConnection>(budget = new ConnectionBudget(Infinity)) {
   const open = new Set<Socket<T>>();
   let onDrained: (() => void) | undefined;
   return {
-    add(socket: Socket<T>): void {
+    /** Tracks a new connection; false when the budget is spent (the socket is then the caller's to refuse). */
+    add(socket: Socket<T>): boolean {
+      if (!budget.take()) return false;
       open.add(socket);
+      return true;
     },
     remove(socket: Socket<T>): void {
-      open.delete(socket);
+      if (open.delete(socket)) budget.give();
       onDrained?.();
     },
     drained(_socket: Socket<T>): void {

@@ -12,7 +12,9 @@ import { asciiLower, fromUtf8 } from "../store/bytes.ts";
 import { MAX_BACKLOG_BYTES, ReplyPipe } from "./reply-pipe.ts";
 import { trackConnections, type StreamServer } from "./connections.ts";
 import { prefetchChunk } from "./look-ahead.ts";
-import { streamPump, sharedHandlers, type StreamConnection, type StreamInput } from "./stream-server.ts";
+import { refuse, streamPump, sharedHandlers, type StreamConnection, type StreamInput } from "./stream-server.ts";
+import { TOO_MANY_CLIENTS, type ConnectionBudget } from "./connection-budget.ts";
+import { ByteWriter } from "../protocol/byte-writer.ts";
 import { copyBytes } from "../store/bytes.ts";
 
 export interface OwlServerOptions {
@@ -24,6 +26,8 @@ export interface OwlServerOptions {
   readonly maxLineBytes: number;
   /** connections must send `pass` first */
   readonly requireAuth: boolean;
+  /** stream connections the node may hold (shared with the RESP server); none: no limit */
+  readonly budget?: ConnectionBudget;
 }
 
 interface Connection extends StreamConnection {
@@ -78,13 +82,23 @@ export function startOwlServer(options: OwlServerOptions): StreamServer {
     },
   });
 
-  const tracked = trackConnections<Connection>();
+  /** The line a connection past the budget gets instead of the banner (made at the first one). */
+  let refusal: Uint8Array | undefined;
+  const refusalLine = (): Uint8Array => {
+    if (refusal) return refusal;
+    const w = new ByteWriter(256);
+    writeEnvelope(w, quoted(""), undefined, errorReply(new CommandError(500, TOO_MANY_CLIENTS)), hostJson);
+    w.byte(10);
+    return (refusal = w.view().slice());
+  };
+
+  const tracked = trackConnections<Connection>(options.budget);
   const listener: TCPSocketListener<Connection> = Bun.listen<Connection>({
     hostname: options.hostname,
     port: options.port,
     socket: {
       open(socket) {
-        tracked.add(socket);
+        if (!tracked.add(socket)) return refuse(socket, refusalLine());
         socket.setNoDelay(true);
         const session: Session = {
           dialect: "owl",

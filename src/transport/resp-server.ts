@@ -12,7 +12,11 @@ import { fromUtf8 } from "../store/bytes.ts";
 import { MAX_BACKLOG_BYTES, ReplyPipe } from "./reply-pipe.ts";
 import { trackConnections, type StreamServer } from "./connections.ts";
 import { prefetchChunk } from "./look-ahead.ts";
-import { streamPump, sharedHandlers, type StreamConnection, type StreamInput } from "./stream-server.ts";
+import { refuse, streamPump, sharedHandlers, type StreamConnection, type StreamInput } from "./stream-server.ts";
+import { TOO_MANY_CLIENTS, type ConnectionBudget } from "./connection-budget.ts";
+
+/** What a connection past the budget gets before the close, as redis-server says it. */
+const TOO_MANY_CLIENTS_LINE = new TextEncoder().encode(`-ERR ${TOO_MANY_CLIENTS}\r\n`);
 
 export interface RespServerOptions {
   readonly engine: Engine;
@@ -21,6 +25,8 @@ export interface RespServerOptions {
   /** connections must send AUTH first (SPEC §5) */
   readonly requireAuth: boolean;
   readonly limits?: Partial<RespLimits>;
+  /** stream connections the node may hold (shared with the owl server); none: no limit */
+  readonly budget?: ConnectionBudget;
 }
 
 interface Connection extends StreamConnection {
@@ -70,13 +76,13 @@ export function startRespServer(options: RespServerOptions): StreamServer {
     },
   });
 
-  const tracked = trackConnections<Connection>();
+  const tracked = trackConnections<Connection>(options.budget);
   const listener: TCPSocketListener<Connection> = Bun.listen<Connection>({
     hostname: options.hostname,
     port: options.port,
     socket: {
       open(socket) {
-        tracked.add(socket);
+        if (!tracked.add(socket)) return refuse(socket, TOO_MANY_CLIENTS_LINE);
         socket.setNoDelay(true);
         const session: RespSession = {
           dialect: "resp",

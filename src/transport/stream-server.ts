@@ -258,6 +258,15 @@ export function streamPump<C extends StreamConnection>(engine: Engine) {
   };
 }
 
+/**
+ * Turns away a connection the budget has no room for (see connection-budget.ts): one line saying
+ * why, then the close. Its `socket.data` stays unset, which the shared handlers read as refused.
+ */
+export function refuse(socket: Socket<unknown>, why: Uint8Array): void {
+  socket.write(why);
+  socket.end();
+}
+
 /** An exception inside the pump is a bug (bad input gets error replies): reported on stderr. */
 function reportBug(error: unknown): void {
   console.error("owlcache: internal error in the stream pump:", error);
@@ -272,10 +281,10 @@ export function sharedHandlers<C extends StreamConnection>(
     // Plain Uint8Array chunks: views of them (request lines, keys) are cheaper than Buffer views.
     binaryType: "uint8array" as const,
     data(socket: Socket<C>, chunk: Uint8Array): void {
-      stream.data(socket, chunk);
+      if (socket.data !== undefined) stream.data(socket, chunk); // (else refused: closing, nothing is read)
     },
     drain(socket: Socket<C>): void {
-      if (stream.drain(socket)) tracked.drained(socket);
+      if (socket.data !== undefined && stream.drain(socket)) tracked.drained(socket);
     },
     close(socket: Socket<C>): void {
       tracked.remove(socket);

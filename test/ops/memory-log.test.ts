@@ -1,4 +1,4 @@
-import { expect, test } from "bun:test";
+import { expect, spyOn, test } from "bun:test";
 import { startMemoryLog } from "../../src/ops/memory-log.ts";
 import { Keyspace } from "../../src/store/keyspace.ts";
 import { MapStore } from "../../src/store/map-store.ts";
@@ -24,4 +24,27 @@ test("memory log - every Task_MemoryInfoToLog minutes: RSS, heap, keys, bytes; 0
   startMemoryLog(db.store, never.logger, 0, 1)();
   await Bun.sleep(20);
   expect(never.lines).toEqual([]);
+});
+
+test("memory log - memory use that cannot be read is a warning, not the end of the node, and the next line comes as usual", async () => {
+  // process.memoryUsage reads /proc: out of file descriptors it throws ("Failed to get memory
+  // usage"), and a node at its open-files limit died of it in this timer.
+  const db = new Keyspace(new MapStore(systemClock), systemClock);
+  const failing = Object.assign(
+    (): NodeJS.MemoryUsage => {
+      throw new Error("Failed to get memory usage");
+    },
+    { rss: () => 0 },
+  );
+  const usage = spyOn(process, "memoryUsage").mockImplementationOnce(failing);
+  const { logger, lines } = recordingLogger();
+  const stop = startMemoryLog(db.store, logger, 1, 20);
+  try {
+    await Bun.sleep(70);
+  } finally {
+    stop();
+    usage.mockRestore();
+  }
+  expect(lines[0]).toMatchObject({ level: "warn", event: "memory", fields: { message: "memory use unavailable" } });
+  expect(lines.slice(1).some((line) => line.level === "info" && line.event === "memory")).toBe(true);
 });
