@@ -8,6 +8,7 @@ import { ExpiryTable } from "./expiry-table.ts";
 import { HashIndex, MIGRATE_STEP } from "./hash-index.ts";
 import { hashBytes, SlotTable } from "./slots.ts";
 import { CompactSnapshot } from "./compact-snapshot.ts";
+import { SlotSampler } from "./sampler.ts";
 import type { Clock, EntryView, ExpiredListener, LoadBatch, Store, StoreSnapshot, StoreStats, ValueRef } from "./types.ts";
 
 export interface CompactStoreOptions {
@@ -53,7 +54,8 @@ export class CompactStore implements Store {
   onEvict: ((key: Uint8Array) => void) | undefined = undefined;
   /** logical clock of accesses, for LRU sampling (wraps; ages are compared modulo 2^32) */
   private accessClock = 0;
-  private random = 0x9e3779b9;
+  private readonly sampler = new SlotSampler();
+  private readonly samples = new Int32Array(EVICTION_SAMPLES);
   /** hash of the key `live` looked up last, so delete does not hash twice */
   private lastHash = 0;
   /** `load`'s reused arrays, by length: keys and values of up to LOAD_COPY_MAX bytes */
@@ -398,47 +400,22 @@ export class CompactStore implements Store {
     }
   }
 
-  /** The least recently used of a few random live slots (-1 if none found). */
+  /** The least recently used of a few uniformly sampled live slots (-1 if none found). */
   private sample(keep: number): number {
     const slots = this.slots;
-    const end = slots.highWater;
+    const samples = this.samples;
+    const found = this.sampler.draw(slots, keep, samples);
     let best = -1;
     let bestAge = -1;
-    let found = 0;
-    for (let tries = 0; found < EVICTION_SAMPLES && tries < EVICTION_SAMPLES * 8; tries++) {
-      let slot = this.nextRandom() % end;
-      // Probe forward to the next live slot so a sparse table still yields samples.
-      for (let n = 0; n < 64 && (!slots.isLive(slot) || slot === keep); n++) slot = slot + 1 === end ? 0 : slot + 1;
-      if (!slots.isLive(slot) || slot === keep) continue;
-      found++;
+    for (let i = 0; i < found; i++) {
+      const slot = samples[i]!;
       const age = (this.accessClock - slots.accessOf(slot)) >>> 0;
       if (age > bestAge) {
         bestAge = age;
         best = slot;
       }
     }
-    return best >= 0 ? best : this.anyLive(keep);
-  }
-
-  /** A sparse table can defeat sampling: then the first live slot from a random point will do. */
-  private anyLive(keep: number): number {
-    const slots = this.slots;
-    const end = slots.highWater;
-    const start = this.nextRandom() % end;
-    for (let n = 0, slot = start; n < end; n++, slot = slot + 1 === end ? 0 : slot + 1) {
-      if (slots.isLive(slot) && slot !== keep) return slot;
-    }
-    return -1;
-  }
-
-  private nextRandom(): number {
-    // xorshift32: cheap, and good enough to pick sample positions
-    let x = this.random;
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    this.random = x >>> 0;
-    return this.random;
+    return best >= 0 ? best : this.sampler.anyLive(slots, keep);
   }
 }
 

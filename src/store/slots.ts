@@ -5,6 +5,7 @@
 import { Arena, LARGE_BYTES } from "./arena.ts";
 import { copyShort } from "./bytes.ts";
 import { FAR, fromHighByte, highByte } from "./high-byte.ts";
+import { LiveBits } from "./live-bits.ts";
 import { fmix32 } from "../common/murmur3.ts";
 import { grown, release } from "./typed-arrays.ts";
 import type { ValueRef } from "./types.ts";
@@ -55,6 +56,8 @@ export class SlotTable {
   private readonly highBase: number;
   /** access clock of the last read or write; only kept when eviction needs it */
   private accesses: Uint32Array<ArrayBuffer>[] = [new Uint32Array(0)];
+  /** which slots hold a key, for eviction's random draws; only kept when eviction needs it */
+  private readonly liveBits: LiveBits | undefined;
   private rows = FIRST_ROWS;
   /** ids below this have been handed out at least once */
   highWater = 0;
@@ -73,6 +76,7 @@ export class SlotTable {
   ) {
     this.highBase = Math.max(0, Math.floor(now / TWO_32) - HIGH_BACK);
     if (trackAccess) this.accesses = [new Uint32Array(FIRST_ROWS)];
+    this.liveBits = trackAccess ? new LiveBits(FIRST_ROWS) : undefined;
   }
 
   get capacity(): number {
@@ -81,6 +85,11 @@ export class SlotTable {
 
   isLive(slot: number): boolean {
     return this.rowWords[slot >>> SEGMENT_BITS]![(slot & ROW_MASK) * STRIDE] !== FREE;
+  }
+
+  /** isLive, from the bitmap when there is one (it stays in cache under random draws). */
+  isLiveDrawn(slot: number): boolean {
+    return this.liveBits !== undefined ? this.liveBits.has(slot) : this.isLive(slot);
   }
 
   addressOf(slot: number): number {
@@ -161,6 +170,7 @@ export class SlotTable {
     const words = this.rowWords[segment]!;
     const row = (slot & ROW_MASK) * STRIDE;
     words[row] = address;
+    this.liveBits?.set(slot);
     const meta = words[row + 1]!;
     if (key.length >= LONG) this.longKeys.set(slot, key.length);
     else if ((meta & LONG) === LONG) this.longKeys.delete(slot);
@@ -259,6 +269,7 @@ export class SlotTable {
     words[row] = FREE;
     words[row + 1] = 0;
     words[row + 2] = -1;
+    this.liveBits?.unset(slot);
     if (this.freeCount === this.freeIds.length) this.freeIds = grown(this.freeIds, this.freeIds.length * 2);
     this.freeIds[this.freeCount++] = slot;
   }
@@ -269,6 +280,7 @@ export class SlotTable {
     for (const words of this.rowWords) freeRows(words);
     this.longKeys.clear();
     this.farTimes.clear();
+    this.liveBits?.clear();
     this.highWater = 0;
     this.freeCount = 0;
   }
@@ -280,11 +292,13 @@ export class SlotTable {
       this.rowWords[0] = widen(this.rowWords[0]!, newRows(rows));
       if (this.trackAccess) this.accesses[0] = grown(this.accesses[0]!, rows);
       this.rows = rows;
+      this.liveBits?.grow(rows);
       return;
     }
     this.rowWords.push(newRows(SEGMENT_ROWS));
     if (this.trackAccess) this.accesses.push(new Uint32Array(SEGMENT_ROWS));
     this.rows += SEGMENT_ROWS;
+    this.liveBits?.grow(this.rows);
   }
 }
 
