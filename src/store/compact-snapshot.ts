@@ -2,7 +2,8 @@
 // (~28 bytes a key), and the arena holds freed blocks back until release(), so key and value
 // bytes are read in place later while the store keeps changing (no copy of the data itself).
 
-import { Arena, LARGE_BYTES } from "./arena.ts";
+import { Arena } from "./arena.ts";
+import { LARGE_BYTES } from "./size-classes.ts";
 import { copyRange } from "./bytes.ts";
 import type { StoreSnapshot } from "./types.ts";
 

@@ -2,7 +2,8 @@
 // while a key lives, so the hash index, the timer table, SCAN cursors and eviction samples all
 // refer to entries by a plain integer. Key and value bytes live together in one arena block.
 
-import { Arena, LARGE_BYTES } from "./arena.ts";
+import { Arena } from "./arena.ts";
+import { LARGE_BYTES } from "./size-classes.ts";
 import { copyShort } from "./bytes.ts";
 import { FAR, fromHighByte, highByte } from "./high-byte.ts";
 import { LiveBits } from "./live-bits.ts";

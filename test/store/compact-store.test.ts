@@ -2,7 +2,8 @@
 // evict (so the eviction bookkeeping runs on every path without changing results).
 
 import { describe, expect, test } from "bun:test";
-import { LARGE_BYTES, PAGE_BYTES } from "../../src/store/arena.ts";
+import { PAGE_BYTES } from "../../src/store/arena.ts";
+import { LARGE_BYTES } from "../../src/store/size-classes.ts";
 import { CompactStore } from "../../src/store/compact-store.ts";
 import { ManualClock } from "../../src/store/types.ts";
 import { storeConformance } from "./conformance.ts";
