@@ -3,7 +3,8 @@
 // for anything larger than LARGE_BYTES. A block is addressed by one uint32, so the store's tables
 // stay small. A page whose blocks are all free is let go (and its number reused): free blocks of
 // one class cannot serve another, so without that, values whose sizes drift (100-byte values
-// giving way to 1,000-byte ones under MaxMemory) kept every page the old sizes ever filled.
+// giving way to 1,000-byte ones under MaxMemory) kept every page the old sizes ever filled. A
+// page that a few live blocks pin is emptied by the compactor (compactor.ts) through `evacuate`.
 
 import { StoreLimitError } from "./errors.ts";
 import { CLASS_BYTES, CLASS_COUNT, classOf, FreeStack, LARGE_BYTES } from "./size-classes.ts";
@@ -33,6 +34,8 @@ export class Arena {
   private top = PAGE_UNITS;
   /** 8-byte units of each page in blocks handed out and not yet filed as free */
   private liveUnits = new Int32Array(16);
+  /** 1 for a page the compactor is emptying: its free blocks are never handed out again */
+  private leaving = new Uint8Array(16);
   /** numbers of pages let go, for the next new page */
   private released: number[] = [];
   /** a page with nothing live is waiting to be let go (checked at the next reclaim) */
@@ -81,9 +84,12 @@ export class Arena {
     const cls = classOf(size);
     const units = CLASS_BYTES[cls]! >>> UNIT_SHIFT;
     const free = this.freeBlocks[cls]!;
-    if (free.count > 0) {
+    while (free.count > 0) {
       const address = free.addresses[--free.count]!;
-      this.liveUnits[address >>> PAGE_UNIT_BITS]! += units;
+      const page = address >>> PAGE_UNIT_BITS;
+      // (dropped from the stack: a page being emptied must not fill up again behind the compactor)
+      if (this.leaving[page] !== 0) continue;
+      this.liveUnits[page]! += units;
       return address;
     }
     if (this.top + units > PAGE_UNITS) this.newPage();
@@ -115,6 +121,50 @@ export class Arena {
     }
   }
 
+  /** Whether a snapshot holds blocks' bytes in place (then nothing may move). */
+  get held(): boolean {
+    return this.holds > 0;
+  }
+
+  /**
+   * Pages with some but fewer than `maxUnits` live 8-byte units, not the one being carved and not
+   * already being emptied: the ones worth emptying.
+   */
+  sparsePages(maxUnits: number): number[] {
+    const found: number[] = [];
+    for (let page = 0; page < this.pages.length; page++) {
+      const live = this.liveUnits[page]!;
+      if (live > 0 && live < maxUnits && page !== this.current && this.leaving[page] === 0 && this.pages[page] !== RELEASED) found.push(page);
+    }
+    return found;
+  }
+
+  /**
+   * Marks pages to be emptied: none of their free blocks is handed out again (alloc drops them
+   * from the stacks as it meets them: no pass over the stacks now), so once the compactor has
+   * moved their live blocks and the last one is filed free, they are let go.
+   */
+  evacuate(pages: number[]): void {
+    for (const page of pages) this.leaving[page] = 1;
+  }
+
+  /** Whether a small block (≤ LARGE_BYTES) is on a page being emptied. */
+  isLeaving(address: number): boolean {
+    return this.leaving[address >>> PAGE_UNIT_BITS] !== 0;
+  }
+
+  /**
+   * Lets go of pages left empty while releases were rate-limited. The compactor's tick: otherwise
+   * only a later free would (a quiet store frees nothing, and kept the pages).
+   */
+  tidy(): void {
+    if (!this.leftEmpty || this.holds > 0 || this.pendingCount > 0) return;
+    const now = performance.now();
+    if (now - this.releasedAt < RELEASE_EVERY_MS) return;
+    this.releasedAt = now;
+    this.releaseEmptyPages();
+  }
+
   /** The page (or own array) holding a block. */
   bytesOf(address: number, size: number): Uint8Array {
     return size > LARGE_BYTES ? this.large[address]! : this.pages[address >>> PAGE_UNIT_BITS]!;
@@ -124,6 +174,9 @@ export class Arena {
   page(address: number): Uint8Array {
     return this.pages[address >>> PAGE_UNIT_BITS]!;
   }
+
+  /** 8-byte units in a page: live counts are in these */
+  static readonly PAGE_UNITS = PAGE_UNITS;
 
   /** The page (of a list from `hold`) holding a small block, and the block's offset in it. */
   static pageIndex(address: number): number {
@@ -145,6 +198,7 @@ export class Arena {
     this.current = -1;
     this.top = PAGE_UNITS;
     this.liveUnits = new Int32Array(16);
+    this.leaving = new Uint8Array(16);
     this.released = [];
     this.leftEmpty = false;
     this.releasedAt = -Infinity;
@@ -177,8 +231,8 @@ export class Arena {
     for (let i = 0; i < this.pendingCount; i += 2) {
       const address = pending[i]!;
       const cls = pending[i + 1]!;
-      free[cls]!.push(address);
       const page = address >>> PAGE_UNIT_BITS;
+      if (this.leaving[page] === 0) free[cls]!.push(address);
       if ((live[page]! -= CLASS_BYTES[cls]! >>> UNIT_SHIFT) === 0 && page !== this.current) emptied = true;
     }
     this.pendingCount = 0;
@@ -216,6 +270,7 @@ export class Arena {
       if (live[page] !== 0 || page === this.current || pages[page] === RELEASED) continue;
       gone[page] = 1;
       pages[page] = RELEASED;
+      this.leaving[page] = 0;
       this.released.push(page);
     }
     for (const stack of this.freeBlocks) {
@@ -246,7 +301,10 @@ export class Arena {
       if (this.pages.length === MAX_PAGES) throw new StoreLimitError(`the arena is full (${MAX_PAGES} pages of ${PAGE_BYTES} bytes)`);
       this.current = this.pages.length;
       this.pages.push(page);
-      if (this.current >= this.liveUnits.length) this.liveUnits = grown(this.liveUnits, this.liveUnits.length * 2);
+      if (this.current >= this.liveUnits.length) {
+        this.liveUnits = grown(this.liveUnits, this.liveUnits.length * 2);
+        this.leaving = grown(this.leaving, this.liveUnits.length);
+      }
     }
     this.top = 0;
   }

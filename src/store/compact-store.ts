@@ -8,6 +8,7 @@ import { ExpiryTable } from "./expiry-table.ts";
 import { HashIndex, MIGRATE_STEP } from "./hash-index.ts";
 import { hashBytes, SlotTable } from "./slots.ts";
 import { CompactSnapshot } from "./compact-snapshot.ts";
+import { Compactor } from "./compactor.ts";
 import { SlotSampler } from "./sampler.ts";
 import type { Clock, EntryView, ExpiredListener, LoadBatch, Store, StoreSnapshot, StoreStats, ValueRef } from "./types.ts";
 
@@ -54,6 +55,7 @@ export class CompactStore implements Store {
   onEvict: ((key: Uint8Array) => void) | undefined = undefined;
   /** logical clock of accesses, for LRU sampling (wraps; ages are compared modulo 2^32) */
   private accessClock = 0;
+  private readonly compactor: Compactor;
   private readonly sampler = new SlotSampler();
   private readonly samples = new Int32Array(EVICTION_SAMPLES);
   /** hash of the key `live` looked up last, so delete does not hash twice */
@@ -77,6 +79,7 @@ export class CompactStore implements Store {
     this.seed = options.seed ?? (Math.random() * 0x100000000) >>> 0;
     this.slots = new SlotTable(this.seed, this.maxMemory > 0, clock.now());
     this.index = new HashIndex(this.slots);
+    this.compactor = new Compactor(this.slots);
     this.expiry = new ExpiryTable(clock.now());
   }
 
@@ -252,9 +255,10 @@ export class CompactStore implements Store {
     return true;
   }
 
+  /** Also the store's periodic work: a step of the index's migration and a slice of compaction. */
   advance(now: number): number {
     this.index.step(IDLE_MIGRATE_STEP);
-    return this.expiry.advance(now, (slot) => {
+    const expired = this.expiry.advance(now, (slot) => {
       const listener = this.expiredListener;
       if (listener === undefined) {
         this.remove(slot);
@@ -269,6 +273,8 @@ export class CompactStore implements Store {
       this.expired++;
       listener(key, writtenAt, expiresAt);
     });
+    this.compactor.step();
+    return expired;
   }
 
   onExpired(listener: ExpiredListener | undefined): void {
@@ -279,6 +285,7 @@ export class CompactStore implements Store {
     this.index.clear();
     this.slots.clear();
     this.expiry.clear(this.clock.now());
+    this.compactor.reset();
     this.bytes = 0;
   }
 
@@ -324,9 +331,11 @@ export class CompactStore implements Store {
     return { keys: this.index.count, expires: this.expiry.size, bytes: this.bytes, expired: this.expired, evicted: this.evicted };
   }
 
-  /** Memory the store holds beyond the interface's figures (benchmarks and tests). */
-  footprint(): { arenaBytes: number; indexBuckets: number; slotCapacity: number; timers: number } {
+  /** Memory the store holds beyond the interface's figures, and the compactor's (benchmarks and tests). */
+  footprint(): { arenaBytes: number; indexBuckets: number; slotCapacity: number; timers: number; sparsePages: number; movedBlocks: number } {
     return {
+      sparsePages: this.compactor.sparsePages,
+      movedBlocks: this.compactor.moved,
       arenaBytes: this.slots.arena.reservedBytes,
       indexBuckets: this.index.buckets,
       slotCapacity: this.slots.capacity,

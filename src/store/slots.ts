@@ -179,6 +179,11 @@ export class SlotTable {
     words[row + 1] = (meta & 0xff000000) | Math.min(key.length, LONG) | ((size > LARGE_BYTES ? LARGE : size) << 8);
   }
 
+  /** Points a live slot at a copy of its block (the compactor moves blocks off sparse pages). */
+  moveTo(slot: number, address: number): void {
+    this.rowWords[slot >>> SEGMENT_BITS]![(slot & ROW_MASK) * STRIDE] = address;
+  }
+
   /** Gives the block back to the arena (reused from the next turn). */
   freeBlock(slot: number): void {
     this.arena.free(this.addressOf(slot), this.sizeOf(slot));
