@@ -1,5 +1,7 @@
 // mitata micro-benchmarks of a `set` under MaxMemory (each one evicts a sampled LRU key), in a
-// dense slot table and in a sparse one (7 of 8 slots freed by deletes), where sampling works hardest.
+// dense slot table and in a sparse one (7 of 8 slots freed by deletes), where sampling works hardest;
+// then with value sizes drifting and a few hot keys pinning pages, the store's tick every 1,000
+// sets (where compaction runs, when the store has it).
 // Run: bun run bench/store-maxmemory.bench.ts
 
 import { bench, group, run, summary } from "mitata";
@@ -39,6 +41,26 @@ group(`set under MaxMemory (${KEYS} keys of 48 bytes, each set evicts one)`, () 
         i = i + 1 === fresh.length ? 0 : i + 1;
       });
     }
+  });
+});
+
+const SIZES = [3000, 1000, 300, 100];
+group("set under MaxMemory 4 MiB, sizes 3000 → 1000 → 300 → 100 bytes (every 20,000 sets), 1 key in 50 kept hot, a tick every 1,000", () => {
+  const store = new CompactStore(clock, { maxMemory: 4 << 20, seed: 2 });
+  const values = SIZES.map((size) => new Uint8Array(size).fill(7));
+  const hot: Uint8Array[] = [];
+  let i = 0;
+  bench("drifting sizes", () => {
+    const k = fresh[i % fresh.length]!;
+    store.set(k, values[Math.floor(i / 20_000) % SIZES.length]!, 0, 0);
+    if (i % 50 === 0) {
+      hot.push(k);
+      if (hot.length > 400) hot.shift();
+    }
+    if ((i & 255) === 0) for (const h of hot) store.get(h);
+    if (i % 1000 === 0) store.advance(0);
+    endTurn(store, i);
+    i++;
   });
 });
 
