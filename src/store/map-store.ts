@@ -15,6 +15,11 @@ interface MapEntry extends EntryView {
   timer: number;
 }
 
+/** Scans whose walks are kept (more at once restart from their position). */
+const SCAN_WALKS = 16;
+/** Cursors are position × SCAN_TAGS + a tag; tags rotate, so the kept walks' cursors differ. */
+const SCAN_TAGS = 64;
+
 export class MapStore implements Store {
   private readonly map = new Map<string, MapEntry>();
   private readonly wheel: TimerWheel;
@@ -24,6 +29,9 @@ export class MapStore implements Store {
   private bytes = 0;
   private expired = 0;
   private expiredListener: ExpiredListener | undefined = undefined;
+  /** the walks of the last SCAN_WALKS scans, by the cursor each returned */
+  private readonly scanWalks = new Map<number, MapIterator<[string, MapEntry]>>();
+  private scanTag = 0;
 
   constructor(private readonly clock: Clock) {
     this.wheel = new TimerWheel(clock.now());
@@ -105,15 +113,32 @@ export class MapStore implements Store {
   }
 
   scan(cursor: number, count: number): { cursor: number; keys: Uint8Array[] } {
-    // Map iteration order is insertion order, so a position is a stable cursor while keys are
-    // only added; deletions during a scan may skip keys, which SCAN's contract allows.
+    // A cursor is where a walk stopped (its position, times SCAN_TAGS, plus a tag telling walks
+    // that stopped at the same position apart). The walks of the last SCAN_WALKS scans are kept:
+    // a Map's iterator stays valid while the Map changes, so a scan that goes on with its own
+    // visits every key present from its start to its end once, whatever is deleted meanwhile,
+    // and a whole pass is linear. A cursor whose walk is gone restarts from its position (keys
+    // deleted before it then shift, and a few may be missed).
     const keys: Uint8Array[] = [];
     const now = this.clock.now();
-    let position = 0;
-    for (const [k, entry] of this.map) {
-      if (position++ < cursor) continue;
+    let walk = cursor === 0 ? undefined : this.scanWalks.get(cursor);
+    let position = Math.floor(cursor / SCAN_TAGS);
+    if (walk !== undefined) this.scanWalks.delete(cursor);
+    else {
+      walk = this.map.entries();
+      for (let skipped = 0; skipped < position && !walk.next().done; skipped++);
+    }
+    for (let next = walk.next(); !next.done; next = walk.next()) {
+      const [k, entry] = next.value;
+      position++;
       if (entry.expiresAt === 0 || entry.expiresAt > now) keys.push(binaryStringToBytes(k));
-      if (keys.length >= count) return { cursor: position, keys };
+      if (keys.length >= count) {
+        this.scanTag = (this.scanTag % (SCAN_TAGS - 1)) + 1;
+        const next = position * SCAN_TAGS + this.scanTag;
+        if (this.scanWalks.size >= SCAN_WALKS) this.scanWalks.delete(this.scanWalks.keys().next().value!);
+        this.scanWalks.set(next, walk);
+        return { cursor: next, keys };
+      }
     }
     return { cursor: 0, keys };
   }

@@ -282,6 +282,28 @@ export function storeConformance(name: string, make: StoreFactory): void {
       for (const count of seen.values()) expect(count).toBe(1);
     });
 
+    test("scan - two scans taking turns each visit every key that stays, once; deletes on the way lose nothing else", () => {
+      const { clock, store } = setup(make);
+      for (let i = 0; i < 3000; i++) store.set(b(`k${i}`), b("v"), 0, clock.now());
+      const seen = [new Map<string, number>(), new Map<string, number>()];
+      const cursors = [0, 0];
+      const done = [false, false];
+      for (let round = 0; !(done[0] && done[1]) && round < 10_000; round++) {
+        const which = round % 2;
+        if (done[which]) continue;
+        const page = store.scan(cursors[which]!, which === 0 ? 70 : 130);
+        for (const key of page.keys) seen[which]!.set(text(key)!, (seen[which]!.get(text(key)!) ?? 0) + 1);
+        cursors[which] = page.cursor;
+        if (page.cursor === 0) done[which] = true;
+        if (round === 6) for (let i = 0; i < 3000; i += 7) store.delete(b(`k${i}`)); // some seen already, some not
+      }
+      expect(done).toEqual([true, true]);
+      for (const counts of seen) {
+        for (let i = 0; i < 3000; i++) if (i % 7 !== 0) expect(counts.get(`k${i}`)).toBe(1);
+        for (const count of counts.values()) expect(count).toBe(1);
+      }
+    });
+
     test("stats - expires counts the keys with a time to live", () => {
       const { clock, store } = setup(make);
       store.set(b("a"), b("1"), clock.now() + 1000, clock.now());
