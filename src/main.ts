@@ -136,7 +136,6 @@ async function main(): Promise<void> {
     console.error(`owlcache: ${message}`);
     process.exit(1);
   };
-  logEscapedErrors(log);
   for (const warning of loaded.warnings) log.warn("config", { message: warning });
   // Before anything reads or writes DBfile (the password, the secret, the data files): a
   // writable directory that no other server uses.
@@ -381,6 +380,8 @@ async function main(): Promise<void> {
   process.stdout.write(banner({ lines, generatedPassword: generated ? password : undefined }));
   bannerShown = true;
   log.info("start", { version: VERSION, addresses: Object.fromEntries(lines) });
+  // Only now: a failure while starting must still end the process (exit 1), not leave a node half up.
+  logEscapedErrors(log);
 }
 
 await main();

@@ -5,7 +5,10 @@
 
 import type { Logger } from "./logger.ts";
 
-/** Installs the handlers on `target` (the process). */
+/**
+ * Installs the handlers on `target` (the process). Only once the node has started: a failure
+ * while starting must end the process (exit 1), not leave it half up.
+ */
 export function logEscapedErrors(log: Logger, target: Pick<NodeJS.Process, "on"> = process): void {
   const report = (kind: string, error: unknown): void => {
     try {
