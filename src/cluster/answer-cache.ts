@@ -81,13 +81,13 @@ export class AnswerCache {
 
   private store(id: string, outcome: PeerOutcome): void {
     this.sweep();
+    const bytes = id.length + (outcome.kind === "value" ? outcome.data.length * 2 : 0) + 64;
+    if (bytes > this.limits.bytes) return;
     if (this.sweeper === undefined) {
       // (unref: a cache alone never keeps the process alive)
       this.sweeper = setInterval(() => this.sweep(), Math.max(this.lifetimeMs, MIN_SWEEP_MS));
       this.sweeper.unref?.();
     }
-    const bytes = id.length + (outcome.kind === "value" ? outcome.data.length * 2 : 0) + 64;
-    if (bytes > this.limits.bytes) return;
     const old = this.answers.get(id);
     if (old) this.remove(id, old);
     this.answers.set(id, { outcome, expiresAt: this.clock.now() + this.lifetimeMs, bytes });

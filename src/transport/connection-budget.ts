@@ -41,12 +41,17 @@ export class ConnectionBudget {
   /** connections turned away since the start */
   refused = 0;
 
-  constructor(readonly limit: number) {}
+  constructor(
+    readonly limit: number,
+    /** told of each refusal (the log says so, a few times a minute at most) */
+    private readonly onRefused?: (refused: number) => void,
+  ) {}
 
   /** Counts a new connection in; false (and counted as refused) when the budget is spent. */
   take(): boolean {
     if (this.open >= this.limit) {
       this.refused++;
+      this.onRefused?.(this.refused);
       return false;
     }
     this.open++;

@@ -20,7 +20,15 @@ interface Raw {
   readonly socket: Socket<undefined>;
   /** the first line the server sent (undefined: closed before a whole line) */
   readonly first: Promise<string | undefined>;
+  /** everything the server sent so far */
+  text(): string;
   closed: boolean;
+}
+
+/** Waits (up to 10 s) until `done`. */
+async function until(done: () => boolean | Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!(await done()) && Date.now() < deadline) await Bun.sleep(10);
 }
 
 /** A connection that records the first line it is sent. */
@@ -28,7 +36,7 @@ async function connect(port: number): Promise<Raw> {
   let text = "";
   let settle: (line: string | undefined) => void = () => {};
   const first = new Promise<string | undefined>((resolve) => (settle = resolve));
-  const raw: { socket?: Socket<undefined>; first: typeof first; closed: boolean } = { first, closed: false };
+  const raw: { socket?: Socket<undefined>; first: typeof first; text: () => string; closed: boolean } = { first, text: () => text, closed: false };
   raw.socket = await Bun.connect({
     hostname: "127.0.0.1",
     port,
@@ -89,7 +97,7 @@ test("connection budget - clients past it are told why and closed; the node stay
   expect(refused).toHaveLength(40);
   const envelope = JSON.parse(refused[0]!);
   expect(envelope).toMatchObject({ Status: 500, Results: "ERROR", Message: "max number of clients reached" });
-  await Bun.sleep(50);
+  await until(() => held.filter((c) => c.closed).length >= 40);
   expect(held.filter((c) => c.closed)).toHaveLength(40); // the refused ones, closed by the node
   // The budget is the node's, not each server's: the RESP port is full too, and says so as redis-server does.
   const resp = await connect(node.respPort);
@@ -106,12 +114,17 @@ test("connection budget - clients past it are told why and closed; the node stay
   // The clients it holds are served.
   const served = banners[0]!;
   served.socket.write("set budget-key kept\nget budget-key\n");
-  await Bun.sleep(100);
+  await until(() => served.text().split("\n").length >= 4);
+  expect(JSON.parse(served.text().split("\n")[2]!)).toMatchObject({ Cmd: "get", Status: 200, Data: "kept" });
 
-  // A place that frees up is taken by the next client.
+  // A place that frees up is taken by the next client (once the node has seen the close).
   for (const c of banners.slice(1, 6)) c.socket.end();
-  await Bun.sleep(200);
-  const client = await OwlClient.connect(node.tcpPort);
+  let client: OwlClient | undefined;
+  await until(async () => {
+    client = await OwlClient.connect(node.tcpPort).catch(() => undefined);
+    return client !== undefined;
+  });
+  if (!client) throw new Error("no place freed up");
   const reply = await client.call("get budget-key");
   expect(reply.Status).toBe(200);
   expect(reply.Data).toBe("kept");
@@ -121,5 +134,10 @@ test("connection budget - clients past it are told why and closed; the node stay
   again.socket.write("PING\r\n");
   expect(await again.first).toBe("+PONG\r");
   expect(await node.stop()).toBe(0);
-  expect(readFileSync(`${node.logDir}/owlcache.log`, "utf8")).toContain(`leaves room for ${BUDGET} TCP and RESP clients`);
+  const log = readFileSync(`${node.logDir}/owlcache.log`, "utf8");
+  expect(log).toContain(`leaves room for ${BUDGET} TCP and RESP clients`);
+  // The refusals are said in the log, once a minute at most (61 clients were turned away).
+  const refusals = log.split("\n").filter((line) => line.includes("a TCP or RESP client was turned away"));
+  expect(refusals).toHaveLength(1);
+  expect(refusals[0]).toContain("(1 since the start");
 });
