@@ -57,7 +57,9 @@ export class PeerBook {
    * answer refused for its size alone (`peerAnswered`) shows the peer is up: a success here.
    */
   report(hostPort: string, outcome: PeerOutcome): void {
-    const record = this.record(hostPort);
+    // (no record: the peer was taken off the lists while its request was out; it stays forgotten)
+    const record = this.records.get(hostPort);
+    if (record === undefined) return;
     if (outcome.kind === "failed" && outcome.peerAnswered !== true) {
       this.onFailure?.(hostPort);
       record.lastFailure = outcome.message;

@@ -243,4 +243,15 @@ describe("group read", () => {
     cluster.lists.gossip.delete(both);
     expect(cluster.book.knows(both.hostPort)).toBe(false);
   });
+
+  test("group get - a peer taken off the list while its request is out stays forgotten when the request fails", async () => {
+    const hung = peer(hangingPeer());
+    const { cluster, add } = makeCluster();
+    add(hung.address);
+    const reading = cluster.reader.read("k");
+    await Bun.sleep(20);
+    cluster.lists.owlcache.delete(parsePeerAddress(hung.address)!);
+    expect((await reading).entries.some((e) => e.Status === 500)).toBe(true); // timed out
+    expect(cluster.book.knows(parsePeerAddress(hung.address)!.hostPort)).toBe(false);
+  });
 });
