@@ -42,3 +42,33 @@ export function fmix32(x: number): number {
   h ^= h >>> 16;
   return h;
 }
+
+/**
+ * murmur3_32 of a binary string (one char per byte, as `bytesToBinaryString` makes), equal to
+ * `murmur3` of those bytes: sync's tombstone table finds a key given as a string by the hash of
+ * its bytes without converting it. Always the JavaScript loop (the native hash of a string
+ * hashes its UTF-8, not its bytes).
+ */
+export function murmur3Binary(s: string, seed: number): number {
+  const n = s.length;
+  let h = seed | 0;
+  let i = 0;
+  for (const last = n - 3; i < last; i += 4) {
+    let k = s.charCodeAt(i) | (s.charCodeAt(i + 1) << 8) | (s.charCodeAt(i + 2) << 16) | (s.charCodeAt(i + 3) << 24);
+    k = Math.imul(k, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    h ^= Math.imul(k, 0x1b873593);
+    h = (h << 13) | (h >>> 19);
+    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+  }
+  const tail = n - i;
+  if (tail > 0) {
+    let k = s.charCodeAt(i);
+    if (tail > 1) k |= s.charCodeAt(i + 1) << 8;
+    if (tail > 2) k |= s.charCodeAt(i + 2) << 16;
+    k = Math.imul(k, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    h ^= Math.imul(k, 0x1b873593);
+  }
+  return fmix32(h ^ n) >>> 0;
+}
