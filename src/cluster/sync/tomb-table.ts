@@ -1,0 +1,227 @@
+// Sync's tombstones without an object or a string per tombstone: each is an id into typed-array
+// columns (write time, origin, share, key slot), its key's bytes in a KeySlab, found by key through
+// a small open-addressing table per digest bucket. Freed ids are reused; ~55 bytes a tombstone
+// with a 16-byte key, against ~170 for a Map entry holding an object and a key string.
+
+import { murmur3Binary } from "../../common/murmur3.ts";
+import { KeySlab } from "./key-slab.ts";
+
+/** ids per page of columns: pages are added as ids run out, never copied to grow */
+const PAGE_SHIFT = 12;
+const PAGE_IDS = 1 << PAGE_SHIFT;
+const PAGE_MASK = PAGE_IDS - 1;
+/** a bucket's table starts this small and doubles past 3/4 full, halves below 1/8 */
+const MIN_SLOTS = 8;
+/** end of the free-id list (linked through the `loc` column of free ids) */
+const NO_ID = 0xffffffff;
+
+interface Page {
+  /** write time of the version the tombstone stands for; NaN while the id is free */
+  readonly at: Float64Array;
+  readonly share: Uint32Array;
+  /** the key's hash (murmur3, the table's seed): a probe passes other keys by it without reading
+   * their bytes, and a removal or a table's resize needs no rehash of any key */
+  readonly hash: Uint32Array;
+  readonly origin: Uint16Array;
+  readonly length: Uint32Array;
+  /** the key's slot in the slab; for a free id, the next free id */
+  readonly loc: Uint32Array;
+}
+
+export class TombTable {
+  /** tombstones held */
+  count = 0;
+  /** per bucket: tombstones held in it */
+  readonly inBucket: Uint32Array;
+  /** per bucket: slots holding id + 1 (0: empty), linear probing from the key hash's low bits */
+  private readonly slots: (Int32Array | undefined)[];
+  private pages: Page[] = [];
+  /** ids below this were handed out at least once */
+  private nextId = 0;
+  private freeId = NO_ID;
+  private readonly keys = new KeySlab();
+  private readonly bucketShift: number;
+
+  /** `buckets` (a power of two) by the top bits of murmur3(key, `seed`), as the digest's. */
+  constructor(buckets: number, private readonly seed: number) {
+    this.inBucket = new Uint32Array(buckets);
+    this.slots = new Array<Int32Array | undefined>(buckets).fill(undefined);
+    this.bucketShift = 32 - Math.log2(buckets);
+  }
+
+  /** The id of a key's tombstone (key as a binary string), or -1. */
+  find(bucket: number, key: string, hash = murmur3Binary(key, this.seed)): number {
+    const slots = this.slots[bucket];
+    if (slots === undefined) return -1;
+    const mask = slots.length - 1;
+    for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
+      const entry = slots[slot]!;
+      if (entry === 0) return -1;
+      const id = entry - 1;
+      const page = this.pages[id >>> PAGE_SHIFT]!;
+      const i = id & PAGE_MASK;
+      if (page.hash[i] === hash && page.length[i] === key.length && this.keys.equals(page.loc[i]!, key)) return id;
+    }
+  }
+
+  /** Adds a tombstone of a key that has none (`hash`: murmur3 of its bytes, the table's seed). */
+  add(bucket: number, key: string, hash: number, at: number, origin: number, share: number): number {
+    const id = this.newId();
+    const page = this.pages[id >>> PAGE_SHIFT]!;
+    const i = id & PAGE_MASK;
+    page.at[i] = at;
+    page.origin[i] = origin;
+    page.share[i] = share;
+    page.hash[i] = hash;
+    page.length[i] = key.length;
+    const loc = this.keys.alloc(key.length);
+    page.loc[i] = loc;
+    this.keys.write(loc, key);
+    let slots = this.slots[bucket];
+    if (slots === undefined) slots = this.slots[bucket] = new Int32Array(MIN_SLOTS);
+    else if ((this.inBucket[bucket]! + 1) * 4 > slots.length * 3) slots = this.resize(bucket, slots.length * 2);
+    this.place(slots, hash, id);
+    this.inBucket[bucket]!++;
+    this.count++;
+    return id;
+  }
+
+  /** Gives a tombstone a new version in place (the key deleted again). */
+  update(id: number, at: number, origin: number, share: number): void {
+    const page = this.pages[id >>> PAGE_SHIFT]!;
+    const i = id & PAGE_MASK;
+    page.at[i] = at;
+    page.origin[i] = origin;
+    page.share[i] = share;
+  }
+
+  /** Removes a tombstone (its id and key slot are reused by later ones); returns its bucket. */
+  remove(id: number): number {
+    const page = this.pages[id >>> PAGE_SHIFT]!;
+    const i = id & PAGE_MASK;
+    const hash = page.hash[i]!;
+    const bucket = hash >>> this.bucketShift;
+    const slots = this.slots[bucket]!;
+    const mask = slots.length - 1;
+    let slot = hash & mask;
+    while (slots[slot] !== id + 1) slot = (slot + 1) & mask;
+    this.unplace(slots, slot);
+    this.keys.free(page.loc[i]!, page.length[i]!);
+    page.at[i] = NaN;
+    page.loc[i] = this.freeId;
+    this.freeId = id;
+    this.count--;
+    const left = --this.inBucket[bucket]!;
+    // a bucket without tombstones takes the digest's fast paths (no table at all)
+    if (left === 0) this.slots[bucket] = undefined;
+    else if (slots.length > MIN_SLOTS && left * 8 < slots.length) this.resize(bucket, slots.length / 2);
+    // the last one gone: give back every page and chunk (ids restart; slices check `at`)
+    if (this.count === 0) this.clear();
+    return bucket;
+  }
+
+  /** The write time of tombstone `id`; NaN for an id that is free or was never handed out. */
+  at(id: number): number {
+    return id < this.nextId ? this.pages[id >>> PAGE_SHIFT]!.at[id & PAGE_MASK]! : NaN;
+  }
+
+  origin(id: number): number {
+    return this.pages[id >>> PAGE_SHIFT]!.origin[id & PAGE_MASK]!;
+  }
+
+  share(id: number): number {
+    return this.pages[id >>> PAGE_SHIFT]!.share[id & PAGE_MASK]!;
+  }
+
+  /** The key of tombstone `id` as a binary string. */
+  key(id: number): string {
+    const page = this.pages[id >>> PAGE_SHIFT]!;
+    return this.keys.read(page.loc[id & PAGE_MASK]!, page.length[id & PAGE_MASK]!);
+  }
+
+  /** The ids of a bucket's tombstones (a copy: the caller may remove them as it goes). */
+  idsIn(bucket: number): number[] {
+    const ids: number[] = [];
+    const slots = this.slots[bucket];
+    if (slots !== undefined) {
+      for (let slot = 0; slot < slots.length; slot++) if (slots[slot] !== 0) ids.push(slots[slot]! - 1);
+    }
+    return ids;
+  }
+
+  /** Bytes of typed arrays held (columns, bucket tables, key chunks), for tests and benches. */
+  get footprint(): number {
+    let bytes = this.keys.bytes + this.pages.length * PAGE_IDS * 26;
+    for (const slots of this.slots) bytes += slots?.byteLength ?? 0;
+    return bytes;
+  }
+
+  /** Forgets every tombstone. */
+  clear(): void {
+    this.count = 0;
+    this.inBucket.fill(0);
+    this.slots.fill(undefined);
+    this.pages = [];
+    this.nextId = 0;
+    this.freeId = NO_ID;
+    this.keys.clear();
+  }
+
+  private newId(): number {
+    if (this.freeId !== NO_ID) {
+      const id = this.freeId;
+      this.freeId = this.pages[id >>> PAGE_SHIFT]!.loc[id & PAGE_MASK]!;
+      return id;
+    }
+    const id = this.nextId++;
+    if ((id & PAGE_MASK) === 0) {
+      this.pages.push({
+        at: new Float64Array(PAGE_IDS),
+        share: new Uint32Array(PAGE_IDS),
+        hash: new Uint32Array(PAGE_IDS),
+        origin: new Uint16Array(PAGE_IDS),
+        length: new Uint32Array(PAGE_IDS),
+        loc: new Uint32Array(PAGE_IDS),
+      });
+    }
+    return id;
+  }
+
+  private place(slots: Int32Array, hash: number, id: number): void {
+    const mask = slots.length - 1;
+    let slot = hash & mask;
+    while (slots[slot] !== 0) slot = (slot + 1) & mask;
+    slots[slot] = id + 1;
+  }
+
+  /** Empties a slot, moving back later entries of its run that would no longer be found. */
+  private unplace(slots: Int32Array, hole: number): void {
+    const mask = slots.length - 1;
+    for (let slot = (hole + 1) & mask; slots[slot] !== 0; slot = (slot + 1) & mask) {
+      const id = slots[slot]! - 1;
+      const home = this.hashOf(id) & mask;
+      // the entry stays unless its home lies cyclically outside (hole, slot]
+      const stays = hole < slot ? home > hole && home <= slot : home > hole || home <= slot;
+      if (!stays) {
+        slots[hole] = slots[slot]!;
+        hole = slot;
+      }
+    }
+    slots[hole] = 0;
+  }
+
+  private resize(bucket: number, size: number): Int32Array {
+    const old = this.slots[bucket]!;
+    const slots = new Int32Array(size);
+    for (let slot = 0; slot < old.length; slot++) {
+      const entry = old[slot]!;
+      if (entry !== 0) this.place(slots, this.hashOf(entry - 1), entry - 1);
+    }
+    this.slots[bucket] = slots;
+    return slots;
+  }
+
+  private hashOf(id: number): number {
+    return this.pages[id >>> PAGE_SHIFT]!.hash[id & PAGE_MASK]!;
+  }
+}
