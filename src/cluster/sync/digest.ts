@@ -11,6 +11,8 @@
 // it has a time to live (it can vanish behind sync's back; the sweep must find it), its origin
 // differs from its bucket's default, or the store may evict keys (`trackAll`).
 import { fmix32 as mix, murmur3 } from "../../common/murmur3.ts";
+import { TombSlices } from "./tomb-slices.ts";
+import { TombTable } from "./tomb-table.ts";
 import { NO_WATERMARK, type Version, type Watermark } from "./version.ts";
 
 /** 4096 buckets: 16 KiB of hashes; with a million keys a differing bucket lists ~250 keys. */
@@ -19,24 +21,12 @@ const BUCKET_SHIFT = 32 - Math.log2(BUCKETS);
 const ORIGIN_SLOTS = 65536;
 /** packed live entry: share * SHARE_UNIT + (has a TTL) * ORIGIN_SLOTS + origin index (< 2^49) */
 const SHARE_UNIT = ORIGIN_SLOTS * 2;
+/** the seed of a key's hash (keyHashOf) */
+const KEY_SEED = 0x5eed;
 
 export interface Tombstone {
   readonly at: number;
   readonly origin: string;
-}
-
-interface TombEntry {
-  at: number;
-  origin: number;
-  share: number;
-}
-
-/** The tombstones whose writes fall in one slice of time (parallel arrays: no object per entry). */
-interface TombSlice {
-  readonly keys: string[];
-  readonly buckets: number[];
-  /** entries before this one are done (a slice may take several `expireTombs` calls) */
-  head: number;
 }
 
 /** What a node lists for one key of a differing bucket. */
@@ -45,7 +35,7 @@ export type KeyVersion = Version;
 /** The key's hash: the key's part of its share (DigestState.shareOf), and its bucket (the top
  * bits, bucketOfHash), so that a write hashes its key once. */
 export function keyHashOf(key: Uint8Array): number {
-  return murmur3(key, 0, key.length, 0x5eed);
+  return murmur3(key, 0, key.length, KEY_SEED);
 }
 
 export function bucketOfHash(keyHash: number): number {
@@ -74,7 +64,9 @@ export class DigestState {
    * once all of it is past the grace period, so one outlives its grace by less than a slice. The
    * slices are aligned to the epoch, so every node frees a tombstone at the same moment.
    */
-  constructor(private readonly tombSliceMs = 1000) {}
+  constructor(tombSliceMs = 1000) {
+    this.tombSlices = new TombSlices(tombSliceMs);
+  }
 
   readonly buckets = new Uint32Array(BUCKETS);
   /** per bucket: key (binary string) → packed share, TTL flag and origin index (filled with
@@ -95,22 +87,20 @@ export class DigestState {
   seededBefore = -1;
   /** every live key goes into `live` (a store that evicts: keys may vanish without a TTL) */
   trackAll = false;
-  private readonly tombs: (Map<string, TombEntry> | undefined)[] = new Array(BUCKETS).fill(undefined);
-  /**
-   * Tombstones by the slice of time of the write they stand for (`at`), for expiry without a scan.
-   * Not a queue in the order they were laid: a key that expires lays a tombstone dated at its
-   * write, earlier than deletes laid before it, and so do tombstones pulled from peers.
-   */
-  private tombSlices = new Map<number, TombSlice>();
-  /** slices before this one are freed (a tombstone dated in one goes with this one) */
-  private nextSlice = -Infinity;
+  /** tombstones: key → write time, origin index and share, no object or string per tombstone */
+  private readonly tombs = new TombTable(BUCKETS, KEY_SEED);
+  /** tombstone ids by the slice of time of the write they stand for, for expiry without a scan */
+  private readonly tombSlices: TombSlices;
   private readonly origins: string[] = [];
   private readonly originIds = new Map<string, number>();
   private lastOrigin: string | undefined;
   private lastOriginId = 0;
   watermark: Watermark = NO_WATERMARK;
   liveCount = 0;
-  tombCount = 0;
+
+  get tombCount(): number {
+    return this.tombs.count;
+  }
 
   /** The origin recorded for a live key, undefined when sync has not seen it. */
   originOf(bucket: number, key: string): string | undefined {
@@ -161,25 +151,27 @@ export class DigestState {
     this.liveCount--;
   }
 
-  /** Whether a bucket may hold tombstones (false means certainly none). */
+  /** Whether a bucket holds tombstones (false: no lookup needed). */
   mayHaveTombs(bucket: number): boolean {
-    return this.tombs[bucket] !== undefined;
+    return this.tombs.inBucket[bucket] !== 0;
   }
 
-  hasTomb(bucket: number, key: string): boolean {
-    return this.tombs[bucket]?.has(key) ?? false;
+  /** (`keyHash`: keyHashOf the key, when the caller has it: saves hashing the string again) */
+  hasTomb(bucket: number, key: string, keyHash?: number): boolean {
+    return this.tombs.inBucket[bucket] !== 0 && this.tombs.find(bucket, key, keyHash) >= 0;
   }
 
   tombOf(bucket: number, key: string): Tombstone | undefined {
-    const t = this.tombs[bucket]?.get(key);
-    return t && { at: t.at, origin: this.origins[t.origin]! };
+    if (this.tombs.inBucket[bucket] === 0) return undefined;
+    const id = this.tombs.find(bucket, key);
+    return id < 0 ? undefined : { at: this.tombs.at(id), origin: this.origins[this.tombs.origin(id)]! };
   }
 
   /** Puts a tracked live key (replacing its tracked entry or tombstone; never an implicit one). */
   setLive(bucket: number, key: string, keyHash: number, v: KeyVersion): void {
     // An existing entry is overwritten in place (a Map delete and re-insert costs about twice as
     // much), and tombstones are looked at only when the bucket has any.
-    if (this.tombs[bucket] !== undefined) this.forgetTomb(bucket, key);
+    if (this.tombs.inBucket[bucket] !== 0) this.forgetTomb(bucket, key, keyHash);
     let map = this.live[bucket];
     if (!map) map = this.live[bucket] = new Map();
     const old = map.get(key);
@@ -195,29 +187,24 @@ export class DigestState {
   }
 
   setTomb(bucket: number, key: string, keyHash: number, at: number, origin: string): void {
-    this.forget(bucket, key);
+    this.forgetLive(bucket, key);
+    const tombs = this.tombs;
     const share = this.shareOf(keyHash, at, 0, 0, true);
     this.buckets[bucket]! ^= share;
-    let map = this.tombs[bucket];
-    if (!map) map = this.tombs[bucket] = new Map();
-    map.set(key, { at, origin: this.originId(origin), share });
-    this.fileTomb(bucket, key, at);
-    this.tombCount++;
-  }
-
-  private fileTomb(bucket: number, key: string, at: number): void {
-    // (one dated in a slice already freed is past its grace: it goes with the next)
-    const index = Math.max(Math.floor(at / this.tombSliceMs), this.nextSlice);
-    let slice = this.tombSlices.get(index);
-    if (slice === undefined) this.tombSlices.set(index, (slice = { keys: [], buckets: [], head: 0 }));
-    slice.keys.push(key);
-    slice.buckets.push(bucket);
+    // The key deleted again: its tombstone takes the new version in place (the slice that filed
+    // the old version finds a write time of a later slice there and leaves it).
+    let id = tombs.inBucket[bucket] === 0 ? -1 : tombs.find(bucket, key, keyHash);
+    if (id >= 0) {
+      this.buckets[bucket]! ^= tombs.share(id);
+      tombs.update(id, at, this.originId(origin), share);
+    } else id = tombs.add(bucket, key, keyHash, at, this.originId(origin), share);
+    this.tombSlices.file(id, at);
   }
 
   /** Drops whatever is tracked about a key (about to be replaced, or its tombstone freed). */
-  forget(bucket: number, key: string): void {
+  forget(bucket: number, key: string, keyHash?: number): void {
     this.forgetLive(bucket, key);
-    if (this.tombs[bucket] !== undefined) this.forgetTomb(bucket, key);
+    if (this.tombs.inBucket[bucket] !== 0) this.forgetTomb(bucket, key, keyHash);
   }
 
   /** Drops a tracked live key (evicted, or expired past its tombstone's grace); keeps a tombstone. */
@@ -232,16 +219,9 @@ export class DigestState {
     }
   }
 
-  forgetTomb(bucket: number, key: string): void {
-    const tombs = this.tombs[bucket]!;
-    const tomb = tombs.get(key);
-    if (tomb !== undefined) {
-      this.buckets[bucket]! ^= tomb.share;
-      tombs.delete(key);
-      this.tombCount--;
-      // a bucket without tombstones takes the fast paths again (mayHaveTombs)
-      if (tombs.size === 0) this.tombs[bucket] = undefined;
-    }
+  forgetTomb(bucket: number, key: string, keyHash?: number): void {
+    const id = this.tombs.find(bucket, key, keyHash);
+    if (id >= 0) this.dropTomb(id);
   }
 
   /** Forgets everything (a flush) and raises the watermark. */
@@ -253,11 +233,9 @@ export class DigestState {
     this.defaultOrigin.fill(-1);
     this.seededBefore = -1;
     this.live.fill(undefined);
-    this.tombs.fill(undefined);
-    this.tombSlices = new Map();
-    this.nextSlice = -Infinity;
+    this.tombs.clear();
+    this.tombSlices.clear();
     this.liveCount = 0;
-    this.tombCount = 0;
     this.watermark = watermark;
   }
 
@@ -268,13 +246,12 @@ export class DigestState {
 
   /** The tombstones of a bucket (a snapshot saves them): key as a binary string, write time, origin. */
   forEachTombIn(bucket: number, visit: (key: string, at: number, origin: string) => void): void {
-    const map = this.tombs[bucket];
-    if (map === undefined) return;
-    for (const [k, t] of map) visit(k, t.at, this.origins[t.origin]!);
+    const tombs = this.tombs;
+    for (const id of tombs.idsIn(bucket)) visit(tombs.key(id), tombs.at(id), this.origins[tombs.origin(id)]!);
   }
 
   tombKeys(bucket: number): IterableIterator<string> {
-    return (this.tombs[bucket] ?? new Map<string, TombEntry>()).keys();
+    return this.tombs.idsIn(bucket).map((id) => this.tombs.key(id)).values();
   }
 
   /**
@@ -282,39 +259,16 @@ export class DigestState {
    * (at most `max` per call, the rest at the next); returns how many.
    */
   expireTombs(before: number, max = TOMB_EXPIRE_BATCH): number {
-    let removed = 0;
-    // slices up to `last` lie wholly at or before `before`
-    const last = Math.floor((before + 1) / this.tombSliceMs) - 1;
-    if (this.nextSlice > last) return 0;
-    // Every slice from nextSlice on is looked up, unless that is a longer run than there are
-    // slices (the first call, or after an idle spell): then the slices that are due, in order.
-    const due =
-      last - this.nextSlice <= this.tombSlices.size
-        ? Array.from({ length: last - this.nextSlice + 1 }, (_, i) => this.nextSlice + i)
-        : [...this.tombSlices.keys()].filter((i) => i <= last).sort((a, b) => a - b);
-    for (const index of due) {
-      const slice = this.tombSlices.get(index);
-      if (slice === undefined) continue;
-      const { keys, buckets } = slice;
-      for (; slice.head < keys.length; slice.head++) {
-        if (removed >= max) {
-          this.nextSlice = index;
-          return removed;
-        }
-        const bucket = buckets[slice.head]!;
-        const key = keys[slice.head]!;
-        const tomb = this.tombs[bucket]?.get(key);
-        // A later tombstone of the same key has its own entry in its own slice: only an old one goes.
-        if (tomb !== undefined && tomb.at <= before) {
-          this.forgetTomb(bucket, key);
-          removed++;
-        }
-      }
-      this.tombSlices.delete(index);
-    }
-    this.nextSlice = last + 1;
-    return removed;
+    return this.tombSlices.expire(before, max, this.tombAt, this.dropTomb);
   }
+
+  private readonly tombAt = (id: number): number => this.tombs.at(id);
+
+  /** Removes tombstone `id`, taking its share out of its bucket. */
+  private readonly dropTomb = (id: number): void => {
+    const share = this.tombs.share(id);
+    this.buckets[this.tombs.remove(id)]! ^= share;
+  };
 
   /** One number that changes when any bucket or the watermark changes. */
   root(): number {

@@ -218,7 +218,7 @@ export class Replica {
   /** After the write: the key's old live state leaves the digest (tombstones stay). */
   private dropCaptured(key: Uint8Array): void {
     if (this.capState === IMPLICIT) this.digest.dropImplicit(this.capBucket, this.capShare, this.capWrittenAt);
-    else if (this.capState === TRACKED) this.digest.forget(this.capBucket, this.capKey(key));
+    else if (this.capState === TRACKED) this.digest.forget(this.capBucket, this.capKey(key), this.capHash);
     this.capState = NONE;
   }
 
@@ -231,7 +231,7 @@ export class Replica {
       this.capState = NONE;
     }
     if (digest.wantsImplicit(bucket, v)) {
-      if (this.capState === TRACKED || digest.mayHaveTombs(bucket)) digest.forget(bucket, this.capKey(key));
+      if (this.capState === TRACKED || digest.mayHaveTombs(bucket)) digest.forget(bucket, this.capKey(key), this.capHash);
       digest.addImplicit(bucket, this.capHash, v);
     } else {
       // (setLive replaces a tracked entry or tombstone itself)
@@ -364,7 +364,7 @@ export class Replica {
     // (keys that expire leave tombstones, so most buckets may hold some: only this key's counts)
     if (digest.mayHaveTombs(bucket)) {
       const k = bytesToBinaryString(key);
-      if (digest.hasTomb(bucket, k)) return this.versionOf(bucket, k, key);
+      if (digest.hasTomb(bucket, k, hash)) return this.versionOf(bucket, k, key);
     }
     const entry = this.entry;
     this.expiredNow = false;
@@ -415,7 +415,7 @@ export class Replica {
         this.dropCaptured(r.key);
         const k = this.capKey(r.key);
         if (r.writtenAt + this.tombstoneTtlMs > now) this.layTomb(this.capBucket, k, this.capHash, r.key, r.writtenAt, r.origin);
-        else this.digest.forget(this.capBucket, k);
+        else this.digest.forget(this.capBucket, k, this.capHash);
         return true;
       }
     }
