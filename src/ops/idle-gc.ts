@@ -4,11 +4,11 @@
 // generation only when it grows further — on a node that has gone quiet, possibly never. With
 // the compact store the collection is short (≈5 ms at a million keys: keys and values live in
 // typed arrays, which it does not scan), and it only ever runs while no traffic is waiting.
-// Sync's per-key state (TTL keys, tombstones: Maps) can make the live heap large, and a full
-// collection then stops the node for as long as it marks it (a million Map entries: ~210 ms), for
-// the few MB of garbage it is after; past IDLE_GC_FULL_HEAP_BYTES the collection is only asked
-// for (Bun.gc(false): JavaScriptCore collects concurrently, ~1 ms of the event loop), and so it is
-// after a full collection that took longer than IDLE_GC_FULL_MAX_MS.
+// Sync's per-key state (keys with a TTL, in Maps; tombstones are typed arrays) can make the live
+// heap large, and a full collection then stops the node for as long as it marks it (a million Map
+// entries: ~210 ms), for the few MB of garbage it is after; past IDLE_GC_FULL_HEAP_BYTES the
+// collection is only asked for (Bun.gc(false): JavaScriptCore collects concurrently, ~1 ms of the
+// event loop), and so it is after a full collection that took longer than IDLE_GC_FULL_MAX_MS.
 
 import { heapSize } from "bun:jsc";
 
