@@ -81,6 +81,7 @@ describe("tomb table", () => {
       binary([0xff]),
       binary(Array(17).fill(0xff)),
       binary([0x80, 0x9f, 0x00, 0xff, 0x0a]),
+      binary([...Array(256).keys()]), // every byte value (0x80-0x9f are not windows-1252's here)
       "x".repeat(1024),
       binary(Array.from({ length: 1500 }, (_, i) => i % 256)),
       "y".repeat(65_536),

@@ -3,8 +3,6 @@
 // Each key takes a slot of its length rounded up to 4 bytes; a freed slot goes on a free list of
 // its size and is taken again by the next key of that size, so a steady churn reuses its slots.
 
-import { bytesToBinaryString } from "../../store/bytes.ts";
-
 /** slots are whole 4-byte units: a free slot holds the link to the next one of its size */
 const UNIT_SHIFT = 2;
 /** units per chunk (1 MiB); a slot's place ("loc") is chunk index << CHUNK_SHIFT | unit */
@@ -19,8 +17,9 @@ const SMALL_UNITS = 256;
 const NONE = 0xffffffff;
 
 export class KeySlab {
-  /** per chunk index: its bytes (a key longer than a chunk spans several indexes: views of one array) */
-  private chunks: Uint8Array[] = [];
+  /** per chunk index: its bytes (a key longer than a chunk spans several indexes: views of one
+   * array); Buffers, whose latin1 decoding makes a key's binary string without a view per key */
+  private chunks: Buffer[] = [];
   /** the same memory as 32-bit words, for the free-list links */
   private words: Uint32Array[] = [];
   /** next unused unit of the last chunk, and where that chunk ends (both locs) */
@@ -86,7 +85,25 @@ export class KeySlab {
   read(loc: number, length: number): string {
     if (length === 0) return "";
     const at = (loc & UNIT_MASK) << UNIT_SHIFT;
-    return bytesToBinaryString(this.chunks[loc >>> CHUNK_SHIFT]!.subarray(at, at + length));
+    return this.chunks[loc >>> CHUNK_SHIFT]!.toString("latin1", at, at + length);
+  }
+
+  /** An independent copy (a snapshot walks one while the original goes on changing). */
+  clone(): KeySlab {
+    const copy = new KeySlab();
+    // a key longer than a chunk has several chunk indexes viewing one array: copied once
+    const copies = new Map<ArrayBufferLike, ArrayBuffer>();
+    for (const chunk of this.chunks) {
+      let buffer = copies.get(chunk.buffer);
+      if (buffer === undefined) copies.set(chunk.buffer, (buffer = chunk.buffer.slice(0) as ArrayBuffer));
+      copy.chunks.push(Buffer.from(buffer, chunk.byteOffset, chunk.length));
+      copy.words.push(new Uint32Array(buffer, chunk.byteOffset, chunk.length >>> UNIT_SHIFT));
+    }
+    copy.top = this.top;
+    copy.end = this.end;
+    copy.smallFree.set(this.smallFree);
+    for (const [units, head] of this.bigFree) copy.bigFree.set(units, head);
+    return copy;
   }
 
   /** Drops every chunk (no key is held any more). */
@@ -106,7 +123,8 @@ export class KeySlab {
     if (index + spans > MAX_CHUNKS) throw new RangeError("sync tombstone keys exceed 16 GiB");
     const bytes = new Uint8Array(spans * CHUNK_UNITS * (1 << UNIT_SHIFT));
     for (let i = 0; i < spans; i++) {
-      const view = bytes.subarray(i * CHUNK_UNITS * (1 << UNIT_SHIFT));
+      const start = i * CHUNK_UNITS * (1 << UNIT_SHIFT);
+      const view = Buffer.from(bytes.buffer, start, bytes.length - start);
       this.chunks.push(view);
       this.words.push(new Uint32Array(view.buffer, view.byteOffset, view.length >>> UNIT_SHIFT));
     }

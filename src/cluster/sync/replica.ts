@@ -9,7 +9,7 @@ import { binaryStringToBytes, bytesToBinaryString } from "../../store/bytes.ts";
 import type { Keyspace, Mutation } from "../../store/keyspace.ts";
 import type { ValueRef } from "../../store/types.ts";
 import { forEachRecord, type KeyPrefetch } from "./codec.ts";
-import { BUCKETS, bucketOf, bucketOfHash, DigestState, keyHashOf, tombSliceMs, type KeyVersion } from "./digest.ts";
+import { bucketOf, bucketOfHash, DigestState, keyHashOf, tombSliceMs, type KeyVersion } from "./digest.ts";
 import { ImplicitKeys, type ListingIndex } from "./listing.ts";
 import { DEFAULT_LINK_LIMITS } from "./peer-link.ts";
 import type { RecordSink, SyncRecord } from "./records.ts";
@@ -162,7 +162,15 @@ export class Replica {
     const digest = this.digest;
     const w = digest.watermark;
     const watermark = w.at === NO_WATERMARK.at && w.origin === NO_WATERMARK.origin ? undefined : w;
-    return captureTombs(BUCKETS, (bucket, visit) => digest.forEachTombIn(bucket, visit), digest.tombCount > 0, this.keyspace.now() - this.tombstoneTtlMs, watermark);
+    const any = digest.tombCount > 0;
+    const oldest = this.keyspace.now() - this.tombstoneTtlMs;
+    return {
+      ...captureTombs(digest.tombParts, (part, visit) => digest.forEachTombInPart(part, visit), any, oldest, watermark),
+      frozen: () => {
+        const copy = digest.copyTombs();
+        return captureTombs(copy.parts, (part, visit) => copy.forEachInPart(part, visit), any, oldest, watermark);
+      },
+    };
   }
 
   /**
