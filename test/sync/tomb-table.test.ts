@@ -48,10 +48,10 @@ describe("tomb table", () => {
     const removed = [find(t, "key:17"), find(t, "key:9000")];
     removed.forEach((id) => t.remove(id));
     expect(t.at(removed[0]!)).toBeNaN();
-    // the free list gives back the last freed id first
-    expect(add(t, "fresh:a", 1)).toBe(removed[1]!);
-    expect(add(t, "fresh:b", 2)).toBe(removed[0]!);
-    expect(t.key(removed[0]!)).toBe("fresh:b");
+    // the free list gives back the first freed id first
+    expect(add(t, "fresh:a", 1)).toBe(removed[0]!);
+    expect(add(t, "fresh:b", 2)).toBe(removed[1]!);
+    expect(t.key(removed[1]!)).toBe("fresh:b");
     // churn: 10,000 live, each round removes the oldest 5,000 and adds 5,000 new (same lengths)
     const live = [...Array(10_000).keys()].map((i) => `key:${i}`).filter((k) => find(t, k) >= 0);
     let next = 10_000;
@@ -70,6 +70,41 @@ describe("tomb table", () => {
     // what moves is the odd bucket table doubling or halving as its count wanders.
     expect(Math.max(...footprints.slice(2))).toBeLessThanOrEqual(footprints[1]! + 32 * 1024);
     for (const k of live) expect(t.key(find(t, k))).toBe(k);
+  });
+
+  test("tomb table - after a burst, a trickle turning over moves to the first ids and slots: the rest is given back", () => {
+    const t = new TombTable(BUCKETS, SEED);
+    const trickle: string[] = [];
+    let next = 0;
+    const lay = (): void => {
+      const k = `trickle:${String(next++).padStart(8, "0")}`;
+      add(t, k, next);
+      trickle.push(k);
+    };
+    // a burst of 200,000 with a trickle of 2,000 laid among it
+    for (let i = 0; i < 200_000; i++) {
+      add(t, `burst:${String(i).padStart(10, "0")}`, i);
+      if (i % 100 === 0) lay();
+    }
+    const peak = t.footprint;
+    for (let i = 0; i < 200_000; i++) t.remove(find(t, `burst:${String(i).padStart(10, "0")}`));
+    t.trim();
+    expect(t.footprint).toBeGreaterThan(peak / 2); // the trickle still holds ids and slots all over
+    // the trickle turns over three times, a quarter at a time (its oldest removed, as many laid;
+    // never empty, which would give everything back at once), trimmed as expiry does
+    for (let step = 0; step < 12; step++) {
+      for (const k of trickle.splice(0, 500)) t.remove(find(t, k));
+      expect(t.count).toBe(1_500);
+      for (let i = 0; i < 500; i++) lay();
+      t.trim();
+    }
+    expect(t.count).toBe(2_000);
+    expect(t.footprint).toBeLessThan(peak / 4);
+    for (const k of trickle) expect(t.key(find(t, k))).toBe(k);
+    // ids given back read as free (a slice may still list them); new ones are found as ever
+    expect(t.at(150_000)).toBeNaN();
+    for (let i = 0; i < 1_000; i++) lay();
+    for (const k of trickle) expect(t.key(find(t, k))).toBe(k);
   });
 
   test("tomb table - keys of any bytes: 0x00, 0xff, empty, 1 KiB, 64 KiB, longer than a slab chunk", () => {
@@ -133,11 +168,53 @@ describe("tomb table", () => {
         model.delete(key);
       }
       expect(t.count).toBe(model.size);
+      if (op % 50 === 49) t.trim();
       if (op % 1_000 === 999) {
         const listed = new Map<string, number>();
         for (let b = 0; b < BUCKETS; b++) for (const i of t.idsIn(b)) listed.set(t.key(i), t.at(i));
         expect(listed, `seed ${seed} op ${op}`).toEqual(new Map([...model].map(([k, v]) => [k, v.at])));
       }
     }
+  });
+
+  test("tomb table - bursts laid and freed in any order, trimmed between: every key still answers as a Map does (seeded)", () => {
+    const seed = 31337;
+    const random = seededRandom(seed);
+    const t = new TombTable(BUCKETS, SEED);
+    const model = new Map<string, number>();
+    let order: string[] = [];
+    let serial = 0;
+    let peakPages = 0;
+    for (let phase = 0; phase < 24; phase++) {
+      const label = `seed ${seed} phase ${phase}`;
+      if (random() < 0.5) {
+        // a burst: keys of 1 to 120 bytes, enough of them to fill several pages and key chunks
+        const n = 1_000 + Math.floor(random() * 60_000);
+        for (let i = 0; i < n; i++) {
+          const k = `${serial++}:`.padEnd(1 + Math.floor(random() * 120), String.fromCharCode(Math.floor(random() * 256)));
+          add(t, k, serial);
+          model.set(k, serial);
+          order.push(k);
+        }
+      } else {
+        // a removal: mostly the oldest (as expiry frees them), some at random
+        const n = Math.floor(random() * order.length);
+        const gone = new Set(order.slice(0, n));
+        for (let i = 0; i < n / 10; i++) gone.add(order[Math.floor(random() * order.length)]!);
+        for (const k of gone) {
+          t.remove(find(t, k));
+          model.delete(k);
+        }
+        order = order.filter((k) => !gone.has(k));
+      }
+      t.trim();
+      peakPages = Math.max(peakPages, t.pageCount);
+      expect(t.count, label).toBe(model.size);
+      for (const [k, at] of model) expect(t.at(find(t, k)), label).toBe(at);
+      let listed = 0;
+      for (let part = 0; part < t.pageCount; part++) for (const id of t.idsOfPage(part)) (listed++, expect(model.get(t.key(id)), label).toBe(t.at(id)));
+      expect(listed, label).toBe(model.size);
+    }
+    expect(peakPages).toBeGreaterThan(10);
   });
 });

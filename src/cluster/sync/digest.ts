@@ -283,7 +283,10 @@ export class DigestState {
    * (at most `max` per call, the rest at the next); returns how many.
    */
   expireTombs(before: number, max = TOMB_EXPIRE_BATCH): number {
-    return this.tombSlices.expire(before, max, this.tombAt, this.dropTomb);
+    const freed = this.tombSlices.expire(before, max, this.tombAt, this.dropTomb);
+    // (memory left by a burst goes back once the tombstones at the end of the arrays are gone)
+    this.tombs.trim();
+    return freed;
   }
 
   private readonly tombAt = (id: number): number => this.tombs.at(id);

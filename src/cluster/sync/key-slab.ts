@@ -1,7 +1,7 @@
 // The key bytes of sync's tombstones, packed into 1 MiB chunks instead of one JS string per key
 // (a string costs ~32 bytes of header and padding beside a 16-byte key, and a GC cell to trace).
 // Each key takes a slot of its length rounded up to 4 bytes; a freed slot goes on a free list of
-// its size and is taken again by the next key of that size, so a steady churn reuses its slots.
+// its size and is taken again by a later key of that size, so a steady churn reuses its slots.
 
 /** slots are whole 4-byte units: a free slot holds the link to the next one of its size */
 const UNIT_SHIFT = 2;
@@ -11,7 +11,7 @@ const CHUNK_UNITS = 1 << CHUNK_SHIFT;
 const UNIT_MASK = CHUNK_UNITS - 1;
 /** locs are Uint32: at most this many chunks (16 GiB of keys, past any machine's tombstones) */
 const MAX_CHUNKS = Math.floor((2 ** 32 - 1) / CHUNK_UNITS);
-/** sizes up to this many units (1 KiB keys) keep their free-list heads in a typed array */
+/** sizes up to this many units (1 KiB keys) keep their free lists' ends in typed arrays */
 const SMALL_UNITS = 256;
 /** no slot (end of a free list); never a real loc, which MAX_CHUNKS keeps below it */
 const NONE = 0xffffffff;
@@ -22,11 +22,20 @@ export class KeySlab {
   private chunks: Buffer[] = [];
   /** the same memory as 32-bit words, for the free-list links */
   private words: Uint32Array[] = [];
+  /** per chunk index: units in slots handed out (0: the chunk can go, see `trim`) */
+  private used: number[] = [];
   /** next unused unit of the last chunk, and where that chunk ends (both locs) */
   private top = 0;
   private end = 0;
-  private readonly smallFree = new Uint32Array(SMALL_UNITS + 1).fill(NONE);
-  private readonly bigFree = new Map<number, number>();
+  /**
+   * Free lists per size, first in first out: after a burst of keys laid in address order and
+   * freed in about that order, later keys take the lowest slots first and the chunks at the end
+   * empty out, so `trim` can give them back.
+   */
+  private readonly smallHead = new Uint32Array(SMALL_UNITS + 1).fill(NONE);
+  private readonly smallTail = new Uint32Array(SMALL_UNITS + 1).fill(NONE);
+  private readonly bigHead = new Map<number, number>();
+  private readonly bigTail = new Map<number, number>();
 
   /** Bytes held by chunks (used or free). */
   get bytes(): number {
@@ -37,17 +46,13 @@ export class KeySlab {
   alloc(length: number): number {
     const units = (length + 3) >>> UNIT_SHIFT;
     if (units === 0) return 0;
-    const head = units <= SMALL_UNITS ? this.smallFree[units]! : (this.bigFree.get(units) ?? NONE);
-    if (head !== NONE) {
-      const next = this.words[head >>> CHUNK_SHIFT]![head & UNIT_MASK]!;
-      if (units <= SMALL_UNITS) this.smallFree[units] = next;
-      else if (next === NONE) this.bigFree.delete(units);
-      else this.bigFree.set(units, next);
-      return head;
+    let loc = this.popFree(units);
+    if (loc === NONE) {
+      if (this.top + units > this.end) this.addChunk(units);
+      loc = this.top;
+      this.top += units;
     }
-    if (this.top + units > this.end) this.addChunk(units);
-    const loc = this.top;
-    this.top += units;
+    this.used[loc >>> CHUNK_SHIFT]! += units;
     return loc;
   }
 
@@ -55,14 +60,25 @@ export class KeySlab {
   free(loc: number, length: number): void {
     const units = (length + 3) >>> UNIT_SHIFT;
     if (units === 0) return;
-    const words = this.words[loc >>> CHUNK_SHIFT]!;
-    if (units <= SMALL_UNITS) {
-      words[loc & UNIT_MASK] = this.smallFree[units]!;
-      this.smallFree[units] = loc;
-    } else {
-      words[loc & UNIT_MASK] = this.bigFree.get(units) ?? NONE;
-      this.bigFree.set(units, loc);
-    }
+    this.used[loc >>> CHUNK_SHIFT]! -= units;
+    this.pushFree(loc, units);
+  }
+
+  /**
+   * Gives back the chunks at the end that hold no key, once they are at least half of all chunks
+   * (so that the walk of the free lists it takes is paid for by the frees that emptied them).
+   */
+  trim(): void {
+    let keep = this.chunks.length;
+    while (keep > 0 && this.used[keep - 1] === 0) keep--;
+    if (keep === this.chunks.length || (this.chunks.length - keep) * 2 < this.chunks.length) return;
+    const limit = keep * CHUNK_UNITS;
+    for (let units = 1; units <= SMALL_UNITS; units++) if (this.smallHead[units] !== NONE) this.dropFreeFrom(units, limit);
+    for (const units of [...this.bigHead.keys()]) this.dropFreeFrom(units, limit);
+    this.chunks.length = keep;
+    this.words.length = keep;
+    this.used.length = keep;
+    this.top = this.end = limit;
   }
 
   /** Writes a binary string's bytes into its slot. */
@@ -99,10 +115,13 @@ export class KeySlab {
       copy.chunks.push(Buffer.from(buffer, chunk.byteOffset, chunk.length));
       copy.words.push(new Uint32Array(buffer, chunk.byteOffset, chunk.length >>> UNIT_SHIFT));
     }
+    copy.used = this.used.slice();
     copy.top = this.top;
     copy.end = this.end;
-    copy.smallFree.set(this.smallFree);
-    for (const [units, head] of this.bigFree) copy.bigFree.set(units, head);
+    copy.smallHead.set(this.smallHead);
+    copy.smallTail.set(this.smallTail);
+    for (const [units, loc] of this.bigHead) copy.bigHead.set(units, loc);
+    for (const [units, loc] of this.bigTail) copy.bigTail.set(units, loc);
     return copy;
   }
 
@@ -110,14 +129,17 @@ export class KeySlab {
   clear(): void {
     this.chunks = [];
     this.words = [];
+    this.used = [];
     this.top = this.end = 0;
-    this.smallFree.fill(NONE);
-    this.bigFree.clear();
+    this.smallHead.fill(NONE);
+    this.smallTail.fill(NONE);
+    this.bigHead.clear();
+    this.bigTail.clear();
   }
 
   private addChunk(units: number): void {
     // the unused tail of the last chunk becomes a free slot of its size
-    if (this.end > this.top) this.free(this.top, (this.end - this.top) << UNIT_SHIFT);
+    if (this.end > this.top) this.pushFree(this.top, this.end - this.top);
     const spans = Math.ceil(units / CHUNK_UNITS);
     const index = this.chunks.length;
     if (index + spans > MAX_CHUNKS) throw new RangeError("sync tombstone keys exceed 16 GiB");
@@ -127,8 +149,75 @@ export class KeySlab {
       const view = Buffer.from(bytes.buffer, start, bytes.length - start);
       this.chunks.push(view);
       this.words.push(new Uint32Array(view.buffer, view.byteOffset, view.length >>> UNIT_SHIFT));
+      this.used.push(0);
     }
     this.top = index * CHUNK_UNITS;
     this.end = this.top + spans * CHUNK_UNITS;
+  }
+
+  private link(loc: number): number {
+    return this.words[loc >>> CHUNK_SHIFT]![loc & UNIT_MASK]!;
+  }
+
+  private setLink(loc: number, next: number): void {
+    this.words[loc >>> CHUNK_SHIFT]![loc & UNIT_MASK] = next;
+  }
+
+  private headOf(units: number): number {
+    return units <= SMALL_UNITS ? this.smallHead[units]! : (this.bigHead.get(units) ?? NONE);
+  }
+
+  private setEnds(units: number, head: number, tail: number): void {
+    if (units <= SMALL_UNITS) {
+      this.smallHead[units] = head;
+      this.smallTail[units] = tail;
+    } else if (head === NONE) {
+      this.bigHead.delete(units);
+      this.bigTail.delete(units);
+    } else {
+      this.bigHead.set(units, head);
+      this.bigTail.set(units, tail);
+    }
+  }
+
+  /** The oldest free slot of this size, taken off its list, or NONE. */
+  private popFree(units: number): number {
+    const head = this.headOf(units);
+    if (head === NONE) return NONE;
+    const next = this.link(head);
+    if (units <= SMALL_UNITS) {
+      this.smallHead[units] = next;
+      if (next === NONE) this.smallTail[units] = NONE;
+    } else this.setEnds(units, next, next === NONE ? NONE : this.bigTail.get(units)!);
+    return head;
+  }
+
+  /** Puts a slot at the end of its size's free list. */
+  private pushFree(loc: number, units: number): void {
+    this.setLink(loc, NONE);
+    const tail = units <= SMALL_UNITS ? this.smallTail[units]! : (this.bigTail.get(units) ?? NONE);
+    if (tail === NONE) this.setEnds(units, loc, loc);
+    else {
+      this.setLink(tail, loc);
+      if (units <= SMALL_UNITS) this.smallTail[units] = loc;
+      else this.bigTail.set(units, loc);
+    }
+  }
+
+  /** Drops the free slots at or past `limit` (chunks given back) from a size's list. */
+  private dropFreeFrom(units: number, limit: number): void {
+    let head = NONE;
+    let tail = NONE;
+    for (let loc = this.headOf(units); loc !== NONE; ) {
+      const next = this.link(loc);
+      if (loc < limit) {
+        if (tail === NONE) head = loc;
+        else this.setLink(tail, loc);
+        tail = loc;
+      }
+      loc = next;
+    }
+    if (tail !== NONE) this.setLink(tail, NONE);
+    this.setEnds(units, head, tail);
   }
 }
