@@ -2,7 +2,8 @@
 // of 16-byte keys as the replica does (key as a binary string + its hash), prints heap and
 // anonymous RSS per tombstone after a full GC, how long a full GC takes with them, the time to lay
 // them and to expire them all in TOMB_EXPIRE_BATCH steps; then a steady churn (each round lays N/4
-// and expires the oldest N/4) whose RSS should level off.
+// and expires the oldest N/4) whose RSS should level off; then a burst among a trickle, and what
+// RSS stays once the burst has expired and the trickle turned over.
 // Compare two source trees by running it from each (or pass the tree's root as the argument).
 // Usage: bun bench/sync-tombs-memory.ts [tree=.] [tombstones=1000000] [churn rounds=8]
 
@@ -71,10 +72,32 @@ for (let round = 0; round < ROUNDS; round++) {
   rounds.push(`${(((anonKiB() - rss0) * 1024) / 2 ** 20).toFixed(0)}`);
 }
 
+// A burst of N in one slice among a trickle of N/100 spread over 100 slices: RSS once the burst
+// has expired, and once the trickle has turned over twice (expiry keeps N/100 live).
+await settle();
+const rssB = anonKiB(); // (the churn's digest above is still alive: measured from here)
+const burst = new DigestState(SLICE_MS);
+const trickleAt = (j: number): number => t0 + 10 * SLICE_MS + j * (SLICE_MS / 100);
+const few = N / 100;
+for (let i = 0; i < N; i++) {
+  lay(burst, i, t0);
+  if (i % 100 === 0) lay(burst, N + i / 100, trickleAt(i / 100));
+}
+burst.expireTombs(t0 + 5 * SLICE_MS, Infinity);
+await settle();
+const afterBurst = (anonKiB() - rssB) * 1024;
+for (let j = few; j < 3 * few; j++) {
+  lay(burst, N + j, trickleAt(j));
+  if (j % 100 === 0) burst.expireTombs(trickleAt(j - few), Infinity);
+}
+await settle();
+const afterTurnover = (anonKiB() - rssB) * 1024;
+
 const mib = (b: number): string => (b / 2 ** 20).toFixed(1);
 console.log(`${root}: ${N} tombstones of 16-byte keys`);
 console.log(`  heap ${heapPer.toFixed(1)} B/tombstone, anonymous RSS ${rssPer.toFixed(1)} B/tombstone`);
 console.log(`  full GC with them ${gcMs.toFixed(0)} ms`);
 console.log(`  lay ${layMs.toFixed(0)} ms (${((layMs * 1e6) / N).toFixed(0)} ns each), expire ${expireMs.toFixed(0)} ms (${expired} freed)`);
 console.log(`  after expiry: heap +${mib(heapLeft)} MiB, anonymous RSS +${mib(rssLeft)} MiB`);
+console.log(`  burst of ${N} among ${few} (count ${burst.tombCount}): RSS +${mib(afterBurst)} MiB once it expired, +${mib(afterTurnover)} MiB once the rest turned over twice`);
 console.log(`  churn, ${live} live (count ${churn.tombCount}), RSS MiB after each round: ${rounds.join(" ")}`);
