@@ -1,8 +1,8 @@
 // Sync's tombstones without an object or a string per tombstone: each is an id into typed-array
-// columns (write time, origin, share, key slot), its key's bytes in a KeySlab, found by key through
-// a small open-addressing table per digest bucket. Freed ids are reused, and pages left empty at
-// the end given back; ~59 bytes a tombstone with a 16-byte key, against ~167 for a Map entry
-// holding an object and a key string.
+// columns (write time, share, key hash, origin, key slot), its key's bytes in a KeySlab, found by
+// key through a small open-addressing table per digest bucket. Freed ids are reused and pages left
+// empty at the end given back: ~59 bytes a tombstone with a 16-byte key, against ~167 for a Map
+// entry holding an object and a key string.
 
 import { murmur3Binary } from "../../common/murmur3.ts";
 import { KeySlab } from "./key-slab.ts";
