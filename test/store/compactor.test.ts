@@ -10,21 +10,12 @@ import { Arena, PAGE_BYTES } from "../../src/store/arena.ts";
 import { bytesToBinaryString } from "../../src/store/bytes.ts";
 import { CompactStore } from "../../src/store/compact-store.ts";
 import { ManualClock } from "../../src/store/types.ts";
+import { seededRandom } from "../helpers/random.ts";
 
 /** Freed arena blocks are filed (and emptied pages let go) at the end of a turn of the event loop. */
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 const b = (s: string): Uint8Array => new TextEncoder().encode(s);
 
-/** xorshift32 in [0, 1), seeded */
-function seeded(seed: number): () => number {
-  let x = seed;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 0x100000000;
-  };
-}
 
 /** A value whose every byte depends on its key's number and its version: a mix-up shows. */
 function valueFor(n: number, version: number, size: number): Uint8Array {
@@ -103,7 +94,7 @@ describe("CompactStore compaction", () => {
     const clock = new ManualClock();
     const maxMemory = 3 * PAGE_BYTES;
     const store = new CompactStore(clock, { maxMemory, seed: 21 });
-    const random = seeded(99);
+    const random = seededRandom(99);
     const model = new Map<string, { n: number; version: number; size: number; expiresAt: number; writtenAt: number }>();
     store.onEvict = (key) => {
       expect(model.delete(bytesToBinaryString(key))).toBe(true);

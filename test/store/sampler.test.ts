@@ -6,23 +6,14 @@ import { CompactStore } from "../../src/store/compact-store.ts";
 import { SlotSampler } from "../../src/store/sampler.ts";
 import { SlotTable } from "../../src/store/slots.ts";
 import { ManualClock } from "../../src/store/types.ts";
+import { seededRandom } from "../helpers/random.ts";
 
 const b = (s: string): Uint8Array => new TextEncoder().encode(s);
 
-/** xorshift32 in [0, 1), seeded: the table's layout is the same on every run. */
-function seeded(seed: number): () => number {
-  let x = seed;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 0x100000000;
-  };
-}
 
 describe("SlotSampler", () => {
   test("draw - live slots are sampled uniformly, also when they come in runs between long gaps", () => {
-    const random = seeded(2024);
+    const random = seededRandom(2024);
     const slots = new SlotTable(1, true);
     const live: number[] = [];
     // Runs of 1–6 live slots between runs of 0–20 dead ones (about 1 slot in 4 live): the first
