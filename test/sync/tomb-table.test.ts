@@ -21,6 +21,17 @@ function find(t: TombTable, key: string, buckets = BUCKETS): number {
 }
 
 describe("tomb table", () => {
+  test("tomb table - a tombstone offered under a bucket that is not its key hash's is refused, not left where removal would never find it", () => {
+    const t = new TombTable(BUCKETS, SEED);
+    const key = "k";
+    const wrong = (bucketOfKey(key) + 1) % BUCKETS;
+    expect(() => t.add(wrong, key, murmur3Binary(key, SEED), 1_000, 1, 7)).toThrow("is not the key hash's");
+    expect(t.count).toBe(0);
+    const id = add(t, key, 1_000);
+    expect(t.remove(id)).toBe(bucketOfKey(key));
+    expect(t.count).toBe(0);
+  });
+
   test("tomb table - 20,000 tombstones of one bucket: found with their fields through its resizes, listed, removed", () => {
     // (a table of 2 buckets: half of all keys fall in the first)
     const t = new TombTable(2, SEED);

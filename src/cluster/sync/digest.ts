@@ -252,7 +252,8 @@ export class DigestState {
   /**
    * The tombstones of one part: key as a binary string, write time, origin. Parts follow the
    * order tombstones are stored in (the fastest walk); a tombstone laid or dropped during a walk
-   * of several parts may be seen or not.
+   * of several parts may be seen or not, and a key deleted again during it may be seen twice
+   * (its new tombstone can take a free id in a part not walked yet; a load keeps the newest).
    */
   forEachTombInPart(part: number, visit: (key: string, at: number, origin: string) => void): void {
     const tombs = this.tombs;

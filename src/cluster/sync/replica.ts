@@ -155,8 +155,8 @@ export class Replica {
   }
 
   /**
-   * The watermark and what walks the tombstones within their grace bucket by bucket, for a
-   * snapshot (taken in its capture pause, walked while it is written).
+   * The watermark and what walks the tombstones within their grace part by part (in the order
+   * they are stored), for a snapshot (taken in its capture pause, walked while it is written).
    */
   captureTombs(): TombCapture {
     const digest = this.digest;
