@@ -21,6 +21,20 @@ function find(t: TombTable, key: string, buckets = BUCKETS): number {
 }
 
 describe("tomb table", () => {
+  test("tomb table - a quiet node going between none and one tombstone keeps its first page and chunk instead of making them again each time", () => {
+    const t = new TombTable(BUCKETS, SEED);
+    t.remove(add(t, "first", 1_000));
+    const held = t.footprint; // a page of ids and a 1 MiB chunk of key bytes (no bucket table)
+    expect(held).toBeGreaterThan(1024 * 1024);
+    for (let i = 0; i < 100; i++) {
+      const again = add(t, `key${i}`, 2_000 + i);
+      expect(t.key(again)).toBe(`key${i}`);
+      expect(find(t, `key${i}`)).toBe(again);
+      t.remove(again);
+      expect([t.count, t.footprint]).toEqual([0, held]);
+    }
+  });
+
   test("tomb table - a tombstone offered under a bucket that is not its key hash's is refused, not left where removal would never find it", () => {
     const t = new TombTable(BUCKETS, SEED);
     const key = "k";

@@ -9,6 +9,8 @@ const UNIT_SHIFT = 2;
 const CHUNK_SHIFT = 18;
 const CHUNK_UNITS = 1 << CHUNK_SHIFT;
 const UNIT_MASK = CHUNK_UNITS - 1;
+/** bytes of one chunk */
+export const KEY_CHUNK_BYTES = CHUNK_UNITS << 2;
 /** locs are Uint32: at most this many chunks (16 GiB of keys, past any machine's tombstones) */
 const MAX_CHUNKS = Math.floor((2 ** 32 - 1) / CHUNK_UNITS);
 /** sizes up to this many units (1 KiB keys) keep their free lists' ends in typed arrays */

@@ -5,7 +5,7 @@
 // entry holding an object and a key string.
 
 import { murmur3Binary } from "../../common/murmur3.ts";
-import { KeySlab } from "./key-slab.ts";
+import { KEY_CHUNK_BYTES, KeySlab } from "./key-slab.ts";
 
 /** ids per page of columns: pages are added as ids run out, never copied to grow */
 const PAGE_SHIFT = 12;
@@ -133,8 +133,10 @@ export class TombTable {
     // a bucket without tombstones takes the digest's fast paths (no table at all)
     if (left === 0) this.slots[bucket] = undefined;
     else if (slots.length > MIN_SLOTS && left * 8 < slots.length) this.resize(bucket, slots.length / 2);
-    // the last one gone: give back every page and chunk (ids restart; slices check `at`)
-    if (this.count === 0) this.clear();
+    // the last one gone: give back every page and chunk (ids restart; slices check `at`), unless
+    // they are only the first page and chunk: a quiet node going between 0 and 1 tombstone would
+    // otherwise make both again for each first one
+    if (this.count === 0 && (this.pageCount > 1 || this.keys.bytes > KEY_CHUNK_BYTES)) this.clear();
     return bucket;
   }
 
