@@ -200,7 +200,8 @@ export function streamPump<C extends StreamConnection>(engine: Engine) {
     pump,
     data(socket: Socket<C>, chunk: Uint8Array): void {
       const c = socket.data;
-      if (c.session.closing) return; // nothing after QUIT or a protocol error is read
+      // (no connection: refused at the budget, closing; nothing after QUIT or a protocol error is read)
+      if (c === undefined || c.session.closing) return;
       if (c.awaiting || c.paused) {
         c.input.hold(chunk);
         return;
@@ -222,6 +223,7 @@ export function streamPump<C extends StreamConnection>(engine: Engine) {
     /** Returns true when everything owed has been sent. */
     drain(socket: Socket<C>): boolean {
       const c = socket.data;
+      if (c === undefined) return false; // refused at the budget
       // Replies of this connection may be waiting for the turn's group commit: it comes first.
       engine.beforeReply();
       if (!c.pipe.flush(socket)) {
@@ -281,10 +283,10 @@ export function sharedHandlers<C extends StreamConnection>(
     // Plain Uint8Array chunks: views of them (request lines, keys) are cheaper than Buffer views.
     binaryType: "uint8array" as const,
     data(socket: Socket<C>, chunk: Uint8Array): void {
-      if (socket.data !== undefined) stream.data(socket, chunk); // (else refused: closing, nothing is read)
+      stream.data(socket, chunk);
     },
     drain(socket: Socket<C>): void {
-      if (socket.data !== undefined && stream.drain(socket)) tracked.drained(socket);
+      if (stream.drain(socket)) tracked.drained(socket);
     },
     close(socket: Socket<C>): void {
       tracked.remove(socket);
