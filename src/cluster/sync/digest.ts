@@ -161,9 +161,9 @@ export class DigestState {
     return this.tombs.inBucket[bucket] !== 0 && this.tombs.find(bucket, key, keyHash) >= 0;
   }
 
-  tombOf(bucket: number, key: string): Tombstone | undefined {
+  tombOf(bucket: number, key: string, keyHash?: number): Tombstone | undefined {
     if (this.tombs.inBucket[bucket] === 0) return undefined;
-    const id = this.tombs.find(bucket, key);
+    const id = this.tombs.find(bucket, key, keyHash);
     return id < 0 ? undefined : { at: this.tombs.at(id), origin: this.origins[this.tombs.origin(id)]! };
   }
 

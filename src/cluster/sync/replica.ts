@@ -301,8 +301,9 @@ export class Replica {
   }
 
   /** The version this node holds for a key, or undefined (never seen, expired or GC'd). */
-  versionOf(bucket: number, k: string, key: Uint8Array): KeyVersion | undefined {
-    let tomb = this.digest.tombOf(bucket, k);
+  /** (`keyHash`: keyHashOf the key, when the caller has it: its tombstone is found without hashing again) */
+  versionOf(bucket: number, k: string, key: Uint8Array, keyHash?: number): KeyVersion | undefined {
+    let tomb = this.digest.tombOf(bucket, k, keyHash);
     if (!tomb) {
       const entry = this.keyspace.store.get(key);
       if (entry) {
@@ -311,7 +312,7 @@ export class Replica {
       }
       // Expired just now (this read found it: `onExpired` laid its tombstone), or evicted behind
       // sync's back (its share leaves the digest now).
-      tomb = this.digest.tombOf(bucket, k);
+      tomb = this.digest.tombOf(bucket, k, keyHash);
       if (!tomb) {
         this.digest.forgetLive(bucket, k);
         return undefined;
@@ -372,7 +373,7 @@ export class Replica {
     // (keys that expire leave tombstones, so most buckets may hold some: only this key's counts)
     if (digest.mayHaveTombs(bucket)) {
       const k = bytesToBinaryString(key);
-      if (digest.hasTomb(bucket, k, hash)) return this.versionOf(bucket, k, key);
+      if (digest.hasTomb(bucket, k, hash)) return this.versionOf(bucket, k, key, hash);
     }
     const entry = this.entry;
     this.expiredNow = false;
