@@ -6,6 +6,7 @@
 
 import { murmur3Binary } from "../../common/murmur3.ts";
 import { KEY_CHUNK_BYTES, KeySlab } from "./key-slab.ts";
+import { placeId, resizedSlots, unplaceId } from "./probe-slots.ts";
 
 /** ids per page of columns: pages are added as ids run out, never copied to grow */
 const PAGE_SHIFT = 12;
@@ -92,7 +93,7 @@ export class TombTable {
     let slots = this.slots[bucket];
     if (slots === undefined) slots = this.slots[bucket] = new Int32Array(MIN_SLOTS);
     else if ((this.inBucket[bucket]! + 1) * 4 > slots.length * 3) slots = this.resize(bucket, slots.length * 2);
-    this.place(slots, hash, id);
+    placeId(slots, hash, id);
     this.inBucket[bucket]!++;
     this.count++;
     return id;
@@ -120,7 +121,7 @@ export class TombTable {
       if (slots[slot] === 0) throw new Error(`TombTable.remove: tombstone ${id} is not in its bucket's table`); // (a bug: never loop)
       slot = (slot + 1) & mask;
     }
-    this.unplace(slots, slot);
+    unplaceId(slots, slot, this.hashOf);
     this.keys.free(page.loc[i]!, page.length[i]!);
     page.at[i] = NaN;
     page.loc[i] = NO_ID;
@@ -281,41 +282,9 @@ export class TombTable {
     return id;
   }
 
-  private place(slots: Int32Array, hash: number, id: number): void {
-    const mask = slots.length - 1;
-    let slot = hash & mask;
-    while (slots[slot] !== 0) slot = (slot + 1) & mask;
-    slots[slot] = id + 1;
-  }
-
-  /** Empties a slot, moving back later entries of its run that would no longer be found. */
-  private unplace(slots: Int32Array, hole: number): void {
-    const mask = slots.length - 1;
-    for (let slot = (hole + 1) & mask; slots[slot] !== 0; slot = (slot + 1) & mask) {
-      const id = slots[slot]! - 1;
-      const home = this.hashOf(id) & mask;
-      // the entry stays unless its home lies cyclically outside (hole, slot]
-      const stays = hole < slot ? home > hole && home <= slot : home > hole || home <= slot;
-      if (!stays) {
-        slots[hole] = slots[slot]!;
-        hole = slot;
-      }
-    }
-    slots[hole] = 0;
-  }
-
   private resize(bucket: number, size: number): Int32Array {
-    const old = this.slots[bucket]!;
-    const slots = new Int32Array(size);
-    for (let slot = 0; slot < old.length; slot++) {
-      const entry = old[slot]!;
-      if (entry !== 0) this.place(slots, this.hashOf(entry - 1), entry - 1);
-    }
-    this.slots[bucket] = slots;
-    return slots;
+    return (this.slots[bucket] = resizedSlots(this.slots[bucket]!, size, this.hashOf));
   }
 
-  private hashOf(id: number): number {
-    return this.pages[id >>> PAGE_SHIFT]!.hash[id & PAGE_MASK]!;
-  }
+  private readonly hashOf = (id: number): number => this.pages[id >>> PAGE_SHIFT]!.hash[id & PAGE_MASK]!;
 }
