@@ -285,7 +285,7 @@ export class DigestState {
    */
   expireTombs(before: number, max = TOMB_EXPIRE_BATCH): number {
     const freed = this.tombSlices.expire(before, max, this.tombAt, this.dropTomb);
-    // (memory left by a burst goes back once the tombstones at the end of the arrays are gone)
+    // (memory left by a burst goes back once it has expired: see TombTable.trim)
     this.tombs.trim();
     return freed;
   }

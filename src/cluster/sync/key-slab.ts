@@ -2,6 +2,10 @@
 // (a string costs ~32 bytes of header and padding beside a 16-byte key, and a GC cell to trace).
 // Each key takes a slot of its length rounded up to 4 bytes; a freed slot goes on a free list of
 // its size and is taken again by a later key of that size, so a steady churn reuses its slots.
+// Chunks left holding few keys (a burst gone, the odd key of another size still in its slots) are
+// emptied: their keys move to new slots elsewhere (`evacuate`, `relocate`) and the chunks go.
+
+import { NONE, SlotFreeLists } from "./slot-free-lists.ts";
 
 /** slots are whole 4-byte units: a free slot holds the link to the next one of its size */
 const UNIT_SHIFT = 2;
@@ -13,10 +17,14 @@ const UNIT_MASK = CHUNK_UNITS - 1;
 export const KEY_CHUNK_BYTES = CHUNK_UNITS << 2;
 /** locs are Uint32: at most this many chunks (16 GiB of keys, past any machine's tombstones) */
 const MAX_CHUNKS = Math.floor((2 ** 32 - 1) / CHUNK_UNITS);
-/** sizes up to this many units (1 KiB keys) keep their free lists' ends in typed arrays */
-const SMALL_UNITS = 256;
-/** no slot (end of a free list); never a real loc, which MAX_CHUNKS keeps below it */
-const NONE = 0xffffffff;
+/** a chunk index given back while later ones are held: the next new chunk takes it */
+const HOLE = Buffer.from(new ArrayBuffer(0));
+const HOLE_WORDS = new Uint32Array(0);
+/** a chunk is emptied once its keys fill under 1/SPARSE_RATIO of the units it handed out... */
+const SPARSE_RATIO = 4;
+/** ...and such chunks are at least 1/EMPTY_SHARE of all (the free-list walk that starts it is then
+ * paid for by the frees that emptied them) */
+const EMPTY_SHARE = 8;
 
 export class KeySlab {
   /** per chunk index: its bytes (a key longer than a chunk spans several indexes: views of one
@@ -26,7 +34,7 @@ export class KeySlab {
   private words: Uint32Array[] = [];
   /** per chunk index: units in slots handed out (0: the chunk can go, see `trim`) */
   private used: number[] = [];
-  /** next unused unit of the last chunk, and where that chunk ends (both locs) */
+  /** next unused unit of the newest chunk, and where that chunk ends (both locs) */
   private top = 0;
   private end = 0;
   /**
@@ -34,26 +42,26 @@ export class KeySlab {
    * freed in about that order, later keys take the lowest slots first and the chunks at the end
    * empty out, so `trim` can give them back.
    */
-  private readonly smallHead = new Uint32Array(SMALL_UNITS + 1).fill(NONE);
-  private readonly smallTail = new Uint32Array(SMALL_UNITS + 1).fill(NONE);
-  private readonly bigHead = new Map<number, number>();
-  private readonly bigTail = new Map<number, number>();
+  private readonly freeSlots = new SlotFreeLists(
+    (loc) => this.words[loc >>> CHUNK_SHIFT]![loc & UNIT_MASK]!,
+    (loc, next) => void (this.words[loc >>> CHUNK_SHIFT]![loc & UNIT_MASK] = next),
+  );
+  /** chunk indexes being emptied: none of their slots is handed out or put on a free list */
+  private readonly moving = new Set<number>();
 
   /** Bytes held by chunks (used or free). */
   get bytes(): number {
-    return this.chunks.length * CHUNK_UNITS * (1 << UNIT_SHIFT);
+    let held = 0;
+    for (const chunk of this.chunks) if (chunk !== HOLE) held++;
+    return held * KEY_CHUNK_BYTES;
   }
 
   /** A slot for a key of `length` bytes (an empty key needs none: its loc means nothing). */
   alloc(length: number): number {
     const units = (length + 3) >>> UNIT_SHIFT;
     if (units === 0) return 0;
-    let loc = this.popFree(units);
-    if (loc === NONE) {
-      if (this.top + units > this.end) this.addChunk(units);
-      loc = this.top;
-      this.top += units;
-    }
+    let loc = this.freeSlots.pop(units);
+    if (loc === NONE) loc = this.bump(units);
     this.used[loc >>> CHUNK_SHIFT]! += units;
     return loc;
   }
@@ -63,7 +71,7 @@ export class KeySlab {
     const units = (length + 3) >>> UNIT_SHIFT;
     if (units === 0) return;
     this.used[loc >>> CHUNK_SHIFT]! -= units;
-    this.pushFree(loc, units);
+    if (this.moving.size === 0 || !this.moving.has(loc >>> CHUNK_SHIFT)) this.freeSlots.push(loc, units);
   }
 
   /**
@@ -71,16 +79,83 @@ export class KeySlab {
    * (so that the walk of the free lists it takes is paid for by the frees that emptied them).
    */
   trim(): void {
+    if (this.moving.size > 0) return; // (`endEvacuation` gives them back)
     let keep = this.chunks.length;
     while (keep > 0 && this.used[keep - 1] === 0) keep--;
     if (keep === this.chunks.length || (this.chunks.length - keep) * 2 < this.chunks.length) return;
     const limit = keep * CHUNK_UNITS;
-    for (let units = 1; units <= SMALL_UNITS; units++) if (this.smallHead[units] !== NONE) this.dropFreeFrom(units, limit);
-    for (const units of [...this.bigHead.keys()]) this.dropFreeFrom(units, limit);
-    this.chunks.length = keep;
-    this.words.length = keep;
-    this.used.length = keep;
-    this.top = this.end = limit;
+    this.freeSlots.dropWhere((loc) => loc >= limit);
+    this.cut(keep);
+  }
+
+  /** Whether chunks are being emptied (`relocate` each key, then `endEvacuation`). */
+  get evacuating(): boolean {
+    return this.moving.size > 0;
+  }
+
+  /**
+   * Starts emptying the chunks that hold few keys, if there are enough of them (SPARSE_RATIO,
+   * EMPTY_SHARE): from now on none of their slots is handed out. Returns whether keys must move;
+   * when none has to, the chunks are given back at once.
+   */
+  evacuate(): boolean {
+    const bumping = this.end > this.top ? this.top >>> CHUNK_SHIFT : -1;
+    let held = 0;
+    let live = 0;
+    for (let index = 0; index < this.chunks.length; index++) {
+      const chunk = this.chunks[index]!;
+      if (chunk === HOLE) continue;
+      held++;
+      // (a chunk that is part of a longer key's array stays: its key is not moved)
+      if (chunk.buffer.byteLength !== KEY_CHUNK_BYTES) continue;
+      // the newest chunk only counts what it handed out so far (it is not sparse for being new),
+      // and once that is half of it (a few keys turning over would otherwise have it emptied into
+      // a new chunk every few calls)
+      const handed = index === bumping ? this.top - index * CHUNK_UNITS : CHUNK_UNITS;
+      if (this.used[index]! * SPARSE_RATIO < handed && handed * 2 >= CHUNK_UNITS) (this.moving.add(index), (live += this.used[index]!));
+    }
+    if (this.moving.size * EMPTY_SHARE < held) {
+      this.moving.clear();
+      return false;
+    }
+    // keys moved out of the newest chunk go to a new one (its unused end goes with it)
+    if (this.moving.has(bumping)) this.top = this.end = 0;
+    this.freeSlots.dropWhere((loc) => this.moving.has(loc >>> CHUNK_SHIFT));
+    if (live > 0) return true;
+    this.endEvacuation();
+    return false;
+  }
+
+  /**
+   * While evacuating: moves a key out of a chunk being emptied into a slot elsewhere and returns
+   * its new loc (`loc` itself if it is not in such a chunk). The bytes are in place before the
+   * caller points its key at them; the old slot is never handed out again.
+   */
+  relocate(loc: number, length: number): number {
+    const units = (length + 3) >>> UNIT_SHIFT;
+    if (units === 0 || !this.moving.has(loc >>> CHUNK_SHIFT)) return loc;
+    let to = this.freeSlots.pop(units);
+    if (to === NONE) to = this.bump(units);
+    const from = (loc & UNIT_MASK) << UNIT_SHIFT;
+    this.chunks[loc >>> CHUNK_SHIFT]!.copy(this.chunks[to >>> CHUNK_SHIFT]!, (to & UNIT_MASK) << UNIT_SHIFT, from, from + length);
+    this.used[to >>> CHUNK_SHIFT]! += units;
+    this.used[loc >>> CHUNK_SHIFT]! -= units;
+    return to;
+  }
+
+  /** Ends an evacuation (every key relocated once): the chunks emptied are given back. */
+  endEvacuation(): void {
+    for (const index of this.moving) {
+      // (one still holding a key, which a caller's missed relocate would leave, is kept; its free
+      // slots are lost until it is given back empty)
+      if (this.used[index] !== 0) continue;
+      this.chunks[index] = HOLE;
+      this.words[index] = HOLE_WORDS;
+    }
+    this.moving.clear();
+    let keep = this.chunks.length;
+    while (keep > 0 && this.chunks[keep - 1] === HOLE) keep--;
+    this.cut(keep);
   }
 
   /** Writes a binary string's bytes into its slot. */
@@ -112,6 +187,11 @@ export class KeySlab {
     // a key longer than a chunk has several chunk indexes viewing one array: copied once
     const copies = new Map<ArrayBufferLike, ArrayBuffer>();
     for (const chunk of this.chunks) {
+      if (chunk === HOLE) {
+        copy.chunks.push(HOLE);
+        copy.words.push(HOLE_WORDS);
+        continue;
+      }
       let buffer = copies.get(chunk.buffer);
       if (buffer === undefined) copies.set(chunk.buffer, (buffer = chunk.buffer.slice(0) as ArrayBuffer));
       copy.chunks.push(Buffer.from(buffer, chunk.byteOffset, chunk.length));
@@ -120,10 +200,8 @@ export class KeySlab {
     copy.used = this.used.slice();
     copy.top = this.top;
     copy.end = this.end;
-    copy.smallHead.set(this.smallHead);
-    copy.smallTail.set(this.smallTail);
-    for (const [units, loc] of this.bigHead) copy.bigHead.set(units, loc);
-    for (const [units, loc] of this.bigTail) copy.bigTail.set(units, loc);
+    copy.freeSlots.copyFrom(this.freeSlots);
+    for (const index of this.moving) copy.moving.add(index);
     return copy;
   }
 
@@ -133,93 +211,44 @@ export class KeySlab {
     this.words = [];
     this.used = [];
     this.top = this.end = 0;
-    this.smallHead.fill(NONE);
-    this.smallTail.fill(NONE);
-    this.bigHead.clear();
-    this.bigTail.clear();
+    this.freeSlots.clear();
+    this.moving.clear();
+  }
+
+  /** A slot past the last handed out in the newest chunk, or at the start of a new one. */
+  private bump(units: number): number {
+    if (this.top + units > this.end) this.addChunk(units);
+    const loc = this.top;
+    this.top += units;
+    return loc;
   }
 
   private addChunk(units: number): void {
-    // the unused tail of the last chunk becomes a free slot of its size
-    if (this.end > this.top) this.pushFree(this.top, this.end - this.top);
+    // the unused tail of the newest chunk becomes a free slot of its size
+    if (this.end > this.top) this.freeSlots.push(this.top, this.end - this.top);
     const spans = Math.ceil(units / CHUNK_UNITS);
-    const index = this.chunks.length;
+    // (a chunk index given back in the middle is taken first; a longer key's array goes last)
+    let index = spans === 1 ? this.chunks.indexOf(HOLE) : -1;
+    if (index < 0) index = this.chunks.length;
     if (index + spans > MAX_CHUNKS) throw new RangeError("sync tombstone keys exceed 16 GiB");
-    const bytes = new Uint8Array(spans * CHUNK_UNITS * (1 << UNIT_SHIFT));
+    const bytes = new Uint8Array(spans * KEY_CHUNK_BYTES);
     for (let i = 0; i < spans; i++) {
-      const start = i * CHUNK_UNITS * (1 << UNIT_SHIFT);
-      const view = Buffer.from(bytes.buffer, start, bytes.length - start);
-      this.chunks.push(view);
-      this.words.push(new Uint32Array(view.buffer, view.byteOffset, view.length >>> UNIT_SHIFT));
-      this.used.push(0);
+      const view = Buffer.from(bytes.buffer, i * KEY_CHUNK_BYTES, bytes.length - i * KEY_CHUNK_BYTES);
+      this.chunks[index + i] = view;
+      this.words[index + i] = new Uint32Array(view.buffer, view.byteOffset, view.length >>> UNIT_SHIFT);
+      this.used[index + i] = 0;
     }
     this.top = index * CHUNK_UNITS;
     this.end = this.top + spans * CHUNK_UNITS;
   }
 
-  private link(loc: number): number {
-    return this.words[loc >>> CHUNK_SHIFT]![loc & UNIT_MASK]!;
-  }
-
-  private setLink(loc: number, next: number): void {
-    this.words[loc >>> CHUNK_SHIFT]![loc & UNIT_MASK] = next;
-  }
-
-  private headOf(units: number): number {
-    return units <= SMALL_UNITS ? this.smallHead[units]! : (this.bigHead.get(units) ?? NONE);
-  }
-
-  private setEnds(units: number, head: number, tail: number): void {
-    if (units <= SMALL_UNITS) {
-      this.smallHead[units] = head;
-      this.smallTail[units] = tail;
-    } else if (head === NONE) {
-      this.bigHead.delete(units);
-      this.bigTail.delete(units);
-    } else {
-      this.bigHead.set(units, head);
-      this.bigTail.set(units, tail);
-    }
-  }
-
-  /** The oldest free slot of this size, taken off its list, or NONE. */
-  private popFree(units: number): number {
-    const head = this.headOf(units);
-    if (head === NONE) return NONE;
-    const next = this.link(head);
-    if (units <= SMALL_UNITS) {
-      this.smallHead[units] = next;
-      if (next === NONE) this.smallTail[units] = NONE;
-    } else this.setEnds(units, next, next === NONE ? NONE : this.bigTail.get(units)!);
-    return head;
-  }
-
-  /** Puts a slot at the end of its size's free list. */
-  private pushFree(loc: number, units: number): void {
-    this.setLink(loc, NONE);
-    const tail = units <= SMALL_UNITS ? this.smallTail[units]! : (this.bigTail.get(units) ?? NONE);
-    if (tail === NONE) this.setEnds(units, loc, loc);
-    else {
-      this.setLink(tail, loc);
-      if (units <= SMALL_UNITS) this.smallTail[units] = loc;
-      else this.bigTail.set(units, loc);
-    }
-  }
-
-  /** Drops the free slots at or past `limit` (chunks given back) from a size's list. */
-  private dropFreeFrom(units: number, limit: number): void {
-    let head = NONE;
-    let tail = NONE;
-    for (let loc = this.headOf(units); loc !== NONE; ) {
-      const next = this.link(loc);
-      if (loc < limit) {
-        if (tail === NONE) head = loc;
-        else this.setLink(tail, loc);
-        tail = loc;
-      }
-      loc = next;
-    }
-    if (tail !== NONE) this.setLink(tail, NONE);
-    this.setEnds(units, head, tail);
+  /** Keeps the first `keep` chunk indexes (the rest hold no key and no listed free slot). */
+  private cut(keep: number): void {
+    if (keep === this.chunks.length) return;
+    this.chunks.length = keep;
+    this.words.length = keep;
+    this.used.length = keep;
+    // (the next slot past the last one handed out starts a new chunk if that one went)
+    if (this.end > keep * CHUNK_UNITS) this.top = this.end = 0;
   }
 }

@@ -16,6 +16,8 @@ const PAGE_MASK = PAGE_IDS - 1;
 const MIN_SLOTS = 8;
 /** end of the free-id list (linked through the `loc` column of free ids) */
 const NO_ID = 0xffffffff;
+/** ids whose key is looked at per `trim` while the slab empties chunks: ~0.1 ms */
+const MOVE_IDS = 4096;
 
 interface Page {
   /** write time of the version the tombstone stands for; NaN while the id is free */
@@ -50,6 +52,8 @@ export class TombTable {
   /** per page: ids in it holding a tombstone */
   private pageLive: number[] = [];
   private keys = new KeySlab();
+  /** while the slab is evacuating: the next id whose key is moved out of the chunks it empties */
+  private moveCursor = 0;
   private readonly bucketShift: number;
 
   /** `buckets` (a power of two) by the top bits of murmur3(key, `seed`), as the digest's. */
@@ -211,6 +215,7 @@ export class TombTable {
     copy.freeTail = this.freeTail;
     copy.pageLive = this.pageLive.slice();
     copy.keys = this.keys.clone();
+    copy.moveCursor = this.moveCursor;
     return copy;
   }
 
@@ -218,10 +223,34 @@ export class TombTable {
    * Gives back the pages of ids at the end that hold no tombstone, and the key chunks likewise,
    * once they are at least half of all (the walk of the free list it takes is then paid for by
    * the removals that emptied them). Ids past the new end may still be listed in a slice: they
-   * read as free (`at` is NaN) until handed out again.
+   * read as free (`at` is NaN) until handed out again. Key chunks left holding few keys (a burst
+   * gone, later keys of other lengths laid past it) are emptied a few thousand ids per call, and
+   * given back once every id was looked at.
    */
   trim(): void {
+    this.trimPages();
+    this.moveKeys();
     this.keys.trim();
+  }
+
+  /** Moves the keys of the next ids out of the chunks the slab empties, if it is emptying some. */
+  private moveKeys(): void {
+    if (!this.keys.evacuating) {
+      if (!this.keys.evacuate()) return;
+      this.moveCursor = 0;
+    }
+    const end = Math.min(this.nextId, this.moveCursor + MOVE_IDS);
+    for (let id = this.moveCursor; id < end; id++) {
+      const page = this.pages[id >>> PAGE_SHIFT]!;
+      const i = id & PAGE_MASK;
+      // (a free id's `loc` links the free list: only held ones have a key)
+      if (page.at[i] === page.at[i]) page.loc[i] = this.keys.relocate(page.loc[i]!, page.length[i]!);
+    }
+    this.moveCursor = end;
+    if (end >= this.nextId) this.keys.endEvacuation();
+  }
+
+  private trimPages(): void {
     let keep = this.pages.length;
     while (keep > 0 && this.pageLive[keep - 1] === 0) keep--;
     if (keep === this.pages.length || (this.pages.length - keep) * 2 < this.pages.length) return;
