@@ -58,6 +58,11 @@ export function tombSliceMs(graceMs: number): number {
   return Math.max(1000, Math.floor(graceMs / 1024));
 }
 
+/** The tombstones of one page of `tombs` (origins by their index in `origins`). */
+function visitTombPart(tombs: TombTable, origins: readonly string[], part: number, visit: (key: string, at: number, origin: string) => void): void {
+  for (const id of tombs.idsOfPage(part)) visit(tombs.key(id), tombs.at(id), origins[tombs.origin(id)]!);
+}
+
 export class DigestState {
   /**
    * `tombSliceMs`: tombstones are freed by slices of this many ms of their write time, a slice
@@ -256,8 +261,7 @@ export class DigestState {
    * (its new tombstone can take a free id in a part not walked yet; a load keeps the newest).
    */
   forEachTombInPart(part: number, visit: (key: string, at: number, origin: string) => void): void {
-    const tombs = this.tombs;
-    for (const id of tombs.idsOfPage(part)) visit(tombs.key(id), tombs.at(id), this.origins[tombs.origin(id)]!);
+    visitTombPart(this.tombs, this.origins, part, visit);
   }
 
   /**
@@ -269,9 +273,7 @@ export class DigestState {
     const origins = this.origins.slice();
     return {
       parts: tombs.pageCount,
-      forEachInPart(part, visit) {
-        for (const id of tombs.idsOfPage(part)) visit(tombs.key(id), tombs.at(id), origins[tombs.origin(id)]!);
-      },
+      forEachInPart: (part, visit) => visitTombPart(tombs, origins, part, visit),
     };
   }
 

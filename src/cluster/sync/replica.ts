@@ -4,7 +4,7 @@
 
 import { nextTurn, Slicer, type NextTurn } from "../../common/slicer.ts";
 import { yieldCpu } from "../../common/yield-cpu.ts";
-import { captureTombs, type LoadedTombs, type TombCapture, type TombJournal } from "../../persistence/tombs.ts";
+import { captureTombs, type LoadedTombs, type TombCapture, type TombJournal, type TombVisit } from "../../persistence/tombs.ts";
 import { binaryStringToBytes, bytesToBinaryString } from "../../store/bytes.ts";
 import type { Keyspace, Mutation } from "../../store/keyspace.ts";
 import type { ValueRef } from "../../store/types.ts";
@@ -164,11 +164,12 @@ export class Replica {
     const watermark = w.at === NO_WATERMARK.at && w.origin === NO_WATERMARK.origin ? undefined : w;
     const any = digest.tombCount > 0;
     const oldest = this.keyspace.now() - this.tombstoneTtlMs;
+    const capture = (parts: number, forEachIn: (part: number, visit: TombVisit) => void) => captureTombs(parts, forEachIn, any, oldest, watermark);
     return {
-      ...captureTombs(digest.tombParts, (part, visit) => digest.forEachTombInPart(part, visit), any, oldest, watermark),
+      ...capture(digest.tombParts, (part, visit) => digest.forEachTombInPart(part, visit)),
       frozen: () => {
         const copy = digest.copyTombs();
-        return captureTombs(copy.parts, (part, visit) => copy.forEachInPart(part, visit), any, oldest, watermark);
+        return capture(copy.parts, copy.forEachInPart);
       },
     };
   }
