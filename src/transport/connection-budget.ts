@@ -5,6 +5,8 @@
 // A client past the budget is accepted, told why, and closed, so the fd it took comes back at once.
 
 import { readFileSync } from "node:fs";
+import { CommandError } from "../commands/errors.ts";
+import { errorReply } from "../commands/reply.ts";
 
 /**
  * Descriptors kept out of the budget: HTTP connections (Bun.serve shows no count to cap them
@@ -65,3 +67,6 @@ export class ConnectionBudget {
 
 /** What a client past the budget is told before it is closed (redis-server's words). */
 export const TOO_MANY_CLIENTS = "max number of clients reached";
+
+/** The same as a reply, for each protocol's encoder. */
+export const TOO_MANY_CLIENTS_REPLY = errorReply(new CommandError(500, TOO_MANY_CLIENTS));

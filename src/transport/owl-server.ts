@@ -13,7 +13,7 @@ import { MAX_BACKLOG_BYTES, ReplyPipe } from "./reply-pipe.ts";
 import { trackConnections, type StreamServer } from "./connections.ts";
 import { prefetchChunk } from "./look-ahead.ts";
 import { refuse, streamPump, sharedHandlers, type StreamConnection, type StreamInput } from "./stream-server.ts";
-import { TOO_MANY_CLIENTS, type ConnectionBudget } from "./connection-budget.ts";
+import { TOO_MANY_CLIENTS_REPLY, type ConnectionBudget } from "./connection-budget.ts";
 import { ByteWriter } from "../protocol/byte-writer.ts";
 import { copyBytes } from "../store/bytes.ts";
 
@@ -87,7 +87,7 @@ export function startOwlServer(options: OwlServerOptions): StreamServer {
   const refusalLine = (): Uint8Array => {
     if (refusal) return refusal;
     const w = new ByteWriter(256);
-    writeEnvelope(w, quoted(""), undefined, errorReply(new CommandError(500, TOO_MANY_CLIENTS)), hostJson);
+    writeEnvelope(w, quoted(""), undefined, TOO_MANY_CLIENTS_REPLY, hostJson);
     w.byte(10);
     return (refusal = w.view().slice());
   };

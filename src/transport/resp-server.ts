@@ -13,10 +13,15 @@ import { MAX_BACKLOG_BYTES, ReplyPipe } from "./reply-pipe.ts";
 import { trackConnections, type StreamServer } from "./connections.ts";
 import { prefetchChunk } from "./look-ahead.ts";
 import { refuse, streamPump, sharedHandlers, type StreamConnection, type StreamInput } from "./stream-server.ts";
-import { TOO_MANY_CLIENTS, type ConnectionBudget } from "./connection-budget.ts";
+import { TOO_MANY_CLIENTS_REPLY, type ConnectionBudget } from "./connection-budget.ts";
+import { ByteWriter } from "../protocol/byte-writer.ts";
 
 /** What a connection past the budget gets before the close, as redis-server says it. */
-const TOO_MANY_CLIENTS_LINE = new TextEncoder().encode(`-ERR ${TOO_MANY_CLIENTS}\r\n`);
+const TOO_MANY_CLIENTS_LINE = ((): Uint8Array => {
+  const w = new ByteWriter(64);
+  writeRespReply(w, TOO_MANY_CLIENTS_REPLY, false);
+  return w.view().slice();
+})();
 
 export interface RespServerOptions {
   readonly engine: Engine;
