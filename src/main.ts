@@ -29,7 +29,7 @@ import { CompactStore } from "./store/compact-store.ts";
 import { systemClock } from "./store/types.ts";
 import { startOwlServer } from "./transport/owl-server.ts";
 import type { StreamServer } from "./transport/connections.ts";
-import { ConnectionBudget, openFilesLimit, streamConnectionBudget, TOO_MANY_CLIENTS } from "./transport/connection-budget.ts";
+import { clientLimits } from "./transport/client-limits.ts";
 import { HttpStartError, startHttpServer, type HttpServer } from "./transport/http/server.ts";
 import { clientAddress } from "./transport/http/client-address.ts";
 import { makeTokenCheck } from "./transport/http/request-token.ts";
@@ -114,11 +114,6 @@ function openLog(config: Config, origins: Origins): FileLogger {
     startFailed(located(origins, "Logfile", `Logfile ${config.Logfile} cannot be the log directory (${code})`));
   }
 }
-
-/** Fewer stream connections than this allowed by the open-files limit: said in the log at the start. */
-const LOW_CONNECTION_BUDGET = 1000;
-/** Clients turned away at the budget: a log line at most this often. */
-const REFUSAL_LOG_EVERY_MS = 60_000;
 
 async function main(): Promise<void> {
   const loaded = readConfig();
@@ -222,17 +217,8 @@ async function main(): Promise<void> {
 
   const servers: StreamServer[] = [];
   const lines: [string, string][] = [];
-  // Stream connections stop short of the open-files limit (see connection-budget.ts).
-  const openFiles = openFilesLimit();
-  let refusalLogged = -Infinity;
-  const budget = new ConnectionBudget(streamConnectionBudget(openFiles), (refused) => {
-    if (performance.now() - refusalLogged < REFUSAL_LOG_EVERY_MS) return;
-    refusalLogged = performance.now();
-    log.warn("connections", { message: `${TOO_MANY_CLIENTS}: a TCP or RESP client was turned away (${refused} since the start; ${budget.limit} allowed by the open-files limit ${openFiles})` });
-  });
-  if (budget.limit < LOW_CONNECTION_BUDGET) {
-    log.warn("connections", { message: `the open-files limit (${openFiles}) leaves room for ${budget.limit} TCP and RESP clients; raise it (ulimit -n) for more` });
-  }
+  // Stream clients: how many (the open-files limit) and how much unfinished input they may hold.
+  const { budget, inputs } = clientLimits(config.MaxInputBufferBytes, log, metrics);
   if (config.CloseTcp) {
     const owl = listenOrExit("Tcpport", config, origins, () =>
       startOwlServer({
@@ -243,6 +229,7 @@ async function main(): Promise<void> {
         maxLineBytes: config.MaxLineBytes,
         requireAuth: streamAuth,
         budget,
+        inputs,
       }),
     );
     servers.push(owl);
@@ -325,6 +312,7 @@ async function main(): Promise<void> {
         // a bulk string may hold the largest value, and always a key
         limits: { maxBulkBytes: Math.max(config.MaxValueBytes, config.MaxKeyBytes) + 1024 },
         budget,
+        inputs,
       }),
     );
     servers.push(resp);

@@ -132,6 +132,7 @@ export const CONFIG_KEYS = {
   MaxLineBytes: integer(1024 * 1024 + 1024, 64, 64 * 1024 * 1024, "longest owl text request line"),
   MaxKeyBytes: integer(4096, 1, 1024 * 1024, "longest key"),
   MaxValueBytes: integer(16 * 1024 * 1024, 0, 512 * 1024 * 1024, "largest value"),
+  MaxInputBufferBytes: integer(1024 * 1024 * 1024, 0, MAX, "bytes all TCP and RESP clients together may hold in requests not yet complete; past it the client holding most is closed; 0 = unlimited"),
 } as const;
 
 export type ConfigKey = keyof typeof CONFIG_KEYS;

@@ -33,7 +33,10 @@ export class LineFramer {
   /** unprocessed input kept while paused */
   private held: Uint8Array | null = null;
 
-  constructor(private readonly maxLineBytes = DEFAULT_MAX_LINE_BYTES) {}
+  constructor(
+    /** the longest line; the server lowers it for a connection that has not authenticated */
+    public maxLineBytes = DEFAULT_MAX_LINE_BYTES,
+  ) {}
 
   /** Bytes held for a line not yet complete or for a paused sink (for backpressure limits). */
   get buffered(): number {
@@ -62,6 +65,14 @@ export class LineFramer {
     joined.set(this.held);
     joined.set(chunk, this.held.length);
     this.held = joined;
+  }
+
+  /** Drops what is held; the rest of a line begun is discarded, as for a line too long. */
+  discard(): void {
+    this.discarding = this.partsLength > 0 || this.discarding;
+    this.parts = [];
+    this.partsLength = 0;
+    this.held = null;
   }
 
   /** Continues with held input after a pause. */

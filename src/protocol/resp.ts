@@ -29,7 +29,8 @@ export type RespErrorCode =
   | "invalid-bulk-length"
   | "unauthenticated-bulk-length"
   | "expected-crlf"
-  | "request-too-big";
+  | "request-too-big"
+  | "input-dropped";
 
 /** A malformed request: the connection answers `-ERR Protocol error: <message>` and closes. */
 export class RespProtocolError extends Error {
@@ -98,6 +99,14 @@ export class RespParser {
   /** Bytes buffered for an incomplete request or a paused sink. */
   get buffered(): number {
     return this.partialLength + (this.held?.length ?? 0);
+  }
+
+  /** Drops what is held; nothing more is parsed (the connection is being closed). */
+  discard(): void {
+    this.partial = null;
+    this.partialLength = 0;
+    this.held = null;
+    this.error ??= new RespProtocolError("input-dropped", "input dropped");
   }
 
   get failed(): boolean {

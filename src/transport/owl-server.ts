@@ -14,6 +14,7 @@ import { trackConnections, type StreamServer } from "./connections.ts";
 import { prefetchChunk } from "./look-ahead.ts";
 import { refuse, streamPump, sharedHandlers, type StreamConnection, type StreamInput } from "./stream-server.ts";
 import { TOO_MANY_CLIENTS_REPLY, type ConnectionBudget } from "./connection-budget.ts";
+import type { InputBudget } from "./input-budget.ts";
 import { ByteWriter } from "../protocol/byte-writer.ts";
 import { copyBytes } from "../store/bytes.ts";
 
@@ -28,6 +29,8 @@ export interface OwlServerOptions {
   readonly requireAuth: boolean;
   /** stream connections the node may hold (shared with the RESP server); none: no limit */
   readonly budget?: ConnectionBudget;
+  /** bytes of incomplete requests the node's stream connections may hold together; none: no limit */
+  readonly inputs?: InputBudget;
 }
 
 interface Connection extends StreamConnection {
@@ -35,6 +38,12 @@ interface Connection extends StreamConnection {
 }
 
 const BANNER_BYTES = new TextEncoder().encode(BANNER);
+/**
+ * The longest line before `pass` when a password is required: a `pass` line is short, and a
+ * client that has not authenticated should not hold a megabyte (redis-server allows such a
+ * client bulk strings of 16 KiB).
+ */
+export const UNAUTHENTICATED_MAX_LINE_BYTES = 16 * 1024;
 /** Command names are short; a longer first word is reported without lower-casing all of it. */
 const MAX_NAME_BYTES = 64;
 
@@ -51,7 +60,13 @@ export function startOwlServer(options: OwlServerOptions): StreamServer {
     c.pipe.out.byte(10);
   };
 
-  const stream = streamPump<Connection>(engine);
+  const stream = streamPump<Connection>(engine, {
+    inputs: options.inputs,
+    writeError: (c, reply) => answer(c, "", undefined, reply),
+  });
+  /** The line limit for a connection as it now stands (lower until it authenticates). */
+  const lineLimit = (session: Session): number =>
+    options.requireAuth && !session.canRead ? Math.min(UNAUTHENTICATED_MAX_LINE_BYTES, options.maxLineBytes) : options.maxLineBytes;
 
   /** The sink of one connection (given, not read from `socket.data`: a native getter, dear per line). */
   const makeSink = (socket: Socket<Connection>, connection: () => Connection): LineSink => ({
@@ -66,6 +81,7 @@ export function startOwlServer(options: OwlServerOptions): StreamServer {
       const args = splitArgs(buf, nameEnd, end, spec ? spec.owlSplit : 4);
       const key = spec?.httpArgs?.[0] === "key" ? args[0] : undefined;
       const reply = engine.execute(c.session, spec, lower, args);
+      if (options.requireAuth) c.framer.maxLineBytes = lineLimit(c.session);
       if (!(reply instanceof Promise)) {
         answer(c, lower, key, reply);
         return c.pipe.backlog < MAX_BACKLOG_BYTES;
@@ -77,7 +93,9 @@ export function startOwlServer(options: OwlServerOptions): StreamServer {
     },
     tooLong() {
       const c = connection();
-      answer(c, "", undefined, errorReply(new CommandError(500, `request line longer than ${options.maxLineBytes} bytes`)));
+      const limit = c.framer.maxLineBytes;
+      const before = limit < options.maxLineBytes ? " before pass" : "";
+      answer(c, "", undefined, errorReply(new CommandError(500, `request line longer than ${limit} bytes${before}`)));
       return c.pipe.backlog < MAX_BACKLOG_BYTES;
     },
   });
@@ -107,7 +125,7 @@ export function startOwlServer(options: OwlServerOptions): StreamServer {
           canRead: !options.requireAuth,
           canWrite: !options.requireAuth,
         };
-        const framer = new LineFramer(options.maxLineBytes);
+        const framer = new LineFramer(lineLimit(session));
         let c: Connection; // set below: the sink needs the connection it is part of
         const sink = makeSink(socket, () => c);
         const input: StreamInput = {
@@ -118,8 +136,12 @@ export function startOwlServer(options: OwlServerOptions): StreamServer {
           hold: (chunk) => framer.hold(chunk),
           find: lineFirstArguments,
           resume: () => framer.resume(sink),
+          get buffered() {
+            return framer.buffered;
+          },
+          discard: () => framer.discard(),
         };
-        c = { framer, pipe: new ReplyPipe(), session, input, awaiting: false, paused: false, queued: 0 };
+        c = { framer, pipe: new ReplyPipe(), session, input, awaiting: false, paused: false, queued: 0, inputBytes: 0 };
         socket.data = c;
         socket.write(BANNER_BYTES);
       },

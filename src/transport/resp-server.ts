@@ -14,6 +14,7 @@ import { trackConnections, type StreamServer } from "./connections.ts";
 import { prefetchChunk } from "./look-ahead.ts";
 import { refuse, streamPump, sharedHandlers, type StreamConnection, type StreamInput } from "./stream-server.ts";
 import { TOO_MANY_CLIENTS_REPLY, type ConnectionBudget } from "./connection-budget.ts";
+import type { InputBudget } from "./input-budget.ts";
 import { ByteWriter } from "../protocol/byte-writer.ts";
 
 /** What a connection past the budget gets before the close, as redis-server says it. */
@@ -32,6 +33,8 @@ export interface RespServerOptions {
   readonly limits?: Partial<RespLimits>;
   /** stream connections the node may hold (shared with the owl server); none: no limit */
   readonly budget?: ConnectionBudget;
+  /** bytes of incomplete requests the node's stream connections may hold together; none: no limit */
+  readonly inputs?: InputBudget;
 }
 
 interface Connection extends StreamConnection {
@@ -57,7 +60,10 @@ let nextClientId = 1;
 export function startRespServer(options: RespServerOptions): StreamServer {
   const { engine } = options;
   const limits: RespLimits = { ...DEFAULT_RESP_LIMITS, ...options.limits };
-  const stream = streamPump<Connection>(engine);
+  const stream = streamPump<Connection>(engine, {
+    inputs: options.inputs,
+    writeError: (c, reply) => writeRespReply(c.pipe.out, reply, c.session.protocol === 3),
+  });
 
   /** The sink of one connection (given, not read from `socket.data`: a native getter, dear per command). */
   const makeSink = (socket: Socket<Connection>, connection: () => Connection): RespSink => ({
@@ -110,8 +116,12 @@ export function startRespServer(options: RespServerOptions): StreamServer {
           hold: (chunk) => parser.hold(chunk),
           find: firstArguments,
           resume: () => parser.resume(sink),
+          get buffered() {
+            return parser.buffered;
+          },
+          discard: () => parser.discard(),
         };
-        c = { parser, pipe: new ReplyPipe(), session, input, awaiting: false, paused: false, queued: 0 };
+        c = { parser, pipe: new ReplyPipe(), session, input, awaiting: false, paused: false, queued: 0, inputBytes: 0 };
         socket.data = c;
       },
       ...sharedHandlers(stream, tracked),

@@ -5,8 +5,10 @@ import type { Socket } from "bun";
 import type { Engine } from "../commands/engine.ts";
 import type { Session } from "../commands/spec.ts";
 import type { trackConnections } from "./connections.ts";
+import type { Reply } from "../commands/reply.ts";
 import { prefetchFirstKeys, type LookAhead } from "./look-ahead.ts";
 import { MAX_BACKLOG_BYTES, type ReplyPipe } from "./reply-pipe.ts";
+import { INPUT_LIMIT_REPLY, InputBudget } from "./input-budget.ts";
 
 /** A protocol's incremental input, bound to the code that handles its requests. */
 export interface StreamInput {
@@ -16,6 +18,10 @@ export interface StreamInput {
   hold(chunk: Uint8Array): void;
   /** Continues with held input; false when it paused again. */
   resume(): boolean;
+  /** Bytes held: an incomplete request, input kept while paused. */
+  readonly buffered: number;
+  /** Drops what is held (the connection is being closed). */
+  discard(): void;
   /** The protocol's look-ahead (the first argument of each complete request). */
   readonly find: LookAhead;
 }
@@ -31,6 +37,15 @@ export interface StreamConnection {
   paused: boolean;
   /** input read in this turn of the event loop waits to run at its end: 1 + its place, else 0 */
   queued: number;
+  /** what `input` held when last counted in the node's input budget */
+  inputBytes: number;
+}
+
+export interface StreamPumpOptions<C extends StreamConnection> {
+  /** the bytes all stream connections of the node may hold in incomplete requests; none: no limit */
+  readonly inputs?: InputBudget;
+  /** writes an error reply in the connection's protocol (to a client closed past `inputs`) */
+  readonly writeError: (c: C, reply: Reply) => void;
 }
 
 /**
@@ -39,7 +54,8 @@ export interface StreamConnection {
  * read its replies or an asynchronous reply is pending, and close once a closing session's
  * replies are out (QUIT, protocol errors).
  */
-export function streamPump<C extends StreamConnection>(engine: Engine) {
+export function streamPump<C extends StreamConnection>(engine: Engine, options: StreamPumpOptions<C>) {
+  const inputs = options.inputs ?? new InputBudget(Infinity);
   /**
    * Writes what a batch produced, after the engine's group commit (`logged`: it already ran for
    * this batch), then decides whether to keep reading.
@@ -90,6 +106,7 @@ export function streamPump<C extends StreamConnection>(engine: Engine) {
    */
   const pump = (socket: Socket<C>, c: C, chunk: Uint8Array | null): void => {
     const more = chunk === null ? c.input.resume() : c.input.push(chunk);
+    if (c.input.buffered !== c.inputBytes) count(socket, c);
     if (engine.replyWorkPending) {
       if (waiting.length === 0) setImmediate(settleWaiting);
       waiting.push({ socket, c, more });
@@ -164,16 +181,46 @@ export function streamPump<C extends StreamConnection>(engine: Engine) {
     if (c.awaiting || c.paused) {
       c.input.hold(chunk);
       if (later) for (const next of later) c.input.hold(next);
+      count(socket, c);
       return null;
     }
     try {
       let more = c.input.push(chunk);
       if (later) for (const next of later) more = more ? c.input.push(next) : (c.input.hold(next), false);
+      // (most chunks hold whole requests: nothing held before or after, one comparison)
+      if (c.input.buffered !== c.inputBytes) count(socket, c);
       return more;
     } catch (error) {
       fail(socket, c, error);
       return null;
     }
+  };
+
+  /** Tells the input budget what the connection holds now; past it, the largest holders are closed. */
+  const count = (socket: Socket<C>, c: C): void => {
+    c.inputBytes = c.input.buffered;
+    inputs.hold(c, c.inputBytes, socket, evict);
+  };
+
+  /**
+   * Closes a connection past the input budget: what it holds is dropped, what it was owed (replies
+   * of this turn, after the group commit) and one error line are sent, then it ends. A connection
+   * waiting for an asynchronous reply gets no line: it could not come after that reply.
+   */
+  const evict = (socket: Socket<C>, c: C): void => {
+    c.input.discard();
+    c.inputBytes = 0;
+    if (c.session.closing) return;
+    if (c.awaiting) return end(socket, c);
+    options.writeError(c, INPUT_LIMIT_REPLY);
+    c.session.closing = true;
+    try {
+      engine.beforeReply();
+    } catch (error) {
+      return fail(socket, c, error); // the group commit failed: nothing of this turn may leave
+    }
+    if (c.pipe.flush(socket)) socket.end();
+    else socket.terminate(); // a client that does not read must not keep its backlog
   };
 
   const end = (socket: Socket<C>, c: C): void => {
@@ -198,12 +245,20 @@ export function streamPump<C extends StreamConnection>(engine: Engine) {
 
   return {
     pump,
+    /** The connection closed: what it held leaves the input budget. */
+    closed(socket: Socket<C>): void {
+      const c = socket.data;
+      if (c === undefined || c.inputBytes === 0) return;
+      c.inputBytes = 0;
+      inputs.release(c);
+    },
     data(socket: Socket<C>, chunk: Uint8Array): void {
       const c = socket.data;
       // (no connection: refused at the budget, closing; nothing after QUIT or a protocol error is read)
       if (c === undefined || c.session.closing) return;
       if (c.awaiting || c.paused) {
         c.input.hold(chunk);
+        count(socket, c);
         return;
       }
       if (c.queued !== 0) {
@@ -289,9 +344,11 @@ export function sharedHandlers<C extends StreamConnection>(
       if (stream.drain(socket)) tracked.drained(socket);
     },
     close(socket: Socket<C>): void {
+      stream.closed(socket);
       tracked.remove(socket);
     },
     error(socket: Socket<C>): void {
+      stream.closed(socket);
       tracked.remove(socket);
     },
   };

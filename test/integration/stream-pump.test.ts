@@ -13,11 +13,14 @@ import { ManualClock } from "../../src/store/types.ts";
 import { MAX_BACKLOG_BYTES, ReplyPipe } from "../../src/transport/reply-pipe.ts";
 import { trackConnections } from "../../src/transport/connections.ts";
 import { sharedHandlers, streamPump, type StreamConnection } from "../../src/transport/stream-server.ts";
+import { InputBudget } from "../../src/transport/input-budget.ts";
 import { testAuthenticator } from "../ops/auth.ts";
 
 const clock = new ManualClock();
 const engine = new Engine({ table: commandTable, db: new Keyspace(new MapStore(clock), clock), limits: { maxKeyBytes: 64, maxValueBytes: 1024 }, auth: testAuthenticator() });
-const stream = streamPump<StreamConnection>(engine);
+/** input the connections may hold together (the tests below send far less, but one) */
+const inputs = new InputBudget(16 * 1024);
+const stream = streamPump<StreamConnection>(engine, { inputs, writeError: (c, reply) => c.pipe.out.text(`error ${reply.kind}\n`) });
 const tracked = trackConnections<StreamConnection>();
 const handlers = sharedHandlers(stream, tracked);
 const decoder = new TextDecoder();
@@ -77,10 +80,17 @@ function connection(socket: Socket<StreamConnection>): StreamConnection {
         return more;
       },
       find: () => 0,
+      get buffered() {
+        return held.reduce((sum, chunk) => sum + chunk.length, 0);
+      },
+      discard() {
+        held.length = 0;
+      },
     },
     awaiting: false,
     paused: false,
     queued: 0,
+    inputBytes: 0,
   };
   return c;
 }
@@ -272,6 +282,29 @@ for (const [what, request] of [
 }
 
 // (last: it stops the server)
+test("stream pump - a connection waiting for an asynchronous reply that holds too much input is closed without a line, and its reply settles harmlessly", async () => {
+  const errors = spyOn(console, "error").mockImplementation(() => {});
+  try {
+    const c = await client();
+    const other = await client();
+    // (one chunk: the rest is held behind the pending reply, 20 KiB, past the 16 KiB of the budget)
+    c.socket.write("slow\n" + "x\n".repeat(10 * 1024));
+    await c.until(c.closed);
+    expect(c.closed()).toBe(true);
+    expect(c.text()).toBe(""); // no error line could come before the pending reply
+    expect(inputs.total).toBe(0);
+    expect(inputs.evicted).toBe(1);
+    await Bun.sleep(50); // the reply (30 ms) settles after the close
+    expect(errors).not.toHaveBeenCalled();
+    other.socket.write("still\n");
+    await other.until(() => other.text() !== "");
+    expect(other.text()).toBe("echo still\n");
+    other.socket.end();
+  } finally {
+    errors.mockRestore();
+  }
+});
+
 test("stream pump - a graceful stop waits for a pending asynchronous reply before closing", async () => {
   const c = await client();
   c.socket.write("slow\n");

@@ -261,4 +261,20 @@ describe("owl TCP server lifecycle", () => {
     await n.stop();
     removeDir(n.dir);
   });
+
+  test("auth - before pass a line may be 16 KiB, after it MaxLineBytes", async () => {
+    const n = await startNode({ set: { TcpAuth: 1 } });
+    const client = await OwlClient.connect(n.tcpPort);
+    const big = "v".repeat(100_000);
+    // a client that has not authenticated holds at most 16 KiB, not a megabyte
+    const early = await client.call(`set k ${big}`);
+    expect(early).toMatchObject({ Status: 500, Message: "request line longer than 16384 bytes before pass" });
+    expect((await client.call(`get ${"k".repeat(16_000)}`)).Status).toBe(401); // under it: the usual refusal
+    expect((await client.call("pass test-password-123")).Status).toBe(200);
+    expect((await client.call(`set k ${big}`)).Status).toBe(200);
+    expect((await client.call("get k")).Data).toBe(big);
+    client.close();
+    await n.stop();
+    removeDir(n.dir);
+  });
 });

@@ -1,0 +1,151 @@
+// Incomplete requests held by all stream clients together (MaxInputBufferBytes), on a real
+// process: past the total, the client holding the most is told why and closed, whichever
+// protocol it speaks, and every other client goes on as if nothing happened.
+
+import { afterAll, expect, test } from "bun:test";
+import type { Socket } from "bun";
+import { readFileSync } from "node:fs";
+import { nodesOfThisFile } from "../helpers/node-process.ts";
+import { OwlClient } from "../helpers/owl-client.ts";
+import { freePort } from "../resp/helpers.ts";
+import { INPUT_LIMIT, InputBudget } from "../../src/transport/input-budget.ts";
+
+const { start } = nodesOfThisFile();
+
+test("input budget - past the limit, the largest holders are closed until the rest fit", () => {
+  const closed: string[] = [];
+  const budget = new InputBudget(1000, () => {});
+  const a = { name: "a" };
+  const b = { name: "b" };
+  const c = { name: "c" };
+  const evict = (_socket: undefined, owner: { name: string }) => closed.push(owner.name);
+  budget.hold(a, 400, undefined, evict);
+  budget.hold(b, 500, undefined, evict);
+  expect(budget.total).toBe(900);
+  budget.hold(a, 300, undefined, evict); // a request completed in part: what it holds is replaced
+  expect(budget.total).toBe(800);
+  budget.hold(c, 450, undefined, evict); // 1,250: b (the most) goes, 750 is left
+  expect(closed).toEqual(["b"]);
+  expect(budget.total).toBe(750);
+  expect(budget.heldBy(b)).toBe(0);
+  budget.hold(c, 2000, undefined, evict); // a holder past the limit alone closes itself, then fits
+  expect(closed).toEqual(["b", "c"]);
+  expect(budget.total).toBe(300);
+  budget.release(a);
+  budget.release(a); // twice (error and close both report): no harm
+  expect(budget.total).toBe(0);
+  expect(budget.evicted).toBe(2);
+  budget.hold(b, 0, undefined, evict); // holding nothing is not being held
+  expect(budget.heldBy(b)).toBe(0);
+  const unlimited = new InputBudget(Infinity);
+  unlimited.hold(a, Number.MAX_SAFE_INTEGER, undefined, evict);
+  expect(closed).toHaveLength(2);
+});
+
+/** Waits (up to 10 s) until `done`. */
+async function until(done: () => boolean | Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!(await done()) && Date.now() < deadline) await Bun.sleep(10);
+}
+
+interface Raw {
+  readonly socket: Socket<undefined>;
+  text(): string;
+  closed: boolean;
+}
+
+async function connect(port: number): Promise<Raw> {
+  let text = "";
+  const raw: { socket?: Socket<undefined>; text: () => string; closed: boolean } = { text: () => text, closed: false };
+  raw.socket = await Bun.connect({
+    hostname: "127.0.0.1",
+    port,
+    socket: {
+      data(_s, chunk) {
+        text += new TextDecoder().decode(chunk);
+      },
+      close() {
+        raw.closed = true;
+      },
+    },
+  });
+  return raw as Raw;
+}
+
+const held: Raw[] = [];
+afterAll(() => {
+  for (const c of held) c.socket.terminate();
+});
+
+test("input budget - the client holding the most is told why and closed; the others finish their requests", async () => {
+  const node = await start({ set: { Respport: await freePort(), MaxInputBufferBytes: 3_000_000 } });
+  const metric = async (name: string): Promise<number> => {
+    const text = await (await fetch(`http://127.0.0.1:${node.httpPort}/metrics`)).text();
+    const line = text.split("\n").find((l) => l.startsWith(`${name} `));
+    return Number(line?.split(" ")[1] ?? NaN);
+  };
+  const heldBytes = () => metric("owl_client_input_bytes");
+  const sent = async (c: Raw, bytes: string, total: number): Promise<void> => {
+    c.socket.write(bytes);
+    await until(async () => (await heldBytes()) >= total);
+    expect(await heldBytes()).toBe(total);
+  };
+
+  // Three owl clients each send most of a long `set` line and wait.
+  const owl = await Promise.all([0, 1, 2].map(() => connect(node.tcpPort)));
+  held.push(...owl);
+  const lines = [900_000, 950_000, 800_000].map((n, i) => `set big${i} ${String(i).repeat(n)}`);
+  await sent(owl[0]!, lines[0]!, lines[0]!.length);
+  await sent(owl[1]!, lines[1]!, lines[0]!.length + lines[1]!.length);
+  await sent(owl[2]!, lines[2]!, lines[0]!.length + lines[1]!.length + lines[2]!.length);
+
+  // A RESP client's half a megabyte takes the total past 3 MB: the one holding 950,000 goes.
+  const resp = await connect(node.respPort);
+  held.push(resp);
+  const header = "*3\r\n$3\r\nSET\r\n$4\r\nresp\r\n$1000000\r\n";
+  resp.socket.write(header + "r".repeat(500_000));
+  await until(() => owl[1]!.closed);
+  expect(owl[1]!.closed).toBe(true);
+  const told = JSON.parse(owl[1]!.text().split("\n")[1]!);
+  expect(told).toMatchObject({ Cmd: "", Status: 500, Results: "ERROR", Message: INPUT_LIMIT });
+  expect(owl[0]!.closed || owl[2]!.closed || resp.closed).toBe(false);
+  expect(await heldBytes()).toBeLessThanOrEqual(3_000_000);
+
+  // The others finish their requests and are answered.
+  owl[0]!.socket.write("\n");
+  resp.socket.write("r".repeat(500_000) + "\r\n");
+  await until(() => owl[0]!.text().split("\n").length >= 3 && resp.text().length > 0);
+  expect(JSON.parse(owl[0]!.text().split("\n")[1]!)).toMatchObject({ Cmd: "set", Status: 200 });
+  expect(resp.text()).toBe("+OK\r\n");
+
+  // Now the RESP client holds the most (1.5 MB of a 2 MB value): it is the one to go, told as redis-server tells.
+  resp.socket.write("*3\r\n$3\r\nSET\r\n$5\r\nresp2\r\n$2000000\r\n" + "s".repeat(1_500_000));
+  const late = await connect(node.tcpPort);
+  held.push(late);
+  await until(async () => (await heldBytes()) >= 2_300_000);
+  late.socket.write(`set late ${"l".repeat(800_000)}`);
+  await until(() => resp.closed);
+  expect(resp.text()).toBe(`+OK\r\n-ERR ${INPUT_LIMIT}\r\n`);
+  late.socket.write("\n");
+  owl[2]!.socket.write("\n");
+  await until(() => late.text().split("\n").length >= 3 && owl[2]!.text().split("\n").length >= 3);
+  expect(JSON.parse(late.text().split("\n")[1]!)).toMatchObject({ Cmd: "set", Status: 200 });
+  expect(JSON.parse(owl[2]!.text().split("\n")[1]!)).toMatchObject({ Cmd: "set", Status: 200 });
+  await until(async () => (await heldBytes()) === 0);
+  expect(await heldBytes()).toBe(0);
+  expect(await metric("owl_client_input_closed_total")).toBe(2);
+
+  // What was kept is whole; what was closed never reached the store.
+  const check = await OwlClient.connect(node.tcpPort);
+  expect(((await check.call("get big0")).Data as string).length).toBe(900_000);
+  expect(((await check.call("get big2")).Data as string).length).toBe(800_000);
+  expect((await check.call("get big1")).Status).toBe(404);
+  expect((await check.call("get resp")).Data).toBe("r".repeat(1_000_000));
+  expect((await check.call("get resp2")).Status).toBe(404);
+  check.close();
+  expect(await node.stop()).toBe(0);
+  const log = readFileSync(`${node.logDir}/owlcache.log`, "utf8");
+  const closes = log.split("\n").filter((line) => line.includes("over MaxInputBufferBytes"));
+  expect(closes).toHaveLength(1); // once a minute at most
+  expect(closes[0]).toContain(`holding ${lines[1]!.length} bytes`);
+});
