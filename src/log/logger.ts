@@ -43,7 +43,7 @@ export class FileLogger implements Logger {
   }
 
   private write(level: Level, event: string, fields?: Record<string, unknown>): void {
-    const line = JSON.stringify({ time: new Date().toISOString(), level, event, ...fields }, errorToJson) + "\n";
+    const line = logLine(level, event, fields) + "\n";
     // (bytes, not UTF-16 units: a line of non-ASCII text must not carry a file past the limit)
     const bytes = Buffer.byteLength(line);
     try {
@@ -73,9 +73,56 @@ export class FileLogger implements Logger {
   }
 }
 
-function errorToJson(_key: string, value: unknown): unknown {
+/**
+ * One log line (JSON, no newline). Never throws: a log call must not be what crashes a request or
+ * the server. A BigInt is written as its decimal string; a field JSON cannot hold (a cyclic
+ * object, a toJSON or getter that throws) is written as text: String(value) when that says more
+ * than "[object …]", else "[unserialisable: reason]". The other fields keep their values.
+ */
+export function logLine(level: Level, event: string, fields?: Record<string, unknown>, now: Date = new Date()): string {
+  const head = { time: now.toISOString(), level, event };
+  try {
+    const record: Record<string, unknown> = { ...head, ...fields };
+    try {
+      return JSON.stringify(record, toJsonValue);
+    } catch {
+      for (const [key, value] of Object.entries(record)) {
+        try {
+          JSON.stringify(value, toJsonValue);
+        } catch (error) {
+          record[key] = asText(value, error);
+        }
+      }
+      return JSON.stringify(record, toJsonValue);
+    }
+  } catch (error) {
+    // (the fields themselves could not be read: a getter or a proxy that throws)
+    return JSON.stringify({ ...head, fields: `[unserialisable: ${reasonOf(error)}]` });
+  }
+}
+
+function toJsonValue(_key: string, value: unknown): unknown {
+  if (typeof value === "bigint") return value.toString();
   if (value instanceof Error) return { name: value.name, message: value.message, stack: value.stack };
   return value;
+}
+
+function asText(value: unknown, error: unknown): string {
+  try {
+    const text = String(value);
+    if (!text.startsWith("[object ")) return text;
+  } catch {
+    // (String() throws for an object without a prototype, or with a toString that throws)
+  }
+  return `[unserialisable: ${reasonOf(error)}]`;
+}
+
+function reasonOf(error: unknown): string {
+  try {
+    return (error instanceof Error ? error.message : String(error)).split("\n")[0]!;
+  } catch {
+    return "unknown";
+  }
 }
 
 /** For tests and tools that need a Logger and no files. */

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { FileLogger, KEEP_FILES } from "../../src/log/logger.ts";
+import { FileLogger, KEEP_FILES, logLine } from "../../src/log/logger.ts";
 
 const dirs: string[] = [];
 const tempDir = () => {
@@ -68,5 +68,36 @@ describe("logger", () => {
     const log = new FileLogger(dir, { rotateBytes: 1000 });
     for (let i = 0; i < 100; i++) log.info("tick", { i, text: "日本".repeat(100) });
     for (const f of readdirSync(dir)) expect(readFileSync(join(dir, f)).length).toBeLessThanOrEqual(1000);
+  });
+
+  test("log - a BigInt is written as its decimal string", () => {
+    const dir = tempDir();
+    const log = new FileLogger(dir);
+    expect(() => log.info("sizes", { bytes: 12345678901234567890n, nested: { n: -7n } })).not.toThrow();
+    const line = JSON.parse(readFileSync(join(dir, "owlcache.log"), "utf8"));
+    expect(line).toMatchObject({ event: "sizes", bytes: "12345678901234567890", nested: { n: "-7" } });
+  });
+
+  test("log - a field JSON cannot hold is written as text; the other fields keep their values; nothing throws", () => {
+    const dir = tempDir();
+    const echoed: string[] = [];
+    const log = new FileLogger(dir, { echo: (line) => echoed.push(line) });
+    const cyclic: Record<string, unknown> = { name: "a" };
+    cyclic.self = cyclic;
+    const throwingToJson = { toJSON() { throw new Error("no JSON for you"); }, toString: () => "thing#1" };
+    const bare = Object.create(null) as Record<string, unknown>;
+    bare.loop = bare;
+    expect(() => log.error("odd fields", { cyclic, throwingToJson, bare, fine: 1, big: 2n })).not.toThrow();
+    const line = JSON.parse(readFileSync(join(dir, "owlcache.log"), "utf8"));
+    expect(line).toMatchObject({ level: "error", event: "odd fields", fine: 1, big: "2", throwingToJson: "thing#1" });
+    expect(line.cyclic).toStartWith("[unserialisable: ");
+    expect(line.bare).toStartWith("[unserialisable: ");
+    expect(JSON.parse(echoed[0]!).fine).toBe(1); // the console copy of an error line is the same line
+  });
+
+  test("logLine - fields that cannot even be read give one line saying so", () => {
+    const fields = new Proxy({} as Record<string, unknown>, { ownKeys() { throw new Error("trap"); } });
+    const line = JSON.parse(logLine("warn", "proxy", fields, new Date(0)));
+    expect(line).toEqual({ time: "1970-01-01T00:00:00.000Z", level: "warn", event: "proxy", fields: "[unserialisable: trap]" });
   });
 });
