@@ -6,7 +6,7 @@ import type { Clock } from "../store/types.ts";
 import { parsePeerAddress, type PeerAddress } from "./address.ts";
 import { AnswerCache } from "./answer-cache.ts";
 import { mergeAnswers, type GroupResult, type NodeAnswer } from "./merge.ts";
-import { failed, type PeerOutcome } from "./peer-answer.ts";
+import { failed, settledOutcome, type PeerOutcome } from "./peer-answer.ts";
 import type { PeerBook } from "./peer-book.ts";
 import type { PeerFetcher } from "./peer-client.ts";
 import type { PeerList } from "./peer-list.ts";
@@ -79,13 +79,10 @@ export class GroupReader {
     const breaker = book.record(id).breaker;
     const probing = breaker.state() === "half-open";
     if (!breaker.tryAcquire()) return failed("skipped", book.skippedDetail(id));
-    const request = fetcher
-      .getKey(peer, key)
-      .catch((error: unknown) => failed("error", error instanceof Error ? error.message : String(error)))
-      .then((outcome) => {
-        book.report(id, outcome);
-        return outcome;
-      });
+    const request = settledOutcome(() => fetcher.getKey(peer, key)).then((outcome) => {
+      book.report(id, outcome);
+      return outcome;
+    });
     // The probe of a peer that kept failing runs in the background: no reader waits on a peer
     // that is probably still down. Its answer closes the breaker for the reads that follow.
     if (probing) return failed("skipped", book.skippedDetail(id));

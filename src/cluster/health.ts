@@ -4,6 +4,7 @@
 
 import type { Clock } from "../store/types.ts";
 import type { BreakerState } from "../common/breaker.ts";
+import { settledOutcome } from "./peer-answer.ts";
 import type { PeerBook } from "./peer-book.ts";
 import type { PeerFetcher } from "./peer-client.ts";
 import type { GroupType, PeerLists } from "./peer-list.ts";
@@ -86,7 +87,7 @@ export class ClusterHealth {
           continue;
         }
         checks.push(
-          this.fetcher.ping(entry.address).then((outcome) => {
+          settledOutcome(() => this.fetcher.ping(entry.address)).then((outcome) => {
             this.book.report(id, outcome);
             const health: PeerHealth = { ...base, Answers: outcome.kind !== "failed", Breaker: record.breaker.state() };
             if (outcome.kind === "failed") health.Message = outcome.message;

@@ -23,6 +23,14 @@ export function failed(reason: FailureReason, detail: string): FailedOutcome {
   return { kind: "failed", reason, message: `${reason}: ${detail}` };
 }
 
+/**
+ * The outcome of asking a peer, never a rejection: a throw, synchronous or not, is a failure
+ * like any other. A breaker's probe must always be settled, or the peer stays skipped for good.
+ */
+export function settledOutcome(ask: () => PeerOutcome | Promise<PeerOutcome>): Promise<PeerOutcome> {
+  return Promise.try(ask).catch((error: unknown) => failed("error", error instanceof Error ? error.message : String(error)));
+}
+
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|z|[+-]\d{2}:\d{2})$/;
 
 /**

@@ -31,7 +31,9 @@ export class PeerClient implements PeerFetcher {
   constructor(private readonly options: PeerClientOptions) {}
 
   getKey(address: PeerAddress, key: string): Promise<PeerOutcome> {
-    return this.request(address, `/data/?cmd=get&key=${encodeURIComponent(key)}`, this.options.maxAnswerBytes, parseGetAnswer);
+    // A lone surrogate (JSON "\ud800") makes encodeURIComponent throw; as UTF-8 it is U+FFFD,
+    // which is what the Go original sent and what this node's own store holds for it.
+    return this.request(address, `/data/?cmd=get&key=${encodeURIComponent(key.toWellFormed())}`, this.options.maxAnswerBytes, parseGetAnswer);
   }
 
   ping(address: PeerAddress): Promise<PeerOutcome> {

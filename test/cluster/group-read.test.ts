@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { parsePeerAddress } from "../../src/cluster/address.ts";
 import { Cluster, type ClusterConfig } from "../../src/cluster/cluster.ts";
 import type { LocalValue } from "../../src/cluster/group-read.ts";
+import { PeerClient, type PeerFetcher } from "../../src/cluster/peer-client.ts";
 import { silentLogger } from "../../src/log/logger.ts";
 import { ManualClock } from "../../src/store/types.ts";
 import { hangingPeer, refusedAddress, startFakePeer, valuePeer, type FakePeer } from "./fake-peer.ts";
@@ -23,7 +24,7 @@ function peer(p: FakePeer): FakePeer {
   return p;
 }
 
-function makeCluster(local: Record<string, LocalValue> = {}, overrides: Partial<ClusterConfig> = {}) {
+function makeCluster(local: Record<string, LocalValue> = {}, overrides: Partial<ClusterConfig> = {}, fetcher?: PeerFetcher) {
   const dir = mkdtempSync(join(tmpdir(), "owl-group-"));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   const clock = new ManualClock(T0 + 60_000);
@@ -40,7 +41,7 @@ function makeCluster(local: Record<string, LocalValue> = {}, overrides: Partial<
     MaxKeyBytes: 4096,
     ...overrides,
   };
-  const cluster = new Cluster({ config, local: (key) => local[key], clock, log: silentLogger });
+  const cluster = new Cluster({ config, local: (key) => local[key], clock, log: silentLogger, ...(fetcher ? { fetcher } : {}) });
   cluster.setHttpPort(SELF_PORT);
   const add = (...addresses: string[]) => addresses.forEach((a) => cluster.lists.owlcache.add(parsePeerAddress(a)!));
   return { cluster, clock, add };
@@ -253,5 +254,66 @@ describe("group read", () => {
     cluster.lists.owlcache.delete(parsePeerAddress(hung.address)!);
     expect((await reading).entries.some((e) => e.Status === 500)).toBe(true); // timed out
     expect(cluster.book.knows(parsePeerAddress(hung.address)!.hostPort)).toBe(false);
+  });
+});
+
+describe("group read - keys that are no well-formed UTF-16", () => {
+  test("group get - a lone surrogate key is asked as U+FFFD (as UTF-8 makes it), and answers", async () => {
+    const a = peer(valuePeer({ "\ufffd": ["from a", T0 + 1000], "x\ufffdy": ["inner", T0] }));
+    const { cluster, add } = makeCluster({ "\ud800": { data: "mine", writtenAt: T0 } });
+    add(a.address);
+    const result = await cluster.reader.read("\ud800");
+    expect(result.status).toBe(200);
+    expect(result.entries.map((e) => [e.Address, e.Data, e.Status])).toEqual([
+      [a.address, "from a", 200],
+      [`127.0.0.1:${SELF_PORT}`, "mine", 200],
+    ]);
+    expect((await cluster.reader.read("x\udc00y")).entries.map((e) => e.Data)).toEqual(["inner"]);
+    expect(a.requests).toEqual([`?cmd=get&key=${encodeURIComponent("\ufffd")}`, `?cmd=get&key=${encodeURIComponent("x\ufffdy")}`]);
+  });
+
+  test("group get - a probe whose fetcher throws at once is recorded as a failure, and the peer is probed again later", async () => {
+    let up = false;
+    const flaky = peer(startFakePeer(() => (up ? Response.json({ Status: 200, Data: "back", KeyCreateTime: iso(T0) }) : new Response("down", { status: 502 }))));
+    const real = new PeerClient({ timeoutMs: TIMEOUT, maxAnswerBytes: 1 << 20, https: false, insecureSkipVerify: false });
+    // Whatever goes wrong before the request is out (here a synchronous throw) must settle the probe.
+    const fetcher: PeerFetcher = {
+      getKey: (address, key) => {
+        if (key === "throws") throw new Error("broken before the request");
+        return real.getKey(address, key);
+      },
+      ping: (address) => real.ping(address),
+    };
+    const { cluster, clock, add } = makeCluster({}, {}, fetcher);
+    add(flaky.address);
+    const id = parsePeerAddress(flaky.address)!.hostPort;
+    await cluster.reader.read("k");
+    await cluster.reader.read("k");
+    expect(cluster.book.state(id)).toBe("open");
+    clock.tick(2000);
+    const probing = await cluster.reader.read("throws");
+    expect(probing.entries[0]!.Message).toContain("checking in the background");
+    await Bun.sleep(10);
+    expect(cluster.book.state(id)).toBe("open"); // the probe failed: skipped for another sleep
+    expect(cluster.book.record(id).lastFailure).toBe("error: broken before the request");
+    up = true;
+    clock.tick(2000);
+    expect((await cluster.reader.read("k")).entries[0]!.Message).toContain("checking in the background");
+    await Bun.sleep(50);
+    expect((await cluster.reader.read("k")).entries[0]!.Data).toBe("back");
+    expect(cluster.book.state(id)).toBe("closed");
+  });
+
+  test("group get - a fetcher that throws at once on a closed breaker fails that peer only", async () => {
+    const fetcher: PeerFetcher = {
+      getKey: () => {
+        throw new Error("broken before the request");
+      },
+      ping: () => Promise.resolve({ kind: "missing" }),
+    };
+    const { cluster, add } = makeCluster({ k: { data: "mine", writtenAt: T0 } }, {}, fetcher);
+    add("127.0.0.1:1");
+    const result = await cluster.reader.read("k");
+    expect(result.entries.map((e) => [e.Data, e.Message])).toEqual([["mine", undefined], [null, "error: broken before the request"]]);
   });
 });

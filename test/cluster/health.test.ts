@@ -67,3 +67,34 @@ describe("peer health", () => {
     ]);
   });
 });
+
+test("health - a ping that throws at once is that peer's failure, and its probe is settled", async () => {
+  const clock = new ManualClock();
+  let broken = true;
+  const cluster = new Cluster({
+    config: {
+      DBfile: mkdtempSync(join(dir, "throws-")), ResponseHost: "127.0.0.1", Open_Https: false, HttpsClient_InsecureSkipVerify: false,
+      HttpClientRequestTimeout: 300, HttpClientRequestLocalCacheLifeTime: 0,
+      HttpClient_Request_Max_Error_Number: 1, HttpClient_Request_Timeout_Sleeptime: 10, MaxValueBytes: 1 << 24, MaxKeyBytes: 4096,
+    },
+    local: () => undefined,
+    clock,
+    log: silentLogger,
+    fetcher: {
+      getKey: () => Promise.resolve({ kind: "missing" }),
+      ping: () => {
+        if (broken) throw new Error("broken before the request");
+        return Promise.resolve({ kind: "missing" });
+      },
+    },
+  });
+  cluster.setHttpPort(7721);
+  cluster.lists.owlcache.add(parsePeerAddress("127.0.0.1:1")!);
+  const first = await cluster.health.peers();
+  expect(first.map((p) => [p.Answers, p.Breaker, p.Message])).toEqual([[false, "open", "error: broken before the request"]]);
+  clock.tick(10_000); // the breaker lets one probe through; it fails the same way
+  expect((await cluster.health.peers())[0]!.Message).toBe("error: broken before the request");
+  broken = false;
+  clock.tick(10_000); // and the next probe is let through, not skipped for good
+  expect((await cluster.health.peers()).map((p) => [p.Answers, p.Breaker])).toEqual([[true, "closed"]]);
+});

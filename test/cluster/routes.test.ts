@@ -91,6 +91,16 @@ describe("/group_data/", () => {
     });
   });
 
+  test("group_data - a JSON key with a lone surrogate is read as U+FFFD on every node", async () => {
+    const peer: FakePeer = valuePeer({ "\ufffd": ["peer", T0 + 1] });
+    cleanups.push(() => peer.stop());
+    const { cluster, call } = setup();
+    cluster.lists.owlcache.add({ text: peer.address, scheme: undefined, hostPort: peer.address });
+    const r = await call("/group_data/", { method: "POST", body: '{"cmd":"get","key":"\\ud800"}', headers: { "content-type": "application/json" } });
+    expect(r.status).toBe(200);
+    expect((r.body.Data as { Address: string; Data: string }[]).map((e) => [e.Address, e.Data])).toEqual([[peer.address, "peer"]]);
+  });
+
   test("group_data - GET and POST form, JSON, multipart; with and without the slash", async () => {
     const { call } = setup({ k: { data: "v", writtenAt: T0 } });
     const fields = { cmd: "get", key: "k" };
