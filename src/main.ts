@@ -326,6 +326,8 @@ async function main(): Promise<void> {
   const expiry = setInterval(() => keyspace.store.advance(clock.now()), EXPIRY_INTERVAL_MS);
 
   // Graceful stop (SPEC §1): stop accepting, finish in-flight requests, final snapshot, exit 0.
+  // Clients get STOP_GRACE_MS (2 s) to finish, TCP, RESP and HTTP alike; then their connections
+  // are closed (a client that never finishes its request used to hold an HTTP stop ~12 s).
   // SIGHUP (the terminal went away) stops the same way: it used to kill the node without the
   // final snapshot. A second signal while waiting for clients closes their connections at once
   // and goes straight to the final snapshot (exit 1): without Appendonly, the writes since the
@@ -361,7 +363,7 @@ async function main(): Promise<void> {
       log.warn("stopping now", { signal, message: "second signal: open connections closed without waiting; writing the final snapshot" });
       // Closing the connections also settles the graceful stop above, which sees "forcing" and
       // leaves the final snapshot to this one.
-      await Promise.all([...servers.map((server) => server.stop(0)), http.stop(true)]);
+      await Promise.all([...servers.map((server) => server.stop(0)), http.stop(0)]);
       await save(1);
     } else {
       const lost = config.Appendonly ? "none: every acknowledged write is in the append log" : "writes since the last snapshot (Appendonly is off)";

@@ -6,6 +6,13 @@ import type { Socket, TCPSocketListener } from "bun";
 import type { StreamConnection } from "./stream-server.ts";
 import { ConnectionBudget } from "./connection-budget.ts";
 
+/**
+ * How long a graceful stop waits for clients to finish (owed replies, HTTP requests in flight)
+ * before it closes their connections: one stuck client (a body never finished, a slow peer) must
+ * not hold the node's exit. The same for the stream servers and HTTP.
+ */
+export const STOP_GRACE_MS = 2000;
+
 export interface StreamServer {
   readonly port: number;
   readonly connections: number;
@@ -40,7 +47,7 @@ export function trackConnections<T extends StreamConnection>(budget = new Connec
         get connections() {
           return open.size;
         },
-        async stop(graceMs = 2000) {
+        async stop(graceMs = STOP_GRACE_MS) {
           listener.stop(false);
           const deadline = Date.now() + graceMs;
           await new Promise<void>((resolve) => {

@@ -16,6 +16,7 @@ import { answeredEarly } from "./early-answer.ts";
 import { answerQuery } from "./fast-get.ts";
 import { readUpTo } from "../../common/read-stream.ts";
 import { errorCode } from "../../common/system-error.ts";
+import { STOP_GRACE_MS } from "../connections.ts";
 
 /** Room for the fields and form encoding around the largest value. */
 export const BODY_OVERHEAD_BYTES = 64 * 1024;
@@ -44,8 +45,11 @@ export interface HttpServer {
   readonly docsUrl: string;
   /** whether a request has needed the Elysia app yet (it is built on the first one that does) */
   readonly appLoaded: boolean;
-  /** finishes in-flight requests; `force` closes every connection at once (a second signal) */
-  stop(force?: boolean): Promise<void>;
+  /**
+   * Stops accepting, lets requests in flight finish for up to `graceMs` (default STOP_GRACE_MS),
+   * then closes every connection; 0 closes them at once (a second signal).
+   */
+  stop(graceMs?: number): Promise<void>;
 }
 
 /** A start-up problem (unreadable certificate, port taken), named for the operator. */
@@ -172,8 +176,14 @@ export function startHttpServer(deps: HttpServerDeps): HttpServer {
     get appLoaded() {
       return appHandle !== undefined;
     },
-    async stop(force = false) {
-      await server.stop(force); // by default, finish in-flight requests
+    async stop(graceMs = STOP_GRACE_MS) {
+      if (graceMs > 0) {
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const graceOver = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
+        await Promise.race([server.stop(false), graceOver]); // (a forced stop settles this one too)
+        clearTimeout(timer);
+      }
+      await server.stop(true);
     },
   };
 }
