@@ -48,6 +48,8 @@ export class CompactStore implements Store {
   private readonly seed: number;
   private bytes = 0;
   private expired = 0;
+  /** see Store.newestWrite */
+  private newest = -Infinity;
   private evicted = 0;
   /** off while data files load (see Store.setEviction) */
   private evicting = true;
@@ -165,6 +167,7 @@ export class CompactStore implements Store {
       this.index.insert(slot, hash);
     }
     slots.setWrittenAt(slot, writtenAt);
+    if (writtenAt > this.newest) this.newest = writtenAt;
     this.bytes += size;
     this.touch(slot);
     this.applyExpiry(slot, expiresAt);
@@ -213,6 +216,7 @@ export class CompactStore implements Store {
         index.insert(slot, hash);
       }
       slots.setWrittenAt(slot, writtenAt[i]!);
+      if (writtenAt[i]! > this.newest) this.newest = writtenAt[i]!;
       this.bytes += key.length + value.length;
       this.applyExpiry(slot, expiresAt[i]!);
     }
@@ -251,6 +255,7 @@ export class CompactStore implements Store {
     const slot = this.live(key);
     if (slot < 0) return false;
     this.slots.setWrittenAt(slot, writtenAt);
+    if (writtenAt > this.newest) this.newest = writtenAt;
     this.applyExpiry(slot, expiresAt);
     return true;
   }
@@ -287,6 +292,11 @@ export class CompactStore implements Store {
     this.expiry.clear(this.clock.now());
     this.compactor.reset();
     this.bytes = 0;
+    this.newest = -Infinity;
+  }
+
+  newestWrite(): number {
+    return this.newest;
   }
 
   *entries(): IterableIterator<[Uint8Array, EntryView]> {

@@ -28,6 +28,8 @@ export class MapStore implements Store {
   private freeTimers: number[] = [];
   private bytes = 0;
   private expired = 0;
+  /** see Store.newestWrite */
+  private newest = -Infinity;
   private expiredListener: ExpiredListener | undefined = undefined;
   /** the walks of the last SCAN_WALKS scans, by the cursor each returned */
   private readonly scanWalks = new Map<number, MapIterator<[string, MapEntry]>>();
@@ -53,6 +55,7 @@ export class MapStore implements Store {
     const k = bytesToBinaryString(key);
     const copy = copyBytes(value);
     const old = this.map.get(k);
+    if (writtenAt > this.newest) this.newest = writtenAt;
     if (old) {
       this.bytes += copy.length - old.value.length;
       const entry: MapEntry = { value: copy, writtenAt, expiresAt: old.expiresAt, timer: old.timer };
@@ -81,6 +84,7 @@ export class MapStore implements Store {
     const entry: MapEntry = { value: old.value, writtenAt, expiresAt: old.expiresAt, timer: old.timer };
     this.map.set(k, entry);
     this.applyExpiry(k, entry, expiresAt);
+    if (writtenAt > this.newest) this.newest = writtenAt;
     return true;
   }
 
@@ -102,6 +106,11 @@ export class MapStore implements Store {
 
   clear(): void {
     for (const [k, entry] of this.map) this.remove(k, entry);
+    this.newest = -Infinity;
+  }
+
+  newestWrite(): number {
+    return this.newest;
   }
 
   *entries(): IterableIterator<[Uint8Array, EntryView]> {

@@ -132,6 +132,14 @@ export interface Store {
    */
   onExpired(listener: ExpiredListener | undefined): void;
   clear(): void;
+  /**
+   * The newest write time of any entry held, in O(1): kept up to date by `set`, `setExpiry` and
+   * `load`, forgotten by `clear`; -Infinity when nothing was written since. It is not lowered when
+   * the newest entry goes (a delete, an expiry, an eviction), so it may be newer than every entry
+   * left, never older: no entry held was written after it. (Sync takes a peer's flush at once when
+   * every entry is older than it.)
+   */
+  newestWrite(): number;
   /** Live entries; keys are fresh copies, views as in `get`. Do not mutate the store while iterating. */
   entries(): IterableIterator<[Uint8Array, EntryView]>;
   /**

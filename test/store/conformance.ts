@@ -254,6 +254,35 @@ export function storeConformance(name: string, make: StoreFactory): void {
       expect(text(store.get(b("k1"))?.value)).toBe("again");
     });
 
+    test("newestWrite - the newest write time held, kept by set, expire and load, forgotten by clear", () => {
+      const { clock, store } = setup(make);
+      const t = clock.now();
+      expect(store.newestWrite()).toBe(-Infinity);
+      store.set(b("a"), b("1"), 0, t - 50);
+      store.set(b("b"), b("2"), t + 3600_000, t + 20);
+      store.set(b("c"), b("3"), 0, t - 10); // an older write after a newer one
+      expect(store.newestWrite()).toBe(t + 20);
+      expect(store.setExpiry(b("a"), 0, t + 40)).toBe(true);
+      expect(store.newestWrite()).toBe(t + 40);
+      expect(store.setExpiry(b("missing"), 0, t + 90)).toBe(false);
+      expect(store.newestWrite()).toBe(t + 40);
+      // never older than an entry held: a delete may leave it newer than all that is left
+      store.delete(b("a"));
+      expect(store.newestWrite()).toBeGreaterThanOrEqual(Math.max(...[...store.entries()].map(([, e]) => e.writtenAt)));
+      store.clear();
+      expect(store.newestWrite()).toBe(-Infinity);
+      store.set(b("d"), b("4"), 0, t + 1);
+      expect(store.newestWrite()).toBe(t + 1);
+      if (store.load) {
+        // one record: key "e", value "55", written at t + 70
+        const bytes = b("e55");
+        const at = (n: number) => Float64Array.of(n);
+        store.load({ bytes, count: 1, keyAt: Uint32Array.of(0), keyLength: Uint32Array.of(1), valueLength: Uint32Array.of(2), expiresAt: at(0), writtenAt: at(t + 70) });
+        expect(text(store.get(b("e"))?.value)).toBe("55");
+        expect(store.newestWrite()).toBe(t + 70);
+      }
+    });
+
     test("entries - live entries with fresh key copies", () => {
       const { clock, store } = setup(make);
       store.set(b("a"), b("1"), 0, clock.now());
