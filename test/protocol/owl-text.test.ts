@@ -73,6 +73,22 @@ describe("LineFramer", () => {
       expect(lines).toEqual(whole);
     }
   });
+
+  test("framer - random bytes cut into many chunks give the same lines as whole", () => {
+    let seed = 7;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0), seed >>> 8);
+    for (let round = 0; round < 300; round++) {
+      const bytes = new Uint8Array(rand() % 600);
+      for (let i = 0; i < bytes.length; i++) bytes[i] = rand() % 24 === 0 ? 10 : rand() % 8 === 0 ? 13 : 120;
+      const chunks: Uint8Array[] = [];
+      for (let at = 0; at < bytes.length; ) {
+        const size = 1 + (rand() % 40);
+        chunks.push(bytes.subarray(at, at + size));
+        at += size;
+      }
+      expect(frame(chunks, 48)).toEqual(frame([bytes], 48));
+    }
+  });
 });
 
 describe("splitArgs", () => {

@@ -16,7 +16,7 @@ describe("copies of socket bytes", () => {
   test("framer - a partial line held across chunks survives reuse of the chunk", () => {
     const framer = new LineFramer();
     const lines: string[] = [];
-    const sink = { line: (b: Uint8Array) => (lines.push(new TextDecoder().decode(b)), true), tooLong: () => true };
+    const sink = { line: (b: Uint8Array, start: number, end: number) => (lines.push(new TextDecoder().decode(b.subarray(start, end))), true), tooLong: () => true };
     const first = Buffer.from("get par");
     framer.push(first, sink);
     first.fill(120);
