@@ -1,15 +1,20 @@
 // Peer health for /health: every peer of both lists and whether it answers. A peer whose breaker
 // is open is reported from what we know without asking it again; the others get a ping. The
 // result is shared for a second, so a monitor polling /health cannot multiply traffic to peers.
+// A ping is waited for at most HEALTH_WAIT_MS: one slow peer must not make /health slow (load
+// balancers give up after a second or two). A ping still out is reused by the next check.
 
 import type { Clock } from "../store/types.ts";
 import type { BreakerState } from "../common/breaker.ts";
-import { settledOutcome } from "./peer-answer.ts";
+import type { PeerAddress } from "./address.ts";
+import { settledOutcome, type PeerOutcome } from "./peer-answer.ts";
 import type { PeerBook } from "./peer-book.ts";
 import type { PeerFetcher } from "./peer-client.ts";
 import type { GroupType, PeerLists } from "./peer-list.ts";
 
 export const HEALTH_REUSE_MS = 1000;
+/** How long /health waits for one peer's ping (the client timeout, 2.7 s by default, is too long). */
+export const HEALTH_WAIT_MS = 500;
 
 export interface PeerHealth {
   Group: GroupType;
@@ -29,6 +34,8 @@ export interface PeerSnapshot {
 export class ClusterHealth {
   private last?: { at: number; peers: Promise<PeerHealth[]> };
   private lastResult: readonly PeerHealth[] = [];
+  /** at most one ping per peer out at a time, by host:port; gone once it settles */
+  private readonly pinging = new Map<string, Promise<PeerOutcome>>();
 
   constructor(
     private readonly lists: PeerLists,
@@ -82,14 +89,16 @@ export class ClusterHealth {
           continue;
         }
         const record = this.book.record(id);
-        if (!record.breaker.tryAcquire()) {
+        const ping = this.pinging.get(id) ?? this.startPing(id, entry.address);
+        if (!ping) {
           checks.push(Promise.resolve({ ...base, Answers: false, Breaker: record.breaker.state(), Message: `skipped: ${this.book.skippedDetail(id)}` }));
           continue;
         }
         checks.push(
-          settledOutcome(() => this.fetcher.ping(entry.address)).then((outcome) => {
-            this.book.report(id, outcome);
-            const health: PeerHealth = { ...base, Answers: outcome.kind !== "failed", Breaker: record.breaker.state() };
+          withinWait(ping).then((outcome) => {
+            const breaker = record.breaker.state();
+            if (outcome === undefined) return { ...base, Answers: false, Breaker: breaker, Message: `no answer within ${HEALTH_WAIT_MS} ms yet; still asking` };
+            const health: PeerHealth = { ...base, Answers: outcome.kind !== "failed", Breaker: breaker };
             if (outcome.kind === "failed") health.Message = outcome.message;
             return health;
           }),
@@ -98,4 +107,23 @@ export class ClusterHealth {
     }
     return Promise.all(checks);
   }
+
+  /** A ping of the peer, reported to its breaker when it settles; undefined when the breaker says no. */
+  private startPing(id: string, address: PeerAddress): Promise<PeerOutcome> | undefined {
+    if (!this.book.record(id).breaker.tryAcquire()) return undefined;
+    const ping = settledOutcome(() => this.fetcher.ping(address)).then((outcome) => {
+      this.pinging.delete(id);
+      this.book.report(id, outcome);
+      return outcome;
+    });
+    this.pinging.set(id, ping);
+    return ping;
+  }
+}
+
+/** The ping's outcome, or undefined when it has not come within HEALTH_WAIT_MS (it goes on). */
+function withinWait(ping: Promise<PeerOutcome>): Promise<PeerOutcome | undefined> {
+  const waited = Promise.withResolvers<undefined>();
+  const timer = setTimeout(() => waited.resolve(undefined), HEALTH_WAIT_MS);
+  return Promise.race([ping, waited.promise]).finally(() => clearTimeout(timer));
 }

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parsePeerAddress } from "../../src/cluster/address.ts";
 import { Cluster } from "../../src/cluster/cluster.ts";
+import { HEALTH_REUSE_MS, HEALTH_WAIT_MS } from "../../src/cluster/health.ts";
 import { silentLogger } from "../../src/log/logger.ts";
 import { ManualClock } from "../../src/store/types.ts";
 import { hangingPeer, refusedAddress, valuePeer, type FakePeer } from "./fake-peer.ts";
@@ -97,4 +98,49 @@ test("health - a ping that throws at once is that peer's failure, and its probe 
   broken = false;
   clock.tick(10_000); // and the next probe is let through, not skipped for good
   expect((await cluster.health.peers()).map((p) => [p.Answers, p.Breaker])).toEqual([[true, "closed"]]);
+});
+
+test("health - a peer that never answers holds /health up at most HEALTH_WAIT_MS; its ping in flight is reused, not sent again", async () => {
+  // A listener that accepts and never answers: the ping would wait the whole client timeout.
+  const silent = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  let accepted = 0;
+  const counting = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { open() { accepted++; }, data() {} } });
+  const good = valuePeer({});
+  peers.push(good);
+  const clock = new ManualClock();
+  const cluster = new Cluster({
+    config: {
+      DBfile: mkdtempSync(join(dir, "slow-")), ResponseHost: "127.0.0.1", Open_Https: false, HttpsClient_InsecureSkipVerify: false,
+      HttpClientRequestTimeout: 2700, HttpClientRequestLocalCacheLifeTime: 0,
+      HttpClient_Request_Max_Error_Number: 3, HttpClient_Request_Timeout_Sleeptime: 10, MaxValueBytes: 1 << 24, MaxKeyBytes: 4096,
+    },
+    local: () => undefined,
+    clock,
+    log: silentLogger,
+  });
+  cluster.setHttpPort(7721);
+  try {
+    cluster.lists.owlcache.add(parsePeerAddress(good.address)!);
+    cluster.lists.owlcache.add(parsePeerAddress(`127.0.0.1:${silent.port}`)!);
+    cluster.lists.gossip.add(parsePeerAddress(`127.0.0.1:${counting.port}`)!);
+    const still = `no answer within ${HEALTH_WAIT_MS} ms yet; still asking`;
+    let started = performance.now();
+    const first = await cluster.health.peers();
+    expect(performance.now() - started).toBeLessThan(1500);
+    expect(first.map((p) => [p.Address, p.Answers, p.Breaker, p.Message])).toEqual([
+      [good.address, true, "closed", undefined],
+      [`127.0.0.1:${silent.port}`, false, "closed", still],
+      [`127.0.0.1:${counting.port}`, false, "closed", still],
+    ]);
+    clock.tick(HEALTH_REUSE_MS); // past the shared result: a new check, but the pings in flight are reused
+    started = performance.now();
+    const second = await cluster.health.peers();
+    expect(performance.now() - started).toBeLessThan(1500);
+    expect(second.map((p) => p.Message)).toEqual([undefined, still, still]);
+    expect(accepted).toBe(1);
+    expect(good.requests.length).toBe(2);
+  } finally {
+    silent.stop(true);
+    counting.stop(true);
+  }
 });

@@ -2,6 +2,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { removeDir, startNode, type NodeProcess } from "../helpers/node-process.ts";
 import { OwlClient } from "../helpers/owl-client.ts";
+import { postForm, tokenFor } from "./http-helpers.ts";
 import { syncSettings } from "../sync/sync-cluster.ts";
 
 const nodes: NodeProcess[] = [];
@@ -25,6 +26,23 @@ describe("/health", () => {
     await client.call("set h1 v");
     client.close();
     expect((await health(node)).persistence.unsavedChanges).toBe(true);
+  });
+
+  test("health - a peer that never answers costs /health at most half a second, not the 2.7 s client timeout", async () => {
+    const silent = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    try {
+      const node = await startNode();
+      nodes.push(node);
+      const base = `http://127.0.0.1:${node.httpPort}`;
+      const added = await postForm(base, { cmd: "add", address: `127.0.0.1:${silent.port}`, token: await tokenFor(base) }, "/server/");
+      expect(added.status).toBe(200);
+      const started = performance.now();
+      const body = await health(node);
+      expect(performance.now() - started).toBeLessThan(1500);
+      expect(body.peers).toEqual([{ Group: "owlcache", Address: `127.0.0.1:${silent.port}`, Answers: false, Breaker: "closed", Message: "no answer within 500 ms yet; still asking" }]);
+    } finally {
+      silent.stop(true);
+    }
   });
 
   test("health - shows each sync peer when sync is on", async () => {

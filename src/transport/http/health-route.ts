@@ -45,7 +45,7 @@ const peerSchema = t.Object({
   Address: t.String({ description: "the peer's address as listed" }),
   Answers: t.Boolean({ description: "whether the peer answered a ping just now (or, while its breaker is open, lately)" }),
   Breaker: t.Union([t.Literal("closed"), t.Literal("open"), t.Literal("half-open")], { description: "open: skipped after failing too often" }),
-  Message: t.Optional(t.String({ description: "why it does not answer" })),
+  Message: t.Optional(t.String({ description: "why it does not answer, or that its ping is still out after 500 ms (`no answer within 500 ms yet; still asking`)" })),
 });
 
 export const healthSchema = t.Object({
