@@ -10,7 +10,9 @@ export interface PeerAddress {
   readonly hostPort: string;
 }
 
-const ADDRESS = /^(?:(https?):\/\/)?(\[[0-9a-f:.]+\]|[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?):(\d{1,5})\/?$/i;
+// A host name may hold `_`: DNS names do not, but Docker compose service names (owl_node_1) do,
+// and resolvers answer them.
+const ADDRESS = /^(?:(https?):\/\/)?(\[[0-9a-f:.]+\]|[a-z0-9](?:[a-z0-9._-]{0,251}[a-z0-9])?):(\d{1,5})\/?$/i;
 
 /** The address, or undefined when it is not `[scheme://]host:port` with a port from 1 to 65535. */
 export function parsePeerAddress(text: string): PeerAddress | undefined {

@@ -9,6 +9,13 @@ describe("peer address", () => {
     expect(parsePeerAddress("[::1]:7721")?.hostPort).toBe("[::1]:7721");
   });
 
+  test("address - host names with underscores (Docker compose service names) are addresses", () => {
+    expect(parsePeerAddress("owl_node_1:7721")).toEqual({ text: "owl_node_1:7721", scheme: undefined, hostPort: "owl_node_1:7721" });
+    expect(parsePeerAddress("http://Owl_Cache.my_net:7721/")?.hostPort).toBe("owl_cache.my_net:7721");
+    expect(new URL(baseUrl(parsePeerAddress("owl_node_1:7721")!, false)).host).toBe("owl_node_1:7721");
+    for (const bad of ["_owl:7721", "owl_:7721", "owl node:7721"]) expect(parsePeerAddress(bad)).toBeUndefined();
+  });
+
   test("address - refuses paths, queries, other schemes, bad ports", () => {
     for (const bad of ["", "127.0.0.1", "127.0.0.1:0", "127.0.0.1:65536", "ftp://a:1", "a:1/data", "a:1?x", "user@a:1", "http://a:1/x", " : "]) {
       expect(parsePeerAddress(bad)).toBeUndefined();
