@@ -3,6 +3,7 @@
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { PasswordAuthenticator } from "./auth/authenticator.ts";
+import { isLoopbackHost } from "./auth/loopback.ts";
 import { PASSWORD_FILE, resolvePassword } from "./auth/password.ts";
 import { resolveSecret } from "./auth/secret.ts";
 import { AttemptThrottle } from "./auth/throttle.ts";
@@ -52,10 +53,6 @@ function readConfig(): LoadedConfig {
     if (error instanceof ConfigError) startFailed(error.message);
     throw error;
   }
-}
-
-function isLoopback(host: string): boolean {
-  return host === "localhost" || host === "::1" || host.startsWith("127.");
 }
 
 /** The exit code of a start stopped by a bad setting, as for config errors. */
@@ -213,7 +210,7 @@ async function main(): Promise<void> {
   }
   const { keys, expired, evicted, ms } = restored;
   log.info("loaded", { keys, expired, evicted, snapshotRecords: restored.snapshotRecords, logRecords: restored.logRecords, ms: Math.round(ms) });
-  const streamAuth = config.TcpAuth === "1" || (config.TcpAuth === "auto" && !isLoopback(config.Host));
+  const streamAuth = config.TcpAuth === "1" || (config.TcpAuth === "auto" && !isLoopbackHost(config.Host));
 
   const servers: StreamServer[] = [];
   const lines: [string, string][] = [];
