@@ -40,3 +40,24 @@ export function parseInteger(bytes: Uint8Array): number | undefined {
   if (!Number.isSafeInteger(value)) return undefined;
   return negative ? -value : value;
 }
+
+/**
+ * A base-10 integer as Go's strconv.Atoi reads it (the original owlcache parsed seconds so): an
+ * optional "+" or "-", then one or more digits, leading zeros allowed ("+5", "05", "-0"); undefined
+ * for anything else ("", "+", " 5", "5s", "0x5", "1_0") and beyond the safe-integer range.
+ */
+export function parseAtoi(bytes: Uint8Array): number | undefined {
+  const n = bytes.length;
+  let i = 0;
+  const sign = bytes[0];
+  if (sign === 43 || sign === 45) i = 1;
+  if (i >= n) return undefined;
+  let value = 0;
+  for (; i < n; i++) {
+    const digit = bytes[i]! - 48;
+    if (digit < 0 || digit > 9) return undefined;
+    value = value * 10 + digit;
+  }
+  if (!Number.isSafeInteger(value)) return undefined;
+  return sign === 45 && value !== 0 ? -value : value;
+}

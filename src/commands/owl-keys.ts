@@ -1,15 +1,16 @@
 // The original owlcache's commands (TCP text protocol and HTTP `cmd=`): get, set, expire,
 // delete, exist. Missing keys answer nil, which the envelope shows as 404 NOT_FOUND.
 
-import { checkKey, checkValue, EMPTY, parseInteger } from "./args.ts";
+import { checkKey, checkValue, EMPTY, parseAtoi } from "./args.ts";
 import { InvalidArgumentError } from "./errors.ts";
 import { bulk, NIL, OK, StoredBulk } from "./reply.ts";
 import type { CommandSpec } from "./spec.ts";
 
 const MAX_TTL_SECONDS = 100 * 365 * 24 * 3600; // a century: beyond it, a typo rather than a TTL
 
+/** Seconds as the original read them (Go's strconv.Atoi: "+5" and "05" are 5), then range-checked. */
 function seconds(bytes: Uint8Array): number {
-  const n = parseInteger(bytes);
+  const n = parseAtoi(bytes);
   if (n === undefined || n < 0 || n > MAX_TTL_SECONDS) {
     throw new InvalidArgumentError(`seconds must be an integer from 0 to ${MAX_TTL_SECONDS}`);
   }
