@@ -102,9 +102,21 @@ export class DigestState {
   private lastOriginId = 0;
   watermark: Watermark = NO_WATERMARK;
   liveCount = 0;
+  /** see `newestTomb` */
+  private newestTombAt = -Infinity;
 
   get tombCount(): number {
     return this.tombs.count;
+  }
+
+  /**
+   * The newest write time a tombstone stands for, in O(1); -Infinity when none was laid since the
+   * last flush or since the last one went. Not lowered when the newest goes while others stay: it
+   * may be newer than every tombstone held, never older (a peer's flush older than it and than
+   * the store's newest write covers everything at once: FlushSweep).
+   */
+  newestTomb(): number {
+    return this.newestTombAt;
   }
 
   /** The origin recorded for a live key, undefined when sync has not seen it. */
@@ -194,6 +206,7 @@ export class DigestState {
   setTomb(bucket: number, key: string, keyHash: number, at: number, origin: string): void {
     this.forgetLive(bucket, key);
     const tombs = this.tombs;
+    if (at > this.newestTombAt) this.newestTombAt = at;
     const share = this.shareOf(keyHash, at, 0, 0, true);
     this.buckets[bucket]! ^= share;
     // The key deleted again: its tombstone takes the new version in place (the slice that filed
@@ -240,6 +253,7 @@ export class DigestState {
     this.live.fill(undefined);
     this.tombs.clear();
     this.tombSlices.clear();
+    this.newestTombAt = -Infinity;
     this.liveCount = 0;
     this.watermark = watermark;
   }
@@ -298,6 +312,7 @@ export class DigestState {
   private readonly dropTomb = (id: number): void => {
     const share = this.tombs.share(id);
     this.buckets[this.tombs.remove(id)]! ^= share;
+    if (this.tombs.count === 0) this.newestTombAt = -Infinity;
   };
 
   /** One number that changes when any bucket or the watermark changes. */

@@ -443,6 +443,14 @@ export class Replica {
   /** A remote flush: drop every version written before it. A scan, but flushes are rare. */
   applyFlush(watermark: Watermark): boolean {
     if (!newerWatermark(watermark, this.digest.watermark)) return false;
+    if (this.keyspace.store.newestWrite() < watermark.at && this.digest.newestTomb() < watermark.at) {
+      // Every entry and tombstone is older: the flush covers them all, and takes them at once as
+      // a local flush does (one flush record in the append log, not a delete per key).
+      this.write(() => this.keyspace.flush(watermark.at));
+      this.digest.flush(watermark);
+      this.journal?.watermark(watermark);
+      return true;
+    }
     this.raiseWatermark(watermark);
     // implicit keys: found in the store (collected first: no writes while iterating it)
     const covered: Uint8Array[] = [];
