@@ -178,6 +178,15 @@ export function commandEnd(buf: Uint8Array, start: number, end: number): number 
 }
 
 /**
+ * Where the line `buf[..end)` ends without its trailing spaces, never before `from` (clients that
+ * pad their lines: "get k " means "get k" for commands split on every space).
+ */
+export function trimmedEnd(buf: Uint8Array, from: number, end: number): number {
+  while (end > from && buf[end - 1] === SPACE) end--;
+  return end;
+}
+
+/**
  * Splits the arguments of the line `buf[..end)` after its command word, which ends at `nameEnd`,
  * on single spaces. With `limit`, at most that many: the last takes the rest of the line byte for
  * byte. Nothing after the command word gives no arguments. Short arguments are copies, long ones

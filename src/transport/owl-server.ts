@@ -7,7 +7,7 @@ import { CommandError } from "../commands/errors.ts";
 import { errorReply, type Reply } from "../commands/reply.ts";
 import type { CommandSpec, Session } from "../commands/spec.ts";
 import { quoted, writeEnvelope } from "../protocol/envelope.ts";
-import { BANNER, commandEnd, LineFramer, lineFirstArguments, splitArgs, type LineSink } from "../protocol/owl-text.ts";
+import { BANNER, commandEnd, LineFramer, lineFirstArguments, splitArgs, trimmedEnd, type LineSink } from "../protocol/owl-text.ts";
 import { asciiLower, fromUtf8 } from "../store/bytes.ts";
 import { MAX_BACKLOG_BYTES, ReplyPipe } from "./reply-pipe.ts";
 import { trackConnections, type StreamServer } from "./connections.ts";
@@ -78,7 +78,10 @@ export function startOwlServer(options: OwlServerOptions): StreamServer {
       // Only an unknown name needs its text (for the error); a known one is its spec's name.
       const lower = spec ? spec.name : unknownName(buf.subarray(start, nameEnd));
       // (an unknown name's first arguments go into its error message: at most three, the rest in a fourth)
-      const args = splitArgs(buf, nameEnd, end, spec ? spec.owlSplit : 4);
+      // Trailing spaces end no word of a command split on every space; `set` and the others
+      // with an owlSplit keep their last argument byte for byte.
+      const argsEnd = spec && spec.owlSplit === undefined ? trimmedEnd(buf, nameEnd, end) : end;
+      const args = splitArgs(buf, nameEnd, argsEnd, spec ? spec.owlSplit : 4);
       const key = spec?.httpArgs?.[0] === "key" ? args[0] : undefined;
       const reply = engine.execute(c.session, spec, lower, args);
       if (options.requireAuth) c.framer.maxLineBytes = lineLimit(c.session);

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { commandEnd, LineFramer, lineFirstArguments, splitArgs, type LineSink } from "../../src/protocol/owl-text.ts";
+import { commandEnd, LineFramer, lineFirstArguments, splitArgs, trimmedEnd, type LineSink } from "../../src/protocol/owl-text.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -113,6 +113,17 @@ describe("splitArgs", () => {
   });
   test("split - limit 1 keeps spaces in the only argument", () => {
     expect(split("ping hello there", 1)).toEqual(["ping", "hello there"]);
+  });
+});
+
+describe("trimmedEnd", () => {
+  const trim = (line: string, from = 0) => line.slice(0, trimmedEnd(enc.encode(line), from, line.length));
+  test("trim - trailing spaces go, inner and leading ones stay, never before from", () => {
+    expect(trim("get k  ")).toBe("get k");
+    expect(trim("get  k")).toBe("get  k");
+    expect(trim("get k\t")).toBe("get k\t");
+    expect(trim("get   ", 3)).toBe("get");
+    expect(trim("   ")).toBe("");
   });
 });
 
