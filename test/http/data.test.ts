@@ -153,6 +153,25 @@ describe("/data/", () => {
     }
   });
 
+  test("set - %-escaped bytes that are not UTF-8 are stored as those bytes, keys too, through the real server; TCP reads them back", async () => {
+    const form = { "content-type": "application/x-www-form-urlencoded" };
+    expect((await fetch(`${base}/data/?cmd=set&key=%FF%FEq&valuedata=%FF%FE%00&token=${token}`)).status).toBe(200);
+    const post = await fetch(`${base}/data/`, { method: "POST", headers: form, body: `cmd=set&key=%FF%FEf&valuedata=%FE%FF%00&token=${token}` });
+    expect(post.status).toBe(200);
+    const raw = async (key: string) => new Uint8Array(await (await fetch(`${base}/data/?cmd=get&key=${key}&format=raw`)).arrayBuffer());
+    expect(await raw("%FF%FEq")).toEqual(new Uint8Array([0xff, 0xfe, 0x00]));
+    expect(await raw("%FF%FEf")).toEqual(new Uint8Array([0xfe, 0xff, 0x00]));
+    // over TCP, the key's bytes find the value (the U+FFFD text of the key is another key)
+    const tcp = await OwlClient.connect(node.tcpPort);
+    try {
+      const line = (key: number[]) => Buffer.concat([Buffer.from("get "), Buffer.from(key)]);
+      expect(await tcp.call(line([0xff, 0xfe, 0x71]))).toMatchObject({ Status: 200, Data: "\ufffd\ufffd\0" });
+      expect((await tcp.call("get \ufffd\ufffdq")).Status).toBe(404);
+    } finally {
+      tcp.close();
+    }
+  });
+
   test("data - TCP writes are read over HTTP and HTTP writes over TCP", async () => {
     const tcp = await OwlClient.connect(node.tcpPort);
     try {

@@ -10,6 +10,7 @@ import { ByteWriter } from "../../protocol/byte-writer.ts";
 import { quoted, replyStatus, writeEnvelope } from "../../protocol/envelope.ts";
 import { utf8 } from "../../store/bytes.ts";
 import { EnvelopeMemo, type MemoEntry } from "./envelope-memo.ts";
+import { withFieldBytes } from "./request-fields.ts";
 import { tokenFromRequest } from "./request-token.ts";
 
 export interface DataContext {
@@ -139,8 +140,8 @@ function hasFiles(fields: Record<string, unknown>): boolean {
   return fields.valuedata instanceof Blob;
 }
 
-function keyText(value: unknown): string {
-  return typeof value === "string" ? value : "";
+function keyText(value: unknown): string | Uint8Array {
+  return typeof value === "string" || value instanceof Uint8Array ? value : "";
 }
 
 /**
@@ -152,12 +153,14 @@ export function runDataCommand(
   ctx: DataContext,
   request: Request,
   client: string | ((request: Request) => string),
-  fields: Record<string, unknown>,
+  sent: Record<string, unknown>,
 ): Response | Promise<Response> {
-  if (hasFiles(fields)) return readFileFields(fields).then((read) => runDataCommand(ctx, request, client, read));
+  if (hasFiles(sent)) return readFileFields(sent).then((read) => runDataCommand(ctx, request, client, read));
   const { engine } = ctx;
-  const cmd = typeof fields.cmd === "string" ? fields.cmd.toLowerCase() : "";
+  const cmd = typeof sent.cmd === "string" ? sent.cmd.toLowerCase() : "";
   const spec = engine.lookup("owl", cmd);
+  // An argument sent %-escaped as bytes that are not UTF-8 is those bytes (a key too: then no memo).
+  const fields = spec?.httpArgs ? withFieldBytes(request, sent, spec.httpArgs) : sent;
   let args: Uint8Array[];
   try {
     args = spec?.httpArgs ? argumentsOf(spec.httpArgs, fields) : [];

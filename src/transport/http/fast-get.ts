@@ -1,8 +1,8 @@
 // The hot path for `GET /data/?…` on Bun's native router: the query is split here and the command
-// goes through the same runDataCommand (a plain `get` through runGet); anything unusual (an
-// undecodable field, no cmd, a bad format) is handed to the Elysia route so that validation
-// answers exactly as there. A repeated field counts with its first value, as everywhere
-// (request-fields.ts).
+// goes through the same runDataCommand (a plain `get` through runGet); anything unusual (a field
+// %-escaped as bytes that are not UTF-8 or with a malformed escape, no cmd, a bad format) is
+// handed to the Elysia route, which reads such bytes exactly (form-decode.ts) and validates. A
+// repeated field counts with its first value, as everywhere (request-fields.ts).
 
 import { runDataCommand, runGet, type DataContext } from "./data-command.ts";
 
@@ -134,6 +134,7 @@ export function isGet(cmd: string): boolean {
   return cmd === "get" || (cmd.length === 3 && cmd.toLowerCase() === "get");
 }
 
+/** A field's text; undefined (the route judges) when it is not UTF-8 or has a malformed escape. */
 function decode(url: string, from: number, to: number): string | undefined {
   const part = url.slice(from, to);
   if (!encoded(url, from, to)) return part;

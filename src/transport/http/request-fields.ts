@@ -2,26 +2,50 @@
 // query, POST form, multipart and JSON take the same fields with the same results): a field given
 // more than once counts with its FIRST value, as in the original, which read fields with Go's
 // r.FormValue. Elysia's own parsers give a repeated field as an array (bodies) or its last value
-// (query), so the routes use these instead; the values are decoded exactly as Elysia decodes them.
+// (query), so the routes use these instead. Query strings and form bodies are percent-decoded to
+// bytes (form-decode.ts): a value that is not UTF-8 reaches the command as its exact bytes.
 
-import { parseQuery } from "elysia/parse-query";
 import { CommandError } from "../../commands/errors.ts";
+import { parseForm } from "./form-decode.ts";
 
 export type Fields = Record<string, unknown>;
 
-/** Each repeated field (an array from parseQuery) down to its first value, in place. */
-function firstValues(fields: Fields): Fields {
-  for (const name in fields) {
-    const value = fields[name];
-    if (Array.isArray(value)) fields[name] = value[0];
+/**
+ * Per request, the fields whose value came as bytes that are not UTF-8: the fields themselves hold
+ * lossy text (U+FFFD) for the schemas and messages, and `withFieldBytes` gives the command the bytes.
+ */
+const fieldBytes = new WeakMap<Request, Map<string, Uint8Array>>();
+
+function rememberBytes(request: Request, name: string, bytes: Uint8Array): void {
+  let named = fieldBytes.get(request);
+  if (named === undefined) fieldBytes.set(request, (named = new Map()));
+  named.set(name, bytes);
+}
+
+/**
+ * `fields` with each of `names` (a command's arguments) that came as bytes that are not UTF-8
+ * given as those bytes (a copy then; else `fields` itself).
+ */
+export function withFieldBytes(request: Request, fields: Fields, names: readonly string[]): Fields {
+  const named = fieldBytes.get(request);
+  if (named === undefined) return fields;
+  let copy: Fields | undefined;
+  for (const name of names) {
+    const bytes = named.get(name);
+    if (bytes !== undefined) (copy ??= { ...fields })[name] = bytes;
   }
-  return fields;
+  return copy ?? fields;
+}
+
+/** The fields of the URL's query string, each with its first value (and the bytes of those that are not UTF-8). */
+function queryForm(url: string): ReturnType<typeof parseForm> {
+  const q = url.indexOf("?");
+  return q === -1 ? { fields: Object.create(null), bytes: undefined } : parseForm(url.slice(q + 1));
 }
 
 /** The fields of the URL's query string, each with its first value. */
 export function queryFields(url: string): Fields {
-  const q = url.indexOf("?");
-  return q === -1 ? Object.create(null) : firstValues(parseQuery(url.slice(q + 1)));
+  return queryForm(url).fields;
 }
 
 /**
@@ -36,13 +60,15 @@ const tooManyFields = (): CommandError => new CommandError(500, `the body has mo
 
 /** An application/x-www-form-urlencoded body: the query string's format. */
 async function urlencodedFields(request: Request): Promise<Fields> {
-  const text = await request.text();
+  const text = await request.text(); // (UTF-8 text: a byte that is not UTF-8 must be %-escaped in a form)
   // Counted before parsing: at most MAX_BODY_FIELDS separators are looked for.
   let separators = 0;
   for (let at = text.indexOf("&"); at !== -1; at = text.indexOf("&", at + 1)) {
     if (++separators >= MAX_BODY_FIELDS) throw tooManyFields();
   }
-  return firstValues(parseQuery(text));
+  const { fields, bytes } = parseForm(text);
+  if (bytes !== undefined) for (const [name, value] of bytes) rememberBytes(request, name, value);
+  return fields;
 }
 
 /**
@@ -189,8 +215,12 @@ async function jsonFields(request: Request): Promise<Fields> {
  * one of them, for the route's own parsers).
  */
 export const firstValueHooks = {
-  transform(context: { request: Request; query: Fields }): void {
-    context.query = queryFields(context.request.url);
+  transform(context: { request: Request; query: Fields; body?: unknown }): void {
+    const { fields, bytes } = queryForm(context.request.url);
+    context.query = fields;
+    // (the body is parsed before: a field it gives wins over the query's, bytes and all)
+    const body = typeof context.body === "object" && context.body !== null ? context.body : {};
+    if (bytes !== undefined) for (const [name, value] of bytes) if (!Object.hasOwn(body, name)) rememberBytes(context.request, name, value);
   },
   /** JSON and form bodies; `contentType` in lower case. */
   parseFields(request: Request, contentType: string): Promise<Fields> | undefined {
