@@ -4,9 +4,9 @@
 
 import { binaryStringToBytes } from "../store/bytes.ts";
 import type { StoreSnapshot } from "../store/types.ts";
+import { blockAt } from "./block-walk.ts";
 import {
   BLOCK_HEADER_BYTES,
-  BLOCK_MARKER,
   decodeFileHeader,
   encodeFileHeader,
   END_MARKER,
@@ -14,7 +14,6 @@ import {
   findNextMarker,
   FORMAT_VERSION,
   FormatError,
-  readBlock,
   SNAPSHOT_MAGIC,
   TOMBS_VERSION,
   type FileHeader,
@@ -186,6 +185,8 @@ export interface DecodedFile {
   readonly damage: FormatError | undefined;
   /** blocks skipped as damaged (repair mode) */
   readonly skippedBlocks: number;
+  /** bytes not read as the header or an intact block (repair mode) */
+  readonly skippedBytes: number;
   /** records of the intact blocks, the ones handed to `onBlock` */
   readonly records: number;
 }
@@ -193,8 +194,9 @@ export interface DecodedFile {
 /**
  * Walks the blocks of a snapshot or log — all of it in memory, or read from `source` a chunk at
  * a time — calling `onBlock(payload, count, base, version)` for each intact one (`payload` is valid
- * during the call only; `version` is the file's format version). Without `repair` the first damage throws a FormatError naming the offset; with
- * it, damaged blocks are skipped and the walk resumes at the next intact block.
+ * during the call only; `version` is the file's format version). Without `repair` the first damage
+ * throws a FormatError naming the offset; with it, damaged blocks are skipped and the walk resumes
+ * at the next intact block.
  */
 export function decodeFile(
   source: Uint8Array | ByteSource,
@@ -203,11 +205,12 @@ export function decodeFile(
   onBlock: (payload: Uint8Array, count: number, base: number, version: number) => void,
 ): DecodedFile {
   let damage: FormatError | undefined;
-  let skipped = 0;
+  let skippedBlocks = 0;
+  let skippedBytes = 0;
   const note = (error: FormatError, blocks = 1): void => {
     if (!repair) throw error;
     damage ??= error;
-    skipped += blocks;
+    skippedBlocks += blocks;
   };
   const file = new FileWindow(source);
   const size = file.size;
@@ -218,6 +221,7 @@ export function decodeFile(
   } catch (error) {
     if (!(error instanceof FormatError)) throw error;
     note(error);
+    skippedBytes += Math.min(FILE_HEADER_BYTES, size);
     header = { magic, version: 0, generation: 0, createdAt: 0 };
   }
   // (a header lost to damage says nothing of the version: the blocks may hold anything this build reads)
@@ -226,43 +230,41 @@ export function decodeFile(
   let records = 0;
   let ended = false;
   let offset = FILE_HEADER_BYTES;
-  while (offset < size && !ended) {
+  while (offset < size) {
+    let resume: number;
     try {
-      file.has(offset, BLOCK_HEADER_BYTES);
-      let block = readBlock(file.bytes, offset - file.start, file.start);
-      if ("need" in block) {
-        if (file.has(offset, block.need)) block = readBlock(file.bytes, offset - file.start, file.start);
-        if ("need" in block) {
-          note(new FormatError(offset, `block needs ${block.need} bytes, the file ends ${file.end - offset} bytes later`, true));
-          break;
-        }
+      const block = blockAt(file, offset);
+      if (block.marker !== END_MARKER) {
+        onBlock(block.payload, block.count, offset + BLOCK_HEADER_BYTES, version);
+        records += block.count;
+        offset = block.end;
+        continue;
       }
-      const end = file.start + block.end;
-      if (block.marker === END_MARKER) {
-        if (!isSnapshot || block.payload.length !== 8) throw new FormatError(offset, "misplaced end block", false);
-        // Damage too, under --repair as well: a whole block gone (its neighbours intact) shows
-        // only here, and a repair that let it pass would keep the file and leave the next start
-        // refusing it again. (After damage already noted, the count cannot match: nothing new.)
-        const expected = new DataView(block.payload.buffer, block.payload.byteOffset, 8).getFloat64(0, true);
-        if (expected !== records && damage === undefined) note(new FormatError(offset, `end block counts ${expected} records, the file holds ${records}`, false), 0);
-        if (end !== size) note(new FormatError(end, "bytes after the end block", false), 0);
-        ended = true;
-        break;
+      if (!isSnapshot || block.payload.length !== 8) throw new FormatError(offset, "misplaced end block", false);
+      // Damage too, under --repair as well: a whole block gone (its neighbours intact) shows
+      // only here, and a repair that let it pass would keep the file and leave the next start
+      // refusing it again. (After damage already noted, the count cannot match: nothing new.)
+      const expected = new DataView(block.payload.buffer, block.payload.byteOffset, 8).getFloat64(0, true);
+      if (expected !== records && damage === undefined) note(new FormatError(offset, `end block counts ${expected} records, the file holds ${records}`, false), 0);
+      ended = true;
+      if (block.end !== size) {
+        note(new FormatError(block.end, "bytes after the end block", false), 0);
+        skippedBytes += size - block.end;
       }
-      if (block.marker !== BLOCK_MARKER) throw new FormatError(offset, "unknown block", false);
-      onBlock(block.payload, block.count, offset + BLOCK_HEADER_BYTES, version);
-      records += block.count;
-      offset = end;
+      break;
     } catch (error) {
       if (!(error instanceof FormatError)) throw error;
       note(error);
-      const resume = file.nextMarker(offset + 1, findNextMarker);
-      if (resume === -1) break;
-      offset = resume;
+      // (a block claiming more bytes than the file has is damage like any other, and so may be
+      // its length: what follows is looked for all the same)
+      resume = file.nextMarker(offset + 1, findNextMarker);
     }
+    skippedBytes += (resume === -1 ? size : resume) - offset;
+    if (resume === -1) break;
+    offset = resume;
   }
   if (isSnapshot && !ended && damage === undefined) {
     note(new FormatError(size, "the end block is missing", true));
   }
-  return { header, damage, skippedBlocks: skipped, records };
+  return { header, damage, skippedBlocks, skippedBytes, records };
 }

@@ -37,6 +37,8 @@ export interface DamagedFile {
   /** where the damaged file was linked aside */
   readonly asidePath: string;
   readonly skippedBlocks: number;
+  /** bytes of the file not read as its header or an intact block */
+  readonly skippedBytes: number;
   /** records of the file's intact blocks, which were loaded */
   readonly keptRecords: number;
 }
@@ -374,5 +376,5 @@ function setAside(path: string, error: FormatError, decoded: DecodedFile): Damag
   } catch {
     copyFileSync(path, asidePath);
   }
-  return { path, error, asidePath, skippedBlocks: decoded.skippedBlocks, keptRecords: decoded.records };
+  return { path, error, asidePath, skippedBlocks: decoded.skippedBlocks, skippedBytes: decoded.skippedBytes, keptRecords: decoded.records };
 }

@@ -119,7 +119,7 @@ export class Persistence {
     this.savedVersion = keyspace.version;
     for (const warning of result.warnings) log.warn("repair", { message: warning });
     for (const d of result.damaged) {
-      log.warn("repair", { file: d.path, offset: d.error.offset, damage: d.error.message, skippedBlocks: d.skippedBlocks, keptRecords: d.keptRecords, keptAside: d.asidePath });
+      log.warn("repair", { file: d.path, offset: d.error.offset, damage: d.error.message, skippedBlocks: d.skippedBlocks, skippedBytes: d.skippedBytes, keptRecords: d.keptRecords, keptAside: d.asidePath });
     }
     const repaired = result.damaged.length > 0 || result.warnings.length > 0;
     if (repaired) {
