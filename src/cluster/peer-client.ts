@@ -4,7 +4,7 @@
 
 import { baseUrl, type PeerAddress } from "./address.ts";
 import { failed, parseGetAnswer, type PeerOutcome } from "./peer-answer.ts";
-import { AnswerTooLarge, IDENTITY_ENCODING, readCapped } from "./read-capped.ts";
+import { AnswerTooLarge, CompressedAnswer, IDENTITY_ENCODING, NO_DECOMPRESSION, readCapped } from "./read-capped.ts";
 
 export interface PeerClientOptions {
   /** HttpClientRequestTimeout: the whole request, body included */
@@ -55,6 +55,7 @@ export class PeerClient implements PeerFetcher {
         // A peer's redirect is not followed: it could point the node at any address.
         redirect: "manual",
         headers: IDENTITY_ENCODING,
+        ...NO_DECOMPRESSION,
         tls: this.options.insecureSkipVerify ? { rejectUnauthorized: false } : undefined,
       });
       if (response.status >= 300 && response.status < 400) {
@@ -70,6 +71,7 @@ export class PeerClient implements PeerFetcher {
         const outcome = failed("bad answer", error.message);
         return error.declared !== undefined ? { ...outcome, peerAnswered: true } : outcome;
       }
+      if (error instanceof CompressedAnswer) return failed("bad answer", error.message);
       if (signal.aborted) return failed("timeout", `no answer within ${timeoutMs} ms`);
       return classify(error);
     }

@@ -14,17 +14,41 @@ export class AnswerTooLarge extends Error {
   }
 }
 
+/** A peer's answer compressed though it was asked for none: never decoded (a zip bomb may be). */
+export class CompressedAnswer extends Error {
+  constructor(readonly encoding: string) {
+    super(`answer is compressed (Content-Encoding: ${encoding}) though identity was asked for; not decoded`);
+  }
+}
+
 /** Asking peers for uncompressed answers keeps a declared length honest. */
 export const IDENTITY_ENCODING = { "accept-encoding": "identity" };
 
 /**
- * The body, or AnswerTooLarge. Only a plain body's declared length is believed: a compressed one
- * says nothing about its decompressed size (zip bombs), so it is counted as it is read.
+ * Bun's fetch option that leaves a body as it came: by default fetch inflates gzip, deflate, br
+ * and zstd itself, before any limit of ours sees a byte, so a small body could fill the memory.
+ * (Not in bun-types' RequestInit, hence the spread of a constant.)
+ */
+export const NO_DECOMPRESSION = { decompress: false } as const;
+
+/** The answer's Content-Encoding when it is one other than identity, else undefined. */
+export function foreignEncoding(response: Response): string | undefined {
+  const encoding = response.headers.get("content-encoding")?.trim();
+  return encoding === undefined || encoding === "" || encoding.toLowerCase() === "identity" ? undefined : encoding;
+}
+
+/**
+ * The body, or AnswerTooLarge, or CompressedAnswer for a body in any Content-Encoding but identity
+ * (fetch is told not to decode one: NO_DECOMPRESSION). A declared length is then the body's size.
  */
 export async function readCapped(response: Response, limit: number): Promise<Uint8Array> {
+  const encoding = foreignEncoding(response);
+  if (encoding !== undefined) {
+    void response.body?.cancel().catch(() => {});
+    throw new CompressedAnswer(encoding);
+  }
   const declared = response.headers.get("content-length");
-  const encoding = response.headers.get("content-encoding");
-  if (declared !== null && (encoding === null || encoding === "identity")) {
+  if (declared !== null) {
     const length = Number(declared);
     if (length > limit) {
       void response.body?.cancel().catch(() => {});
@@ -44,6 +68,11 @@ export async function readCapped(response: Response, limit: number): Promise<Uin
  * status: enough to log, never the whole of a body that may not end).
  */
 export async function readPrefix(response: Response, limit: number): Promise<Uint8Array> {
+  const encoding = foreignEncoding(response);
+  if (encoding !== undefined) {
+    void response.body?.cancel().catch(() => {});
+    return new TextEncoder().encode(`(a body in Content-Encoding ${encoding.slice(0, 40)}, not read)`);
+  }
   if (!response.body) return new Uint8Array(0);
   const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];

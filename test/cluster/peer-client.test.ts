@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { brotliCompressSync } from "node:zlib";
 import { parsePeerAddress } from "../../src/cluster/address.ts";
 import { maxAnswerBytes } from "../../src/cluster/cluster.ts";
 import { PeerClient } from "../../src/cluster/peer-client.ts";
@@ -134,11 +135,39 @@ describe("peer client", () => {
     expect(elsewhere.requests.length).toBe(0);
   });
 
-  test("peer get - a compressed answer is limited by its decompressed size (zip bomb)", async () => {
+  test("peer get - a compressed answer is a bad answer, never decoded (zip bomb)", async () => {
     const bomb = Bun.gzipSync(new Uint8Array(64 * 1024 * 1024).fill(32));
-    const peer = track(startFakePeer(() => new Response(bomb, { headers: { "content-encoding": "gzip", "content-length": String(bomb.length) } })));
-    const outcome = await client({ maxAnswerBytes: 1024 * 1024 }).getKey(addr(peer.address), "k");
-    expect(outcome.kind === "failed" && outcome.message).toBe("bad answer: answer is over the 1048576-byte limit");
+    const asked: (string | null)[] = [];
+    const peer = track(startFakePeer((request) => {
+      asked.push(request.headers.get("accept-encoding"));
+      return new Response(bomb, { headers: { "content-encoding": "gzip", "content-length": String(bomb.length) } });
+    }));
+    const rssBefore = process.memoryUsage().rss;
+    const outcome = await client({ maxAnswerBytes: 128 * 1024 * 1024 }).getKey(addr(peer.address), "k");
+    expect(outcome.kind === "failed" && outcome.message).toBe("bad answer: answer is compressed (Content-Encoding: gzip) though identity was asked for; not decoded");
+    expect(process.memoryUsage().rss - rssBefore).toBeLessThan(32 * 1024 * 1024);
+    expect(asked).toEqual(["identity"]);
+  });
+
+  test("peer get - a well-formed envelope sent compressed (gzip, deflate, br, chunked or not) is refused for its encoding", async () => {
+    const envelope = new TextEncoder().encode(JSON.stringify({ Status: 200, Data: "v", KeyCreateTime: new Date(WRITTEN).toISOString() }));
+    const bodies: [string, Uint8Array, boolean][] = [
+      ["gzip", Bun.gzipSync(envelope), true],
+      ["deflate", Bun.deflateSync(envelope), true],
+      ["br", new Uint8Array(brotliCompressSync(envelope)), false],
+      ["GZIP", Bun.gzipSync(envelope), false],
+    ];
+    for (const [encoding, body, declared] of bodies) {
+      const stream = () => new ReadableStream({ pull: (c) => { c.enqueue(body); c.close(); } });
+      const peer = track(startFakePeer(() => new Response(declared ? body : stream(), { headers: { "content-encoding": encoding } })));
+      const outcome = await client().getKey(addr(peer.address), "k");
+      expect(outcome.kind === "failed" && outcome.message).toBe(`bad answer: answer is compressed (Content-Encoding: ${encoding}) though identity was asked for; not decoded`);
+      const pong = await client().ping(addr(peer.address));
+      expect(pong.kind === "failed" && pong.reason).toBe("bad answer");
+    }
+    // Content-Encoding: identity is a plain body
+    const plain = track(startFakePeer(() => new Response(envelope, { headers: { "content-encoding": "identity" } })));
+    expect((await client().getKey(addr(plain.address), "k")).kind).toBe("value");
   });
 
   test("peer get - connections are kept alive between requests", async () => {

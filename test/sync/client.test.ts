@@ -5,7 +5,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { syncAnswerLimit } from "../../src/cluster/sync/anti-entropy.ts";
 import { answerMac, HEADER_MAC, HEADER_NONCE } from "../../src/cluster/sync/auth.ts";
 import { fetchTransport } from "../../src/cluster/sync/client.ts";
-import { AnswerTooLarge } from "../../src/cluster/read-capped.ts";
+import { AnswerTooLarge, CompressedAnswer } from "../../src/cluster/read-capped.ts";
 import { startFakePeer, type FakePeer } from "../cluster/fake-peer.ts";
 
 const KEY = "sync-client-test-key-0123";
@@ -77,6 +77,25 @@ describe("sync client", () => {
     expect(performance.now() - started).toBeLessThan(TIMEOUT / 2);
     await Bun.sleep(20);
     expect(peer.sent()).toBeLessThan(16 * 1024 * 1024);
+  });
+
+  test("client - a compressed answer is refused for its encoding, never decoded, however well signed", async () => {
+    const answer = new TextEncoder().encode('{"applied":1,"ignored":0}');
+    const asked: (string | null)[] = [];
+    const peer = startFakePeer((request) => {
+      asked.push(request.headers.get("accept-encoding"));
+      const nonce = request.headers.get(HEADER_NONCE) ?? "";
+      return new Response(Bun.gzipSync(answer), { headers: { "content-encoding": "gzip", [HEADER_MAC]: answerMac(KEY, nonce, answer) } });
+    });
+    peers.push(peer);
+    const error = await rejection(transport.request(peer.address, "/sync/batch", new Uint8Array(0)));
+    expect(error).toBeInstanceOf(CompressedAnswer);
+    expect(error.message).toBe("/sync/batch answer is compressed (Content-Encoding: gzip) though identity was asked for; not decoded");
+    expect(asked).toEqual(["identity"]);
+    // an error status with a compressed reason names the encoding instead of quoting it
+    const failing = startFakePeer(() => new Response(Bun.gzipSync(new TextEncoder().encode("disk on fire")), { status: 500, headers: { "content-encoding": "gzip" } }));
+    peers.push(failing);
+    expect((await rejection(transport.request(failing.address, "/sync/batch", new Uint8Array(0)))).message).toBe("/sync/batch answered 500: (a body in Content-Encoding gzip, not read)");
   });
 
   test("client - a signed answer within the limit is handed back; a bad signature is refused", async () => {

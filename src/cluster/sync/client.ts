@@ -3,7 +3,7 @@
 // client can replace this behind the same PeerTransport interface; sync needs only this much.
 
 import type { Clock } from "../../store/types.ts";
-import { AnswerTooLarge, IDENTITY_ENCODING, readCapped, readPrefix } from "../read-capped.ts";
+import { AnswerTooLarge, CompressedAnswer, IDENTITY_ENCODING, NO_DECOMPRESSION, readCapped, readPrefix } from "../read-capped.ts";
 import { answerMac, HEADER_MAC, HEADER_NODE, HEADER_NONCE, HEADER_TIME, macEqual, sign } from "./auth.ts";
 import { peerUrl, type PeerTransport, type SyncPath } from "./types.ts";
 
@@ -42,6 +42,7 @@ export function fetchTransport(options: FetchTransportOptions): PeerTransport {
           [HEADER_NODE]: options.self(),
         },
         signal: AbortSignal.timeout(options.timeoutMs),
+        ...NO_DECOMPRESSION,
       };
       if (options.insecure) init.tls = { rejectUnauthorized: false };
       const response = await fetch(peerUrl(peer, path, options.https), init);
@@ -56,7 +57,7 @@ export function fetchTransport(options: FetchTransportOptions): PeerTransport {
       try {
         answer = await readCapped(response, options.maxAnswerBytes(path));
       } catch (error) {
-        if (error instanceof AnswerTooLarge) error.message = `${path} ${error.message}`;
+        if (error instanceof AnswerTooLarge || error instanceof CompressedAnswer) error.message = `${path} ${error.message}`;
         throw error;
       }
       const mac = response.headers.get(HEADER_MAC) ?? "";
