@@ -4,7 +4,7 @@
 
 import { binaryStringToBytes } from "../store/bytes.ts";
 import type { StoreSnapshot } from "../store/types.ts";
-import { blockAt } from "./block-walk.ts";
+import { blockAt, resumeAfterDamage } from "./block-walk.ts";
 import {
   BLOCK_HEADER_BYTES,
   decodeFileHeader,
@@ -183,7 +183,7 @@ export interface DecodedFile {
   readonly header: FileHeader;
   /** the first damage found (repair mode only; otherwise it is thrown) */
   readonly damage: FormatError | undefined;
-  /** blocks skipped as damaged (repair mode) */
+  /** blocks skipped as damaged (repair mode): a stretch of bytes with no block in it counts as one */
   readonly skippedBlocks: number;
   /** bytes not read as the header or an intact block (repair mode) */
   readonly skippedBytes: number;
@@ -195,8 +195,8 @@ export interface DecodedFile {
  * Walks the blocks of a snapshot or log — all of it in memory, or read from `source` a chunk at
  * a time — calling `onBlock(payload, count, base, version)` for each intact one (`payload` is valid
  * during the call only; `version` is the file's format version). Without `repair` the first damage
- * throws a FormatError naming the offset; with it, damaged blocks are skipped and the walk resumes
- * at the next intact block.
+ * throws a FormatError naming the offset; with it, damaged blocks are skipped and the walk goes on
+ * after them (see resumeAfterDamage).
  */
 export function decodeFile(
   source: Uint8Array | ByteSource,
@@ -215,29 +215,40 @@ export function decodeFile(
   const file = new FileWindow(source);
   const size = file.size;
   let header: FileHeader;
+  let offset = FILE_HEADER_BYTES;
+  /** `offset` was found by looking for a marker in damaged bytes: failing there, it is the same damage */
+  let searching = false;
   try {
     file.has(0, FILE_HEADER_BYTES);
     header = decodeFileHeader(file.bytes, magic);
   } catch (error) {
     if (!(error instanceof FormatError)) throw error;
     note(error);
-    skippedBytes += Math.min(FILE_HEADER_BYTES, size);
     header = { magic, version: 0, generation: 0, createdAt: 0 };
+    // (bytes cut from or added to the header move the first block: it is looked for)
+    offset = file.nextMarker(0, findNextMarker);
+    if (offset === -1) offset = size;
+    skippedBytes += offset;
+    searching = true;
   }
   // (a header lost to damage says nothing of the version: the blocks may hold anything this build reads)
   const version = header.version === 0 ? FORMAT_VERSION : header.version;
   const isSnapshot = magic === SNAPSHOT_MAGIC;
   let records = 0;
   let ended = false;
-  let offset = FILE_HEADER_BYTES;
   while (offset < size) {
+    /** the end of the block at `offset` once its checksum held */
+    let framed: number | undefined;
+    /** where the walk resumes (-1: nowhere) */
     let resume: number;
     try {
       const block = blockAt(file, offset);
+      framed = block.end;
       if (block.marker !== END_MARKER) {
         onBlock(block.payload, block.count, offset + BLOCK_HEADER_BYTES, version);
         records += block.count;
         offset = block.end;
+        searching = false;
         continue;
       }
       if (!isSnapshot || block.payload.length !== 8) throw new FormatError(offset, "misplaced end block", false);
@@ -254,10 +265,10 @@ export function decodeFile(
       break;
     } catch (error) {
       if (!(error instanceof FormatError)) throw error;
-      note(error);
-      // (a block claiming more bytes than the file has is damage like any other, and so may be
-      // its length: what follows is looked for all the same)
-      resume = file.nextMarker(offset + 1, findNextMarker);
+      note(error, searching ? 0 : 1);
+      // (a block whose checksum held but whose records are wrong is skipped whole: its framing is sound)
+      resume = framed ?? resumeAfterDamage(file, offset);
+      searching = framed === undefined;
     }
     skippedBytes += (resume === -1 ? size : resume) - offset;
     if (resume === -1) break;
