@@ -3,6 +3,7 @@
 
 import { splitInline } from "./resp-inline.ts";
 import { argumentBytes, copyBytes, SMALL_ARG_BYTES } from "../store/bytes.ts";
+import { OffsetTable } from "./offset-table.ts";
 
 const CR = 13;
 const LF = 10;
@@ -43,7 +44,10 @@ export class RespProtocolError extends Error {
 }
 
 export interface RespLimits {
-  /** most elements in one request array (redis-server: INT_MAX; we keep memory in check) */
+  /**
+   * most elements in one request array (redis-server: INT_MAX). Each element read costs 8 bytes
+   * of offsets, counted with the request's bytes against the input limits.
+   */
   readonly maxArgs: number;
   /** longest bulk string: the largest value plus room for the command around it */
   readonly maxBulkBytes: number;
@@ -54,7 +58,7 @@ export interface RespLimits {
 }
 
 export const DEFAULT_RESP_LIMITS: RespLimits = {
-  maxArgs: 1024 * 1024,
+  maxArgs: 4 * 1024 * 1024,
   maxBulkBytes: 16 * 1024 * 1024 + 1024,
   maxInlineBytes: 64 * 1024,
   maxRequestBytes: 512 * 1024 * 1024,
@@ -83,7 +87,7 @@ export class RespParser {
   /** where parsing resumes, relative to the request's first byte */
   private pos = 0;
   /** [start, end) of each element read so far, relative to the request's first byte */
-  private readonly offsets: number[] = [];
+  private readonly offsets = new OffsetTable();
   private inlineArgs: Uint8Array[] = [];
   /** reusable arrays for command names, one per length (a name is only looked up) */
   private readonly names: Uint8Array[] = [];
@@ -96,15 +100,20 @@ export class RespParser {
 
   constructor(private readonly limits: RespLimits = DEFAULT_RESP_LIMITS) {}
 
-  /** Bytes buffered for an incomplete request or a paused sink. */
+  /**
+   * Bytes buffered for an incomplete request (with the offsets of its elements: 8 bytes each,
+   * where the smallest element is 6 bytes of input) or a paused sink.
+   */
   get buffered(): number {
-    return this.partialLength + (this.held?.length ?? 0);
+    const offsets = this.partialLength > 0 ? this.offsets.heldBytes : 0;
+    return this.partialLength + offsets + (this.held?.length ?? 0);
   }
 
   /** Drops what is held; nothing more is parsed (the connection is being closed). */
   discard(): void {
     this.partial = null;
     this.partialLength = 0;
+    this.offsets.clear();
     this.held = null;
     this.error ??= new RespProtocolError("input-dropped", "input dropped");
   }
@@ -230,8 +239,10 @@ export class RespParser {
     if (n <= 0) return true; // "*0" and "*-1" are no command, as in redis-server
     const offsets = this.offsets;
     const args = new Array<Uint8Array>(n - 1);
-    for (let j = 1; j < n; j++) args[j - 1] = argumentBytes(buf, base + offsets[2 * j]!, base + offsets[2 * j + 1]!);
-    return sink.command(this.name(buf, base + offsets[0]!, base + offsets[1]!), args);
+    for (let j = 1; j < n; j++) args[j - 1] = argumentBytes(buf, base + offsets.at(2 * j), base + offsets.at(2 * j + 1));
+    const name = this.name(buf, base + offsets.at(0), base + offsets.at(1));
+    offsets.clear(); // (a big request's table goes now, not at the next request)
+    return sink.command(name, args);
   }
 
   /** The command name: copied into a reused array of its length, so no allocation at all. */
@@ -259,7 +270,7 @@ export class RespParser {
       this.pos = cr + 2 - base;
       this.count = n;
       this.bulk = -1;
-      this.offsets.length = 0;
+      this.offsets.clear();
     }
     const want = this.count * 2;
     while (this.offsets.length < want) {

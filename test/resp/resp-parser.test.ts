@@ -110,6 +110,28 @@ describe("resp parser", () => {
     expect(parser.buffered).toBe(0);
   });
 
+  test("limits - 4 Mi elements are accepted (MSET of 2 Mi pairs), one more is not", () => {
+    expect(DEFAULT_RESP_LIMITS.maxArgs).toBe(4 * 1024 * 1024);
+    const sink = parseAll([`*${DEFAULT_RESP_LIMITS.maxArgs}\r\n$4\r\nMSET\r\n`]);
+    expect(sink.error).toBeUndefined();
+  });
+
+  test("buffered - an incomplete request counts its elements' offsets too (8 bytes each), and lets them go once complete", () => {
+    const parser = new RespParser();
+    const elements = 100_000;
+    const header = `*${elements + 2}\r\n$4\r\nMSET\r\n`;
+    const body = enc.encode("$0\r\n\r\n".repeat(elements));
+    const sink = parseAll([header], parser);
+    for (let at = 0; at < body.length; at += 4096) parser.push(body.subarray(at, at + 4096), sink);
+    expect(parser.buffered).toBeGreaterThanOrEqual(header.length + body.length + 8 * elements);
+    expect(parser.buffered).toBeLessThanOrEqual(header.length + body.length + 16 * elements);
+    expect(sink.commands).toEqual([]);
+    parser.push(enc.encode("$0\r\n\r\n"), sink);
+    expect(sink.commands.length).toBe(1);
+    expect(sink.commands[0]!.length).toBe(elements + 2);
+    expect(parser.buffered).toBe(0);
+  });
+
   test("parse - a paused sink keeps the rest until resume", () => {
     const parser = new RespParser();
     const sink = new Collect();
