@@ -157,6 +157,7 @@ export function loadConfig(sources: ConfigSources): LoadedConfig {
   const origins = Object.freeze({ ...fileOrigins, ...envOrigins, ...args.origins });
   const config = Object.freeze(merged) as unknown as Config;
   checkCombinations(config, origins);
+  warnings.push(...likelyMistakes(config, origins));
   return { action: args.action, config, configPath: text === undefined ? undefined : path, warnings, repair: args.repair, origins };
 }
 
@@ -170,9 +171,30 @@ function readConfFile(sources: ConfigSources, path: string): string | undefined 
   }
 }
 
+/** Where a key's value was set, as a prefix for a message about it ("" for a default). */
+function setAt(origins: LoadedConfig["origins"], key: ConfigKey): string {
+  return origins[key] ? `${origins[key]}: ` : "";
+}
+
+/**
+ * A timeout under this many ms is most likely seconds: the Go original's users may write 3 for
+ * 3 s, and no peer answers a request over HTTP within a few milliseconds reliably.
+ */
+const LIKELY_SECONDS_BELOW_MS = 100;
+
+/** Settings that start the node but are probably not what was meant: warnings, not errors. */
+function likelyMistakes(config: Config, origins: LoadedConfig["origins"]): string[] {
+  const mistakes: string[] = [];
+  const timeout = config.HttpClientRequestTimeout;
+  if (timeout < LIKELY_SECONDS_BELOW_MS) {
+    mistakes.push(`${setAt(origins, "HttpClientRequestTimeout")}HttpClientRequestTimeout ${timeout} is in milliseconds; did you mean ${timeout * 1000}?`);
+  }
+  return mistakes;
+}
+
 function checkCombinations(config: Config, origins: LoadedConfig["origins"]): void {
   // Named by where it was set, as a bad value is; never with the password itself.
-  const at = (key: ConfigKey) => (origins[key] ? `${origins[key]}: ` : "");
+  const at = (key: ConfigKey) => setAt(origins, key);
   if (config.Pass !== "" && (config.Pass.length < 10 || /^\d+$/.test(config.Pass))) {
     throw new ConfigError(`${at("Pass")}Pass: a password needs at least 10 characters and must not be all digits`, "Pass");
   }
