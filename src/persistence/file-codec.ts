@@ -196,7 +196,7 @@ export interface DecodedFile {
  * a time — calling `onBlock(payload, count, base, version)` for each intact one (`payload` is valid
  * during the call only; `version` is the file's format version). Without `repair` the first damage
  * throws a FormatError naming the offset; with it, damaged blocks are skipped and the walk goes on
- * after them (see resumeAfterDamage).
+ * to the end of the file (see resumeAfterDamage), past a snapshot's end block too.
  */
 export function decodeFile(
   source: Uint8Array | ByteSource,
@@ -239,7 +239,8 @@ export function decodeFile(
   while (offset < size) {
     /** the end of the block at `offset` once its checksum held */
     let framed: number | undefined;
-    /** where the walk resumes (-1: nowhere) */
+    /** where the bytes skipped start, and where the walk resumes (-1: nowhere) */
+    let from = offset;
     let resume: number;
     try {
       const block = blockAt(file, offset);
@@ -258,11 +259,12 @@ export function decodeFile(
       const expected = new DataView(block.payload.buffer, block.payload.byteOffset, 8).getFloat64(0, true);
       if (expected !== records && damage === undefined) note(new FormatError(offset, `end block counts ${expected} records, the file holds ${records}`, false), 0);
       ended = true;
-      if (block.end !== size) {
-        note(new FormatError(block.end, "bytes after the end block", false), 0);
-        skippedBytes += size - block.end;
-      }
-      break;
+      if (block.end === size) break;
+      // Under --repair blocks may follow all the same (a file appended to after its end): look for them.
+      note(new FormatError(block.end, "bytes after the end block", false), 0);
+      from = block.end;
+      resume = file.nextMarker(from, findNextMarker);
+      searching = true;
     } catch (error) {
       if (!(error instanceof FormatError)) throw error;
       note(error, searching ? 0 : 1);
@@ -270,7 +272,7 @@ export function decodeFile(
       resume = framed ?? resumeAfterDamage(file, offset);
       searching = framed === undefined;
     }
-    skippedBytes += (resume === -1 ? size : resume) - offset;
+    skippedBytes += (resume === -1 ? size : resume) - from;
     if (resume === -1) break;
     offset = resume;
   }

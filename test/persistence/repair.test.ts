@@ -1,7 +1,7 @@
 // decodeFile under --repair on damaged files built block by block: a length past the end, a
-// flipped byte in a value (whose bytes may look like blocks), a byte flipped at every offset of a
-// small file, random damage. Intact blocks are always kept; without repair the same files are a
-// FormatError naming the offset.
+// flipped byte in a value (whose bytes may look like blocks), blocks after an end block, a byte
+// flipped at every offset of a small file, random damage. Intact blocks are always kept; without
+// repair the same files are a FormatError naming the offset.
 
 import { describe, expect, test } from "bun:test";
 import { decodeFile, type DecodedFile } from "../../src/persistence/file-codec.ts";
@@ -161,6 +161,40 @@ describe("repair - a block whose checksum fails", () => {
     const { kept, decoded } = read(bytes, SNAPSHOT_MAGIC);
     expect(sorted(kept)).toEqual(keysOf(built, [1, 2]));
     expect(decoded.skippedBytes).toBe(built.spans[2]!.end - built.spans[1]!.start);
+  });
+});
+
+describe("repair - blocks after an end block", () => {
+  const first = build(SNAPSHOT_MAGIC, rows("a", 3, 4));
+
+  test("repair - garbage and then valid blocks after the end block: the blocks are kept", () => {
+    const later = build(SNAPSHOT_MAGIC, rows("b", 2, 4), false);
+    const bytes = concat(first.bytes, enc("garbage"), later.bytes);
+    const at = first.bytes.length;
+    expect((thrown(() => read(bytes, SNAPSHOT_MAGIC, false)) as FormatError).message).toBe(`corrupt at byte offset ${at}: bytes after the end block`);
+
+    const { kept, decoded } = read(bytes, SNAPSHOT_MAGIC);
+    expect(sorted(kept)).toEqual([...keysOf(first), ...keysOf(later)].sort());
+    expect(decoded.damage?.message).toBe(`corrupt at byte offset ${at}: bytes after the end block`);
+    expect(decoded.skippedBlocks).toBe(0);
+    expect(decoded.skippedBytes).toBe(7);
+    expect(decoded.records).toBe(20);
+  });
+
+  test("repair - a whole snapshot appended after another: both are kept, the later record of a key wins", () => {
+    const later = build(SNAPSHOT_MAGIC, [[["a:0:0", enc("newer")], ["c", enc("c")]]]);
+    const { kept, decoded } = read(concat(first.bytes, later.bytes), SNAPSHOT_MAGIC);
+    expect(sorted(kept)).toEqual([...keysOf(first), "c"].sort());
+    expect(kept.get("a:0:0")).toBe("newer");
+    expect(decoded.damage?.offset).toBe(first.bytes.length);
+    expect(decoded.skippedBytes).toBe(36); // the second file's header
+  });
+
+  test("repair - a torn snapshot appended to: the intact blocks of both parts are kept", () => {
+    const torn = first.bytes.subarray(0, first.spans[2]!.start + 20);
+    const later = build(SNAPSHOT_MAGIC, rows("b", 2, 4));
+    const { kept } = read(concat(torn, later.bytes), SNAPSHOT_MAGIC);
+    expect(sorted(kept)).toEqual([...keysOf(first, [2]), ...keysOf(later)].sort());
   });
 });
 
