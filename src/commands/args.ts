@@ -31,14 +31,8 @@ export function parseInteger(bytes: Uint8Array): number | undefined {
     if (n === 1) return undefined;
   }
   if (bytes[i] === 48 && n > i + 1) return undefined; // leading zero
-  let value = 0;
-  for (; i < n; i++) {
-    const digit = bytes[i]! - 48;
-    if (digit < 0 || digit > 9) return undefined;
-    value = value * 10 + digit;
-  }
-  if (!Number.isSafeInteger(value)) return undefined;
-  return negative ? -value : value;
+  const value = digitsValue(bytes, i);
+  return value === undefined ? undefined : negative ? -value : value;
 }
 
 /**
@@ -52,12 +46,17 @@ export function parseAtoi(bytes: Uint8Array): number | undefined {
   const sign = bytes[0];
   if (sign === 43 || sign === 45) i = 1;
   if (i >= n) return undefined;
+  const value = digitsValue(bytes, i);
+  return value === undefined ? undefined : sign === 45 && value !== 0 ? -value : value;
+}
+
+/** The value of bytes[from..] when all are decimal digits and it is a safe integer, else undefined. */
+function digitsValue(bytes: Uint8Array, from: number): number | undefined {
   let value = 0;
-  for (; i < n; i++) {
+  for (let i = from; i < bytes.length; i++) {
     const digit = bytes[i]! - 48;
     if (digit < 0 || digit > 9) return undefined;
     value = value * 10 + digit;
   }
-  if (!Number.isSafeInteger(value)) return undefined;
-  return sign === 45 && value !== 0 ? -value : value;
+  return Number.isSafeInteger(value) ? value : undefined;
 }

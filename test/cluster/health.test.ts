@@ -16,6 +16,15 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** The settings a health test's Cluster needs: its directory, the client timeout and the errors that open a breaker. */
+function clusterConfig(DBfile: string, HttpClientRequestTimeout: number, HttpClient_Request_Max_Error_Number: number) {
+  return {
+    DBfile, ResponseHost: "127.0.0.1", Open_Https: false, HttpsClient_InsecureSkipVerify: false,
+    HttpClientRequestTimeout, HttpClientRequestLocalCacheLifeTime: 0,
+    HttpClient_Request_Max_Error_Number, HttpClient_Request_Timeout_Sleeptime: 10, MaxValueBytes: 1 << 24, MaxKeyBytes: 4096,
+  };
+}
+
 describe("peer health", () => {
   test("health - each peer of both lists and whether it answers; open breakers not asked", async () => {
     const good = valuePeer({});
@@ -24,11 +33,7 @@ describe("peer health", () => {
     const refused = await refusedAddress();
     const clock = new ManualClock();
     const cluster = new Cluster({
-      config: {
-        DBfile: dir, ResponseHost: "127.0.0.1", Open_Https: false, HttpsClient_InsecureSkipVerify: false,
-        HttpClientRequestTimeout: 300, HttpClientRequestLocalCacheLifeTime: 0,
-        HttpClient_Request_Max_Error_Number: 1, HttpClient_Request_Timeout_Sleeptime: 10, MaxValueBytes: 1 << 24, MaxKeyBytes: 4096,
-      },
+      config: clusterConfig(dir, 300, 1),
       local: () => undefined,
       clock,
       log: silentLogger,
@@ -73,11 +78,7 @@ test("health - a ping that throws at once is that peer's failure, and its probe 
   const clock = new ManualClock();
   let broken = true;
   const cluster = new Cluster({
-    config: {
-      DBfile: mkdtempSync(join(dir, "throws-")), ResponseHost: "127.0.0.1", Open_Https: false, HttpsClient_InsecureSkipVerify: false,
-      HttpClientRequestTimeout: 300, HttpClientRequestLocalCacheLifeTime: 0,
-      HttpClient_Request_Max_Error_Number: 1, HttpClient_Request_Timeout_Sleeptime: 10, MaxValueBytes: 1 << 24, MaxKeyBytes: 4096,
-    },
+    config: clusterConfig(mkdtempSync(join(dir, "throws-")), 300, 1),
     local: () => undefined,
     clock,
     log: silentLogger,
@@ -109,11 +110,7 @@ test("health - a peer that never answers holds /health up at most HEALTH_WAIT_MS
   peers.push(good);
   const clock = new ManualClock();
   const cluster = new Cluster({
-    config: {
-      DBfile: mkdtempSync(join(dir, "slow-")), ResponseHost: "127.0.0.1", Open_Https: false, HttpsClient_InsecureSkipVerify: false,
-      HttpClientRequestTimeout: 2700, HttpClientRequestLocalCacheLifeTime: 0,
-      HttpClient_Request_Max_Error_Number: 3, HttpClient_Request_Timeout_Sleeptime: 10, MaxValueBytes: 1 << 24, MaxKeyBytes: 4096,
-    },
+    config: clusterConfig(mkdtempSync(join(dir, "slow-")), 2700, 3),
     local: () => undefined,
     clock,
     log: silentLogger,

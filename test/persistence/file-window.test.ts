@@ -8,7 +8,7 @@ import { CHUNK_READ_BYTES, type ByteSource } from "../../src/persistence/file-wi
 import { SNAPSHOT_MAGIC } from "../../src/persistence/frame.ts";
 import { MapStore } from "../../src/store/map-store.ts";
 import { ManualClock } from "../../src/store/types.ts";
-import { enc } from "./helpers.ts";
+import { enc, source } from "./helpers.ts";
 
 const NOW = 1_800_000_000_000;
 
@@ -24,17 +24,6 @@ function snapshotFile(): Uint8Array {
   return new Uint8Array(Buffer.concat(chunks));
 }
 
-/** Reads of at most `most` bytes at a time, like a file that returns short reads. */
-function source(bytes: Uint8Array, most = Infinity): ByteSource {
-  return {
-    size: bytes.length,
-    read: (into, at, length, position) => {
-      const n = Math.max(0, Math.min(length, most, bytes.length - position));
-      into.set(bytes.subarray(position, position + n), at);
-      return n;
-    },
-  };
-}
 
 /** Every block seen (offset, count, payload checksum), the damage and the skipped count; or the error. */
 function walk(input: Uint8Array | ByteSource, repair: boolean): string[] {

@@ -2,6 +2,7 @@
 // with the real loader, and small file surgery (truncate, flip a bit).
 
 import { readFileSync, writeFileSync } from "node:fs";
+import type { ByteSource } from "../../src/persistence/file-window.ts";
 import { loadData, type LoadResult } from "../../src/persistence/loader.ts";
 import { ReplayClock } from "../../src/persistence/replay-clock.ts";
 import { captureTombs, type SavedWatermark, type TombCapture } from "../../src/persistence/tombs.ts";
@@ -95,4 +96,16 @@ export function drainCapture(capture: TombCapture): { rows: TombRow[]; watermark
   const rows: TombRow[] = [];
   while (capture.more((k, at, origin) => rows.push([k, at, origin])));
   return { rows, watermark: capture.watermark };
+}
+
+/** Reads of at most `most` bytes at a time, like a file on disk that returns short reads. */
+export function source(bytes: Uint8Array, most = Infinity): ByteSource {
+  return {
+    size: bytes.length,
+    read: (into, at, length, position) => {
+      const n = Math.max(0, Math.min(length, most, bytes.length - position));
+      into.set(bytes.subarray(position, position + n), at);
+      return n;
+    },
+  };
 }

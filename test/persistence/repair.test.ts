@@ -9,7 +9,7 @@ import type { ByteSource } from "../../src/persistence/file-window.ts";
 import { encodeFileHeader, FormatError, LOG_MAGIC, SNAPSHOT_MAGIC } from "../../src/persistence/frame.ts";
 import { BlockWriter, decodeRecords, type RecordVisitor } from "../../src/persistence/records.ts";
 import { seededRandom } from "../helpers/random.ts";
-import { dec, enc } from "./helpers.ts";
+import { dec, enc, source } from "./helpers.ts";
 
 const NOW = 1_800_000_000_000;
 
@@ -75,17 +75,6 @@ function thrown(run: () => unknown): unknown {
 const keysOf = (built: Built, skip: number[] = []): string[] => built.spans.flatMap((span, b) => (skip.includes(b) ? [] : span.keys)).sort();
 const sorted = (kept: Map<string, string>): string[] => [...kept.keys()].sort();
 
-/** Reads of at most `most` bytes at a time (a file on disk, read in chunks). */
-function source(bytes: Uint8Array, most: number): ByteSource {
-  return {
-    size: bytes.length,
-    read: (into, at, length, position) => {
-      const n = Math.max(0, Math.min(length, most, bytes.length - position));
-      into.set(bytes.subarray(position, position + n), at);
-      return n;
-    },
-  };
-}
 
 describe("repair - a block whose length points past the end of the file", () => {
   for (const magic of [SNAPSHOT_MAGIC, LOG_MAGIC]) {
