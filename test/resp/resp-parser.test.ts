@@ -110,10 +110,12 @@ describe("resp parser", () => {
     expect(parser.buffered).toBe(0);
   });
 
-  test("limits - 4 Mi elements are accepted (MSET of 2 Mi pairs), one more is not", () => {
+  test("limits - 4 Mi elements are accepted (MSET of 2 Mi − 1 pairs), one more is not", () => {
     expect(DEFAULT_RESP_LIMITS.maxArgs).toBe(4 * 1024 * 1024);
     const sink = parseAll([`*${DEFAULT_RESP_LIMITS.maxArgs}\r\n$4\r\nMSET\r\n`]);
     expect(sink.error).toBeUndefined();
+    // MSET of 2 Mi pairs is 2 Mi × 2 + 1 elements: one too many
+    expect(parseAll([`*${2 * 1024 * 1024 * 2 + 1}\r\n`]).error?.code).toBe("invalid-multibulk-length");
   });
 
   test("buffered - an incomplete request counts its elements' offsets too (8 bytes each), and lets them go once complete", () => {
