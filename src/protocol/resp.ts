@@ -46,7 +46,8 @@ export class RespProtocolError extends Error {
 export interface RespLimits {
   /**
    * most elements in one request array (redis-server: INT_MAX). Each element read costs 8 bytes
-   * of offsets, counted with the request's bytes against the input limits.
+   * of offsets and, once the request is handed out, an argument object (ARGUMENT_BYTES, 72):
+   * both are counted with the request's bytes against the input limits while it arrives.
    */
   readonly maxArgs: number;
   /** longest bulk string: the largest value plus room for the command around it */
@@ -101,8 +102,9 @@ export class RespParser {
   constructor(private readonly limits: RespLimits = DEFAULT_RESP_LIMITS) {}
 
   /**
-   * Bytes buffered for an incomplete request (with the offsets of its elements: 8 bytes each,
-   * where the smallest element is 6 bytes of input) or a paused sink.
+   * Bytes buffered for an incomplete request (with what its elements read so far cost: 8 bytes
+   * of offsets and a 72-byte argument each, where the smallest element is 6 bytes of input) or
+   * a paused sink.
    */
   get buffered(): number {
     const offsets = this.partialLength > 0 ? this.offsets.heldBytes : 0;

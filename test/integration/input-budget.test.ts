@@ -149,3 +149,30 @@ test("input budget - the client holding the most is told why and closed; the oth
   expect(closes).toHaveLength(1); // once a minute at most
   expect(closes[0]).toContain(`holding ${lines[1]!.length} bytes`);
 });
+
+test("input budget - a RESP request's elements count what they become: one MSET of 100,000 small pairs is refused under 6 MB", async () => {
+  const node = await start({ set: { Respport: await freePort(), MaxInputBufferBytes: 6_000_000 } });
+  const mset = (pairs: number): string => {
+    let request = `*${2 * pairs + 1}\r\n$4\r\nMSET\r\n`;
+    for (let i = 0; i < pairs; i++) request += `$${String(i).length}\r\n${i}\r\n$1\r\nv\r\n`;
+    return request;
+  };
+  // 1.7 MB of input with 200,001 elements: with 8 bytes of offsets each it would have counted
+  // 3.8 MB; its arguments alone hold 14 MB once made, so it is closed before it completes.
+  const big = mset(100_000);
+  const bigClient = await connect(node.respPort);
+  const other = await connect(node.respPort);
+  held.push(bigClient, other);
+  bigClient.socket.write(big.slice(0, -1));
+  await until(() => bigClient.closed);
+  expect(bigClient.text()).toBe(`-ERR ${INPUT_LIMIT}\r\n`);
+  // Another client goes on; an MSET of 10,000 pairs (about 1.6 MB counted) fits.
+  other.socket.write(mset(10_000) + "*1\r\n$4\r\nPING\r\n");
+  await until(() => other.text().length >= 12);
+  expect(other.text()).toBe("+OK\r\n+PONG\r\n");
+  const check = await OwlClient.connect(node.tcpPort);
+  expect((await check.call("get 9999")).Data).toBe("v");
+  expect((await check.call("get 99999")).Status).toBe(404);
+  check.close();
+  expect(await node.stop()).toBe(0);
+});

@@ -4,6 +4,7 @@ import { describe, expect, test } from "bun:test";
 import { DEFAULT_RESP_LIMITS, firstArguments, RespParser, RespProtocolError, type RespSink } from "../../src/protocol/resp.ts";
 import { seededRandom } from "../helpers/random.ts";
 import { splitInline } from "../../src/protocol/resp-inline.ts";
+import { ARGUMENT_BYTES } from "../../src/protocol/offset-table.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -118,20 +119,31 @@ describe("resp parser", () => {
     expect(parseAll([`*${2 * 1024 * 1024 * 2 + 1}\r\n`]).error?.code).toBe("invalid-multibulk-length");
   });
 
-  test("buffered - an incomplete request counts its elements' offsets too (8 bytes each), and lets them go once complete", () => {
+  test("buffered - an incomplete request counts its elements' offsets (8 bytes each) and the arguments they become (72 bytes each), and lets them go once complete", () => {
     const parser = new RespParser();
     const elements = 100_000;
     const header = `*${elements + 2}\r\n$4\r\nMSET\r\n`;
     const body = enc.encode("$0\r\n\r\n".repeat(elements));
     const sink = parseAll([header], parser);
     for (let at = 0; at < body.length; at += 4096) parser.push(body.subarray(at, at + 4096), sink);
-    expect(parser.buffered).toBeGreaterThanOrEqual(header.length + body.length + 8 * elements);
-    expect(parser.buffered).toBeLessThanOrEqual(header.length + body.length + 16 * elements);
+    const read = elements + 1; // with MSET
+    expect(parser.buffered).toBeGreaterThanOrEqual(header.length + body.length + (8 + ARGUMENT_BYTES) * read);
+    expect(parser.buffered).toBeLessThanOrEqual(header.length + body.length + (16 + ARGUMENT_BYTES) * read);
     expect(sink.commands).toEqual([]);
     parser.push(enc.encode("$0\r\n\r\n"), sink);
     expect(sink.commands.length).toBe(1);
     expect(sink.commands[0]!.length).toBe(elements + 2);
     expect(parser.buffered).toBe(0);
+  });
+
+  test("buffered - a copied argument (17 to 64 bytes) counts its bytes past the 16 its 72 hold; a longer one is a view", () => {
+    const parser = new RespParser();
+    const sizes = [1, 16, 17, 40, 64, 65, 1000];
+    const request = `*${sizes.length + 2}\r\n$3\r\nDEL\r\n` + sizes.map((n) => `$${n}\r\n${"x".repeat(n)}\r\n`).join("");
+    const sink = parseAll([request], parser); // one element short: the request is pending
+    const expected = [3, ...sizes].map((n) => (n > 16 && n <= 64 ? ARGUMENT_BYTES - 16 + n : ARGUMENT_BYTES));
+    expect(parser.buffered).toBe(request.length + expected.reduce((a, b) => a + b, 0));
+    expect(sink.commands).toEqual([]);
   });
 
   test("parse - a paused sink keeps the rest until resume", () => {
