@@ -35,6 +35,15 @@ export class Keyspace {
   private expired: ExpiredListener[] = [];
   /** bumped on every change; persistence snapshots only when it moved */
   version = 0;
+  /**
+   * While sync sweeps a peer's flush by slices (cluster/sync/flush-sweep.ts), what the flush
+   * covers and the sweep has not deleted yet is hidden: entries written before `hiddenBefore`,
+   * and those written at that very millisecond that `hiddenAt` says are covered (the flush's
+   * origin decides). `get`, `read`, `has`, `expire` and `delete` take them for missing.
+   * -Infinity when no sweep runs: nothing is hidden, for the cost of one comparison per read.
+   */
+  hiddenBefore = -Infinity;
+  hiddenAt: (key: Uint8Array) => boolean = () => false;
 
   constructor(
     readonly store: Store,
@@ -92,7 +101,13 @@ export class Keyspace {
   }
 
   get(key: Uint8Array): EntryView | undefined {
-    return this.store.get(key);
+    const entry = this.store.get(key);
+    return entry === undefined || this.shows(key, entry.writtenAt) ? entry : undefined;
+  }
+
+  /** Whether an entry written at `writtenAt` is seen (see `hiddenBefore`). */
+  private shows(key: Uint8Array, writtenAt: number): boolean {
+    return writtenAt > this.hiddenBefore || (writtenAt === this.hiddenBefore && !this.hiddenAt(key));
   }
 
   get wantsPrefetch(): boolean {
@@ -104,8 +119,15 @@ export class Keyspace {
     if (count > 1) this.store.prefetch?.(buf, at, count);
   }
 
-  /** `get` into `into` (see ValueRef); false when the key is missing or expired. */
+  /** `get` into `into` (see ValueRef); false when the key is missing, expired or hidden. */
   read(key: Uint8Array, into: ValueRef): boolean {
+    const store = this.store;
+    if (store.read !== undefined) return store.read(key, into) && this.shows(key, into.writtenAt);
+    return this.readStored(key, into) && this.shows(key, into.writtenAt);
+  }
+
+  /** `read` of what the store holds, an entry `hiddenBefore` hides included (sync's digest upkeep). */
+  readStored(key: Uint8Array, into: ValueRef): boolean {
     const store = this.store;
     if (store.read !== undefined) return store.read(key, into);
     const entry = store.get(key);
@@ -119,7 +141,7 @@ export class Keyspace {
   }
 
   has(key: Uint8Array): boolean {
-    return this.store.has(key);
+    return this.hiddenBefore === -Infinity ? this.store.has(key) : this.get(key) !== undefined;
   }
 
   set(key: Uint8Array, value: Uint8Array, expiresAt = 0, writtenAt = this.clock.now()): void {
@@ -137,6 +159,12 @@ export class Keyspace {
   }
 
   delete(key: Uint8Array, writtenAt = this.clock.now()): boolean {
+    if (this.hiddenBefore !== -Infinity && this.get(key) === undefined) return false;
+    return this.deleteStored(key, writtenAt);
+  }
+
+  /** `delete` of what the store holds, an entry `hiddenBefore` hides included (the sweep's own deletes). */
+  deleteStored(key: Uint8Array, writtenAt: number): boolean {
     this.beforeWrite(key);
     if (!this.store.delete(key)) return false;
     this.emit({ type: "delete", key, writtenAt });
@@ -145,6 +173,8 @@ export class Keyspace {
 
   /** expiresAt 0 removes the time to live. */
   expire(key: Uint8Array, expiresAt: number, writtenAt = this.clock.now()): boolean {
+    // (a hidden entry given a new write time would outlive the flush that covers it)
+    if (this.hiddenBefore !== -Infinity && this.get(key) === undefined) return false;
     this.beforeWrite(key);
     if (!this.store.setExpiry(key, expiresAt, writtenAt)) return false;
     this.emit({ type: "expire", key, expiresAt, writtenAt });

@@ -81,6 +81,13 @@ function chunks<T>(items: readonly T[], size: (item: T) => number, count: number
   return out;
 }
 
+/** The peer is sweeping a flush: its digest is half done, the round is tried again soon. */
+export class PeerSweeping extends Error {
+  constructor(peer: string) {
+    super(`${peer} is sweeping a flush`);
+  }
+}
+
 export interface RoundResult {
   /** the roots matched: nothing to do */
   equal: boolean;
@@ -107,14 +114,21 @@ export async function antiEntropyRound(replica: Replica, transport: PeerTranspor
     return answer;
   };
   const digest = replica.digest;
-  /** differing bucket numbers, or undefined when the roots match */
+  /**
+   * Differing bucket numbers, or undefined when the roots match. Digests are compared only while
+   * neither node sweeps a flush (its buckets are half done then): this one waits for its own.
+   */
   const compare = async (): Promise<Set<number> | undefined> => {
+    await replica.flushSweep.idle();
     const answer: DigestAnswer = parseDigest(parseJson(await call("/sync/digest", json({ root: digest.root(), watermark: digest.watermark }))));
-    if (newerWatermark(answer.watermark, digest.watermark)) replica.applyFlush(answer.watermark);
-    else if (newerWatermark(digest.watermark, answer.watermark)) {
+    if (newerWatermark(answer.watermark, digest.watermark)) {
+      replica.applyFlush(answer.watermark);
+      if (replica.flushSweep.running) return compare();
+    } else if (newerWatermark(digest.watermark, answer.watermark)) {
       const w = digest.watermark;
       await call("/sync/batch", encodeBatch([{ kind: "flush", writtenAt: w.at, origin: w.origin }], false));
     }
+    if (answer.sweeping) throw new PeerSweeping(peer);
     if (answer.buckets === undefined) return undefined;
     const theirs = parseBucketBytes(answer.buckets);
     const out = new Set<number>();

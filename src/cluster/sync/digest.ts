@@ -13,7 +13,7 @@
 import { fmix32 as mix, murmur3 } from "../../common/murmur3.ts";
 import { TombSlices } from "./tomb-slices.ts";
 import { TombTable } from "./tomb-table.ts";
-import { NO_WATERMARK, type Version, type Watermark } from "./version.ts";
+import { coveredBy, NO_WATERMARK, type Version, type Watermark } from "./version.ts";
 
 /** 4096 buckets: 16 KiB of hashes; with a million keys a differing bucket lists ~250 keys. */
 export const BUCKETS = 4096;
@@ -304,6 +304,22 @@ export class DigestState {
     // (memory left by a burst goes back once it has expired: see TombTable.trim)
     this.tombs.trim();
     return freed;
+  }
+
+  /**
+   * Drops the tombstones `watermark` covers among ids [from, from + max), for a flush swept by
+   * slices (FlushSweep); returns the id to go on from, or -1 once every id was looked at. An id
+   * freed and handed out again meanwhile holds a later tombstone, judged as it stands.
+   */
+  dropCoveredTombs(watermark: Watermark, from: number, max: number): number {
+    const tombs = this.tombs;
+    const end = Math.min(tombs.idEnd, from + max);
+    for (let id = from; id < end; id++) {
+      const at = tombs.at(id);
+      // (NaN: a free id; the last one dropped may clear the table, and ids past its end read NaN)
+      if (at === at && coveredBy(watermark, at, this.origins[tombs.origin(id)]!)) this.dropTomb(id);
+    }
+    return end >= tombs.idEnd ? -1 : end;
   }
 
   private readonly tombAt = (id: number): number => this.tombs.at(id);

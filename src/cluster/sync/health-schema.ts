@@ -33,6 +33,17 @@ export const syncHealthSchema = t.Object(
     tombstones: t.Integer({ description: "deleted and expired keys remembered for GossipTombstoneTTL" }),
     root: t.String({ description: "root hash of the digest: equal on nodes holding the same data" }),
     flushedAt: t.Number({ description: "time of the last flush (ms since the epoch), 0 for none" }),
+    flushSweep: t.Union(
+      [
+        t.Object({
+          watermark: t.Object({ at: t.Number(), origin: t.String() }, { description: "the peer's flush being swept" }),
+          done: t.Integer({ description: "keys and tombstones looked at so far" }),
+          total: t.Integer({ description: "about how many there are: the keys and tombstones held when the sweep began" }),
+        }),
+        t.Null(),
+      ],
+      { description: "a peer's flush being swept by slices (reads already miss what it covers), null when none" },
+    ),
     peers: t.Array(syncPeerHealthSchema),
   },
   { description: "sync (GroupDataSync 1): per gossip peer, replication and anti-entropy state" },

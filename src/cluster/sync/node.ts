@@ -5,7 +5,8 @@
 import type { Logger } from "../../log/logger.ts";
 import type { LoadedTombs, TombJournal } from "../../persistence/tombs.ts";
 import type { Keyspace } from "../../store/keyspace.ts";
-import { antiEntropyRound, type RoundResult } from "./anti-entropy.ts";
+import { antiEntropyRound, PeerSweeping, type RoundResult } from "./anti-entropy.ts";
+import type { SweepProgress } from "./flush-sweep.ts";
 import { TOMB_EXPIRE_BATCH } from "./digest.ts";
 import { Outbox } from "./outbox.ts";
 import { DEFAULT_LINK_LIMITS, PeerLink, type LinkLimits } from "./peer-link.ts";
@@ -30,6 +31,8 @@ const TOMB_CATCH_UP_MS = 25;
 const FIRST_ROUND_MS = 300;
 /** between a round's two bucket comparisons: well above batch delay + a loaded peer's answer */
 export const CONFIRM_MS = 250;
+/** a round that met a peer sweeping a flush is tried again this soon (a million keys: ~1–2 s) */
+export const SWEEP_RETRY_MS = 1_000;
 
 export interface SyncNodeOptions {
   readonly keyspace: Keyspace;
@@ -83,6 +86,8 @@ export interface SyncHealth {
   tombstones: number;
   root: string;
   flushedAt: number;
+  /** a peer's flush being swept by slices, null when none */
+  flushSweep: SweepProgress | null;
   peers: PeerHealth[];
 }
 
@@ -243,6 +248,7 @@ export class SyncNode {
     if (link.needsRepair) link.needsRepair = false;
     const { keyspace, transport, tombstoneTtlMs, log } = this.options;
     let result: RoundResult | undefined;
+    let retryMs = this.options.antiEntropyMs;
     try {
       const confirmMs = this.options.confirmMs ?? CONFIRM_MS;
       result = await antiEntropyRound(this.replica, transport, link.address, {
@@ -258,14 +264,20 @@ export class SyncNode {
       if (result.pulled + result.pushed > 0) log.info("sync anti-entropy repaired", { peer: link.address, ...result });
     } catch (error) {
       if (error instanceof SyncStopped) return undefined;
-      if (r.state !== "error") log.warn("sync anti-entropy failed", { peer: link.address, error: describe(error) });
-      r.state = "error";
-      r.lastError = describe(error);
+      if (error instanceof PeerSweeping) {
+        // not a failure: its digest is half done until its sweep ends
+        r.state = "pending";
+        retryMs = Math.min(retryMs, SWEEP_RETRY_MS);
+      } else {
+        if (r.state !== "error") log.warn("sync anti-entropy failed", { peer: link.address, error: describe(error) });
+        r.state = "error";
+        r.lastError = describe(error);
+      }
     } finally {
       r.running = false;
       r.lastRoundAt = keyspace.now();
     }
-    if (this.rounds.get(key) === r) this.scheduleRound(key, r.again || link.needsRepair ? 0 : this.options.antiEntropyMs);
+    if (this.rounds.get(key) === r) this.scheduleRound(key, r.again || link.needsRepair ? 0 : retryMs);
     return result;
   }
 
@@ -305,6 +317,7 @@ export class SyncNode {
       tombstones: digest.tombCount,
       root: digest.root().toString(16).padStart(8, "0"),
       flushedAt: digest.watermark.at,
+      flushSweep: this.replica.flushSweep.progress() ?? null,
       peers,
     };
   }

@@ -10,6 +10,7 @@ import type { Keyspace, Mutation } from "../../store/keyspace.ts";
 import type { ValueRef } from "../../store/types.ts";
 import { forEachRecord, type KeyPrefetch } from "./codec.ts";
 import { bucketOf, bucketOfHash, DigestState, keyHashOf, tombSliceMs, type KeyVersion } from "./digest.ts";
+import { FlushSweep } from "./flush-sweep.ts";
 import { ImplicitKeys, type ListingIndex } from "./listing.ts";
 import { DEFAULT_LINK_LIMITS } from "./peer-link.ts";
 import type { RecordSink, SyncRecord } from "./records.ts";
@@ -46,6 +47,10 @@ const TRACKED = 2;
 
 export class Replica {
   readonly digest: DigestState;
+  /** a peer's flush, taken at once or by slices */
+  readonly flushSweep: FlushSweep;
+  /** the oldest write time in the store when sync started (a sweep cut short by a restart: restoreTombs) */
+  private seededOldest = Infinity;
   /** the live keys the digest keeps no entry for, found in the store when a round lists them */
   private readonly implicitKeys: ImplicitKeys;
   /** set while a remote record is being written, so the feed does not send it back out */
@@ -92,6 +97,7 @@ export class Replica {
     this.digest = new DigestState(tombSliceMs(tombstoneTtlMs));
     this.digest.trackAll = trackAll;
     this.implicitKeys = new ImplicitKeys(keyspace, this.digest, () => this.turn);
+    this.flushSweep = new FlushSweep(this);
     this.seed();
     this.unsubscribeBefore = keyspace.onBeforeWrite((key) => this.capture(key));
     this.unsubscribe = keyspace.onMutation((m) => this.onLocal(m));
@@ -99,6 +105,7 @@ export class Replica {
   }
 
   close(): void {
+    this.flushSweep.cancel();
     this.unsubscribe();
     this.unsubscribeBefore();
     this.unsubscribeExpired();
@@ -120,7 +127,8 @@ export class Replica {
     const k = bytesToBinaryString(key);
     const digest = this.digest;
     const origin = digest.originOf(bucket, k) ?? digest.implicitOrigin(bucket, writtenAt);
-    if (writtenAt + this.tombstoneTtlMs > this.keyspace.now()) this.layTomb(bucket, k, hash, key, writtenAt, origin);
+    // (a version a flush covers, not swept yet, leaves none: the flush has it gone already)
+    if (writtenAt + this.tombstoneTtlMs > this.keyspace.now() && !coveredBy(digest.watermark, writtenAt, origin)) this.layTomb(bucket, k, hash, key, writtenAt, origin);
     else digest.forgetLive(bucket, k);
   }
 
@@ -130,16 +138,11 @@ export class Replica {
     this.journal?.tomb(key, at, origin);
   }
 
-  /** Sets the flush watermark and reports it to the journal. */
-  private raiseWatermark(watermark: Watermark): void {
-    this.digest.watermark = watermark;
-    this.journal?.watermark(watermark);
-  }
-
   /**
    * Takes the tombstones and watermark a load found (call before sync starts, after `seed`).
    * Those past their grace are dropped; a key the store holds live is newer than its tombstone
-   * (its write came later in the log), and a tombstone the watermark covers is gone.
+   * (its write came later in the log), and a tombstone the watermark covers is gone. Keys it
+   * covers are still there when the node stopped during a flush's sweep: it is swept again.
    */
   restoreTombs(loaded: LoadedTombs): void {
     const digest = this.digest;
@@ -152,6 +155,7 @@ export class Replica {
       const hash = keyHashOf(key);
       digest.setTomb(bucketOfHash(hash), k, hash, t.at, t.origin);
     }
+    this.flushSweep.resume(this.seededOldest);
   }
 
   /**
@@ -189,7 +193,7 @@ export class Replica {
     const hash = keyHashOf(key);
     const bucket = bucketOfHash(hash);
     if (this.captureTracked(bucket, hash, key) || this.digest.implicit[bucket] === 0) return;
-    if (this.keyspace.read(key, this.entry)) this.captureEntry(this.entry);
+    if (this.keyspace.readStored(key, this.entry)) this.captureEntry(this.entry);
   }
 
   /** Starts a capture; true when the key is tracked (nothing more to read). */
@@ -264,6 +268,7 @@ export class Replica {
       if (digest.wantsImplicit(bucket, v)) digest.addImplicit(bucket, hash, v);
       else digest.setLive(bucket, bytesToBinaryString(key), hash, v);
       if (entry.writtenAt > latest) latest = entry.writtenAt;
+      if (entry.writtenAt < this.seededOldest) this.seededOldest = entry.writtenAt;
     }
     digest.seededBefore = latest;
   }
@@ -272,6 +277,7 @@ export class Replica {
     if (this.applying) return;
     const origin = this.self();
     if (m.type === "flush") {
+      this.flushSweep.cancel();
       this.digest.flush({ at: m.writtenAt, origin });
       this.journal?.watermark(this.digest.watermark);
       this.sink.flush(m.writtenAt);
@@ -378,7 +384,7 @@ export class Replica {
     }
     const entry = this.entry;
     this.expiredNow = false;
-    const found = this.keyspace.read(key, entry);
+    const found = this.keyspace.readStored(key, entry);
     // An entry this read found expired has just left its tombstone (onExpired), which may win.
     if (this.expiredNow) return this.versionOf(bucket, bytesToBinaryString(key), key);
     // (an entry missing here but still in the digest is overwritten or forgotten by the caller)
@@ -440,44 +446,22 @@ export class Replica {
     return true;
   }
 
-  /** A remote flush: drop every version written before it. A scan, but flushes are rare. */
+  /** A remote flush: every version written before it goes (FlushSweep: at once or by slices). */
   applyFlush(watermark: Watermark): boolean {
-    if (!newerWatermark(watermark, this.digest.watermark)) return false;
-    if (this.keyspace.store.newestWrite() < watermark.at && this.digest.newestTomb() < watermark.at) {
-      // Every entry and tombstone is older: the flush covers them all, and takes them at once as
-      // a local flush does (one flush record in the append log, not a delete per key).
-      this.write(() => this.keyspace.flush(watermark.at));
-      this.digest.flush(watermark);
-      this.journal?.watermark(watermark);
-      return true;
-    }
-    this.raiseWatermark(watermark);
-    // implicit keys: found in the store (collected first: no writes while iterating it)
-    const covered: Uint8Array[] = [];
-    for (const [key, entry] of this.keyspace.store.entries()) {
-      const bucket = bucketOf(key);
-      if (this.digest.implicit[bucket] === 0 || (this.digest.hasTracked(bucket) && this.digest.isTracked(bucket, bytesToBinaryString(key)))) continue;
-      if (coveredBy(watermark, entry.writtenAt, this.digest.implicitOrigin(bucket, entry.writtenAt))) covered.push(key);
-    }
-    for (const key of covered) {
-      this.write(() => this.keyspace.delete(key, watermark.at));
-      this.dropCaptured(key);
-    }
-    for (let bucket = 0; bucket < this.digest.buckets.length; bucket++) {
-      for (const k of [...this.digest.liveKeys(bucket)]) {
-        const key = binaryStringToBytes(k);
-        const v = this.versionOf(bucket, k, key);
-        if (v && coveredBy(watermark, v.writtenAt, v.origin)) {
-          this.write(() => this.keyspace.delete(key, watermark.at));
-          this.digest.forget(bucket, k);
-        }
-      }
-      for (const k of [...this.digest.tombKeys(bucket)]) {
-        const t = this.digest.tombOf(bucket, k);
-        if (t && coveredBy(watermark, t.at, t.origin)) this.digest.forget(bucket, k);
-      }
-    }
-    return true;
+    return this.flushSweep.apply(watermark);
+  }
+
+  /** A key a remote flush covers goes: in the append log, not sent on, its share out of the digest. */
+  dropCovered(key: Uint8Array, at: number): void {
+    this.write(() => this.keyspace.deleteStored(key, at));
+    this.dropCaptured(key);
+  }
+
+  /** A remote flush that covers everything held: all goes at once, as with a local flush. */
+  flushAll(watermark: Watermark): void {
+    this.write(() => this.keyspace.flush(watermark.at));
+    this.digest.flush(watermark);
+    this.journal?.watermark(watermark);
   }
 
   private sweepCursor = 0;
@@ -513,7 +497,8 @@ export class Replica {
     const bucket = bucketOf(key);
     const k = bytesToBinaryString(key);
     const v = this.versionOf(bucket, k, key);
-    if (!v) return undefined;
+    // (one a flush covers, not swept yet, is gone already)
+    if (!v || coveredBy(this.digest.watermark, v.writtenAt, v.origin)) return undefined;
     if (v.tomb) return { kind: "del", key, writtenAt: v.writtenAt, origin: v.origin };
     const entry = this.keyspace.store.get(key);
     // (expired since versionOf's read, a millisecond later: now it is the tombstone)
@@ -560,7 +545,7 @@ export class Replica {
   /** The version of this key of a bucket (a binary string), into `out` if this node holds one. */
   private listKey(bucket: number, k: string, out: Map<string, KeyVersion>): void {
     const v = this.versionOf(bucket, k, binaryStringToBytes(k));
-    if (v) out.set(k, v);
+    if (v && !coveredBy(this.digest.watermark, v.writtenAt, v.origin)) out.set(k, v);
   }
 
   /** A slicer for a pass over listed keys: LIST_SLICE keys per turn (see `listBuckets`). */

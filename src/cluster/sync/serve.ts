@@ -23,6 +23,8 @@ export interface DigestAnswer {
   watermark: Watermark;
   /** base64 of the bucket hashes (little-endian u32s), only when the roots differ */
   buckets?: string;
+  /** the node is sweeping a flush (its buckets are half done): no buckets, ask again later */
+  sweeping?: true;
 }
 
 /** [key base64, writtenAt, expiresAt, origin, tomb 0/1, valueHash, value bytes] */
@@ -54,6 +56,7 @@ export function parseDigest(value: unknown): DigestRequest & { buckets?: string 
     throw new BadSyncRequest("digest needs root and watermark");
   }
   if (d.buckets !== undefined && typeof d.buckets !== "string") throw new BadSyncRequest("buckets must be base64");
+  if (d.sweeping !== undefined && d.sweeping !== true) throw new BadSyncRequest("sweeping must be true when given");
   return d;
 }
 
@@ -102,7 +105,9 @@ export class SyncResponder {
         const digest = this.replica.digest;
         const root = digest.root();
         const answer: DigestAnswer = { root, watermark: digest.watermark };
-        if (request.root !== root) answer.buckets = bucketBytes(digest.buckets);
+        // (a node of an older build takes an answer without buckets for equal roots: one round lost)
+        if (this.replica.flushSweep.running) answer.sweeping = true;
+        else if (request.root !== root) answer.buckets = bucketBytes(digest.buckets);
         return json(answer);
       }
       case "/sync/keys": {

@@ -145,6 +145,11 @@ export class TombTable {
     return bucket;
   }
 
+  /** Ids below this were handed out (a walk of every id stops there). */
+  get idEnd(): number {
+    return this.nextId;
+  }
+
   /** The write time of tombstone `id`; NaN for an id that is free or was never handed out. */
   at(id: number): number {
     return id < this.nextId ? this.pages[id >>> PAGE_SHIFT]!.at[id & PAGE_MASK]! : NaN;
