@@ -2,7 +2,7 @@
 // after a damaged block (pure: every read goes through the window).
 
 import type { FileWindow } from "./file-window.ts";
-import { BLOCK_HEADER_BYTES, BLOCK_MARKER, END_MARKER, findNextMarker, FormatError, MAX_BLOCK_PAYLOAD, readBlock, type Block } from "./frame.ts";
+import { BLOCK_HEADER_BYTES, BLOCK_MARKER, END_MARKER, findNextMarker, FormatError, holdsWithLength, MAX_BLOCK_PAYLOAD, readBlock, type Block } from "./frame.ts";
 
 /**
  * The intact block at file offset `at`, its `end` a file offset (the payload is a view, valid
@@ -38,8 +38,8 @@ export function claimedEnd(file: FileWindow, at: number): number | undefined {
  * - its claimed end, when an intact block starts there or the file ends there: a flipped byte in
  *   a value costs that block only, and the value's bytes are never read as blocks (a value may
  *   hold anything, a whole block of another file included);
- * - unless intact blocks inside that claimed span lead one after another up to it: then the
- *   length is what was damaged (grown over its neighbours), and the first of them is where to go;
+ * - unless the claimed span holds blocks after all (see blocksWithin): then the length is what
+ *   was damaged (grown over its neighbours), and the first of them is where to go;
  * - otherwise (the header is not plausible, its length runs past the file's end or lands on no
  *   block) the next marker after `at`, whose block is checked in turn. Looking from `at + 1`,
  *   not past the header: a "header" found by looking for markers in damaged bytes may not be one,
@@ -48,23 +48,73 @@ export function claimedEnd(file: FileWindow, at: number): number | undefined {
 export function resumeAfterDamage(file: FileWindow, at: number): number {
   const claimed = claimedEnd(file, at);
   if (claimed !== undefined && (claimed === file.size || intactEnd(file, claimed) !== undefined)) {
-    return chainWithin(file, at + 1, claimed) ?? claimed;
+    return blocksWithin(file, at, claimed) ?? claimed;
   }
   return file.nextMarker(at + 1, findNextMarker);
 }
 
-/** The first offset in [from, to) where intact blocks start and follow one another up to exactly `to`. */
-function chainWithin(file: FileWindow, from: number, to: number): number | undefined {
-  for (let first = file.nextMarker(from, findNextMarker); first !== -1 && first < to; first = file.nextMarker(first + 1, findNextMarker)) {
-    let end = intactEnd(file, first);
-    while (end !== undefined && end < to) end = intactEnd(file, end);
-    if (end === to) return first;
+/**
+ * Where blocks start inside the span the damaged block at `at` claims up to `to` (an intact
+ * block or the file's end), or undefined when its bytes are taken for its own payload. The span
+ * is looked through for runs: blocks one after another, intact ones and damaged ones whose own
+ * length ends where the next of the run starts, as the walk itself would take them (never two
+ * damaged in a row), at least one of them intact. The walk goes on at
+ *
+ * - the start of the first run, when the damaged block's checksum holds with its length cut back
+ *   to end there: only the length was damaged, whatever else is damaged further on (the walk
+ *   meets that damage in its turn);
+ * - else the start of the first run that leads up to exactly `to` (runs before it may be a
+ *   value's bytes: the damaged block's own length may be right);
+ * - else nowhere inside: runs that lead nowhere are a value's bytes as far as anything tells (a
+ *   value may hold a whole file of blocks).
+ *
+ * One pass over the span: a run that breaks is not walked again, the search for the next run goes
+ * on where it broke (markers inside the blocks it verified are their bytes).
+ */
+function blocksWithin(file: FileWindow, at: number, to: number): number | undefined {
+  let lengthTried = false;
+  let from = at + 1;
+  for (let first = file.nextMarker(from, findNextMarker); first !== -1 && first < to; first = file.nextMarker(from, findNextMarker)) {
+    let x = first;
+    let intact = false;
+    /** the damaged block the run went over last, -1 when the last one was intact */
+    let damaged = -1;
+    for (;;) {
+      const end = intactEnd(file, x, to);
+      if (end !== undefined) {
+        if (!lengthTried) {
+          lengthTried = true;
+          if (holdsEndingAt(file, at, first)) return first;
+        }
+        intact = true;
+        damaged = -1;
+        x = end;
+      } else {
+        const over = damaged === -1 ? claimedEnd(file, x) : undefined;
+        if (over === undefined || over > to) break;
+        damaged = x;
+        x = over;
+      }
+      if (x === to) {
+        if (intact) return first;
+        break;
+      }
+    }
+    from = (damaged === -1 ? x : damaged) + 1;
   }
   return undefined;
 }
 
-/** The end of the intact block at `at`, or undefined. */
-function intactEnd(file: FileWindow, at: number): number | undefined {
+/** Whether the block at `at` passes its checksum with its length cut back to end at `end`. */
+function holdsEndingAt(file: FileWindow, at: number, end: number): boolean {
+  if (end < at + BLOCK_HEADER_BYTES || !file.has(at, end - at)) return false;
+  return holdsWithLength(file.bytes, at - file.start, end - at - BLOCK_HEADER_BYTES);
+}
+
+/** The end of the intact block at `at` ending by `limit` at the latest (a longer one is not read), or undefined. */
+function intactEnd(file: FileWindow, at: number, limit = file.size): number | undefined {
+  const claimed = claimedEnd(file, at);
+  if (claimed === undefined || claimed > limit) return undefined;
   try {
     return blockAt(file, at).end;
   } catch (error) {

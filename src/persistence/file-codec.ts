@@ -183,7 +183,7 @@ export interface DecodedFile {
   readonly header: FileHeader;
   /** the first damage found (repair mode only; otherwise it is thrown) */
   readonly damage: FormatError | undefined;
-  /** blocks skipped as damaged (repair mode): a stretch of bytes with no block in it counts as one */
+  /** blocks skipped as damaged (repair mode): a stretch of bytes with no intact block in it counts as one */
   readonly skippedBlocks: number;
   /** bytes not read as the header or an intact block (repair mode) */
   readonly skippedBytes: number;

@@ -127,6 +127,18 @@ export function readBlock(buf: Uint8Array, offset: number, base: number): Block 
   return { marker, count: view.getUint32(8, true), payload, end: offset + total };
 }
 
+/**
+ * Whether the block at `offset` of `buf` (all of it in `buf`) passes its checksum when its length
+ * is taken as `length` instead of what its header says: a repair's test that only the length was
+ * damaged.
+ */
+export function holdsWithLength(buf: Uint8Array, offset: number, length: number): boolean {
+  const fields = buf.slice(offset + 4, offset + 12);
+  putU32(fields, 0, length);
+  const stored = new DataView(buf.buffer, buf.byteOffset + offset, BLOCK_HEADER_BYTES).getUint32(12, true);
+  return checksum(buf.subarray(offset + BLOCK_HEADER_BYTES, offset + BLOCK_HEADER_BYTES + length), checksum(fields)) === stored;
+}
+
 /** Where the next plausible block starts after damage at `from` (repair), or -1. */
 export function findNextMarker(buf: Uint8Array, from: number): number {
   for (let i = from; i + 4 <= buf.length; i++) {

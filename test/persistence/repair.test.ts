@@ -4,77 +4,10 @@
 // repair the same files are a FormatError naming the offset.
 
 import { describe, expect, test } from "bun:test";
-import { decodeFile, type DecodedFile } from "../../src/persistence/file-codec.ts";
-import type { ByteSource } from "../../src/persistence/file-window.ts";
-import { encodeFileHeader, FormatError, LOG_MAGIC, SNAPSHOT_MAGIC } from "../../src/persistence/frame.ts";
-import { BlockWriter, decodeRecords, type RecordVisitor } from "../../src/persistence/records.ts";
+import { FormatError, LOG_MAGIC, SNAPSHOT_MAGIC } from "../../src/persistence/frame.ts";
 import { seededRandom } from "../helpers/random.ts";
-import { dec, enc, source } from "./helpers.ts";
-
-const NOW = 1_800_000_000_000;
-
-type Rows = [key: string, value: Uint8Array][];
-
-interface Built {
-  bytes: Uint8Array;
-  /** each record block: [start, end) in the file and its keys */
-  spans: { start: number; end: number; keys: string[] }[];
-}
-
-const concat = (...parts: Uint8Array[]): Uint8Array => new Uint8Array(Buffer.concat(parts));
-
-/** Record blocks (a log's start with their time), with or without the file header; a snapshot ends with its end block. */
-function build(magic: string, blocks: Rows[], header = true): Built {
-  const snapshot = magic === SNAPSHOT_MAGIC;
-  const head = header ? encodeFileHeader(magic, 1, NOW) : new Uint8Array(0);
-  const w = new BlockWriter(256);
-  const spans: Built["spans"] = [];
-  let records = 0;
-  for (const rows of blocks) {
-    const start = head.length + w.length;
-    w.beginBlock(snapshot ? undefined : NOW);
-    for (const [key, value] of rows) w.set(enc(key), value, 0, NOW);
-    w.sealBlock();
-    spans.push({ start, end: head.length + w.length, keys: rows.map(([key]) => key) });
-    records += rows.length;
-  }
-  if (snapshot) w.end(records);
-  return { bytes: concat(head, w.sealed()), spans };
-}
-
-/** `blocks` blocks of `per` records named `prefix:block:i`. */
-function rows(prefix: string, blocks: number, per: number): Rows[] {
-  return Array.from({ length: blocks }, (_, b) => Array.from({ length: per }, (_, i): [string, Uint8Array] => [`${prefix}:${b}:${i}`, enc(`value ${prefix} ${b} ${i}`)]));
-}
-
-/** The records read (key → value), the result; or the error thrown. */
-function read(input: Uint8Array | ByteSource, magic: string, repair = true): { kept: Map<string, string>; decoded: DecodedFile } {
-  const kept = new Map<string, string>();
-  const visitor: RecordVisitor = {
-    set: (key, value) => kept.set(dec(key), Buffer.from(value).toString("latin1")),
-    expire: () => {},
-    delete: () => {},
-    flush: () => {},
-  };
-  const snapshot = magic === SNAPSHOT_MAGIC;
-  const decoded = decodeFile(input, magic, repair, (payload, count, base) =>
-    snapshot ? decodeRecords(payload, count, base, visitor, true) : decodeRecords(payload.subarray(8), count, base + 8, visitor, false),
-  );
-  return { kept, decoded };
-}
-
-function thrown(run: () => unknown): unknown {
-  try {
-    run();
-  } catch (error) {
-    return error;
-  }
-  return undefined;
-}
-
-const keysOf = (built: Built, skip: number[] = []): string[] => built.spans.flatMap((span, b) => (skip.includes(b) ? [] : span.keys)).sort();
-const sorted = (kept: Map<string, string>): string[] => [...kept.keys()].sort();
-
+import { enc, source } from "./helpers.ts";
+import { build, concat, keysOf, read, rows, sorted, thrown, type Rows } from "./repair-files.ts";
 
 describe("repair - a block whose length points past the end of the file", () => {
   for (const magic of [SNAPSHOT_MAGIC, LOG_MAGIC]) {
