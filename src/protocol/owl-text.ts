@@ -47,9 +47,13 @@ export class LineFramer {
     public maxLineBytes = DEFAULT_MAX_LINE_BYTES,
   ) {}
 
-  /** Bytes held for a line not yet complete or for a paused sink (for backpressure limits). */
+  /**
+   * Bytes held for a line not yet complete or for a paused sink (for backpressure limits): the
+   * line's whole buffer, which doubling leaves up to twice the bytes received (never past the
+   * line limit + 1), not only what it has received.
+   */
   get buffered(): number {
-    return this.partialLength + (this.held?.length ?? 0);
+    return (this.partial?.length ?? 0) + (this.held?.length ?? 0);
   }
 
   /** Feeds a chunk; returns false if the sink paused (the rest is held). */

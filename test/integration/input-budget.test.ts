@@ -9,6 +9,7 @@ import { nodesOfThisFile } from "../helpers/node-process.ts";
 import { OwlClient } from "../helpers/owl-client.ts";
 import { freePort } from "../resp/helpers.ts";
 import { INPUT_LIMIT, InputBudget } from "../../src/transport/input-budget.ts";
+import { ARGUMENT_BYTES } from "../../src/protocol/offset-table.ts";
 
 const { start } = nodesOfThisFile();
 
@@ -77,8 +78,17 @@ afterAll(() => {
   for (const c of held) c.socket.terminate();
 });
 
+/** What an owl line begun holds at most (MaxLineBytes 1,049,600 and a CR): a line that long holds exactly that. */
+const LINE_CAP = 1_049_601;
+/** What an owl line begun holds while it is at most 256 bytes: its first buffer, however it came. */
+const FIRST_LINE_BUFFER = 256;
+/** What a RESP request holds for its name and key, read before the value: their arguments. */
+const RESP_ARGUMENTS = 2 * ARGUMENT_BYTES;
+
 test("input budget - the client holding the most is told why and closed; the others finish their requests", async () => {
-  const node = await start({ set: { Respport: await freePort(), MaxInputBufferBytes: 3_000_000 } });
+  // (Amounts chosen to be exact however the input is cut: an owl line counts its buffer, which
+  // is 256 bytes for a short line and the line cap for a line of that length; RESP counts bytes.)
+  const node = await start({ set: { Respport: await freePort(), MaxInputBufferBytes: 1_500_000 } });
   const metric = async (name: string): Promise<number> => {
     const text = await (await fetch(`http://127.0.0.1:${node.httpPort}/metrics`)).text();
     const line = text.split("\n").find((l) => l.startsWith(`${name} `));
@@ -91,15 +101,15 @@ test("input budget - the client holding the most is told why and closed; the oth
     expect(await heldBytes()).toBe(total);
   };
 
-  // Three owl clients each send most of a long `set` line and wait.
+  // Three owl clients begin a `set` line and wait: two short ones, one as long as a line may be.
   const owl = await Promise.all([0, 1, 2].map(() => connect(node.tcpPort)));
   held.push(...owl);
-  const lines = [900_000, 950_000, 800_000].map((n, i) => `set big${i} ${String(i).repeat(n)}`);
-  await sent(owl[0]!, lines[0]!, lines[0]!.length);
-  await sent(owl[1]!, lines[1]!, lines[0]!.length + lines[1]!.length);
-  await sent(owl[2]!, lines[2]!, lines[0]!.length + lines[1]!.length + lines[2]!.length);
+  const lines = [200, LINE_CAP, 200].map((n, i) => `set big${i} ${String(i).repeat(n - 9)}`);
+  await sent(owl[0]!, lines[0]!, FIRST_LINE_BUFFER);
+  await sent(owl[1]!, lines[1]!, FIRST_LINE_BUFFER + LINE_CAP);
+  await sent(owl[2]!, lines[2]!, 2 * FIRST_LINE_BUFFER + LINE_CAP);
 
-  // A RESP client's half a megabyte takes the total past 3 MB: the one holding 950,000 goes.
+  // A RESP client's half a megabyte takes the total past 1.5 MB: the owl line of 1 MiB goes.
   const resp = await connect(node.respPort);
   held.push(resp);
   const header = "*3\r\n$3\r\nSET\r\n$4\r\nresp\r\n$1000000\r\n";
@@ -109,7 +119,8 @@ test("input budget - the client holding the most is told why and closed; the oth
   const told = JSON.parse(owl[1]!.text().split("\n")[1]!);
   expect(told).toMatchObject({ Cmd: "", Status: 500, Results: "ERROR", Message: INPUT_LIMIT });
   expect(owl[0]!.closed || owl[2]!.closed || resp.closed).toBe(false);
-  expect(await heldBytes()).toBeLessThanOrEqual(3_000_000);
+  await until(async () => (await heldBytes()) === 2 * FIRST_LINE_BUFFER + header.length + 500_000 + RESP_ARGUMENTS);
+  expect(await heldBytes()).toBe(2 * FIRST_LINE_BUFFER + header.length + 500_000 + RESP_ARGUMENTS);
 
   // The others finish their requests and are answered.
   owl[0]!.socket.write("\n");
@@ -118,12 +129,14 @@ test("input budget - the client holding the most is told why and closed; the oth
   expect(JSON.parse(owl[0]!.text().split("\n")[1]!)).toMatchObject({ Cmd: "set", Status: 200 });
   expect(resp.text()).toBe("+OK\r\n");
 
-  // Now the RESP client holds the most (1.5 MB of a 2 MB value): it is the one to go, told as redis-server tells.
-  resp.socket.write("*3\r\n$3\r\nSET\r\n$5\r\nresp2\r\n$2000000\r\n" + "s".repeat(1_500_000));
+  // Now the RESP client holds the most (1.2 MB of a 2 MB value): it is the one to go, told as
+  // redis-server tells, when an owl line as long as a line may be (1 MiB at most) comes in.
+  const header2 = "*3\r\n$3\r\nSET\r\n$5\r\nresp2\r\n$2000000\r\n";
+  await sent(resp, header2 + "s".repeat(1_200_000), FIRST_LINE_BUFFER + header2.length + 1_200_000 + RESP_ARGUMENTS);
   const late = await connect(node.tcpPort);
   held.push(late);
-  await until(async () => (await heldBytes()) >= 2_300_000);
-  late.socket.write(`set late ${"l".repeat(800_000)}`);
+  const lateLine = `set late ${"l".repeat(LINE_CAP - 10)}\r`; // with its CR, the line is MaxLineBytes
+  late.socket.write(lateLine);
   await until(() => resp.closed);
   expect(resp.text()).toBe(`+OK\r\n-ERR ${INPUT_LIMIT}\r\n`);
   late.socket.write("\n");
@@ -137,8 +150,9 @@ test("input budget - the client holding the most is told why and closed; the oth
 
   // What was kept is whole; what was closed never reached the store.
   const check = await OwlClient.connect(node.tcpPort);
-  expect(((await check.call("get big0")).Data as string).length).toBe(900_000);
-  expect(((await check.call("get big2")).Data as string).length).toBe(800_000);
+  expect((await check.call("get big0")).Data).toBe("0".repeat(191));
+  expect((await check.call("get big2")).Data).toBe("2".repeat(191));
+  expect(((await check.call("get late")).Data as string).length).toBe(LINE_CAP - 10);
   expect((await check.call("get big1")).Status).toBe(404);
   expect((await check.call("get resp")).Data).toBe("r".repeat(1_000_000));
   expect((await check.call("get resp2")).Status).toBe(404);
@@ -147,7 +161,7 @@ test("input budget - the client holding the most is told why and closed; the oth
   const log = readFileSync(`${node.logDir}/owlcache.log`, "utf8");
   const closes = log.split("\n").filter((line) => line.includes("over MaxInputBufferBytes"));
   expect(closes).toHaveLength(1); // once a minute at most
-  expect(closes[0]).toContain(`holding ${lines[1]!.length} bytes`);
+  expect(closes[0]).toContain(`holding ${LINE_CAP} bytes`);
 });
 
 test("input budget - a RESP request's elements count what they become: one MSET of 100,000 small pairs is refused under 6 MB", async () => {

@@ -61,6 +61,24 @@ describe("LineFramer", () => {
     expect(seen).toEqual(["a", "b", "c", "d"]);
   });
 
+  test("framer - buffered is what a line begun holds: its buffer, up to twice what came, never past the limit + 1", () => {
+    const framer = new LineFramer(1000);
+    const lines: number[] = [];
+    const sink: LineSink = { line: (_b, start, end) => (lines.push(end - start), true), tooLong: () => (lines.push(-1), true) };
+    const bytes = (n: number) => new Uint8Array(n).fill(120);
+    framer.push(bytes(100), sink);
+    expect(framer.buffered).toBe(256); // the first buffer
+    framer.push(bytes(200), sink);
+    expect(framer.buffered).toBe(512); // 300 bytes came, in a buffer doubled to 512
+    framer.push(bytes(300), sink);
+    expect(framer.buffered).toBe(1001); // 600 came; doubled to 1024, but a line holds 1001 at most
+    framer.push(enc.encode("\n"), sink);
+    expect(lines).toEqual([600]);
+    expect(framer.buffered).toBe(0);
+    framer.push(bytes(300), sink); // a first chunk past 256 gets a buffer of its size
+    expect(framer.buffered).toBe(300);
+  });
+
   test("framer - random bytes never throw and never hang", () => {
     let seed = 42;
     const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0), seed);
