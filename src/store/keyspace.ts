@@ -163,7 +163,10 @@ export class Keyspace {
     return this.deleteStored(key, writtenAt);
   }
 
-  /** `delete` of what the store holds, an entry `hiddenBefore` hides included (the sweep's own deletes). */
+  /**
+   * `delete` of what the store holds, an entry `hiddenBefore` hides included: the sweep's own
+   * deletes, and a peer's delete newer than the flush (its digest upkeep must see the key go).
+   */
   deleteStored(key: Uint8Array, writtenAt: number): boolean {
     this.beforeWrite(key);
     if (!this.store.delete(key)) return false;

@@ -416,7 +416,9 @@ export class Replica {
     if (r.kind === "del") {
       if (r.writtenAt + this.tombstoneTtlMs <= this.keyspace.now()) return false;
       if (!replaces({ writtenAt: r.writtenAt, origin: r.origin, tomb: true, valueHash: 0, expiresAt: 0 }, local, inOrder)) return false;
-      this.write(() => this.keyspace.delete(r.key, r.writtenAt));
+      // (deleteStored: a key a sweep hides goes too, and its capture runs, so the digest follows;
+      // Keyspace.delete would refuse it and leave the digest on the previous write's capture)
+      this.write(() => this.keyspace.deleteStored(r.key, r.writtenAt));
       this.dropCaptured(r.key);
       this.layTomb(this.capBucket, this.capKey(r.key), this.capHash, r.key, r.writtenAt, r.origin);
       return true;
@@ -427,7 +429,7 @@ export class Replica {
       const now = this.keyspace.now();
       if (r.expiresAt <= now) {
         // The newer write has already expired: the key is gone, and an older value must not stay.
-        this.write(() => this.keyspace.delete(r.key, r.writtenAt));
+        this.write(() => this.keyspace.deleteStored(r.key, r.writtenAt));
         this.dropCaptured(r.key);
         const k = this.capKey(r.key);
         if (r.writtenAt + this.tombstoneTtlMs > now) this.layTomb(this.capBucket, k, this.capHash, r.key, r.writtenAt, r.origin);
