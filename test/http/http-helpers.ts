@@ -37,8 +37,9 @@ export function postJson(base: string, fields: Record<string, unknown>, path = "
 }
 
 /** A real node, its HTTP base URL and a token: `({ node, base, token } = await startWithToken())` in a beforeAll. */
-export async function startWithToken(): Promise<{ node: NodeProcess; base: string; token: string }> {
-  const node = await startNode();
+/** A node (from `start`, a plain one by default) and a token for it. */
+export async function startWithToken(start: () => Promise<NodeProcess> = startNode): Promise<{ node: NodeProcess; base: string; token: string }> {
+  const node = await start();
   const base = `http://127.0.0.1:${node.httpPort}`;
   return { node, base, token: await tokenFor(base) };
 }

@@ -4,14 +4,15 @@
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { commandTable } from "../../src/commands/table.ts";
-import { owlCases, type OwlCase } from "../cases/owl-cases.ts";
+import { expectTtl, owlCases, type OwlCase } from "../cases/owl-cases.ts";
 import { removeDir, type NodeProcess } from "../helpers/node-process.ts";
+import { RawClient, startRespNode } from "../resp/helpers.ts";
 import { getData, postForm, postJson, startWithToken, type HttpAnswer } from "./http-helpers.ts";
 
 const httpOnlyCases: readonly OwlCase[] = [
   { name: "set - a value with newlines travels intact", cmd: "set", key: "h-lines", value: "one\ntwo\r\nthree\n", status: 200, then: { status: 200, data: "one\ntwo\r\nthree\n" } },
   { name: "set - a non-ASCII key", cmd: "set", key: "clé ✓", value: "v", status: 200, then: { status: 200, data: "v" } },
-  { name: "set - exptime sets the value and its time to live", cmd: "set", key: "h-ttl", value: "v", exptime: "100", status: 200, then: { status: 200, data: "v" } },
+  { name: "set - exptime sets the value and its time to live", cmd: "set", key: "h-ttl", value: "v", exptime: "100", status: 200, then: { status: 200, data: "v", ttl: 100 } },
   { name: "delete - without a key is 500", cmd: "delete", status: 500 },
   { name: "exist - without a key is 500", cmd: "exist", status: 500 },
   { name: "pass - a wrong password is 401 NOT_PASS", cmd: "pass", value: "not-the-password", status: 401 },
@@ -23,11 +24,14 @@ function specOf(cmd: string) {
   return commandTable.find((s) => s.dialects.includes("owl") && s.name === cmd.toLowerCase());
 }
 
-/** A case's request fields: key, value (as `valuedata`, or `pass` for pass) and exptime. */
+/**
+ * A case's request fields: key, value (in the command's first field after the key: `valuedata`,
+ * `pass` for pass, `exptime` for expire) and exptime.
+ */
 function httpFields(c: { cmd: string; key?: string; value?: string; exptime?: string }, token: string): Record<string, string> {
   const fields: Record<string, string> = { cmd: c.cmd };
   if (c.key !== undefined) fields.key = c.key;
-  if (c.value !== undefined) fields[specOf(c.cmd)?.httpArgs?.includes("pass") ? "pass" : "valuedata"] = c.value;
+  if (c.value !== undefined) fields[specOf(c.cmd)?.httpArgs?.find((field) => field !== "key") ?? "valuedata"] = c.value;
   if (c.exptime !== undefined) fields.exptime = c.exptime;
   if (specOf(c.cmd)?.write) fields.token = token;
   return fields;
@@ -51,12 +55,15 @@ for (const [form, send] of forms) {
     let node: NodeProcess;
     let base: string;
     let token: string;
+    let resp: RawClient;
 
     beforeAll(async () => {
-      ({ node, base, token } = await startWithToken());
+      ({ node, base, token } = await startWithToken(startRespNode));
+      resp = await RawClient.connect(node.respPort);
     });
 
     afterAll(async () => {
+      resp?.close();
       await node.stop();
       removeDir(node.dir);
     });
@@ -73,6 +80,7 @@ for (const [form, send] of forms) {
         if ("data" in c) expect(answer.body.Data).toEqual(c.data);
         if (c.status >= 500) expect(typeof answer.body.Message).toBe("string");
         expect(answer.body.ResponseHost).toBe(`127.0.0.1:${node.httpPort}`);
+        if (c.then?.ttl !== undefined) await expectTtl(resp, c.key!, c.then.ttl);
         if (c.then) {
           const after = await send(base, { cmd: "get", key: c.key! });
           expect(after.status).toBe(c.then.status);
