@@ -102,13 +102,15 @@ export class RespParser {
   constructor(private readonly limits: RespLimits = DEFAULT_RESP_LIMITS) {}
 
   /**
-   * Bytes buffered for an incomplete request (with what its elements read so far cost: 8 bytes
-   * of offsets and a 72-byte argument each, where the smallest element is 6 bytes of input) or
-   * a paused sink.
+   * Bytes held for an incomplete request or a paused sink. An incomplete request counts its
+   * buffer's size, not the bytes come so far: a bulk header announcing 16 MiB allocates 16 MiB at
+   * once (and growth doubles), so 30 bytes of input can hold that much. With it, what its elements
+   * read so far cost: 8 bytes of offsets and a 72-byte argument each (the smallest element is 6
+   * bytes of input).
    */
   get buffered(): number {
-    const offsets = this.partialLength > 0 ? this.offsets.heldBytes : 0;
-    return this.partialLength + offsets + (this.held?.length ?? 0);
+    const pending = this.partialLength > 0 ? this.partial!.length + this.offsets.heldBytes : 0;
+    return pending + (this.held?.length ?? 0);
   }
 
   /** Drops what is held; nothing more is parsed (the connection is being closed). */

@@ -87,7 +87,8 @@ const RESP_ARGUMENTS = 2 * ARGUMENT_BYTES;
 
 test("input budget - the client holding the most is told why and closed; the others finish their requests", async () => {
   // (Amounts chosen to be exact however the input is cut: an owl line counts its buffer, which
-  // is 256 bytes for a short line and the line cap for a line of that length; RESP counts bytes.)
+  // is 256 bytes for a short line and the line cap for a line of that length; a RESP request
+  // counts the buffer its value's announced length makes, header + value + CRLF.)
   const node = await start({ set: { Respport: await freePort(), MaxInputBufferBytes: 1_500_000 } });
   const metric = async (name: string): Promise<number> => {
     const text = await (await fetch(`http://127.0.0.1:${node.httpPort}/metrics`)).text();
@@ -109,7 +110,8 @@ test("input budget - the client holding the most is told why and closed; the oth
   await sent(owl[1]!, lines[1]!, FIRST_LINE_BUFFER + LINE_CAP);
   await sent(owl[2]!, lines[2]!, 2 * FIRST_LINE_BUFFER + LINE_CAP);
 
-  // A RESP client's half a megabyte takes the total past 1.5 MB: the owl line of 1 MiB goes.
+  // A RESP client announcing a 1 MB value (half of it sent) takes the total past 1.5 MB: the
+  // owl line of 1 MiB goes.
   const resp = await connect(node.respPort);
   held.push(resp);
   const header = "*3\r\n$3\r\nSET\r\n$4\r\nresp\r\n$1000000\r\n";
@@ -119,8 +121,9 @@ test("input budget - the client holding the most is told why and closed; the oth
   const told = JSON.parse(owl[1]!.text().split("\n")[1]!);
   expect(told).toMatchObject({ Cmd: "", Status: 500, Results: "ERROR", Message: INPUT_LIMIT });
   expect(owl[0]!.closed || owl[2]!.closed || resp.closed).toBe(false);
-  await until(async () => (await heldBytes()) === 2 * FIRST_LINE_BUFFER + header.length + 500_000 + RESP_ARGUMENTS);
-  expect(await heldBytes()).toBe(2 * FIRST_LINE_BUFFER + header.length + 500_000 + RESP_ARGUMENTS);
+  const respHeld = header.length + 1_000_002 + RESP_ARGUMENTS;
+  await until(async () => (await heldBytes()) === 2 * FIRST_LINE_BUFFER + respHeld);
+  expect(await heldBytes()).toBe(2 * FIRST_LINE_BUFFER + respHeld);
 
   // The others finish their requests and are answered.
   owl[0]!.socket.write("\n");
@@ -129,10 +132,10 @@ test("input budget - the client holding the most is told why and closed; the oth
   expect(JSON.parse(owl[0]!.text().split("\n")[1]!)).toMatchObject({ Cmd: "set", Status: 200 });
   expect(resp.text()).toBe("+OK\r\n");
 
-  // Now the RESP client holds the most (1.2 MB of a 2 MB value): it is the one to go, told as
-  // redis-server tells, when an owl line as long as a line may be (1 MiB at most) comes in.
-  const header2 = "*3\r\n$3\r\nSET\r\n$5\r\nresp2\r\n$2000000\r\n";
-  await sent(resp, header2 + "s".repeat(1_200_000), FIRST_LINE_BUFFER + header2.length + 1_200_000 + RESP_ARGUMENTS);
+  // Now the RESP client holds the most (a 1.2 MB value announced, 1 MB of it sent): it is the one
+  // to go, told as redis-server tells, when an owl line as long as a line may be (1 MiB) comes in.
+  const header2 = "*3\r\n$3\r\nSET\r\n$5\r\nresp2\r\n$1200000\r\n";
+  await sent(resp, header2 + "s".repeat(1_000_000), FIRST_LINE_BUFFER + header2.length + 1_200_002 + RESP_ARGUMENTS);
   const late = await connect(node.tcpPort);
   held.push(late);
   const lateLine = `set late ${"l".repeat(LINE_CAP - 10)}\r`; // with its CR, the line is MaxLineBytes
