@@ -15,8 +15,16 @@ export const SWEEP_SLICE_KEYS = 2_000;
 export const SWEEP_SLICE_MS = 4;
 /** keys the store's cursor hands over at a time */
 const SCAN_STEP = 256;
+/**
+ * bytes of values a slice hashes, at most (and one value past it): a key the sweep deletes from
+ * outside the digest's Maps has its whole value hashed (its share leaves its bucket's hash), ~0.5
+ * ms a MiB; 64 keys of 1 MiB values took a slice 24–38 ms before this bound
+ */
+export const SWEEP_SLICE_BYTES = 1 << 20;
 /** the clock is read every this many keys */
 const CLOCK_EVERY = 64;
+/** ... and after every this many bytes hashed */
+const CLOCK_EVERY_BYTES = 64 << 10;
 
 /** What the sweep needs of the Replica. */
 export interface SweepHost {
@@ -64,8 +72,10 @@ export class FlushSweep {
   private done = 0;
   private total = 0;
   private readonly entry: ValueRef = { bytes: new Uint8Array(0), start: 0, length: 0, writtenAt: 0, expiresAt: 0 };
-  /** told after each slice: keys and tombstone ids it looked at, and how long it took (tests, bench) */
-  onSlice: ((count: number, ms: number) => void) | undefined = undefined;
+  /** bytes of values the slice under way hashed (see SWEEP_SLICE_BYTES) */
+  private hashed = 0;
+  /** told after each slice: keys and tombstone ids it looked at, how long it took and bytes of values it hashed (tests, bench) */
+  onSlice: ((count: number, ms: number, bytes: number) => void) | undefined = undefined;
 
   constructor(private readonly host: SweepHost) {}
 
@@ -137,7 +147,7 @@ export class FlushSweep {
       for (;;) {
         const started = performance.now();
         const count = this.slice(started);
-        this.onSlice?.(count, performance.now() - started);
+        this.onSlice?.(count, performance.now() - started, this.hashed);
         if (this.target === undefined) return;
         try {
           await this.host.turn();
@@ -159,9 +169,11 @@ export class FlushSweep {
     if (this.restart) this.begin();
     const w = this.target!;
     let n = 0;
-    for (let check = CLOCK_EVERY; n < SWEEP_SLICE_KEYS; ) {
-      if (n >= check) {
+    this.hashed = 0;
+    for (let check = CLOCK_EVERY, checkBytes = CLOCK_EVERY_BYTES; n < SWEEP_SLICE_KEYS && this.hashed < SWEEP_SLICE_BYTES; ) {
+      if (n >= check || this.hashed >= checkBytes) {
         check = n + CLOCK_EVERY;
+        checkBytes = this.hashed + CLOCK_EVERY_BYTES;
         if (performance.now() - started >= SWEEP_SLICE_MS) break;
       }
       if (this.phase === STORE) n += this.storeStep(w);
@@ -236,11 +248,18 @@ export class FlushSweep {
     if (digest.implicit[bucket] === 0 || (digest.hasTracked(bucket) && digest.isTracked(bucket, bytesToBinaryString(key)))) return 1;
     // (read as it stands now: written again since the cursor handed it over, it is newer)
     const entry = this.entry;
-    if (keyspace.readStored(key, entry) && coveredBy(w, entry.writtenAt, digest.implicitOrigin(bucket, entry.writtenAt))) this.host.dropCovered(key, w.at);
+    if (keyspace.readStored(key, entry) && coveredBy(w, entry.writtenAt, digest.implicitOrigin(bucket, entry.writtenAt))) {
+      // (its share in the bucket's hash is of its value: the delete hashes it)
+      this.hashed += entry.length;
+      this.host.dropCovered(key, w.at);
+    }
     return 1;
   }
 
-  /** The next tracked live key of the digest, bucket by bucket: deleted when covered. */
+  /**
+   * The next tracked live key of the digest, bucket by bucket: deleted when covered. Its write
+   * time and origin decide; its value is not hashed (the digest keeps a tracked key's share).
+   */
   private trackedStep(w: Watermark): number {
     const digest = this.host.digest;
     if (this.trackedAt >= this.tracked.length) {
@@ -257,8 +276,15 @@ export class FlushSweep {
     const k = this.tracked[this.trackedAt++]!;
     const bucket = this.bucket - 1;
     const key = binaryStringToBytes(k);
-    const v = this.host.versionOf(bucket, k, key);
-    if (v && coveredBy(w, v.writtenAt, v.origin)) {
+    const entry = this.entry;
+    let covered: boolean;
+    if (this.host.keyspace.readStored(key, entry)) covered = coveredBy(w, entry.writtenAt, digest.originOf(bucket, k) ?? digest.implicitOrigin(bucket, entry.writtenAt));
+    else {
+      // (gone from the store, expired just now or evicted: versionOf tells what the digest keeps of it)
+      const v = this.host.versionOf(bucket, k, key);
+      covered = v !== undefined && coveredBy(w, v.writtenAt, v.origin);
+    }
+    if (covered) {
       this.host.dropCovered(key, w.at);
       digest.forget(bucket, k);
     }
