@@ -26,6 +26,13 @@ const CLOCK_EVERY = 64;
 /** ... and after every this many bytes hashed */
 const CLOCK_EVERY_BYTES = 64 << 10;
 
+/**
+ * A slice that throws (a bug, or a mutation listener such as the append log failing on a delete)
+ * starts the sweep over at the next turn this many times; one more and the sweep ends, so the
+ * node never stays "sweeping" (no digest compared, peers told to wait) for good.
+ */
+export const SWEEP_RETRIES = 3;
+
 /** What the sweep needs of the Replica. */
 export interface SweepHost {
   readonly keyspace: Keyspace;
@@ -76,6 +83,13 @@ export class FlushSweep {
   private hashed = 0;
   /** told after each slice: keys and tombstone ids it looked at, how long it took and bytes of values it hashed (tests, bench) */
   onSlice: ((count: number, ms: number, bytes: number) => void) | undefined = undefined;
+  /** slices of this sweep that threw (see SWEEP_RETRIES) */
+  private failures = 0;
+  /**
+   * told when a slice threw: `retrying` when the sweep starts over, else it has ended and what it
+   * had not deleted yet is seen again (a restart of the node sweeps it: `resume`). SyncNode logs it.
+   */
+  onFailure: (error: unknown, retrying: boolean) => void = () => {};
 
   constructor(private readonly host: SweepHost) {}
 
@@ -128,12 +142,15 @@ export class FlushSweep {
     if (this.target === undefined) return;
     this.target = undefined;
     this.restart = false;
+    this.keys = [];
+    this.tracked = [];
     this.host.keyspace.hiddenBefore = -Infinity;
   }
 
   private start(watermark: Watermark): void {
     this.target = watermark;
     this.restart = true;
+    this.failures = 0;
     // Reads take what the watermark covers for gone from now on.
     this.host.keyspace.hiddenBefore = watermark.at;
     this.host.keyspace.hiddenAt = this.coveredAt;
@@ -146,8 +163,7 @@ export class FlushSweep {
     try {
       for (;;) {
         const started = performance.now();
-        const count = this.slice(started);
-        this.onSlice?.(count, performance.now() - started, this.hashed);
+        if (!this.trySlice(started)) return;
         if (this.target === undefined) return;
         try {
           await this.host.turn();
@@ -162,6 +178,22 @@ export class FlushSweep {
       // (at once: a flush that comes right after this one ended, in the same turn, starts a loop)
       this.looping = false;
     }
+  }
+
+  /** One slice; false when it threw once too often and the sweep has ended (see SWEEP_RETRIES). */
+  private trySlice(started: number): boolean {
+    let count: number;
+    try {
+      count = this.slice(started);
+    } catch (error) {
+      const retrying = ++this.failures <= SWEEP_RETRIES;
+      if (retrying) this.restart = true;
+      else this.cancel();
+      this.onFailure(error, retrying);
+      return retrying;
+    }
+    this.onSlice?.(count, performance.now() - started, this.hashed);
+    return true;
   }
 
   /** One slice of the sweep; returns how many keys and ids it looked at. */

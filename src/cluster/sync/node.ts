@@ -117,6 +117,8 @@ export class SyncNode {
   constructor(private readonly options: SyncNodeOptions) {
     this.timers = options.timers ?? realTimers;
     this.replica = new Replica(options.keyspace, options.self, options.tombstoneTtlMs, this.sink, options.evicts ?? false);
+    this.replica.flushSweep.onFailure = (error, retrying) =>
+      options.log.error(retrying ? "sync flush sweep failed, starting over" : "sync flush sweep failed, given up: keys it covers stay until a restart", { error: describe(error) });
     if (options.loadedTombs) this.replica.restoreTombs(options.loadedTombs);
     this.replica.journal = options.tombJournal;
     // A pass paused between its slices ends at the next turn once the node has stopped (it would
