@@ -216,23 +216,6 @@ async function main(): Promise<void> {
   const lines: [string, string][] = [];
   // Stream clients: how many (the open-files limit) and how much unfinished input they may hold.
   const { budget, inputs } = clientLimits(config.MaxInputBufferBytes, log, metrics);
-  if (config.CloseTcp) {
-    const owl = listenOrExit("Tcpport", config, origins, () =>
-      startOwlServer({
-        engine,
-        hostname: config.Host,
-        port: config.Tcpport,
-        responseHost: config.ResponseHost,
-        maxLineBytes: config.MaxLineBytes,
-        requireAuth: streamAuth,
-        budget,
-        inputs,
-      }),
-    );
-    servers.push(owl);
-    ops.addConnections("tcp", () => owl.connections);
-    lines.push(["tcp", `${config.Host}:${owl.port}${streamAuth ? "  (pass required)" : ""}`]);
-  }
   // Cluster (issue 5): peer lists from DBfile, group reads, /server/, peers on /health.
   const cluster = orExit(
     () =>
@@ -274,6 +257,26 @@ async function main(): Promise<void> {
       )
     : undefined;
   if (sync) persistence.setTombSource(() => sync.node.replica.captureTombs());
+
+  // The servers listen only now: a node restarted during a peer's flush has sync hide what the
+  // flush covers from here on (FlushSweep.resume), and no client may read it before.
+  if (config.CloseTcp) {
+    const owl = listenOrExit("Tcpport", config, origins, () =>
+      startOwlServer({
+        engine,
+        hostname: config.Host,
+        port: config.Tcpport,
+        responseHost: config.ResponseHost,
+        maxLineBytes: config.MaxLineBytes,
+        requireAuth: streamAuth,
+        budget,
+        inputs,
+      }),
+    );
+    servers.push(owl);
+    ops.addConnections("tcp", () => owl.connections);
+    lines.push(["tcp", `${config.Host}:${owl.port}${streamAuth ? "  (pass required)" : ""}`]);
+  }
 
   // HTTP/HTTPS API (issue 3): other modules add their routes through `plugins`.
   const http: HttpServer = orExit(
