@@ -10,7 +10,7 @@ import { hashBytes, SlotTable } from "./slots.ts";
 import { CompactSnapshot } from "./compact-snapshot.ts";
 import { Compactor } from "./compactor.ts";
 import { SlotSampler } from "./sampler.ts";
-import type { Clock, EntryView, ExpiredListener, LoadBatch, Store, StoreSnapshot, StoreStats, ValueRef } from "./types.ts";
+import type { Clock, EntryView, ExpiredListener, KeyWalk, LoadBatch, Store, StoreSnapshot, StoreStats, ValueRef } from "./types.ts";
 
 export interface CompactStoreOptions {
   /** bytes of keys + values held before eviction; 0 = unlimited */
@@ -323,6 +323,18 @@ export class CompactStore implements Store {
       if (expiresAt === 0 || expiresAt > now) keys.push(this.slots.keyOf(slot));
     }
     return { cursor: slot >= end ? 0 : slot, keys };
+  }
+
+  /** A cursor of slot ids is the store's walk already: nothing evicts it. */
+  walk(): KeyWalk {
+    let cursor = 0;
+    return {
+      next: (count) => {
+        const page = this.scan(cursor, count);
+        cursor = page.cursor;
+        return { keys: page.keys, done: cursor === 0 };
+      },
+    };
   }
 
   /** Point-in-time view for persistence: copies slot rows only; the arena keeps freed bytes until release(). */

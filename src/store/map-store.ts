@@ -5,7 +5,7 @@
 
 import { binaryStringToBytes, bytesToBinaryString, copyBytes, copyShort } from "./bytes.ts";
 import { TimerWheel } from "./timer-wheel.ts";
-import type { Clock, EntryView, ExpiredListener, Store, StoreSnapshot, StoreStats } from "./types.ts";
+import type { Clock, EntryView, ExpiredListener, KeyWalk, Store, StoreSnapshot, StoreStats } from "./types.ts";
 
 interface MapEntry extends EntryView {
   readonly value: Uint8Array;
@@ -127,9 +127,7 @@ export class MapStore implements Store {
     // a Map's iterator stays valid while the Map changes, so a scan that goes on with its own
     // visits every key present from its start to its end once, whatever is deleted meanwhile,
     // and a whole pass is linear. A cursor whose walk is gone restarts from its position (keys
-    // deleted before it then shift, and a few may be missed).
-    const keys: Uint8Array[] = [];
-    const now = this.clock.now();
+    // deleted before it then shift, and a few may be missed: a long pass takes a `walk`).
     let walk = cursor === 0 ? undefined : this.scanWalks.get(cursor);
     let position = Math.floor(cursor / SCAN_TAGS);
     if (walk !== undefined) this.scanWalks.delete(cursor);
@@ -137,19 +135,34 @@ export class MapStore implements Store {
       walk = this.map.entries();
       for (let skipped = 0; skipped < position && !walk.next().done; skipped++);
     }
+    const page = this.page(walk, count);
+    if (page.done) return { cursor: 0, keys: page.keys };
+    position += page.visited;
+    this.scanTag = (this.scanTag % (SCAN_TAGS - 1)) + 1;
+    const next = position * SCAN_TAGS + this.scanTag;
+    if (this.scanWalks.size >= SCAN_WALKS) this.scanWalks.delete(this.scanWalks.keys().next().value!);
+    this.scanWalks.set(next, walk);
+    return { cursor: next, keys: page.keys };
+  }
+
+  /** A Map iterator of its own: valid while the Map changes, and no scan's walk pushes it out. */
+  walk(): KeyWalk {
+    const walk = this.map.entries();
+    return { next: (count) => this.page(walk, count) };
+  }
+
+  /** Up to `count` live keys from `walk`, and how many entries it went past. */
+  private page(walk: MapIterator<[string, MapEntry]>, count: number): { keys: Uint8Array[]; done: boolean; visited: number } {
+    const keys: Uint8Array[] = [];
+    const now = this.clock.now();
+    let visited = 0;
     for (let next = walk.next(); !next.done; next = walk.next()) {
       const [k, entry] = next.value;
-      position++;
+      visited++;
       if (entry.expiresAt === 0 || entry.expiresAt > now) keys.push(binaryStringToBytes(k));
-      if (keys.length >= count) {
-        this.scanTag = (this.scanTag % (SCAN_TAGS - 1)) + 1;
-        const next = position * SCAN_TAGS + this.scanTag;
-        if (this.scanWalks.size >= SCAN_WALKS) this.scanWalks.delete(this.scanWalks.keys().next().value!);
-        this.scanWalks.set(next, walk);
-        return { cursor: next, keys };
-      }
+      if (keys.length >= count) return { keys, done: false, visited };
     }
-    return { cursor: 0, keys };
+    return { keys, done: true, visited };
   }
 
   /** Two array copies of references (~20 ms for a million keys); entries are never changed in place. */

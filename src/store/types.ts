@@ -49,6 +49,11 @@ export interface ValueRef {
   expiresAt: number;
 }
 
+/** Store.walk: pages of up to about `count` live keys (fresh copies); `done` once past the last key. */
+export interface KeyWalk {
+  next(count: number): { keys: Uint8Array[]; done: boolean };
+}
+
 export interface StoreStats {
   /** live keys */
   keys: number;
@@ -147,6 +152,13 @@ export interface Store {
    * `cursor` and the next cursor (0 when done). Keys set during a scan may or may not be seen.
    */
   scan(cursor: number, count: number): { cursor: number; keys: Uint8Array[] };
+  /**
+   * A walk of its own over the keys, for a pass that changes the store as it goes over many turns
+   * (sync's flush sweep, its listings): a key present from its start to its end is handed over
+   * once, deletes on the way lose no other, and no number of SCANs meanwhile moves it (a scan's
+   * cursor may be one the store keeps only so long).
+   */
+  walk(): KeyWalk;
   stats(): StoreStats;
   /**
    * Optional fast point-in-time capture for persistence (target: < 50 ms for a million keys).

@@ -333,6 +333,25 @@ export function storeConformance(name: string, make: StoreFactory): void {
       }
     });
 
+    test("walk - visits every key that stays once, whatever is deleted on the way and however many scans run meanwhile", () => {
+      const { clock, store } = setup(make);
+      for (let i = 0; i < 3000; i++) store.set(b(`k${i}`), b("v"), 0, clock.now());
+      const seen = new Map<string, number>();
+      const walk = store.walk();
+      for (let page = walk.next(100), round = 0; ; page = walk.next(100), round++) {
+        for (const key of page.keys) {
+          seen.set(text(key)!, (seen.get(text(key)!) ?? 0) + 1);
+          store.delete(key); // as a flush's sweep does
+        }
+        for (let i = 0; i < 40; i++) store.scan(0, 10); // clients' SCANs
+        if (round === 6) for (let i = 0; i < 3000; i += 7) store.delete(b(`k${i}`));
+        if (page.done) break;
+      }
+      for (let i = 0; i < 3000; i++) if (i % 7 !== 0) expect(seen.get(`k${i}`)).toBe(1);
+      for (const count of seen.values()) expect(count).toBe(1);
+      expect(store.size).toBe(0);
+    });
+
     test("stats - expires counts the keys with a time to live", () => {
       const { clock, store } = setup(make);
       store.set(b("a"), b("1"), clock.now() + 1000, clock.now());

@@ -1,5 +1,6 @@
 // How a peer's flush is cut into slices (flush-sweep.ts), counted, not timed: bytes of large
-// values bound a slice as keys do; a slice that throws starts the sweep over, and not forever.
+// values bound a slice as keys do; a slice that throws starts the sweep over, and not forever;
+// clients' SCANs between slices make it skip nothing.
 
 import { expect, test } from "bun:test";
 import { SWEEP_RETRIES, SWEEP_SLICE_BYTES } from "../../src/cluster/sync/flush-sweep.ts";
@@ -9,6 +10,7 @@ import { silentLogger } from "../../src/log/logger.ts";
 import { fromUtf8, utf8 } from "../../src/store/bytes.ts";
 import { CompactStore } from "../../src/store/compact-store.ts";
 import { Keyspace } from "../../src/store/keyspace.ts";
+import { MapStore } from "../../src/store/map-store.ts";
 import { ManualClock, type Store } from "../../src/store/types.ts";
 import { LoopNet, ManualTimers } from "./loop.ts";
 import { TOMB_TTL } from "./loop-cluster.ts";
@@ -104,3 +106,20 @@ test("sweep - SyncNode logs a failed slice as an error", async () => {
   expect(sync.health().flushSweep).toBeNull();
   sync.stop();
 });
+
+for (const [name, make] of [["CompactStore", (clock: ManualClock) => new CompactStore(clock)], ["MapStore", (clock: ManualClock) => new MapStore(clock)]] as const) {
+  test(`sweep (${name}) - clients' SCANs between its slices make it skip no key`, async () => {
+    const n = node(make);
+    for (let i = 0; i < 20_000; i++) n.keyspace.set(utf8(`k${i}`), utf8("old"), 0, NOW - 5);
+    n.keyspace.set(utf8("late"), utf8("v"), 0, NOW + 1);
+    let slices = 0;
+    n.replica.flushSweep.onSlice = () => {
+      slices++;
+      for (let i = 0; i < 17; i++) n.keyspace.store.scan(0, 10); // more scans than MapStore keeps walks for
+    };
+    n.replica.applyFlush({ at: NOW, origin: "n2" });
+    await n.replica.flushSweep.idle();
+    expect(slices).toBeGreaterThan(5);
+    expect([...n.keyspace.store.entries()].map(([k]) => fromUtf8(k))).toEqual(["late"]);
+  });
+}

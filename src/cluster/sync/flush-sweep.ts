@@ -4,7 +4,7 @@
 
 import { bytesToBinaryString, binaryStringToBytes } from "../../store/bytes.ts";
 import type { Keyspace } from "../../store/keyspace.ts";
-import type { ValueRef } from "../../store/types.ts";
+import type { KeyWalk, ValueRef } from "../../store/types.ts";
 import type { TombJournal } from "../../persistence/tombs.ts";
 import { BUCKETS, bucketOfHash, keyHashOf, type DigestState, type KeyVersion } from "./digest.ts";
 import { coveredBy, newerWatermark, type Watermark } from "./version.ts";
@@ -13,7 +13,7 @@ import { coveredBy, newerWatermark, type Watermark } from "./version.ts";
 export const SWEEP_SLICE_KEYS = 2_000;
 /** a slice also ends after this long, whatever its count */
 export const SWEEP_SLICE_MS = 4;
-/** keys the store's cursor hands over at a time */
+/** keys the store's walk hands over at a time */
 const SCAN_STEP = 256;
 /**
  * bytes of values a slice hashes, at most (and one value past it): a key the sweep deletes from
@@ -68,8 +68,8 @@ export class FlushSweep {
   private loop: Promise<void> = Promise.resolve();
   private looping = false;
   private phase = STORE;
-  private cursor = 0;
-  private scanned = false;
+  /** the sweep's own walk over the store's keys (Store.walk: no client SCAN moves it), undefined once done */
+  private walk: KeyWalk | undefined = undefined;
   private keys: Uint8Array[] = [];
   private keyAt = 0;
   private bucket = 0;
@@ -137,11 +137,12 @@ export class FlushSweep {
     if (coveredBy(w, oldest, "")) this.start(w);
   }
 
-  /** Drops the sweep under way (a local flush emptied everything). */
+  /** Drops the sweep under way (a local flush emptied everything), or ends one that is done. */
   cancel(): void {
     if (this.target === undefined) return;
     this.target = undefined;
     this.restart = false;
+    this.walk = undefined;
     this.keys = [];
     this.tracked = [];
     this.host.keyspace.hiddenBefore = -Infinity;
@@ -216,7 +217,7 @@ export class FlushSweep {
         n += step;
         this.done += step;
         if (next < 0) {
-          this.finish();
+          this.cancel();
           break;
         }
         this.tombAt = next;
@@ -228,8 +229,7 @@ export class FlushSweep {
   private begin(): void {
     this.restart = false;
     this.phase = STORE;
-    this.cursor = 0;
-    this.scanned = false;
+    this.walk = this.host.keyspace.store.walk();
     this.keys = [];
     this.keyAt = 0;
     this.bucket = 0;
@@ -238,13 +238,6 @@ export class FlushSweep {
     this.tombAt = 0;
     this.done = 0;
     this.total = this.host.keyspace.store.size + this.host.digest.tombCount;
-  }
-
-  private finish(): void {
-    this.target = undefined;
-    this.keys = [];
-    this.tracked = [];
-    this.host.keyspace.hiddenBefore = -Infinity;
   }
 
   /** Whether the watermark covers the key's entry written at its very millisecond (by origin). */
@@ -257,18 +250,17 @@ export class FlushSweep {
   };
 
   /**
-   * The next key of the store, by its cursor: deleted when it is implicit (the digest keeps no
+   * The next key of the store, by the sweep's walk: deleted when it is implicit (the digest keeps no
    * entry for it) and covered. Tracked keys are the next phase's. Returns the keys looked at.
    */
   private storeStep(w: Watermark): number {
     if (this.keyAt >= this.keys.length) {
-      if (this.scanned) {
+      if (this.walk === undefined) {
         this.phase = TRACKED;
         return 0;
       }
-      const page = this.host.keyspace.store.scan(this.cursor, SCAN_STEP);
-      this.cursor = page.cursor;
-      this.scanned = page.cursor === 0;
+      const page = this.walk.next(SCAN_STEP);
+      if (page.done) this.walk = undefined;
       this.keys = page.keys;
       this.keyAt = 0;
       return 1;
@@ -278,7 +270,7 @@ export class FlushSweep {
     const { digest, keyspace } = this.host;
     const bucket = bucketOfHash(keyHashOf(key));
     if (digest.implicit[bucket] === 0 || (digest.hasTracked(bucket) && digest.isTracked(bucket, bytesToBinaryString(key)))) return 1;
-    // (read as it stands now: written again since the cursor handed it over, it is newer)
+    // (read as it stands now: written again since the walk handed it over, it is newer)
     const entry = this.entry;
     if (keyspace.readStored(key, entry) && coveredBy(w, entry.writtenAt, digest.implicitOrigin(bucket, entry.writtenAt))) {
       // (its share in the bucket's hash is of its value: the delete hashes it)

@@ -108,7 +108,7 @@ export class ImplicitKeys {
   }
 
   /**
-   * The implicit keys of these buckets, by bucket: one pass over the store by its cursor, a slice
+   * The implicit keys of these buckets, by bucket: one pass over the store by its walk, a slice
    * (SCAN_SLICE keys) per turn of the event loop. A key present for the whole pass is found once;
    * one set or deleted meanwhile may or may not be (harmless: the next round lists it).
    */
@@ -124,11 +124,10 @@ export class ImplicitKeys {
     }
     const out = new Map<number, string[]>();
     if (!any) return out;
-    const store = this.keyspace.store;
-    let cursor = 0;
-    do {
-      const slice = store.scan(cursor, SCAN_SLICE);
-      cursor = slice.cursor;
+    // (a walk of its own: client SCANs meanwhile cannot make it skip keys)
+    const walk = this.keyspace.store.walk();
+    for (;;) {
+      const slice = walk.next(SCAN_SLICE);
       for (const key of slice.keys) {
         const bucket = bucketOf(key);
         if (wanted[bucket] === 0) continue;
@@ -139,8 +138,8 @@ export class ImplicitKeys {
         if (list === undefined) out.set(bucket, (list = []));
         list.push(k);
       }
-      if (cursor !== 0) await turn();
-    } while (cursor !== 0);
-    return out;
+      if (slice.done) return out;
+      await turn();
+    }
   }
 }
