@@ -44,6 +44,12 @@ export class Keyspace {
    */
   hiddenBefore = -Infinity;
   hiddenAt: (key: Uint8Array) => boolean = () => false;
+  /**
+   * `now` is never earlier than this: sync raises it just past each flush it takes, a peer's
+   * included, so a client's write made after a flush is newer than it even when this node's
+   * clock is behind the flushing node's (its own set is seen right after, here and on peers).
+   */
+  writeFloor = -Infinity;
 
   constructor(
     readonly store: Store,
@@ -96,8 +102,10 @@ export class Keyspace {
     for (const listener of this.expired) listener(key, writtenAt, expiresAt);
   };
 
+  /** The time a command acts at and stamps its writes with: the clock, or `writeFloor` past it. */
   now(): number {
-    return this.clock.now();
+    const now = this.clock.now();
+    return now > this.writeFloor ? now : this.writeFloor;
   }
 
   get(key: Uint8Array): EntryView | undefined {
@@ -144,7 +152,7 @@ export class Keyspace {
     return this.hiddenBefore === -Infinity ? this.store.has(key) : this.get(key) !== undefined;
   }
 
-  set(key: Uint8Array, value: Uint8Array, expiresAt = 0, writtenAt = this.clock.now()): void {
+  set(key: Uint8Array, value: Uint8Array, expiresAt = 0, writtenAt = this.now()): void {
     this.beforeWrite(key);
     this.store.set(key, value, expiresAt, writtenAt);
     this.emit({ type: "set", key, value, expiresAt, writtenAt });
@@ -158,7 +166,7 @@ export class Keyspace {
     this.store.checkFits?.(key, bytes, subject);
   }
 
-  delete(key: Uint8Array, writtenAt = this.clock.now()): boolean {
+  delete(key: Uint8Array, writtenAt = this.now()): boolean {
     if (this.hiddenBefore !== -Infinity && this.get(key) === undefined) return false;
     return this.deleteStored(key, writtenAt);
   }
@@ -175,7 +183,7 @@ export class Keyspace {
   }
 
   /** expiresAt 0 removes the time to live. */
-  expire(key: Uint8Array, expiresAt: number, writtenAt = this.clock.now()): boolean {
+  expire(key: Uint8Array, expiresAt: number, writtenAt = this.now()): boolean {
     // (a hidden entry given a new write time would outlive the flush that covers it)
     if (this.hiddenBefore !== -Infinity && this.get(key) === undefined) return false;
     this.beforeWrite(key);
@@ -184,7 +192,7 @@ export class Keyspace {
     return true;
   }
 
-  flush(writtenAt = this.clock.now()): void {
+  flush(writtenAt = this.now()): void {
     this.store.clear();
     this.emit({ type: "flush", writtenAt });
   }

@@ -147,6 +147,7 @@ export class Replica {
   restoreTombs(loaded: LoadedTombs): void {
     const digest = this.digest;
     if (loaded.watermark !== undefined && newerWatermark(loaded.watermark, digest.watermark)) digest.watermark = loaded.watermark;
+    this.followWatermark();
     const oldest = this.keyspace.now() - this.tombstoneTtlMs;
     for (const [k, t] of loaded.tombs) {
       if (t.at <= oldest || coveredBy(digest.watermark, t.at, t.origin)) continue;
@@ -279,6 +280,7 @@ export class Replica {
     if (m.type === "flush") {
       this.flushSweep.cancel();
       this.digest.flush({ at: m.writtenAt, origin });
+      this.followWatermark();
       this.journal?.watermark(this.digest.watermark);
       this.sink.flush(m.writtenAt);
       return;
@@ -450,7 +452,18 @@ export class Replica {
 
   /** A remote flush: every version written before it goes (FlushSweep: at once or by slices). */
   applyFlush(watermark: Watermark): boolean {
-    return this.flushSweep.apply(watermark);
+    if (!this.flushSweep.apply(watermark)) return false;
+    this.followWatermark();
+    return true;
+  }
+
+  /**
+   * Local writes from now on are stamped after the watermark (Keyspace.writeFloor): a client's
+   * set that follows a peer's flush is newer than it even when this node's clock is behind.
+   */
+  private followWatermark(): void {
+    const floor = this.digest.watermark.at + 1;
+    if (floor > this.keyspace.writeFloor) this.keyspace.writeFloor = floor;
   }
 
   /** A key a remote flush covers goes: in the append log, not sent on, its share out of the digest. */
