@@ -17,25 +17,6 @@ export function checkValue(value: Uint8Array, limits: Limits): Uint8Array {
 }
 
 /**
- * A base-10 integer with an optional minus sign and nothing else, as Redis's string2ll accepts;
- * undefined for anything else (empty, spaces, "1.5", "+1", beyond the safe-integer range).
- */
-export function parseInteger(bytes: Uint8Array): number | undefined {
-  const n = bytes.length;
-  if (n === 0 || n > 20) return undefined;
-  let i = 0;
-  let negative = false;
-  if (bytes[0] === 45) {
-    negative = true;
-    i = 1;
-    if (n === 1) return undefined;
-  }
-  if (bytes[i] === 48 && n > i + 1) return undefined; // leading zero
-  const value = digitsValue(bytes, i);
-  return value === undefined ? undefined : negative ? -value : value;
-}
-
-/**
  * A base-10 integer as Go's strconv.Atoi reads it (the original owlcache parsed seconds so): an
  * optional "+" or "-", then one or more digits, leading zeros allowed ("+5", "05", "-0"); undefined
  * for anything else ("", "+", " 5", "5s", "0x5", "1_0") and beyond the safe-integer range.

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { parseAtoi, parseInteger } from "../../src/commands/args.ts";
+import { parseAtoi } from "../../src/commands/args.ts";
 
 const bytes = (s: string) => new TextEncoder().encode(s);
 
@@ -12,10 +12,5 @@ describe("parseAtoi (Go's strconv.Atoi)", () => {
   test("parseAtoi - anything else is undefined", () => {
     const invalid = ["", "+", "-", " 5", "5 ", "5s", "0x5", "1_0", "+-5", "--5", "1.5", "1e3", "٥", "9007199254740993"];
     for (const text of invalid) expect(parseAtoi(bytes(text)), text).toBeUndefined();
-  });
-
-  test("parseInteger - stays as redis-server's string2ll: no plus, no leading zero", () => {
-    for (const text of ["+5", "05"]) expect(parseInteger(bytes(text)), text).toBeUndefined();
-    expect(parseInteger(bytes("-12"))).toBe(-12);
   });
 });
