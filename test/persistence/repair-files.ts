@@ -5,6 +5,7 @@ import { decodeFile, type DecodedFile } from "../../src/persistence/file-codec.t
 import type { ByteSource } from "../../src/persistence/file-window.ts";
 import { encodeFileHeader, SNAPSHOT_MAGIC } from "../../src/persistence/frame.ts";
 import { BlockWriter, decodeRecords, type RecordVisitor } from "../../src/persistence/records.ts";
+import { seededRandom } from "../helpers/random.ts";
 import { dec, enc } from "./helpers.ts";
 
 export const NOW = 1_800_000_000_000;
@@ -71,3 +72,21 @@ export function thrown(run: () => unknown): unknown {
 /** The keys of every block but those numbered in `skip`, sorted. */
 export const keysOf = (built: Built, skip: number[] = []): string[] => built.spans.flatMap((span, b) => (skip.includes(b) ? [] : span.keys)).sort();
 export const sorted = (kept: Map<string, string>): string[] => [...kept.keys()].sort();
+
+/**
+ * Seeded damage material: its random source, its noise (random bytes), and 12 blocks of 1 to `maxRows` rows whose values
+ * are random bytes below `maxValue` long, now and then holding a block marker with whatever
+ * length follows it.
+ */
+export function randomBlocks(seed: number, maxRows: number, maxValue: number): { int: (n: number) => number; random: () => number; noise: (n: number) => Uint8Array; blocks: Rows[]; all: Map<string, string> } {
+  const random = seededRandom(seed);
+  const int = (n: number): number => Math.floor(random() * n);
+  const noise = (n: number): Uint8Array => {
+    const out = new Uint8Array(n).map(() => int(256));
+    if (n >= 8 && random() < 0.3) out.set(enc(random() < 0.5 ? "OWLB" : "OWLE"), int(n - 7));
+    return out;
+  };
+  const blocks = Array.from({ length: 12 }, (_, b) => Array.from({ length: 1 + int(maxRows) }, (_, i): [string, Uint8Array] => [`k:${b}:${i}`, noise(int(maxValue))]));
+  const all = new Map(blocks.flat().map(([key, value]) => [key, Buffer.from(value).toString("latin1")]));
+  return { int, random, noise, blocks, all };
+}

@@ -5,9 +5,8 @@
 
 import { describe, expect, spyOn, test } from "bun:test";
 import { LOG_MAGIC, SNAPSHOT_MAGIC } from "../../src/persistence/frame.ts";
-import { seededRandom } from "../helpers/random.ts";
 import { enc, source } from "./helpers.ts";
-import { build, concat, keysOf, read, rows, sorted, type Built } from "./repair-files.ts";
+import { build, concat, keysOf, read, rows, randomBlocks, sorted, type Built } from "./repair-files.ts";
 
 const MAGICS = [SNAPSHOT_MAGIC, LOG_MAGIC];
 const kindOf = (magic: string): string => (magic === SNAPSHOT_MAGIC ? "snapshot" : "log");
@@ -131,17 +130,9 @@ describe("repair - a length grown onto an intact block, more damage inside its s
 describe("repair - a grown length and random damage", () => {
   test("repair - a length grown to a random block edge, flips elsewhere: nothing wrong kept; when the length was all its block lost, every untouched block kept", () => {
     const seed = 20261203;
-    const random = seededRandom(seed);
-    const int = (n: number): number => Math.floor(random() * n);
-    const noise = (n: number): Uint8Array => {
-      const out = new Uint8Array(n).map(() => int(256));
-      if (n >= 8 && random() < 0.3) out.set(enc(random() < 0.5 ? "OWLB" : "OWLE"), int(n - 7));
-      return out;
-    };
-    const blocks = Array.from({ length: 12 }, (_, b) => Array.from({ length: 1 + int(6) }, (_, i): [string, Uint8Array] => [`k:${b}:${i}`, noise(int(100))]));
+    const { random, int, blocks, all } = randomBlocks(seed, 6, 100);
     for (const magic of MAGICS) {
       const built = build(magic, blocks);
-      const all = new Map(blocks.flat().map(([key, value]) => [key, Buffer.from(value).toString("latin1")]));
       for (let trial = 0; trial < 1500; trial++) {
         const d = int(built.spans.length - 1);
         const ends = [...built.spans.slice(d + 2).map((span) => span.start), lastEnd(built, magic)];

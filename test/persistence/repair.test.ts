@@ -5,9 +5,8 @@
 
 import { describe, expect, test } from "bun:test";
 import { FormatError, LOG_MAGIC, SNAPSHOT_MAGIC } from "../../src/persistence/frame.ts";
-import { seededRandom } from "../helpers/random.ts";
 import { enc, source } from "./helpers.ts";
-import { build, concat, keysOf, read, rows, sorted, thrown, type Rows } from "./repair-files.ts";
+import { build, concat, keysOf, read, rows, sorted, randomBlocks, thrown, type Rows } from "./repair-files.ts";
 
 describe("repair - a block whose length points past the end of the file", () => {
   for (const magic of [SNAPSHOT_MAGIC, LOG_MAGIC]) {
@@ -172,19 +171,10 @@ describe("repair - a byte flipped at any offset of a small file", () => {
 describe("repair - random damage", () => {
   test("repair - flips, overwritten runs, cuts and inserted bytes, a few at once: never a throw, every untouched block kept", () => {
     const seed = 20261202;
-    const random = seededRandom(seed);
-    const int = (n: number): number => Math.floor(random() * n);
-    const noise = (n: number): Uint8Array => {
-      const out = new Uint8Array(n).map(() => int(256));
-      // now and then a marker, with whatever length follows it
-      if (n >= 8 && random() < 0.3) out.set(enc(random() < 0.5 ? "OWLB" : "OWLE"), int(n - 7));
-      return out;
-    };
-    const blocks = Array.from({ length: 12 }, (_, b) => Array.from({ length: 1 + int(8) }, (_, i): [string, Uint8Array] => [`k:${b}:${i}`, noise(int(120))]));
+    const { random, int, noise, blocks, all } = randomBlocks(seed, 8, 120);
     for (const magic of [SNAPSHOT_MAGIC, LOG_MAGIC]) {
       const built = build(magic, blocks);
       const original = built.bytes;
-      const all = new Map(blocks.flat().map(([key, value]) => [key, Buffer.from(value).toString("latin1")]));
       for (let trial = 0; trial < 300; trial++) {
         // Each damage: where it starts, how many original bytes it touches, what replaces them.
         const damages = Array.from({ length: 1 + int(3) }, () => {
