@@ -1,7 +1,7 @@
 // The owl text protocol codec: newline-framed request lines, split into words without ever
 // turning a socket chunk into a string. Incremental: a line may arrive in any number of chunks.
 
-import { argumentBytes, copyBytes, copyRange } from "../store/bytes.ts";
+import { argumentBytes, copyBytes, copyRange, roomFor } from "../store/bytes.ts";
 
 const LF = 10;
 const CR = 13;
@@ -154,12 +154,7 @@ export class LineFramer {
   /** Copies bytes `start..end` of `src` after the line begun, doubling its buffer when full. */
   private append(src: Uint8Array, start: number, end: number): void {
     const length = this.partialLength + (end - start);
-    if (!this.partial || this.partial.length < length) {
-      const doubled = Math.max(length, 2 * (this.partial?.length ?? 0), FIRST_PARTIAL_BYTES);
-      const bigger = new Uint8Array(Math.min(doubled, Math.max(length, this.maxLineBytes + 1)));
-      if (this.partial) copyRange(bigger, 0, this.partial, 0, this.partialLength);
-      this.partial = bigger;
-    }
+    this.partial = roomFor(this.partial, this.partialLength, length, FIRST_PARTIAL_BYTES, this.maxLineBytes + 1);
     copyRange(this.partial, this.partialLength, src, start, end);
     this.partialLength = length;
   }

@@ -2,7 +2,7 @@
 // commands over Uint8Array. Complete commands are handed out as views of the input, never copied.
 
 import { splitInline } from "./resp-inline.ts";
-import { argumentBytes, copyBytes, SMALL_ARG_BYTES } from "../store/bytes.ts";
+import { argumentBytes, copyBytes, roomFor, SMALL_ARG_BYTES } from "../store/bytes.ts";
 import { OffsetTable } from "./offset-table.ts";
 
 const CR = 13;
@@ -201,14 +201,9 @@ export class RespParser {
       this.error = new RespProtocolError("request-too-big", `request larger than ${this.limits.maxRequestBytes} bytes`);
       return false;
     }
-    if (!this.partial || this.partial.length < length) {
-      // A pending bulk tells us how big the request will be at least: allocate that once.
-      const known = this.bulk >= 0 ? this.pos + this.bulk + 2 : 0;
-      const size = Math.min(Math.max(length, known, 2 * (this.partial?.length ?? 0), 4096), this.limits.maxRequestBytes);
-      const bigger = new Uint8Array(size);
-      if (this.partial) bigger.set(this.partial.subarray(0, this.partialLength));
-      this.partial = bigger;
-    }
+    // A pending bulk tells us how big the request will be at least: allocate that once.
+    const known = this.bulk >= 0 ? this.pos + this.bulk + 2 : 0;
+    this.partial = roomFor(this.partial, this.partialLength, length, Math.max(known, 4096), this.limits.maxRequestBytes);
     this.partial.set(bytes, this.partialLength);
     this.partialLength = length;
     return true;

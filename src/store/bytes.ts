@@ -53,6 +53,19 @@ export function copyRange(target: Uint8Array, at: number, src: Uint8Array, start
   for (let i = start; i < end; i++) target[at + i - start] = src[i]!;
 }
 
+/**
+ * A buffer for a request or line gathered across chunks, with room for `need` bytes: `buf` when it
+ * has it, else a new one holding its first `used` bytes, sized to the largest of `need`, `least`
+ * and twice `buf` (doubling, so the copies stay linear), but never past `cap` unless `need` is.
+ */
+export function roomFor(buf: Uint8Array | null, used: number, need: number, least: number, cap: number): Uint8Array {
+  if (buf !== null && buf.length >= need) return buf;
+  const size = Math.min(Math.max(need, least, 2 * (buf?.length ?? 0)), Math.max(need, cap));
+  const bigger = new Uint8Array(size);
+  if (buf !== null) copyRange(bigger, 0, buf, 0, used);
+  return bigger;
+}
+
 export function utf8(s: string): Uint8Array {
   return utf8Encoder.encode(s);
 }
